@@ -1,0 +1,73 @@
+/*
+ * The context: service threads, vhosts, protocols. One service thread
+ * (tsi) is one event loop; nothing is shared between them but read-only
+ * configuration.
+ */
+#ifndef KITE_CONTEXT_H
+#define KITE_CONTEXT_H
+
+/**
+ * Context creation info. The caller allocates it; kite copies what it
+ * needs, so it may be freed after kite_context_create() returns. Zero
+ * means "default" for every member.
+ */
+typedef struct kite_context_info_s {
+    int count_threads;     /* service threads; default 1 */
+    void *foreign_loop;    /* uv_loop_t * to run thread 0 on; NULL: kite's own loop */
+    const char *server_string; /* "Server:" value; NULL: "kite"; "": no header */
+    unsigned timeout_secs;     /* request head / body read timeout; default 10 */
+    unsigned keepalive_timeout; /* idle keep-alive; default 5 (as lws) */
+    unsigned send_timeout;      /* a peer that reads nothing for this long is closed; 30 */
+    size_t max_output;          /* per-conn unsent output cap; default 1 MiB */
+    unsigned max_header_size;   /* request head limit; default 8192 (431 past it) */
+    unsigned max_uri_len;       /* request line limit; default 8192 (414 past it) */
+    unsigned max_headers;       /* header count limit; default 64 (431 past it) */
+    void *user;
+} kite_context_info_t;
+
+/**
+ * kite_context_create() - create a context and its service threads' loops.
+ * Returns the context, or NULL with *err set (KITE_ENOMEM, KITE_EINVAL,
+ * KITE_EUV). Threads do not run until kite_run() or kite_service().
+ */
+KITE_EXTERN kite_context_t *kite_context_create(const kite_context_info_t *info, int *err);
+
+/**
+ * kite_context_destroy() - close every connection and listener and free
+ * the context. Call it from the thread that ran the loop, after kite_run()
+ * returned. On a foreign loop only kite's own handles are closed; the
+ * loop is run until they are, then left to its owner.
+ */
+KITE_EXTERN void kite_context_destroy(kite_context_t *ctx);
+
+/**
+ * kite_run() - run every service thread until kite_cancel_service().
+ * Thread 0 runs in the caller; threads 1..n-1 are started and joined.
+ * Returns 0 or a negative KITE_E* code.
+ */
+KITE_EXTERN int kite_run(kite_context_t *ctx);
+
+/**
+ * kite_service() - one pass of service thread @tsi's loop, waiting at most
+ * @timeout_ms for events (0: do not wait; -1: until an event). Returns 0,
+ * 1 when kite_cancel_service() was called, or a negative code.
+ */
+KITE_EXTERN int kite_service(kite_context_t *ctx, int tsi, int timeout_ms);
+
+/** kite_cancel_service() - make kite_run()/kite_service() return. Any thread. */
+KITE_EXTERN void kite_cancel_service(kite_context_t *ctx);
+
+typedef void (*kite_post_cb)(kite_context_t *ctx, void *arg);
+
+/**
+ * kite_post() - run @cb(@arg) on service thread @tsi soon. Any thread;
+ * this is the only way other threads reach kite objects. Returns 0 or
+ * KITE_ENOMEM / KITE_EINVAL. Posts still queued at destroy are run with
+ * the loop stopped, so @arg can be freed.
+ */
+KITE_EXTERN int kite_post(kite_context_t *ctx, int tsi, kite_post_cb cb, void *arg);
+
+KITE_EXTERN void *kite_context_user(const kite_context_t *ctx);
+KITE_EXTERN int kite_context_count_threads(const kite_context_t *ctx);
+
+#endif

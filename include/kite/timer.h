@@ -1,0 +1,33 @@
+/*
+ * Per-connection timers on the service thread's timer heap. The timer
+ * struct is caller-allocated (typically in the per-session user memory)
+ * and must stay valid until it fires or is cancelled; closing the
+ * connection cancels its timers.
+ */
+#ifndef KITE_TIMER_H
+#define KITE_TIMER_H
+
+typedef struct kite_timer_s kite_timer_t;
+typedef void (*kite_timer_cb)(kite_conn_t *c, kite_timer_t *t);
+
+struct kite_timer_s {
+    /* private: */
+    uint64_t deadline;
+    uint32_t heap_idx;
+    uint32_t kind;
+    kite_conn_t *conn;
+    kite_timer_cb cb;
+    kite_timer_t *next;
+};
+
+/**
+ * kite_timer_schedule() - call @cb once, @us microseconds from now
+ * (millisecond resolution). Rescheduling a pending timer moves it.
+ * Returns 0 or KITE_ECLOSED.
+ */
+KITE_EXTERN int kite_timer_schedule(kite_conn_t *c, kite_timer_t *t, uint64_t us,
+                                    kite_timer_cb cb);
+/** kite_timer_cancel() - cancel @t if it is pending; safe to call twice. */
+KITE_EXTERN void kite_timer_cancel(kite_timer_t *t);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * Vhosts and mounts. A vhost listens on an address and port (or a unix
+ * socket); several vhosts on one port share the listener and are told
+ * apart by the Host header. Mounts map URL prefixes to origins.
+ */
+#ifndef KITE_VHOST_H
+#define KITE_VHOST_H
+
+enum kite_mount_origin {
+    KITE_MOUNT_AUTO = 0,     /* from the origin string's scheme (lwsws style) */
+    KITE_MOUNT_FILE,         /* origin: a directory */
+    KITE_MOUNT_CALLBACK,     /* origin or protocol: a protocol name */
+    KITE_MOUNT_REDIR_HTTP,   /* origin: "host/path" -> 301 http:// */
+    KITE_MOUNT_REDIR_HTTPS,  /* origin: "host/path" -> 301 https:// */
+};
+
+/**
+ * A mount. Caller-owned; must outlive the vhost. With KITE_MOUNT_AUTO the
+ * origin may be "file:///dir", "callback://proto", ">http://host/p",
+ * ">https://host/p" or a plain directory path.
+ */
+typedef struct kite_mount_s {
+    const struct kite_mount_s *next;
+    const char *mountpoint;   /* "/", "/app" */
+    const char *origin;
+    const char *def;          /* index file for directories, default "index.html" */
+    const char *protocol;     /* callback mounts: protocol name */
+    int origin_protocol;      /* enum kite_mount_origin */
+    const kite_pvo_t *extra_mimetypes; /* name ".ext" or "ext", value "type/sub" */
+    int cache_max_age;        /* seconds; 0: no Cache-Control unless revalidate */
+    unsigned cache_reuse : 1;
+    unsigned cache_revalidate : 1;
+    unsigned cache_intermediaries : 1;
+} kite_mount_t;
+
+enum {
+    KITE_VH_IPV6ONLY = 1 << 0, /* "::" listener takes no IPv4 */
+    KITE_VH_NOIPV6 = 1 << 1,   /* default listener is 0.0.0.0, not :: */
+    KITE_VH_NO_LISTEN = 1 << 2,
+};
+
+/**
+ * Vhost creation info. Caller-owned; strings are copied, but protocols,
+ * pvos and mounts are referenced and must outlive the vhost.
+ */
+typedef struct kite_vhost_info_s {
+    const char *name;           /* matched against Host; NULL: "localhost" */
+    const char *iface;          /* listen address; NULL: any (dual stack) */
+    int port;                   /* 0: ephemeral, see kite_vhost_port() */
+    const char *unix_socket;    /* listen on this AF_UNIX path instead of TCP */
+    unsigned options;           /* KITE_VH_* */
+    const kite_protocol_t *const *protocols; /* NULL-terminated */
+    const kite_pvo_t *pvo;      /* per protocol (pvo->name = protocol) */
+    const kite_mount_t *mounts;
+    const kite_pvo_t *headers;  /* extra response headers on every response */
+    const char *error_document_404; /* URL path served for 404s */
+    unsigned keepalive_timeout; /* 0: the context's */
+    void *user;
+} kite_vhost_info_t;
+
+/**
+ * kite_vhost_create() - add a vhost and start listening on every service
+ * thread. Call before kite_run(). Returns NULL with *err (KITE_EADDRINUSE,
+ * KITE_EINVAL, KITE_ENOMEM, ...) on failure; the reason is logged.
+ */
+KITE_EXTERN kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *info,
+                                            int *err);
+
+/** kite_vhost_port() - the bound port (useful with port 0), or -1 for unix sockets. */
+KITE_EXTERN int kite_vhost_port(const kite_vhost_t *vh);
+KITE_EXTERN const char *kite_vhost_name(const kite_vhost_t *vh);
+KITE_EXTERN void *kite_vhost_user(const kite_vhost_t *vh);
+KITE_EXTERN kite_context_t *kite_vhost_context(const kite_vhost_t *vh);
+/** kite_vhost_protocol_data() - the vhd set by @proto's on_vhost_init, or NULL. */
+KITE_EXTERN void *kite_vhost_protocol_data(const kite_vhost_t *vh, const kite_protocol_t *proto);
+/** kite_vhost_find_protocol() - the vhost's protocol called @name, or NULL. */
+KITE_EXTERN const kite_protocol_t *kite_vhost_find_protocol(const kite_vhost_t *vh,
+                                                            const char *name);
+
+#endif
