@@ -1,7 +1,7 @@
 /*
  * kite: an HTTP/1.1 + WebSocket server library on libuv.
  *
- * This is the one public header; it pulls in every include/kite/*.h.
+ * This is the one public header; it pulls in every header in include/kite/.
  * Everything declared here is part of the ABI: structs the caller
  * allocates only ever grow at the end.
  */

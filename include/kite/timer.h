@@ -12,9 +12,10 @@ typedef void (*kite_timer_cb)(kite_conn_t *c, kite_timer_t *t);
 
 struct kite_timer_s {
     /* private: */
-    uint64_t deadline;
-    uint32_t heap_idx;
-    uint32_t kind;
+    uint64_t deadline; /* when it is due (loop ms) */
+    uint64_t key;      /* its place in the heap: <= deadline, see core/timer.c */
+    uint32_t heap_idx; /* 1-based; 0: not in the heap */
+    uint32_t flags;
     kite_conn_t *conn;
     kite_timer_cb cb;
     kite_timer_t *next;

@@ -1,0 +1,81 @@
+# kite: convenience wrappers around meson. `make run` and `make test` are
+# the two commands of the README; both install what is missing first.
+
+BUILD      ?= build
+BUILD_TEST ?= build-test
+BUILD_ASAN ?= build-asan
+PORT       ?= 7681
+MESON_OPTS ?=
+PY         := /usr/bin/python3
+
+# Debian packages the build and the test suite need.
+DEPS := gcc libc6-dev pkg-config meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
+        libjansson-dev zlib1g-dev curl python3 python3-websockets python3-h11 python3-wsproto \
+        libwebsockets-test-server
+# Extra packages for `make fuzz` and `make bench`.
+FUZZ_DEPS  := clang libclang-rt-14-dev
+BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace
+
+.PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan fuzz bench clean format
+
+all: build
+
+define apt_install
+	@missing=""; for p in $(1); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+endef
+
+deps:
+	$(call apt_install,$(DEPS))
+
+fuzz-deps:
+	$(call apt_install,$(FUZZ_DEPS))
+
+bench-deps:
+	$(call apt_install,$(BENCH_DEPS))
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+run: build
+	./$(BUILD)/test-apps/kite-test-server -p $(PORT) -i 127.0.0.1
+
+test: deps test-normal test-asan
+	@$(PY) tests/summary.py $(BUILD_TEST) $(BUILD_ASAN)
+
+# Warnings are errors in both test builds.
+test-normal:
+	@[ -f $(BUILD_TEST)/build.ninja ] || meson setup $(BUILD_TEST) -Dwerror=true $(MESON_OPTS)
+	ninja -C $(BUILD_TEST)
+	meson test -C $(BUILD_TEST) --print-errorlogs --num-processes 2
+
+test-asan:
+	@[ -f $(BUILD_ASAN)/build.ninja ] || meson setup $(BUILD_ASAN) -Dwerror=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug $(MESON_OPTS)
+	ninja -C $(BUILD_ASAN)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+fuzz: deps fuzz-deps
+	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false
+	ninja -C build-fuzz
+	rm -rf build-fuzz/corpus-h1 && cp -r fuzz/corpus/h1 build-fuzz/corpus-h1
+	./build-fuzz/fuzz/fuzz-h1 -max_total_time=60 build-fuzz/corpus-h1
+
+bench: deps bench-deps build
+	bash bench/run.sh
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_ASAN) build-fuzz

@@ -1,0 +1,312 @@
+/*
+ * Connection lifecycle: set-up after accept, the entry from the event
+ * backend for input and end of input, state timeouts, graceful and
+ * immediate close (with lingering close when the peer may still be
+ * sending), kept input between reads, flow control and the public
+ * accessors. Every entry from the loop into a connection is bracketed by
+ * IN_SVC and kite__conn_leave(), which flushes output and finishes a close
+ * requested while handlers were still on the stack.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "event/event.h"
+
+#define LINGER_MS 2000
+
+static void state_timeout_cb(kite_conn_t *c, kite_timer_t *t)
+{
+    (void)t;
+    if (c->flags & (KITE__C_CLOSING | KITE__C_LINGER)) {
+        kite__conn_close_now(c, 1);
+        return;
+    }
+    if (!c->role->on_timeout || c->role->on_timeout(c) < 0)
+        kite__conn_close_now(c, 1);
+}
+
+void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls)
+{
+    c->pt = pt;
+    c->ls = ls;
+    c->vh = ls->vhosts[0];
+    c->role = &kite__role_h1;
+    c->tmo.conn = c;
+    c->tmo.cb = state_timeout_cb;
+    c->cnext = pt->conns;
+    if (pt->conns)
+        pt->conns->cprev = c;
+    pt->conns = c;
+    pt->nconns++;
+    kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
+}
+
+void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)
+{
+    if (!ms) {
+        kite__timer_del(c->pt, &c->tmo);
+        return;
+    }
+    kite__timer_set(c->pt, &c->tmo, kite__pt_now(c->pt) + ms);
+}
+
+static void finish_close(kite_conn_t *c)
+{
+    kite__pt_t *pt = c->pt;
+    kite_timer_t *t;
+
+    c->flags |= KITE__C_CLOSED;
+    kite__ready_remove(c);
+    kite__timer_del(pt, &c->tmo);
+    while ((t = c->timers)) {
+        c->timers = t->next;
+        kite__timer_del(pt, t);
+        t->conn = NULL;
+        t->flags = 0;
+    }
+    if (c->role->on_close)
+        c->role->on_close(c, c->close_reason);
+    kite__ev->conn_close(c);
+    kite__out_free(c);
+    free(c->in);
+    c->in = NULL;
+    c->in_len = c->in_cap = 0;
+    free(c->user);
+    c->user = NULL;
+    if (c->cprev)
+        c->cprev->cnext = c->cnext;
+    else
+        pt->conns = c->cnext;
+    if (c->cnext)
+        c->cnext->cprev = c->cprev;
+    c->cnext = c->cprev = NULL;
+    pt->nconns--;
+}
+
+void kite__conn_close_now(kite_conn_t *c, int reason)
+{
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    c->close_reason = (uint8_t)reason;
+    if (c->flags & KITE__C_IN_SVC) {
+        /* Handlers are still on the stack and may use role data: finish
+         * when the outermost entry leaves. */
+        c->flags |= KITE__C_CLOSING | KITE__C_ABORT;
+        return;
+    }
+    finish_close(c);
+}
+
+void kite__conn_freed(kite_conn_t *c)
+{
+    (void)c;
+}
+
+static void start_linger(kite_conn_t *c)
+{
+    /* Closing with unread input in the socket would make the kernel send
+     * an RST that can destroy the response before the peer reads it, so
+     * shut our side and read until the peer closes, for a bounded time. */
+    c->flags |= KITE__C_LINGER;
+    c->flags &= ~KITE__C_RX_OFF;
+    if (kite__ev->shutdown_write(c) < 0) {
+        finish_close(c);
+        return;
+    }
+    kite__ev->read_start(c);
+    kite__conn_set_state_timeout(c, LINGER_MS);
+}
+
+void kite__conn_leave(kite_conn_t *c)
+{
+    c->flags &= ~KITE__C_IN_SVC;
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    /* A flush can run role code (on_drain) that queues more output. */
+    while ((c->flags & KITE__C_DIRTY) &&
+           !(c->flags & (KITE__C_ABORT | KITE__C_CLOSED | KITE__C_ASYNC_W)))
+        kite__out_flush(c);
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    if (c->flags & KITE__C_ABORT) {
+        finish_close(c);
+        return;
+    }
+    if ((c->flags & KITE__C_CLOSING) && !(c->flags & KITE__C_LINGER) && !c->out_head &&
+        !(c->flags & KITE__C_ASYNC_W)) {
+        if ((c->flags & KITE__C_WANT_LINGER) && !(c->flags & KITE__C_EOF))
+            start_linger(c);
+        else
+            finish_close(c);
+    }
+}
+
+void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len)
+{
+    int r;
+
+    if (c->flags & (KITE__C_CLOSED | KITE__C_LINGER))
+        return;
+    c->flags |= KITE__C_IN_SVC;
+    if (!(c->flags & KITE__C_CLOSING)) {
+        r = c->role->on_data(c, buf, len);
+        if (r < 0)
+            kite__conn_close_now(c, 2);
+    }
+    kite__conn_leave(c);
+}
+
+void kite__conn_on_eof(kite_conn_t *c, int status)
+{
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    c->flags |= KITE__C_EOF;
+    kite__ev->read_stop(c);
+    if ((c->flags & KITE__C_LINGER) || status < 0 || !c->role->on_eof) {
+        kite__conn_close_now(c, 3);
+        return;
+    }
+    c->flags |= KITE__C_IN_SVC;
+    c->role->on_eof(c, status);
+    kite__conn_leave(c);
+}
+
+int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len)
+{
+    size_t need;
+    char *p;
+
+    if (buf >= c->in && buf < c->in + c->in_cap) {
+        /* Already ours: move the unprocessed tail to the front. */
+        memmove(c->in, buf, len);
+        c->in_len = (uint32_t)len;
+        if (!len) {
+            free(c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
+        return 0;
+    }
+    need = (size_t)c->in_len + len;
+    if (need > c->in_cap) {
+        size_t cap = need < 1024 ? 1024 : need;
+        p = realloc(c->in, cap);
+        if (!p)
+            return KITE_ENOMEM;
+        c->in = p;
+        c->in_cap = (uint32_t)cap;
+    }
+    memcpy(c->in + c->in_len, buf, len);
+    c->in_len = (uint32_t)need;
+    return 0;
+}
+
+void kite__conn_rx_pause(kite_conn_t *c, int pause)
+{
+    if (pause) {
+        kite__ev->read_stop(c);
+        return;
+    }
+    if (!(c->flags & (KITE__C_RX_OFF | KITE__C_EOF | KITE__C_CLOSED)))
+        kite__ev->read_start(c);
+}
+
+int kite_rx_flow_control(kite_conn_t *c, int enable)
+{
+    if (c->flags & (KITE__C_CLOSED | KITE__C_CLOSING))
+        return KITE_ECLOSED;
+    if (enable) {
+        c->flags &= ~KITE__C_RX_OFF;
+        kite__conn_rx_pause(c, 0);
+    } else {
+        c->flags |= KITE__C_RX_OFF;
+        kite__conn_rx_pause(c, 1);
+    }
+    return 0;
+}
+
+int kite_close(kite_conn_t *c, int code, const char *reason)
+{
+    (void)code;
+    (void)reason;
+    if (c->flags & KITE__C_CLOSED)
+        return KITE_ECLOSED;
+    c->flags |= KITE__C_CLOSING;
+    kite__ev->read_stop(c);
+    if (!(c->flags & KITE__C_IN_SVC)) {
+        c->flags |= KITE__C_IN_SVC;
+        kite__conn_leave(c);
+    }
+    return 0;
+}
+
+int kite_set_timeout(kite_conn_t *c, int secs)
+{
+    if (c->flags & KITE__C_CLOSED)
+        return KITE_ECLOSED;
+    kite__conn_set_state_timeout(c, secs > 0 ? (unsigned)secs * 1000u : 0);
+    return 0;
+}
+
+kite_vhost_t *kite_conn_vhost(const kite_conn_t *c)
+{
+    return c->vh;
+}
+
+kite_context_t *kite_conn_context(const kite_conn_t *c)
+{
+    return c->pt->ctx;
+}
+
+const kite_protocol_t *kite_conn_protocol(const kite_conn_t *c)
+{
+    return c->proto;
+}
+
+void *kite_conn_user(const kite_conn_t *c)
+{
+    return c->user;
+}
+
+int kite_conn_tsi(const kite_conn_t *c)
+{
+    return c->pt->tsi;
+}
+
+size_t kite_conn_pending(const kite_conn_t *c)
+{
+    return c->out_bytes;
+}
+
+int kite_conn_peer(const kite_conn_t *c, char *buf, size_t len, int *port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int fd = kite__ev->fd(c);
+
+    if (port)
+        *port = 0;
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
+        return KITE_EBADF;
+    if (ss.ss_family == AF_INET) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        if (!inet_ntop(AF_INET, &sin->sin_addr, buf, (socklen_t)len))
+            return KITE_E2BIG;
+        if (port)
+            *port = ntohs(sin->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        if (!inet_ntop(AF_INET6, &sin6->sin6_addr, buf, (socklen_t)len))
+            return KITE_E2BIG;
+        if (port)
+            *port = ntohs(sin6->sin6_port);
+    } else {
+        if (len < 5)
+            return KITE_E2BIG;
+        memcpy(buf, "unix", 5);
+    }
+    return 0;
+}

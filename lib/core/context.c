@@ -1,0 +1,235 @@
+/*
+ * The context and its service threads: creation with defaults, running
+ * all threads (kite_run) or one pass of one (kite_service), cancel and
+ * posts from other threads, and destruction that leaves a foreign loop
+ * with only its owner's handles. Also the per-thread cached Date value.
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "event/event.h"
+#include "misc/misc.h"
+#include "roles/http/private-http.h"
+
+static void set_defaults(kite_context_info_t *i)
+{
+    if (i->count_threads < 1)
+        i->count_threads = 1;
+    if (!i->timeout_secs)
+        i->timeout_secs = 10;
+    if (!i->keepalive_timeout)
+        i->keepalive_timeout = 5;
+    if (!i->send_timeout)
+        i->send_timeout = 30;
+    if (!i->max_output)
+        i->max_output = 1024 * 1024;
+    if (!i->max_header_size)
+        i->max_header_size = 8192;
+    if (!i->max_uri_len)
+        i->max_uri_len = 8192;
+    if (!i->max_headers || i->max_headers > 128)
+        i->max_headers = i->max_headers > 128 ? 128 : 64;
+}
+
+static void pt_free(kite__pt_t *pt)
+{
+    kite__post_t *p;
+
+    kite__ev->pt_destroy(pt);
+    /* Posts that never ran get their turn now, so their args can be freed. */
+    while ((p = pt->posts)) {
+        pt->posts = p->next;
+        p->cb(pt->ctx, p->arg);
+        free(p);
+    }
+    kite__http_pt_free(pt);
+    kite__pt_segs_free(pt);
+    free(pt->heap);
+    free(pt->rxbuf);
+    pthread_mutex_destroy(&pt->post_lock);
+}
+
+kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
+{
+    kite_context_t *ctx;
+    kite_context_info_t zero = {0};
+    int i, r = KITE_ENOMEM;
+    struct sigaction sa;
+
+    if (!info)
+        info = &zero;
+    if (info->foreign_loop && info->count_threads > 1) {
+        kite_err("a foreign loop serves one thread: count_threads must be 1");
+        r = KITE_EINVAL;
+        goto fail0;
+    }
+    /* Writes use MSG_NOSIGNAL, but sendfile can still raise SIGPIPE. Leave
+     * an application's own handler alone. */
+    if (!sigaction(SIGPIPE, NULL, &sa) && sa.sa_handler == SIG_DFL)
+        signal(SIGPIPE, SIG_IGN);
+
+    ctx = calloc(1, sizeof(*ctx));
+    if (!ctx)
+        goto fail0;
+    ctx->info = *info;
+    set_defaults(&ctx->info);
+    ctx->user = info->user;
+    ctx->server_string = strdup(info->server_string ? info->server_string : "kite");
+    ctx->npts = ctx->info.count_threads;
+    ctx->pts = calloc((size_t)ctx->npts, sizeof(*ctx->pts));
+    if (!ctx->server_string || !ctx->pts)
+        goto fail;
+    for (i = 0; i < ctx->npts; i++) {
+        kite__pt_t *pt = &ctx->pts[i];
+
+        pt->ctx = ctx;
+        pt->tsi = i;
+        pt->posts_tail = &pt->posts;
+        pthread_mutex_init(&pt->post_lock, NULL);
+        pt->rxbuf = malloc(KITE__RXBUF_SIZE);
+        if (!pt->rxbuf)
+            goto fail;
+        r = kite__ev->pt_init(pt, i ? NULL : info->foreign_loop);
+        if (r < 0)
+            goto fail;
+    }
+    return ctx;
+
+fail:
+    kite_context_destroy(ctx);
+fail0:
+    if (err)
+        *err = r;
+    return NULL;
+}
+
+void kite_context_destroy(kite_context_t *ctx)
+{
+    int i;
+
+    if (!ctx)
+        return;
+    for (i = 0; ctx->pts && i < ctx->npts; i++)
+        if (ctx->pts[i].rxbuf)
+            pt_free(&ctx->pts[i]);
+    kite__vhosts_destroy(ctx);
+    free(ctx->pts);
+    free(ctx->server_string);
+    free(ctx);
+}
+
+static void *thread_main(void *arg)
+{
+    kite__pt_t *pt = arg;
+
+    kite__ev->run(pt, -1);
+    return NULL;
+}
+
+int kite_run(kite_context_t *ctx)
+{
+    int i, started = 1;
+
+    atomic_store(&ctx->cancel, 0);
+    ctx->running = 1;
+    for (i = 1; i < ctx->npts; i++) {
+        ctx->pts[i].stop = 0;
+        if (pthread_create(&ctx->pts[i].thread, NULL, thread_main, &ctx->pts[i])) {
+            kite_err("cannot start service thread %d", i);
+            break;
+        }
+        started++;
+    }
+    if (started == ctx->npts)
+        kite__ev->run(&ctx->pts[0], -1);
+    /* Thread 0 returns on cancel: stop and join the others. */
+    atomic_store(&ctx->cancel, 1);
+    for (i = 1; i < started; i++) {
+        kite__ev->wakeup(&ctx->pts[i]);
+        pthread_join(ctx->pts[i].thread, NULL);
+    }
+    ctx->running = 0;
+    return started == ctx->npts ? 0 : KITE_ENOMEM;
+}
+
+int kite_service(kite_context_t *ctx, int tsi, int timeout_ms)
+{
+    if (tsi < 0 || tsi >= ctx->npts)
+        return KITE_EINVAL;
+    if (atomic_exchange(&ctx->cancel, 0))
+        return 1;
+    kite__ev->run(&ctx->pts[tsi], timeout_ms);
+    return atomic_exchange(&ctx->cancel, 0) ? 1 : 0;
+}
+
+void kite_cancel_service(kite_context_t *ctx)
+{
+    int i;
+
+    /* Only an atomic store and uv_async_send: safe from a signal handler. */
+    atomic_store(&ctx->cancel, 1);
+    for (i = 0; i < ctx->npts; i++)
+        kite__ev->wakeup(&ctx->pts[i]);
+}
+
+int kite_post(kite_context_t *ctx, int tsi, kite_post_cb cb, void *arg)
+{
+    kite__pt_t *pt;
+    kite__post_t *p;
+
+    if (!cb || tsi < 0 || tsi >= ctx->npts)
+        return KITE_EINVAL;
+    p = malloc(sizeof(*p));
+    if (!p)
+        return KITE_ENOMEM;
+    p->next = NULL;
+    p->cb = cb;
+    p->arg = arg;
+    pt = &ctx->pts[tsi];
+    pthread_mutex_lock(&pt->post_lock);
+    *pt->posts_tail = p;
+    pt->posts_tail = &p->next;
+    pthread_mutex_unlock(&pt->post_lock);
+    kite__ev->wakeup(pt);
+    return 0;
+}
+
+void kite__pt_run_posts(kite__pt_t *pt)
+{
+    kite__post_t *p;
+
+    pthread_mutex_lock(&pt->post_lock);
+    p = pt->posts;
+    pt->posts = NULL;
+    pt->posts_tail = &pt->posts;
+    pthread_mutex_unlock(&pt->post_lock);
+    while (p) {
+        kite__post_t *next = p->next;
+        p->cb(pt->ctx, p->arg);
+        free(p);
+        p = next;
+    }
+}
+
+const char *kite__pt_date(kite__pt_t *pt)
+{
+    time_t now = time(NULL);
+
+    if (now != pt->date_sec) {
+        pt->date_sec = now;
+        kite__http_date(now, pt->date);
+    }
+    return pt->date;
+}
+
+void *kite_context_user(const kite_context_t *ctx)
+{
+    return ctx->user;
+}
+
+int kite_context_count_threads(const kite_context_t *ctx)
+{
+    return ctx->npts;
+}

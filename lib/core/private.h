@@ -1,0 +1,237 @@
+/*
+ * Core internals: the context, service threads (pt), listeners, vhosts,
+ * connections, the output queue and the timer heap. Roles see
+ * connections through this header; only lib/event knows the loop.
+ */
+#ifndef KITE_CORE_PRIVATE_H
+#define KITE_CORE_PRIVATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "kite.h"
+
+typedef struct kite__pt kite__pt_t;
+typedef struct kite__listener kite__listener_t;
+typedef struct kite__oseg kite__oseg_t;
+typedef struct kite__fcache kite__fcache_t;
+typedef struct kite__fentry kite__fentry_t;
+
+#define KITE__RXBUF_SIZE (64 * 1024)
+#define KITE__SEG_BLOCK (16 * 1024)
+
+/* The role of a connection (h1, later ws, raw ...): how core hands it events. */
+struct kite__role_ops {
+    const char *name;
+    /* Bytes from the peer; @buf is the pt's buffer or the conn's own and may be
+     * modified. Returns 0, or <0 to close. */
+    int (*on_data)(kite_conn_t *c, char *buf, size_t len);
+    /* The peer closed its side or the read failed (@status <0). */
+    void (*on_eof)(kite_conn_t *c, int status);
+    /* A requested on_writeable is due (nothing pending). */
+    int (*on_writeable)(kite_conn_t *c);
+    /* Everything queued has been sent. */
+    void (*on_drain)(kite_conn_t *c);
+    /* The state timeout expired. Returns 0 when handled, <0 to close. */
+    int (*on_timeout)(kite_conn_t *c);
+    /* kite_write() from a handler. */
+    int (*write)(kite_conn_t *c, const void *buf, size_t len, unsigned flags);
+    /* The connection is going away; release role data. */
+    void (*on_close)(kite_conn_t *c, int reason);
+};
+
+/* Output queue segment: bytes to send, in order. */
+enum { KITE__SEG_MEM, KITE__SEG_REF, KITE__SEG_FILE };
+
+struct kite__oseg {
+    kite__oseg_t *next;
+    uint8_t kind;
+    uint32_t cap;         /* MEM: bytes of data[] */
+    size_t len;           /* bytes still to send (REF/FILE) or filled (MEM) */
+    size_t off;           /* MEM: bytes of data[] already sent */
+    kite__fentry_t *fe;   /* REF/FILE: a reference held on the cache entry */
+    const char *ref;      /* REF: next byte to send */
+    off_t pos;            /* FILE: next file offset */
+    char data[];
+};
+
+enum {
+    KITE__C_READING = 1 << 0,    /* uv read started */
+    KITE__C_RX_OFF = 1 << 1,     /* the app or role paused reading */
+    KITE__C_WANT_CB = 1 << 2,    /* on_writeable requested */
+    KITE__C_READY = 1 << 3,      /* on the pt's ready list */
+    KITE__C_ASYNC_W = 1 << 4,    /* a backend write is in flight */
+    KITE__C_CLOSING = 1 << 5,    /* close requested: flush, then close */
+    KITE__C_CLOSED = 1 << 6,     /* handle closing; no more callbacks */
+    KITE__C_IN_SVC = 1 << 7,     /* inside an event for this conn */
+    KITE__C_DIRTY = 1 << 8,      /* output queued, not yet tried */
+    KITE__C_UNIX = 1 << 9,       /* AF_UNIX peer */
+    KITE__C_EOF = 1 << 10,       /* peer half-closed */
+    KITE__C_LINGER = 1 << 11,    /* write side shut, discarding input */
+    KITE__C_ABORT = 1 << 12,     /* close without flushing */
+    KITE__C_WANT_LINGER = 1 << 13, /* input may be unread: shut down, drain, then close */
+};
+
+struct kite_conn_s {
+    kite__pt_t *pt;
+    const struct kite__role_ops *role;
+    kite_vhost_t *vh;
+    const kite__listener_t *ls;
+    const kite_protocol_t *proto;
+    void *user;               /* per_session_size bytes, or NULL */
+    void *rd;                 /* role data while a transaction is in flight */
+    kite__oseg_t *out_head, *out_tail;
+    size_t out_bytes;
+    char *in;                 /* unprocessed input kept between reads */
+    uint32_t in_len, in_cap;
+    uint32_t scan;            /* role parser progress within in[] */
+    uint16_t flags;
+    uint8_t state;            /* role-defined */
+    uint8_t close_reason;
+    kite_conn_t *rnext, *rprev; /* ready list */
+    kite_conn_t *cnext, *cprev; /* every conn of the pt */
+    kite_timer_t *timers;     /* app timers, for cancel on close */
+    kite_timer_t tmo;         /* the state timeout */
+};
+
+struct kite__listener {
+    kite__listener_t *next;   /* in the pt */
+    kite__pt_t *pt;
+    int fd;
+    int port;
+    int family;
+    char *unix_path;
+    kite_vhost_t **vhosts;    /* vhosts sharing it; [0] is the default */
+    int nvhosts;
+    void *ev;                 /* backend handle */
+};
+
+/* A mount as resolved at vhost creation. */
+typedef struct kite__mount_rt {
+    const kite_mount_t *m;
+    int type;                 /* enum kite_mount_origin, never AUTO */
+    const char *origin;       /* origin without its scheme */
+    size_t mp_len;            /* mountpoint length without a trailing '/' */
+    char *root;               /* file mounts: realpath of the docroot */
+    size_t root_len;
+    const kite_protocol_t *proto; /* callback mounts */
+} kite__mount_rt_t;
+
+struct kite_vhost_s {
+    kite_vhost_t *next;
+    kite_context_t *ctx;
+    char *name;
+    char *iface;
+    char *unix_path;
+    int port;                 /* bound port */
+    unsigned options;
+    unsigned keepalive_ms;
+    const kite_protocol_t *const *protocols;
+    void **vhd;               /* per protocol */
+    int nprotocols;
+    const kite_pvo_t *pvo;
+    const kite_mount_t *mounts;
+    kite__mount_rt_t *mrt;
+    int nmounts;
+    char *headers;            /* pre-rendered "Name: value\r\n" lines */
+    size_t headers_len;
+    char *error_document_404;
+    void *user;
+};
+
+typedef struct kite__post {
+    struct kite__post *next;
+    kite_post_cb cb;
+    void *arg;
+} kite__post_t;
+
+struct kite__pt {
+    kite_context_t *ctx;
+    int tsi;
+    void *ev;                 /* backend state */
+    char *rxbuf;
+    kite__listener_t *listeners;
+    kite_timer_t **heap;      /* 1-based min-heap on key */
+    uint32_t heap_len, heap_cap;
+    kite_conn_t *ready_head, *ready_tail;
+    kite__oseg_t *seg_free;
+    unsigned nseg_free;
+    void *txn_free;           /* roles' freelist of transaction objects */
+    unsigned ntxn_free;
+    kite__fcache_t *fcache;
+    unsigned nconns;
+    kite_conn_t *conns;
+    pthread_mutex_t post_lock;
+    kite__post_t *posts;
+    kite__post_t **posts_tail;
+    pthread_t thread;
+    int stop;
+    time_t date_sec;
+    char date[32];
+};
+
+struct kite_context_s {
+    kite_context_info_t info;
+    char *server_string;
+    kite__pt_t *pts;
+    int npts;
+    kite_vhost_t *vhosts;
+    atomic_int cancel;
+    int running;
+    void *user;
+};
+
+/* core/conn.c */
+void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls);
+void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len);
+void kite__conn_on_eof(kite_conn_t *c, int status);
+void kite__conn_close_now(kite_conn_t *c, int reason);
+void kite__conn_freed(kite_conn_t *c);
+void kite__conn_leave(kite_conn_t *c);
+void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms);
+int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len);
+void kite__conn_rx_pause(kite_conn_t *c, int pause);
+
+/* core/output.c */
+int kite__out_append(kite_conn_t *c, const void *buf, size_t len);
+char *kite__out_reserve(kite_conn_t *c, size_t len);
+void kite__out_commit(kite_conn_t *c, size_t len);
+int kite__out_ref(kite_conn_t *c, kite__fentry_t *fe, const char *p, size_t len);
+int kite__out_file(kite_conn_t *c, kite__fentry_t *fe, off_t pos, size_t len);
+void kite__out_flush(kite_conn_t *c);
+void kite__out_write_done(kite_conn_t *c, int status, size_t bytes);
+void kite__out_free(kite_conn_t *c);
+void kite__pt_segs_free(kite__pt_t *pt);
+void kite__conn_mark_dirty(kite_conn_t *c);
+
+/* core/ready.c */
+void kite__ready_add(kite_conn_t *c);
+void kite__ready_remove(kite_conn_t *c);
+void kite__pt_run_ready(kite__pt_t *pt);
+
+/* core/timer.c */
+void kite__timer_set(kite__pt_t *pt, kite_timer_t *t, uint64_t deadline);
+void kite__timer_del(kite__pt_t *pt, kite_timer_t *t);
+void kite__pt_run_timers(kite__pt_t *pt);
+uint64_t kite__pt_now(kite__pt_t *pt);
+
+/* core/vhost.c */
+kite_vhost_t *kite__vhost_by_host(const kite__listener_t *ls, const char *host, size_t len);
+void kite__vhosts_destroy(kite_context_t *ctx);
+
+/* core/listen.c */
+/* @reuseport: 0 exclusive, 1 SO_REUSEPORT, 2 check exclusively first. */
+int kite__listen_socket(const char *iface, int port, const char *unix_path, unsigned options,
+                        int reuseport, int *bound_port, int *family);
+
+/* core/context.c */
+const char *kite__pt_date(kite__pt_t *pt);
+void kite__pt_run_posts(kite__pt_t *pt);
+
+/* The role every accepted connection starts in (roles/h1). */
+extern const struct kite__role_ops kite__role_h1;
+
+#endif

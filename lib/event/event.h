@@ -1,0 +1,54 @@
+/*
+ * The event backend interface. lib/event is the only code that knows the
+ * loop: core calls these to read, write, arm the one timer of a service
+ * thread and wake it; the backend calls core back through the kite__conn_*,
+ * kite__out_write_done, kite__pt_run_* entry points. uv.c implements it
+ * on libuv; the external-poll backend implements the same set.
+ */
+#ifndef KITE_EVENT_H
+#define KITE_EVENT_H
+
+#include <sys/uio.h>
+
+#include "core/private.h"
+
+struct kite__event_ops {
+    const char *name;
+    int (*pt_init)(kite__pt_t *pt, void *foreign_loop);
+    /* Close every handle of the pt (listeners, conns, timer, async) and run
+     * the loop until they are closed. The loop itself is freed unless it
+     * is foreign. */
+    void (*pt_destroy)(kite__pt_t *pt);
+    /* Run: @timeout_ms -1 until stopped; otherwise one pass waiting at most
+     * that long. */
+    int (*run)(kite__pt_t *pt, int timeout_ms);
+    void (*stop)(kite__pt_t *pt);
+    void (*wakeup)(kite__pt_t *pt); /* any thread */
+    uint64_t (*now_ms)(kite__pt_t *pt);
+    /* Fire kite__pt_run_timers() in @ms (UINT64_MAX: never). */
+    void (*timer_arm)(kite__pt_t *pt, uint64_t ms);
+    /* The ready list is (not) empty: do not block in poll while it is not. */
+    void (*ready_pending)(kite__pt_t *pt, int on);
+    int (*listen)(kite__pt_t *pt, kite__listener_t *ls);
+    void (*listen_close)(kite__listener_t *ls);
+    int (*read_start)(kite_conn_t *c);
+    void (*read_stop)(kite_conn_t *c);
+    /* Write what the kernel takes now: bytes written (maybe 0) or <0. */
+    ssize_t (*try_writev)(kite_conn_t *c, const struct iovec *iov, int n, int more);
+    /* Send a file range now: bytes sent (maybe 0) or <0. */
+    ssize_t (*try_sendfile)(kite_conn_t *c, int fd, off_t *pos, size_t len);
+    /* Write all of iov in the background; kite__out_write_done() follows.
+     * The memory must stay valid until then. One at a time per conn. */
+    int (*write_async)(kite_conn_t *c, const struct iovec *iov, int n);
+    int (*shutdown_write)(kite_conn_t *c);
+    int (*fd)(const kite_conn_t *c);
+    /* Close the handle; kite__conn_freed() follows from the loop. */
+    void (*conn_close)(kite_conn_t *c);
+};
+
+extern const struct kite__event_ops kite__event_uv;
+
+/* The backend in use; one per process for now. */
+#define kite__ev (&kite__event_uv)
+
+#endif

@@ -1,0 +1,363 @@
+/*
+ * The HTTP/1.1 role: the per-connection state machine (idle, head, body,
+ * waiting for the response, closing), request heads parsed from the
+ * thread's read buffer or from the bytes kept from earlier reads, request
+ * bodies (Content-Length or chunked) streamed to the handler, pipelining
+ * with responses in order, keep-alive and the timeouts of each state.
+ * Input that arrives while a response is unfinished is held, and reading
+ * stops once more than a head's worth is held.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/event.h"
+#include "roles/h1/private-h1.h"
+
+/* Stop taking pipelined requests while this much output is queued. */
+#define OUTPUT_HIGH (256 * 1024)
+
+static kite__h1_limits_t limits(const kite_conn_t *c)
+{
+    const kite_context_info_t *i = &c->pt->ctx->info;
+    kite__h1_limits_t l = {i->max_header_size, i->max_uri_len, i->max_headers};
+    return l;
+}
+
+/* Answer a request that could not be parsed (or timed out) and close. */
+static void fail_request(kite_conn_t *c, int status)
+{
+    kite_http_req_t *t = c->rd;
+
+    if (!t) {
+        t = kite__http_txn_get(c->pt);
+        if (!t) {
+            kite__conn_close_now(c, 6);
+            return;
+        }
+        t->wire = &kite__h1_wire;
+        t->p.version = 11;
+        t->p.content_length = -1;
+        c->rd = t;
+    }
+    t->tflags &= ~KITE__T_KEEPALIVE;
+    c->state = H1_CLOSING;
+    /* The peer may still be sending: close only after draining it. */
+    c->flags |= KITE__C_WANT_LINGER;
+    if (!(t->tflags & KITE__T_HEAD_SENT))
+        kite__http_error(c, t, status, NULL);
+    else
+        kite_close(c, 0, NULL);
+}
+
+static void end_txn(kite_conn_t *c, int closing)
+{
+    kite_http_req_t *t = c->rd;
+
+    if (!t)
+        return;
+    c->rd = NULL;
+    kite__http_txn_end(c, t, closing);
+    kite__http_txn_put(c->pt, t);
+}
+
+void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
+{
+    int keep = (t->tflags & KITE__T_KEEPALIVE) && !(c->flags & KITE__C_EOF);
+
+    if ((t->tflags & KITE__T_BODY) && !(t->tflags & KITE__T_BODY_DONE)) {
+        /* The handler answered before the body was read: read and drop
+         * the rest (bounded by the body timeout), or close. */
+        if (!keep) {
+            c->flags |= KITE__C_WANT_LINGER;
+            c->state = H1_CLOSING;
+            end_txn(c, 0);
+            kite_close(c, 0, NULL);
+        }
+        return;
+    }
+    end_txn(c, 0);
+    if (!keep) {
+        c->state = H1_CLOSING;
+        kite_close(c, 0, NULL);
+        return;
+    }
+    c->state = H1_IDLE;
+    /* Requests that arrived behind this one wait in c->in; outside the
+     * input loop they are picked up when the output drains. */
+    if (c->in_len && !(c->flags & H1_F_PROCESSING))
+        c->flags |= H1_F_HELD;
+    kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
+}
+
+static int start_request(kite_conn_t *c, char *buf, size_t n)
+{
+    kite__h1_limits_t lim = limits(c);
+    kite_http_req_t *t = kite__http_txn_get(c->pt);
+    const kite__h1_req_t *p;
+
+    if (!t)
+        return KITE_ENOMEM;
+    t->wire = &kite__h1_wire;
+    c->rd = t;
+    t->head = kite__http_txn_copy(t, buf, n);
+    if (!t->head)
+        return KITE_ENOMEM;
+    if (kite__h1_parse_head(t->head, n, &t->p, &lim) < 0) {
+        kite_debug("bad request head: %d", t->p.status);
+        if (!t->p.version)
+            t->p.version = 11;
+        fail_request(c, t->p.status ? t->p.status : 400);
+        return 0;
+    }
+    p = &t->p;
+    if ((p->version == 11 && !(p->flags & KITE_H1_CONN_CLOSE)) ||
+        (p->version == 10 && (p->flags & KITE_H1_CONN_KEEPALIVE)))
+        t->tflags |= KITE__T_KEEPALIVE;
+    if (p->flags & KITE_H1_CHUNKED) {
+        t->tflags |= KITE__T_BODY;
+    } else if (p->content_length > 0) {
+        t->tflags |= KITE__T_BODY;
+        t->body_left = p->content_length;
+    }
+    c->state = (t->tflags & KITE__T_BODY) ? H1_BODY : H1_WAIT;
+    kite__conn_set_state_timeout(c, (t->tflags & KITE__T_BODY)
+                                        ? c->pt->ctx->info.timeout_secs * 1000u
+                                        : c->pt->ctx->info.send_timeout * 1000u);
+    if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
+        return KITE_ECLOSED;
+    return 0;
+}
+
+/* Feed request body bytes; returns bytes used or <0. */
+static ssize_t feed_body(kite_conn_t *c, kite_http_req_t *t, char *buf, size_t len)
+{
+    size_t used, out = 0;
+    int r, done = 0;
+
+    if (t->p.flags & KITE_H1_CHUNKED) {
+        r = kite__h1_chunked_decode(&t->chunk, buf, len, &out, &used);
+        if (r < 0) {
+            fail_request(c, 400);
+            return (ssize_t)len;
+        }
+        done = r == 1;
+    } else {
+        used = out = len < (size_t)t->body_left ? len : (size_t)t->body_left;
+        t->body_left -= (int64_t)used;
+        done = t->body_left == 0;
+    }
+    if (out && kite__http_body(c, t, buf, out) < 0)
+        return KITE_ECLOSED;
+    if (done) {
+        if (kite__http_body_done(c, t) < 0)
+            return KITE_ECLOSED;
+        if (c->rd == t && (t->tflags & KITE__T_FINAL)) {
+            /* Response already queued while the body was being dropped. */
+            kite__h1_final(c, t);
+        } else if (c->rd == t && c->state == H1_BODY) {
+            c->state = H1_WAIT;
+            kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+        }
+    }
+    return (ssize_t)used;
+}
+
+/* Run the state machine over buf[0..len); keep what is left for later. */
+static int process(kite_conn_t *c, char *buf, size_t len)
+{
+    kite__h1_limits_t lim = limits(c);
+    size_t off = 0;
+    ssize_t k;
+    int n, r = 0;
+
+    c->flags |= H1_F_PROCESSING;
+    while (off < len && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))) {
+        switch (c->state) {
+        case H1_IDLE:
+        case H1_HEAD:
+            if (c->out_bytes > OUTPUT_HIGH) {
+                c->flags |= H1_F_HELD;
+                goto hold;
+            }
+            {
+                size_t scan = c->scan;
+                n = kite__h1_head_end(buf + off, len - off, &scan, &lim);
+                c->scan = (uint32_t)scan;
+            }
+            if (n < 0) {
+                fail_request(c, -n);
+                off = len;
+                break;
+            }
+            if (n == 0) {
+                if (c->state == H1_IDLE) {
+                    c->state = H1_HEAD;
+                    kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
+                }
+                goto hold;
+            }
+            c->scan = 0;
+            r = start_request(c, buf + off, (size_t)n);
+            off += (size_t)n;
+            if (r < 0)
+                goto out;
+            break;
+        case H1_BODY:
+            k = feed_body(c, c->rd, buf + off, len - off);
+            if (k < 0) {
+                r = (int)k;
+                goto out;
+            }
+            off += (size_t)k;
+            break;
+        case H1_WAIT:
+            goto hold;
+        default:
+            off = len; /* closing: input is dropped */
+        }
+    }
+hold:
+    /* Keep unprocessed input; a head's worth is enough while we wait. */
+    if (kite__conn_keep_input(c, buf + off, len - off) < 0)
+        r = KITE_ENOMEM;
+    else if (c->in_len > lim.max_head && !(c->flags & KITE__C_CLOSING))
+        kite__conn_rx_pause(c, 1);
+out:
+    c->flags &= ~H1_F_PROCESSING;
+    return r;
+}
+
+/* Go on with held input after a response finished outside the input loop. */
+static void resume(kite_conn_t *c)
+{
+    if (c->flags & (H1_F_PROCESSING | KITE__C_CLOSING | KITE__C_CLOSED))
+        return;
+    if (c->state != H1_IDLE && c->state != H1_HEAD)
+        return;
+    c->flags &= ~H1_F_HELD;
+    if (c->in_len && process(c, c->in, c->in_len) < 0)
+        kite__conn_close_now(c, 2);
+    if (!(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)) && c->in_len <= limits(c).max_head)
+        kite__conn_rx_pause(c, 0);
+}
+
+static int on_data(kite_conn_t *c, char *buf, size_t len)
+{
+    if (c->in_len) {
+        if (kite__conn_keep_input(c, buf, len) < 0)
+            return KITE_ENOMEM;
+        buf = c->in;
+        len = c->in_len;
+    }
+    return process(c, buf, len);
+}
+
+static void on_eof(kite_conn_t *c, int status)
+{
+    kite_http_req_t *t = c->rd;
+
+    (void)status;
+    if (c->state == H1_WAIT && t) {
+        /* A half-closed client still gets its answer, then the close. */
+        t->tflags &= ~KITE__T_KEEPALIVE;
+        return;
+    }
+    if (c->state == H1_CLOSING || (c->state == H1_IDLE && c->out_head)) {
+        kite_close(c, 0, NULL);
+        return;
+    }
+    kite__conn_close_now(c, 3);
+}
+
+static int on_writeable(kite_conn_t *c)
+{
+    kite_http_req_t *t = c->rd;
+    const kite_protocol_t *p = c->proto;
+    int r = 0;
+
+    if (t && p && p->on_writeable && !(t->tflags & KITE__T_FINAL)) {
+        if (c->state == H1_WAIT)
+            kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+        r = p->on_writeable(c, c->user) ? KITE_ECLOSED : 0;
+    }
+    resume(c);
+    return r;
+}
+
+static void on_drain(kite_conn_t *c)
+{
+    unsigned in_svc = c->flags & KITE__C_IN_SVC;
+
+    if (c->state == H1_WAIT)
+        kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+    if (!(c->flags & H1_F_HELD) || (c->flags & H1_F_PROCESSING))
+        return;
+    /* We may be inside kite__conn_leave(): mark the conn busy so that a
+     * close or a write from the handlers is finished by the caller. */
+    c->flags |= KITE__C_IN_SVC;
+    resume(c);
+    c->flags = (uint16_t)((c->flags & ~KITE__C_IN_SVC) | in_svc);
+}
+
+static int on_timeout(kite_conn_t *c)
+{
+    switch (c->state) {
+    case H1_HEAD:
+    case H1_BODY:
+        if (!c->rd || !(((kite_http_req_t *)c->rd)->tflags & KITE__T_HEAD_SENT)) {
+            fail_request(c, 408);
+            kite__conn_set_state_timeout(c, 2000);
+            return 0;
+        }
+        return -1;
+    default:
+        return -1;
+    }
+}
+
+static int h1_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
+{
+    kite_http_req_t *t = c->rd;
+    unsigned kind = flags & KITE_WRITE_KIND_MASK;
+    int r;
+
+    if (c->flags & (KITE__C_CLOSED | KITE__C_ABORT))
+        return KITE_ECLOSED;
+    if (kind != KITE_WRITE_HTTP && kind != KITE_WRITE_HTTP_FINAL)
+        return KITE_EINVAL;
+    if (!t || !(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
+        return KITE_ESTATE;
+    if (c->out_bytes + len > c->pt->ctx->info.max_output)
+        return KITE_EAGAIN;
+    r = t->wire->body(c, t, buf, len, kind == KITE_WRITE_HTTP_FINAL);
+    if (r == 0 && kind == KITE_WRITE_HTTP_FINAL && !(c->flags & KITE__C_IN_SVC))
+        resume(c);
+    return r;
+}
+
+static void on_close(kite_conn_t *c, int reason)
+{
+    end_txn(c, reason ? reason : 1);
+}
+
+int kite_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
+{
+    if (!c || (len && !buf))
+        return KITE_EINVAL;
+    if (c->flags & (KITE__C_CLOSED | KITE__C_ABORT))
+        return KITE_ECLOSED;
+    if (!c->role->write)
+        return KITE_ENOTSUP;
+    return c->role->write(c, buf, len, flags);
+}
+
+const struct kite__role_ops kite__role_h1 = {
+    .name = "h1",
+    .on_data = on_data,
+    .on_eof = on_eof,
+    .on_writeable = on_writeable,
+    .on_drain = on_drain,
+    .on_timeout = on_timeout,
+    .write = h1_write,
+    .on_close = on_close,
+};

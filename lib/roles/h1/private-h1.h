@@ -1,0 +1,27 @@
+/*
+ * HTTP/1.1 role internals: connection states and the response framing
+ * used by roles/http through struct kite__http_wire.
+ */
+#ifndef KITE_H1_PRIVATE_H
+#define KITE_H1_PRIVATE_H
+
+#include "roles/http/private-http.h"
+
+enum kite__h1_state {
+    H1_IDLE = 0,  /* between requests (keep-alive timeout) */
+    H1_HEAD,      /* part of a request head has arrived (header timeout) */
+    H1_BODY,      /* reading the request body */
+    H1_WAIT,      /* request read, response not finished */
+    H1_CLOSING,   /* answering an error; then close */
+};
+
+/* Role bits in conn->flags. */
+#define H1_F_PROCESSING (1u << 14) /* inside the input loop */
+#define H1_F_HELD (1u << 15)       /* input held until the output drains */
+
+extern const struct kite__http_wire kite__h1_wire;
+
+/* The response is complete: move on to the next request or close. */
+void kite__h1_final(kite_conn_t *c, kite_http_req_t *t);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * The per-thread open-file cache (see fcache.h): a hash of entries keyed
+ * by filesystem path, each holding an open fd (or the whole contents of a
+ * small file), its stat, ETag and Last-Modified. A miss resolves the real
+ * path once to refuse symlinks that leave the docroot; a hit costs a
+ * stat() only when the entry was last checked more than a second ago.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event/event.h"
+#include "misc/misc.h"
+#include "roles/http/fcache.h"
+
+#define NBUCKETS 256
+#define MAX_ENTRIES 1024
+#define SMALL_FILE (32 * 1024)
+#define RECHECK_MS 1000
+
+struct kite__fcache {
+    kite__fentry_t *b[NBUCKETS];
+    unsigned n;
+    unsigned evict;
+};
+
+static unsigned hash(const char *s, size_t n)
+{
+    unsigned h = 2166136261u;
+
+    while (n--)
+        h = (h ^ (unsigned char)*s++) * 16777619u;
+    return h;
+}
+
+kite__fentry_t *kite__fcache_ref(kite__fentry_t *fe)
+{
+    fe->refs++;
+    return fe;
+}
+
+void kite__fcache_unref(kite__fentry_t *fe)
+{
+    if (--fe->refs)
+        return;
+    if (fe->fd >= 0)
+        close(fe->fd);
+    free(fe->data);
+    free(fe);
+}
+
+int kite__fcache_fd(const kite__fentry_t *fe)
+{
+    return fe->fd;
+}
+
+static void unlink_entry(kite__fcache_t *fc, kite__fentry_t *fe)
+{
+    kite__fentry_t **pp = &fc->b[fe->hash % NBUCKETS];
+
+    for (; *pp; pp = &(*pp)->hnext)
+        if (*pp == fe) {
+            *pp = fe->hnext;
+            fc->n--;
+            kite__fcache_unref(fe);
+            return;
+        }
+}
+
+static void evict_some(kite__fcache_t *fc)
+{
+    unsigned tries;
+
+    /* Drop whole chains round-robin: cheap, and hot entries come back on
+     * their next request. */
+    for (tries = 0; tries < NBUCKETS && fc->n >= MAX_ENTRIES; tries++) {
+        kite__fentry_t **b = &fc->b[fc->evict++ % NBUCKETS];
+        while (*b)
+            unlink_entry(fc, *b);
+    }
+}
+
+static int within_root(const char *real, const char *root, size_t root_len)
+{
+    if (!root)
+        return 1;
+    if (root_len == 1 && root[0] == '/')
+        return 1;
+    return !strncmp(real, root, root_len) && (real[root_len] == '/' || !real[root_len]);
+}
+
+static int load(kite__pt_t *pt, const char *path, size_t len, unsigned h, const char *root,
+                kite__fentry_t **out)
+{
+    char real[PATH_MAX];
+    struct stat st;
+    kite__fentry_t *fe;
+    int fd;
+
+    if (!realpath(path, real))
+        return errno == EACCES ? KITE_EACCES : KITE_ENOENT;
+    if (!within_root(real, root, root ? strlen(root) : 0)) {
+        kite_notice("refused %s: resolves outside the docroot", path);
+        return KITE_EACCES;
+    }
+    fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return errno == EACCES ? KITE_EACCES : KITE_ENOENT;
+    if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
+        close(fd);
+        return KITE_EACCES;
+    }
+    fe = calloc(1, sizeof(*fe) + len + 1);
+    if (!fe) {
+        close(fd);
+        return KITE_ENOMEM;
+    }
+    fe->refs = 1;
+    fe->hash = h;
+    fe->fd = fd;
+    fe->size = st.st_size;
+    fe->mtime = st.st_mtime;
+    fe->mtime_ns = st.st_mtim.tv_nsec;
+    fe->ino = st.st_ino;
+    fe->checked_ms = kite__pt_now(pt);
+    memcpy(fe->path, path, len);
+    fe->path_len = len;
+    if (S_ISDIR(st.st_mode)) {
+        fe->is_dir = 1;
+        close(fd);
+        fe->fd = -1;
+    } else if (st.st_size <= SMALL_FILE) {
+        /* Small files are kept in memory and sent with the headers in one
+         * writev; the fd is not needed then. */
+        fe->data = malloc((size_t)st.st_size + 1);
+        if (fe->data && pread(fd, fe->data, (size_t)st.st_size, 0) == st.st_size) {
+            close(fd);
+            fe->fd = -1;
+        } else {
+            free(fe->data);
+            fe->data = NULL;
+        }
+    }
+    snprintf(fe->etag, sizeof(fe->etag), "\"%llx-%llx\"", (unsigned long long)st.st_mtime,
+             (unsigned long long)st.st_size);
+    kite__http_date(st.st_mtime, fe->lastmod);
+    *out = fe;
+    return 0;
+}
+
+static int still_valid(kite__pt_t *pt, kite__fentry_t *fe)
+{
+    uint64_t now = kite__pt_now(pt);
+    struct stat st;
+
+    if (now - fe->checked_ms < RECHECK_MS)
+        return 1;
+    if (stat(fe->path, &st) || st.st_mtime != fe->mtime ||
+        st.st_mtim.tv_nsec != fe->mtime_ns || st.st_size != fe->size ||
+        st.st_ino != fe->ino)
+        return 0;
+    fe->checked_ms = now;
+    return 1;
+}
+
+int kite__fcache_get(kite__pt_t *pt, const char *path, size_t len, const char *root,
+                     kite__fentry_t **out)
+{
+    kite__fcache_t *fc = pt->fcache;
+    unsigned h = hash(path, len);
+    kite__fentry_t *fe;
+    int r;
+
+    if (!fc && !(fc = pt->fcache = calloc(1, sizeof(*fc))))
+        return KITE_ENOMEM;
+    for (fe = fc->b[h % NBUCKETS]; fe; fe = fe->hnext) {
+        if (fe->hash != h || fe->path_len != len || memcmp(fe->path, path, len))
+            continue;
+        if (still_valid(pt, fe)) {
+            *out = kite__fcache_ref(fe);
+            return 0;
+        }
+        unlink_entry(fc, fe);
+        break;
+    }
+    r = load(pt, path, len, h, root, &fe);
+    if (r < 0)
+        return r;
+    if (fc->n >= MAX_ENTRIES)
+        evict_some(fc);
+    fe->hnext = fc->b[h % NBUCKETS];
+    fc->b[h % NBUCKETS] = fe;
+    fc->n++;
+    *out = kite__fcache_ref(fe);
+    return 0;
+}
+
+void kite__fcache_destroy(kite__pt_t *pt)
+{
+    kite__fcache_t *fc = pt->fcache;
+    int i;
+
+    if (!fc)
+        return;
+    for (i = 0; i < NBUCKETS; i++)
+        while (fc->b[i])
+            unlink_entry(fc, fc->b[i]);
+    free(fc);
+    pt->fcache = NULL;
+}

@@ -1,0 +1,168 @@
+/*
+ * Request routing: the vhost by Host, the path decoded and normalised,
+ * the mount by longest prefix, then the origin: files, redirects or a
+ * protocol's callbacks (with its request body streamed to it in pieces).
+ * Also the end of a transaction for the bound protocol.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "misc/misc.h"
+#include "roles/http/private-http.h"
+
+static const kite__mount_rt_t *find_mount(const kite_vhost_t *vh, const char *path)
+{
+    const kite__mount_rt_t *best = NULL;
+    int i;
+
+    for (i = 0; i < vh->nmounts; i++) {
+        const kite__mount_rt_t *m = &vh->mrt[i];
+        char end;
+
+        if (strncmp(path, m->m->mountpoint, m->mp_len))
+            continue;
+        end = path[m->mp_len];
+        if (end != '/' && end != '\0')
+            continue;
+        if (!best || m->mp_len > best->mp_len)
+            best = m;
+    }
+    return best;
+}
+
+static int redirect(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m)
+{
+    const char *scheme = m->type == KITE_MOUNT_REDIR_HTTPS ? "https://" : "http://";
+    const char *rest = t->mount_path;
+    size_t olen = strlen(m->origin);
+    char loc[2048];
+    int n;
+
+    /* "/old" -> ">https://new/" keeps what follows the mountpoint. */
+    if (olen && m->origin[olen - 1] == '/' && *rest == '/')
+        rest++;
+    n = snprintf(loc, sizeof(loc), "%s%s%s%s%s", scheme, m->origin, rest, t->p.query ? "?" : "",
+                 t->p.query ? t->p.query : "");
+    if (n < 0 || (size_t)n >= sizeof(loc))
+        return kite__http_error(c, t, 414, NULL);
+    return kite_http_redirect(c, 301, loc);
+}
+
+static int bind_protocol(kite_conn_t *c, const kite_protocol_t *p)
+{
+    c->proto = p;
+    free(c->user);
+    c->user = NULL;
+    if (p->per_session_size && !(c->user = calloc(1, p->per_session_size)))
+        return KITE_ENOMEM;
+    return 0;
+}
+
+static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m)
+{
+    const kite_protocol_t *p = m->proto;
+    int r;
+
+    if (bind_protocol(c, p) < 0)
+        return kite__http_error(c, t, 500, NULL);
+    if (p->on_filter && p->on_filter(c, c->user, t))
+        return kite__http_error(c, t, 403, NULL);
+    if (!p->on_http)
+        return kite__http_error(c, t, 404, NULL);
+    r = p->on_http(c, c->user, t);
+    if (r)
+        return KITE_ECLOSED;
+    /* A client waiting for "100 Continue" gets it only when the handler
+     * wants the body and has not answered already. */
+    if ((t->p.flags & KITE_H1_EXPECT_CONTINUE) && (t->tflags & KITE__T_BODY) &&
+        !(t->tflags & (KITE__T_HEAD_SENT | KITE__T_BODY_DONE)) && p->on_http_body) {
+        t->tflags |= KITE__T_CONTINUE;
+        t->wire->send_continue(c, t);
+    }
+    /* A body-carrying method with an empty body still gets its "body
+     * done", which is where such handlers answer. */
+    if (!(t->tflags & (KITE__T_BODY | KITE__T_HEAD_SENT)) &&
+        (t->p.method_id == KITE_HTTP_POST || t->p.method_id == KITE_HTTP_PUT ||
+         t->p.method_id == KITE_HTTP_PATCH))
+        return kite__http_body_done(c, t);
+    return 0;
+}
+
+int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
+{
+    const kite__mount_rt_t *m;
+    int n;
+
+    c->vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len);
+    if (t->p.method_id == KITE_HTTP_CONNECT || !t->p.path) {
+        kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
+        return kite__http_error(c, t, 405, NULL);
+    }
+    if (t->p.path[0] == '*') {
+        /* OPTIONS * asks about the server as a whole. */
+        kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS", 37);
+        if (t->wire->respond(c, t, 200, NULL, 0) < 0)
+            return KITE_ECLOSED;
+        return t->wire->body(c, t, NULL, 0, 1);
+    }
+    t->path = kite__http_txn_copy(t, t->p.path, t->p.path_len);
+    if (!t->path)
+        return kite__http_error(c, t, 500, NULL);
+    n = kite__url_decode_path(t->path, t->p.path_len, t->path);
+    if (n < 0)
+        return kite__http_error(c, t, 400, "bad escape in path");
+    n = kite__path_normalise(t->path, (size_t)n);
+    if (n < 0)
+        return kite__http_error(c, t, n == KITE_EPERM ? 403 : 400, NULL);
+    t->path[n] = '\0';
+    m = find_mount(c->vh, t->path);
+    if (!m)
+        return kite__http_error(c, t, 404, NULL);
+    t->mrt = m;
+    t->mount_path = t->path + m->mp_len;
+    switch (m->type) {
+    case KITE_MOUNT_FILE:
+        return kite__http_serve_file(c, t, m, t->mount_path, 200);
+    case KITE_MOUNT_CALLBACK:
+        return callback(c, t, m);
+    default:
+        return redirect(c, t, m);
+    }
+}
+
+int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len)
+{
+    const kite_protocol_t *p = c->proto;
+
+    if (!len || (t->tflags & KITE__T_FINAL) || !t->mrt || t->mrt->type != KITE_MOUNT_CALLBACK ||
+        !p->on_http_body)
+        return 0;
+    return p->on_http_body(c, c->user, buf, len) ? KITE_ECLOSED : 0;
+}
+
+int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t)
+{
+    const kite_protocol_t *p = c->proto;
+
+    t->tflags |= KITE__T_BODY_DONE;
+    if ((t->tflags & KITE__T_FINAL) || !t->mrt || t->mrt->type != KITE_MOUNT_CALLBACK ||
+        !p->on_http_body_done)
+        return 0;
+    return p->on_http_body_done(c, c->user) ? KITE_ECLOSED : 0;
+}
+
+void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
+{
+    const kite_protocol_t *p = c->proto;
+
+    /* For HTTP, on_closed marks the end of the transaction on a callback
+     * mount; the per-session memory goes with it. */
+    if (p && t->mrt && t->mrt->type == KITE_MOUNT_CALLBACK) {
+        if (p->on_closed)
+            p->on_closed(c, c->user, closing);
+        free(c->user);
+        c->user = NULL;
+        c->proto = NULL;
+    }
+}

@@ -1,0 +1,82 @@
+/*
+ * Role-independent HTTP: the transaction (a kite_http_req_t) that a wire
+ * role (h1 now, h2 later) fills from the request head, the dispatch to
+ * vhost mounts, file serving, redirects, callback mounts and error pages.
+ * The wire role supplies how a response head and body are framed.
+ */
+#ifndef KITE_HTTP_PRIVATE_H
+#define KITE_HTTP_PRIVATE_H
+
+#include "core/private.h"
+#include "roles/h1/parser.h"
+
+#define KITE__TXN_ARENA 4096
+
+enum {
+    KITE__T_HEAD_SENT = 1 << 0,   /* status line and headers queued */
+    KITE__T_FINAL = 1 << 1,       /* the whole response is queued */
+    KITE__T_CHUNKED = 1 << 2,     /* response body is chunked */
+    KITE__T_KEEPALIVE = 1 << 3,   /* the conn may carry another request */
+    KITE__T_IS_HEAD = 1 << 4,     /* HEAD: no body bytes on the wire */
+    KITE__T_BODY = 1 << 5,        /* the request has a body */
+    KITE__T_BODY_DONE = 1 << 6,   /* ... and all of it was read */
+    KITE__T_CONTINUE = 1 << 7,    /* 100 Continue was sent */
+    KITE__T_NO_BODY = 1 << 8,     /* status forbids a body (1xx, 204, 304) */
+};
+
+struct kite__http_wire {
+    /* Queue the status line and headers; @extra holds "Name: v\r\n" lines. */
+    int (*respond)(kite_conn_t *c, kite_http_req_t *t, int status, const char *ctype,
+                   int64_t clen);
+    /* Queue body bytes, framed as the role needs. */
+    int (*body)(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len, int final);
+    /* The response is complete (called once, after the last body bytes). */
+    void (*final)(kite_conn_t *c, kite_http_req_t *t);
+    /* Send "100 Continue". */
+    void (*send_continue)(kite_conn_t *c, kite_http_req_t *t);
+};
+
+struct kite_http_req_s {
+    kite__h1_req_t p;          /* parsed head: strings point into head */
+    const struct kite__http_wire *wire;
+    kite_http_req_t *free_next;
+    const kite__mount_rt_t *mrt;
+    char *head;                /* the head copy (arena or heap) */
+    char *path;                /* decoded, normalised */
+    const char *mount_path;
+    char *rh;                  /* extra response header lines from the handler */
+    size_t rh_len, rh_cap;
+    size_t used;               /* arena bytes used */
+    int64_t resp_len;          /* response Content-Length; -1 unknown */
+    int64_t resp_sent;         /* body bytes accepted so far */
+    int64_t body_left;         /* request Content-Length bytes still to read */
+    kite__h1_chunked_t chunk;
+    uint16_t status;
+    uint16_t tflags;
+    char arena[KITE__TXN_ARENA];
+};
+
+/* Transactions come from a per-thread freelist. */
+kite_http_req_t *kite__http_txn_get(kite__pt_t *pt);
+void kite__http_txn_put(kite__pt_t *pt, kite_http_req_t *t);
+void kite__http_pt_free(kite__pt_t *pt);
+/* Copy @len bytes into the transaction's arena (or the heap), NUL-terminated. */
+char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len);
+
+/* Route a parsed request: vhost, mount, then the origin's handler. */
+int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t);
+/* Request body bytes (@len may be 0 with @done set when it ends). */
+int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);
+int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t);
+/* The transaction ends: tell the protocol and release its memory. */
+void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing);
+
+/* file.c */
+int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *mrt,
+                          const char *rel, int status);
+/* respond.c */
+int kite__http_error(kite_conn_t *c, kite_http_req_t *t, int status, const char *detail);
+int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *value,
+                            size_t vlen);
+
+#endif
