@@ -4,6 +4,7 @@
 BUILD      ?= build
 BUILD_TEST ?= build-test
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 PORT       ?= 7681
 MESON_OPTS ?=
 PY         := /usr/bin/python3
@@ -16,7 +17,7 @@ DEPS := gcc libc6-dev pkg-config meson ninja-build libuv1-dev libmbedtls-dev lib
 FUZZ_DEPS  := clang libclang-rt-14-dev
 BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace
 
-.PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan fuzz bench clean format
+.PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan test-tsan fuzz bench clean format
 
 all: build
 
@@ -49,8 +50,8 @@ build: deps $(BUILD)/build.ninja
 run: build
 	./$(BUILD)/test-apps/kite-test-server -p $(PORT) -i 127.0.0.1
 
-test: deps test-normal test-asan
-	@$(PY) tests/summary.py $(BUILD_TEST) $(BUILD_ASAN)
+test: deps test-normal test-asan test-tsan
+	@$(PY) tests/summary.py $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN)
 
 # Warnings are errors in both test builds.
 test-normal:
@@ -65,6 +66,14 @@ test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  meson test -C $(BUILD_ASAN) --print-errorlogs --num-processes 2 --timeout-multiplier 3
 
+# Threaded code (the "threads" suite) under ThreadSanitizer.
+test-tsan:
+	@[ -f $(BUILD_TSAN)/build.ninja ] || meson setup $(BUILD_TSAN) -Dwerror=true \
+	  -Db_sanitize=thread -Db_lundef=false -Dbuildtype=debug $(MESON_OPTS)
+	ninja -C $(BUILD_TSAN)
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  meson test -C $(BUILD_TSAN) --suite threads --print-errorlogs --timeout-multiplier 3
+
 fuzz: deps fuzz-deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false
 	ninja -C build-fuzz
@@ -78,4 +87,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_ASAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN) build-fuzz
