@@ -305,6 +305,9 @@ blocked:
         goto fail;
     }
     c->flags |= KITE__C_ASYNC_W;
+    /* While the peer is not taking our bytes, the send timeout applies,
+     * whatever the role's state; the role sets its own when drained. */
+    kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
     return;
 
 fail:
@@ -322,6 +325,8 @@ void kite__out_write_done(kite_conn_t *c, int status, size_t bytes)
         kite__conn_close_now(c, 4);
     } else {
         consume(c, bytes);
+        if (c->out_head)
+            kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
         kite__out_flush(c);
     }
     kite__conn_leave(c);

@@ -288,8 +288,14 @@ static void on_drain(kite_conn_t *c)
 {
     unsigned in_svc = c->flags & KITE__C_IN_SVC;
 
+    /* Output may have been blocked under the send timeout: back to the
+     * timeout of the state we are in. */
     if (c->state == H1_WAIT)
         kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+    else if (c->state == H1_IDLE)
+        kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
+    else if (c->state == H1_HEAD || c->state == H1_BODY)
+        kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
     if (!(c->flags & H1_F_HELD) || (c->flags & H1_F_PROCESSING))
         return;
     /* We may be inside kite__conn_leave(): mark the conn busy so that a
