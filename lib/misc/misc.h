@@ -15,24 +15,32 @@
 /*
  * MIME type for a file name by its extension (case-insensitive). @extra,
  * when given, is searched first (pvo names ".ext" or "ext", values the
- * type). Unknown extensions give "application/octet-stream".
+ * type, returned as given); an extra name may span dots ("tar.gz"). A
+ * leading dot in the last path segment (".htaccess") is no extension.
+ * Unknown extensions give "application/octet-stream".
  */
 const char *kite__mime_type(const char *name, size_t len, const kite_pvo_t *extra);
 
-/* IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" into @out (30 bytes incl. NUL); returns 29. */
+/*
+ * IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" into @out (30 bytes incl.
+ * NUL); returns 29. Times outside the years 0000-9999 are clamped to them.
+ */
 size_t kite__http_date(time_t t, char *out);
 
 /*
  * Parse an HTTP date: IMF-fixdate, obsolete RFC 850 and asctime forms.
- * Returns 0 and sets *out, or KITE_EINVAL.
+ * Exactly @len bytes, no surrounding space. RFC 850 two-digit years 70-99
+ * are 19xx, 00-69 are 20xx. The weekday must be a day name but is not
+ * checked against the date. Returns 0 and sets *out, or KITE_EINVAL.
  */
 int kite__http_date_parse(const char *s, size_t len, time_t *out);
 
 /*
  * Percent-decode a URL path. @out may equal @in (decoding shrinks).
- * '+' is not decoded (it is a space only in queries). Returns the decoded
- * length, or KITE_EINVAL for a bad escape, an encoded or raw NUL, or a
- * control character.
+ * '+' is not decoded (it is a space only in queries); "%2F" becomes '/',
+ * so normalise after decoding. Returns the decoded length, or KITE_EINVAL
+ * for a bad escape, an encoded or raw NUL, a control character (raw or
+ * encoded, 0x01-0x1f and 0x7f), or @len > INT_MAX.
  */
 int kite__url_decode_path(const char *in, size_t len, char *out);
 
@@ -50,12 +58,18 @@ int kite__path_normalise(char *path, size_t len);
 /*
  * LibHTTP glob: "**" matches anything, "*" anything but '/', "?" any one
  * character but '/', "$" anchors at the end, "|" separates alternatives.
- * A pattern without "$" matches a prefix. Returns the length of @str that
- * matched, or -1.
+ * Letters match ignoring ASCII case. A pattern without "$" matches a
+ * prefix, stars taking as much as they can. The first alternative that
+ * matches wins, even with length 0. Returns the length of @str that
+ * matched, or -1. Runs in O(@plen * @slen) time; an alternative longer
+ * than 512 bytes never matches.
  */
 int kite__pattern_match(const char *pat, size_t plen, const char *str, size_t slen);
 
-/* ASCII case-insensitive compare of @len bytes; 0 when equal. */
+/*
+ * ASCII case-insensitive compare of exactly @len bytes (a NUL is just a
+ * byte); 0 when equal, else <0 or >0 as the first difference.
+ */
 int kite__strncasecmp(const char *a, const char *b, size_t len);
 
 #endif
