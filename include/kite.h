@@ -34,6 +34,8 @@ typedef struct kite_http_req_s kite_http_req_t;
 #include "kite/conn.h"
 #include "kite/timer.h"
 #include "kite/http.h"
+#include "kite/ws.h"
+#include "kite/plugin.h"
 
 #ifdef __cplusplus
 }

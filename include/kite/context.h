@@ -23,6 +23,9 @@ typedef struct kite_context_info_s {
     unsigned max_uri_len;       /* request line limit; default 8192 (414 past it) */
     unsigned max_headers;       /* header count limit; default 64 (431 past it) */
     void *user;
+    unsigned ws_ping_pong_secs; /* ping idle websockets this often, close if no pong; 0: off */
+    size_t ws_max_message;      /* largest websocket message (frame or whole); 16 MiB; 1009 past it */
+    unsigned ws_close_timeout;  /* wait this long for the peer's close frame; default 5 */
 } kite_context_info_t;
 
 /**

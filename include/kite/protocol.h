@@ -50,6 +50,7 @@ typedef struct kite_protocol_s {
     int (*on_http_body_done)(kite_conn_t *c, void *user);
     int (*on_raw)(kite_conn_t *c, void *user, const void *in, size_t len);
     int (*on_timer)(kite_conn_t *c, void *user);
+    unsigned flags; /* KITE_PROTO_* */
 } kite_protocol_t;
 
 #endif

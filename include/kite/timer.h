@@ -9,6 +9,7 @@
 
 typedef struct kite_timer_s kite_timer_t;
 typedef void (*kite_timer_cb)(kite_conn_t *c, kite_timer_t *t);
+typedef void (*kite_vhost_timer_cb)(kite_vhost_t *vh, kite_timer_t *t);
 
 struct kite_timer_s {
     /* private: */
@@ -19,6 +20,8 @@ struct kite_timer_s {
     kite_conn_t *conn;
     kite_timer_cb cb;
     kite_timer_t *next;
+    kite_vhost_t *vh;
+    kite_vhost_timer_cb vcb;
 };
 
 /**
@@ -30,5 +33,14 @@ KITE_EXTERN int kite_timer_schedule(kite_conn_t *c, kite_timer_t *t, uint64_t us
                                     kite_timer_cb cb);
 /** kite_timer_cancel() - cancel @t if it is pending; safe to call twice. */
 KITE_EXTERN void kite_timer_cancel(kite_timer_t *t);
+
+/**
+ * kite_vhost_timer_schedule() - call @cb(@vh, @t) once on service thread
+ * @tsi, @us microseconds from now. Call it from that thread (for another
+ * thread, from a kite_post() callback). Cancel with kite_timer_cancel();
+ * pending vhost timers are dropped when the context is destroyed.
+ */
+KITE_EXTERN int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t,
+                                          uint64_t us, kite_vhost_timer_cb cb);
 
 #endif
