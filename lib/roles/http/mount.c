@@ -159,12 +159,13 @@ void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
     const kite_protocol_t *p = c->proto;
 
     /* For HTTP, on_closed marks the end of the transaction on a callback
-     * mount; the per-session memory goes with it. */
+     * mount. The per-session memory is freed later, when the next request
+     * binds a protocol or the connection closes: the transaction usually
+     * ends inside the handler's own kite_write(KITE_WRITE_HTTP_FINAL), and
+     * the handler may still use @user after that call returns. */
     if (p && t->mrt && t->mrt->type == KITE_MOUNT_CALLBACK) {
         if (p->on_closed)
             p->on_closed(c, c->user, closing);
-        free(c->user);
-        c->user = NULL;
         c->proto = NULL;
     }
 }
