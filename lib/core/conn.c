@@ -190,6 +190,8 @@ int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len)
         }
         return 0;
     }
+    if (!len)
+        return 0; /* nothing to keep; c->in may still be NULL */
     need = (size_t)c->in_len + len;
     if (need > c->in_cap) {
         size_t cap = need < 1024 ? 1024 : need;
@@ -221,6 +223,12 @@ int kite_rx_flow_control(kite_conn_t *c, int enable)
     if (enable) {
         c->flags &= ~KITE__C_RX_OFF;
         kite__conn_rx_pause(c, 0);
+        /* Input read before the pause is delivered first, from the end
+         * of this loop pass rather than inside the caller's callback. */
+        if (c->in_len && c->role->on_rx_resume) {
+            c->flags |= KITE__C_RX_HELD;
+            kite__ready_add(c);
+        }
     } else {
         c->flags |= KITE__C_RX_OFF;
         kite__conn_rx_pause(c, 1);
@@ -230,8 +238,15 @@ int kite_rx_flow_control(kite_conn_t *c, int enable)
 
 int kite_close(kite_conn_t *c, int code, const char *reason)
 {
-    (void)code;
-    (void)reason;
+    if (c->flags & KITE__C_CLOSED)
+        return KITE_ECLOSED;
+    if (c->role->close)
+        return c->role->close(c, code, reason);
+    return kite__conn_close_graceful(c);
+}
+
+int kite__conn_close_graceful(kite_conn_t *c)
+{
     if (c->flags & KITE__C_CLOSED)
         return KITE_ECLOSED;
     c->flags |= KITE__C_CLOSING;

@@ -14,7 +14,9 @@
 
 static char *put(char *p, const char *s, size_t n)
 {
-    memcpy(p, s, n);
+    /* s may be NULL when n is 0 (no vhost or handler headers). */
+    if (n)
+        memcpy(p, s, n);
     return p + n;
 }
 
