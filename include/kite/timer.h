@@ -16,12 +16,17 @@ struct kite_timer_s {
     uint64_t deadline; /* when it is due (loop ms) */
     uint64_t key;      /* its place in the heap: <= deadline, see core/timer.c */
     uint32_t heap_idx; /* 1-based; 0: not in the heap */
-    uint32_t flags;
-    kite_conn_t *conn;
-    kite_timer_cb cb;
+    uint16_t flags;
+    uint16_t key_tsi;  /* vhost timers: the service thread */
+    union {
+        kite_conn_t *conn;   /* connection timers */
+        kite_vhost_t *vh;    /* vhost timers (flags say which) */
+    };
+    union {
+        kite_timer_cb cb;
+        kite_vhost_timer_cb vcb;
+    };
     kite_timer_t *next;
-    kite_vhost_t *vh;
-    kite_vhost_timer_cb vcb;
 };
 
 /**

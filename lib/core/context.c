@@ -120,11 +120,25 @@ void kite_context_destroy(kite_context_t *ctx)
     free(ctx);
 }
 
+static __thread kite__pt_t *current_pt;
+
+kite__pt_t *kite__pt_current(void)
+{
+    return current_pt;
+}
+
+static void run_pt(kite__pt_t *pt, int timeout_ms)
+{
+    kite__pt_t *saved = current_pt;
+
+    current_pt = pt;
+    kite__ev->run(pt, timeout_ms);
+    current_pt = saved;
+}
+
 static void *thread_main(void *arg)
 {
-    kite__pt_t *pt = arg;
-
-    kite__ev->run(pt, -1);
+    run_pt(arg, -1);
     return NULL;
 }
 
@@ -143,7 +157,7 @@ int kite_run(kite_context_t *ctx)
         started++;
     }
     if (started == ctx->npts)
-        kite__ev->run(&ctx->pts[0], -1);
+        run_pt(&ctx->pts[0], -1);
     /* Thread 0 returns on cancel: stop and join the others. */
     atomic_store(&ctx->cancel, 1);
     for (i = 1; i < started; i++) {
@@ -160,7 +174,7 @@ int kite_service(kite_context_t *ctx, int tsi, int timeout_ms)
         return KITE_EINVAL;
     if (atomic_exchange(&ctx->cancel, 0))
         return 1;
-    kite__ev->run(&ctx->pts[tsi], timeout_ms);
+    run_pt(&ctx->pts[tsi], timeout_ms);
     return atomic_exchange(&ctx->cancel, 0) ? 1 : 0;
 }
 

@@ -41,6 +41,10 @@ struct kite__role_ops {
     int (*write)(kite_conn_t *c, const void *buf, size_t len, unsigned flags);
     /* The connection is going away; release role data. */
     void (*on_close)(kite_conn_t *c, int reason);
+    /* kite_close() from a handler; NULL: flush and close. */
+    int (*close)(kite_conn_t *c, int code, const char *reason);
+    /* Reading was re-enabled: deliver input held in c->in. */
+    void (*on_rx_resume)(kite_conn_t *c);
 };
 
 /* Output queue segment: bytes to send, in order. */
@@ -73,6 +77,8 @@ enum {
     KITE__C_LINGER = 1 << 11,    /* write side shut, discarding input */
     KITE__C_ABORT = 1 << 12,     /* close without flushing */
     KITE__C_WANT_LINGER = 1 << 13, /* input may be unread: shut down, drain, then close */
+    KITE__C_RX_HELD = 1 << 16,   /* input held in c->in until reading resumes */
+    /* bits 24-31 belong to the role */
 };
 
 struct kite_conn_s {
@@ -88,7 +94,7 @@ struct kite_conn_s {
     char *in;                 /* unprocessed input kept between reads */
     uint32_t in_len, in_cap;
     uint32_t scan;            /* role parser progress within in[] */
-    uint16_t flags;
+    uint32_t flags;
     uint8_t state;            /* role-defined */
     uint8_t close_reason;
     kite_conn_t *rnext, *rprev; /* ready list */
@@ -189,6 +195,8 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls)
 void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len);
 void kite__conn_on_eof(kite_conn_t *c, int status);
 void kite__conn_close_now(kite_conn_t *c, int reason);
+/* Flush what is queued, then close (the role's close steps are done). */
+int kite__conn_close_graceful(kite_conn_t *c);
 void kite__conn_freed(kite_conn_t *c);
 void kite__conn_leave(kite_conn_t *c);
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms);
@@ -233,5 +241,9 @@ void kite__pt_run_posts(kite__pt_t *pt);
 
 /* The role every accepted connection starts in (roles/h1). */
 extern const struct kite__role_ops kite__role_h1;
+extern const struct kite__role_ops kite__role_ws;
+
+/* The service thread running on the calling thread, or NULL. */
+kite__pt_t *kite__pt_current(void);
 
 #endif

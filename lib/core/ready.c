@@ -57,6 +57,10 @@ void kite__pt_run_ready(kite__pt_t *pt)
         c->flags |= KITE__C_IN_SVC;
         if (c->flags & KITE__C_DIRTY)
             kite__out_flush(c);
+        if ((c->flags & KITE__C_RX_HELD) && !(c->flags & (KITE__C_RX_OFF | KITE__C_CLOSED))) {
+            c->flags &= ~KITE__C_RX_HELD;
+            c->role->on_rx_resume(c);
+        }
         if ((c->flags & KITE__C_WANT_CB) && !c->out_head &&
             !(c->flags & (KITE__C_ASYNC_W | KITE__C_CLOSING | KITE__C_CLOSED))) {
             c->flags &= ~KITE__C_WANT_CB;

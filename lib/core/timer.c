@@ -9,7 +9,8 @@
 
 #include "event/event.h"
 
-#define T_CONN 1 /* a kite_timer_schedule() timer, linked on its conn */
+#define T_CONN 1  /* a kite_timer_schedule() timer, linked on its conn */
+#define T_VHOST 2 /* a kite_vhost_timer_schedule() timer */
 
 uint64_t kite__pt_now(kite__pt_t *pt)
 {
@@ -132,6 +133,11 @@ void kite__pt_run_timers(kite__pt_t *pt)
             continue;
         }
         kite__timer_del(pt, t);
+        if (t->flags & T_VHOST) {
+            t->flags &= ~T_VHOST;
+            t->vcb(t->vh, t);
+            continue;
+        }
         c = t->conn;
         unlink_conn_timer(t);
         if (!c || (c->flags & KITE__C_CLOSED))
@@ -163,8 +169,33 @@ int kite_timer_schedule(kite_conn_t *c, kite_timer_t *t, uint64_t us, kite_timer
 
 void kite_timer_cancel(kite_timer_t *t)
 {
+    if (t->flags & T_VHOST) {
+        kite__timer_del(&t->vh->ctx->pts[t->key_tsi], t);
+        t->flags &= ~T_VHOST;
+        return;
+    }
     if (!(t->flags & T_CONN) || !t->conn)
         return;
     kite__timer_del(t->conn->pt, t);
     unlink_conn_timer(t);
+}
+
+int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t, uint64_t us,
+                              kite_vhost_timer_cb cb)
+{
+    kite__pt_t *pt;
+
+    if (tsi < 0 || tsi >= vh->ctx->npts || (t->flags & T_CONN))
+        return KITE_EINVAL;
+    pt = &vh->ctx->pts[tsi];
+    if (t->flags & T_VHOST)
+        kite__timer_del(&vh->ctx->pts[t->key_tsi], t);
+    else
+        t->heap_idx = 0;
+    t->flags |= T_VHOST;
+    t->vh = vh;
+    t->vcb = cb;
+    t->key_tsi = (uint16_t)tsi;
+    kite__timer_set(pt, t, kite__pt_now(pt) + (us + 999) / 1000);
+    return 0;
 }

@@ -201,6 +201,13 @@ static int process(kite_conn_t *c, char *buf, size_t len)
             off += (size_t)n;
             if (r < 0)
                 goto out;
+            if (c->role != &kite__role_h1) {
+                /* Upgraded: what follows the request is the new role's. */
+                c->flags &= ~H1_F_PROCESSING;
+                if (off < len && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)))
+                    return c->role->on_data(c, buf + off, len - off);
+                return kite__conn_keep_input(c, buf + off, 0);
+            }
             break;
         case H1_BODY:
             k = feed_body(c, c->rd, buf + off, len - off);
@@ -302,7 +309,7 @@ static void on_drain(kite_conn_t *c)
      * close or a write from the handlers is finished by the caller. */
     c->flags |= KITE__C_IN_SVC;
     resume(c);
-    c->flags = (uint16_t)((c->flags & ~KITE__C_IN_SVC) | in_svc);
+    c->flags = (c->flags & ~(uint32_t)KITE__C_IN_SVC) | in_svc;
 }
 
 static int on_timeout(kite_conn_t *c)

@@ -16,8 +16,8 @@ enum kite__h1_state {
 };
 
 /* Role bits in conn->flags. */
-#define H1_F_PROCESSING (1u << 14) /* inside the input loop */
-#define H1_F_HELD (1u << 15)       /* input held until the output drains */
+#define H1_F_PROCESSING (1u << 24) /* inside the input loop */
+#define H1_F_HELD (1u << 25)       /* input held until the output drains */
 
 extern const struct kite__http_wire kite__h1_wire;
 

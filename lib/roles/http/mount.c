@@ -10,6 +10,7 @@
 
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
+#include "roles/ws/private-ws.h"
 
 static const kite__mount_rt_t *find_mount(const kite_vhost_t *vh, const char *path)
 {
@@ -97,6 +98,8 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     int n;
 
     c->vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len);
+    if (kite__ws_is_upgrade(t))
+        return kite__ws_upgrade(c, t);
     if (t->p.method_id == KITE_HTTP_CONNECT || !t->p.path) {
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
         return kite__http_error(c, t, 405, NULL);

@@ -9,6 +9,7 @@
 #include "misc/misc.h"
 #include "roles/http/fcache.h"
 #include "roles/http/private-http.h"
+#include "roles/ws/private-ws.h"
 
 #define MAX_FREE_TXN 32
 
@@ -180,6 +181,8 @@ int kite_http_query_arg(const kite_http_req_t *req, const char *name, char *buf,
 
 const kite_http_req_t *kite_http_request(const kite_conn_t *c)
 {
+    if (c->role == &kite__role_ws)
+        return c->rd ? ((const kite__ws_t *)c->rd)->req : NULL; /* during on_established */
     if (c->role != &kite__role_h1)
         return NULL;
     return c->rd;

@@ -1,0 +1,184 @@
+/*
+ * The WebSocket opening handshake (RFC 6455 4.2) on an HTTP/1.1 request:
+ * version 13 only (426 otherwise), the key's shape, the subprotocol (the
+ * first one the client lists that the vhost has; without the header the
+ * vhost's default protocol; only unknown names: 400), the protocol's
+ * on_filter, then the 101 answer and the switch of the connection to the
+ * ws role, with on_established called while the request is still
+ * readable through kite_http_request().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "misc/misc.h"
+#include "roles/http/private-http.h"
+#include "roles/ws/private-ws.h"
+#include "tls/digest.h"
+
+static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+static const char resp101[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+
+/* Is @tok one of the comma-separated tokens of @list (case-insensitive)? */
+static int has_token(const char *list, const char *tok)
+{
+    size_t n = strlen(tok);
+    const char *p = list;
+
+    while (p && *p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!kite__strncasecmp(p, tok, n) &&
+            (p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\t'))
+            return 1;
+        p = strchr(p, ',');
+    }
+    return 0;
+}
+
+static const kite_protocol_t *default_protocol(const kite_vhost_t *vh)
+{
+    const kite_pvo_t *pvo;
+    const kite_protocol_t *p;
+
+    for (pvo = vh->pvo; pvo; pvo = pvo->next) {
+        if (!pvo->name || !kite_pvo_get(pvo->options, "default"))
+            continue;
+        p = kite_vhost_find_protocol(vh, pvo->name);
+        if (p)
+            return p;
+    }
+    return vh->nprotocols ? vh->protocols[0] : NULL;
+}
+
+/* The first name in the client's list(s) that the vhost has; *named
+ * says whether the client sent the header at all. */
+static const kite_protocol_t *choose(const kite_vhost_t *vh, const kite_http_req_t *t, int *named)
+{
+    const char *name, *value;
+    int i;
+
+    *named = 0;
+    for (i = 0; i < kite_http_header_count(t); i++) {
+        const char *p;
+        kite_http_header_at(t, i, &name, &value);
+        if (kite__strncasecmp(name, "Sec-WebSocket-Protocol", 23))
+            continue;
+        *named = 1;
+        for (p = value; *p;) {
+            char tok[64];
+            size_t n;
+            while (*p == ' ' || *p == '\t' || *p == ',')
+                p++;
+            n = strcspn(p, ", \t");
+            if (n && n < sizeof(tok)) {
+                const kite_protocol_t *pr;
+                memcpy(tok, p, n);
+                tok[n] = '\0';
+                pr = kite_vhost_find_protocol(vh, tok);
+                if (pr)
+                    return pr;
+            }
+            p += n;
+        }
+    }
+    return *named ? NULL : default_protocol(vh);
+}
+
+static int key_ok(const char *key)
+{
+    size_t n = key ? strlen(key) : 0, i;
+
+    /* 16 random bytes in base64: 22 characters and "==". */
+    if (n != 24 || key[22] != '=' || key[23] != '=')
+        return 0;
+    for (i = 0; i < 22; i++)
+        if (!((key[i] >= 'A' && key[i] <= 'Z') || (key[i] >= 'a' && key[i] <= 'z') ||
+              (key[i] >= '0' && key[i] <= '9') || key[i] == '+' || key[i] == '/'))
+            return 0;
+    return 1;
+}
+
+int kite__ws_is_upgrade(const kite_http_req_t *t)
+{
+    return t->p.upgrade && (t->p.flags & KITE_H1_CONN_UPGRADE) &&
+           has_token(t->p.upgrade, "websocket");
+}
+
+int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
+{
+    const char *ver = kite_http_header(t, "Sec-WebSocket-Version");
+    const char *key = kite_http_header(t, "Sec-WebSocket-Key");
+    const kite_protocol_t *p;
+    unsigned char sha[20];
+    char buf[128], accept[32];
+    kite__ws_t *ws;
+    size_t klen;
+    int named, r;
+
+    if (t->p.method_id != KITE_HTTP_GET || t->p.version < 11)
+        return kite__http_error(c, t, 400, "websocket upgrade needs GET over HTTP/1.1");
+    if (!ver || strcmp(ver, "13")) {
+        kite__http_add_header_n(t, "Sec-WebSocket-Version", "13", 2);
+        return kite__http_error(c, t, 426, "websocket version 13 only");
+    }
+    if (!key_ok(key))
+        return kite__http_error(c, t, 400, "bad Sec-WebSocket-Key");
+    p = choose(c->vh, t, &named);
+    if (!p) {
+        kite_notice("vhost %s: websocket upgrade refused: no protocol in \"%s\"", c->vh->name,
+                    named ? kite_http_header(t, "Sec-WebSocket-Protocol") : "");
+        return kite__http_error(c, t, 400, "no supported websocket subprotocol");
+    }
+    free(c->user);
+    c->user = NULL;
+    if (p->per_session_size && !(c->user = calloc(1, p->per_session_size)))
+        return kite__http_error(c, t, 500, NULL);
+    c->proto = p;
+    if (p->on_filter && p->on_filter(c, c->user, t)) {
+        c->proto = NULL;
+        free(c->user);
+        c->user = NULL;
+        return kite__http_error(c, t, 403, NULL);
+    }
+    ws = calloc(1, sizeof(*ws));
+    if (!ws)
+        return kite__http_error(c, t, 500, NULL);
+
+    klen = strlen(key);
+    memcpy(buf, key, klen);
+    memcpy(buf + klen, ws_guid, sizeof(ws_guid) - 1);
+    if (kite__sha1(buf, klen + sizeof(ws_guid) - 1, sha) < 0 ||
+        kite__base64_encode(sha, sizeof(sha), accept, sizeof(accept)) < 0) {
+        free(ws);
+        return kite__http_error(c, t, 500, NULL);
+    }
+    r = kite__out_append(c, resp101, sizeof(resp101) - 1);
+    if (!r)
+        r = kite__out_append(c, accept, strlen(accept));
+    if (!r && named) {
+        r = kite__out_append(c, "\r\nSec-WebSocket-Protocol: ", 26);
+        if (!r)
+            r = kite__out_append(c, p->name, strlen(p->name));
+    }
+    if (!r)
+        r = kite__out_append(c, "\r\n\r\n", 4);
+    if (r < 0) {
+        free(ws);
+        return r;
+    }
+
+    /* From here on the connection speaks WebSocket. */
+    ws->req = t;
+    ws->first = 1;
+    c->rd = ws;
+    c->role = &kite__role_ws;
+    c->state = 0;
+    kite__ws_idle_timeout(c);
+    r = p->on_established ? p->on_established(c, c->user) : 0;
+    ws->req = NULL;
+    kite__http_txn_put(c->pt, t);
+    if (r)
+        kite__ws_fail(c, KITE_WS_CLOSE_POLICY, "refused by the protocol");
+    return 0;
+}

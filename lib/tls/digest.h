@@ -1,0 +1,17 @@
+/*
+ * Digests and encodings that other parts of kite need (the WebSocket
+ * handshake), as thin wrappers over mbedTLS: lib/tls is the only code
+ * that includes mbedTLS headers.
+ */
+#ifndef KITE_TLS_DIGEST_H
+#define KITE_TLS_DIGEST_H
+
+#include <stddef.h>
+
+/* SHA-1 of @len bytes into @out (20 bytes). Returns 0 or KITE_EIO. */
+int kite__sha1(const void *in, size_t len, unsigned char out[20]);
+
+/* Base64 of @len bytes into @out (NUL-terminated). Returns the length or KITE_E2BIG. */
+int kite__base64_encode(const void *in, size_t len, char *out, size_t cap);
+
+#endif
