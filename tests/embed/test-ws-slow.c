@@ -170,8 +170,13 @@ int main(void)
            (unsigned long long)((t_all_closed - t_start) / 1000000));
     tap_ok(eagain >= NCONNS, "writes stopped at the output cap (%d EAGAINs)", eagain);
     tap_is_int(max_pending_over_cap, 0, "queued output never passed the cap + one message");
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's quarantine keeps freed memory resident: RSS says nothing here. */
+    tap_ok(1, "RSS bound # SKIP under AddressSanitizer (grew %ld KiB)", rss_peak_kb - rss0);
+#else
     tap_ok(rss_peak_kb - rss0 < 64 * 1024, "RSS grew %ld KiB for %d pushing conns",
            rss_peak_kb - rss0, NCONNS);
+#endif
     tap_is_int(vh_timer_fired, 1, "the vhost timer fired once");
     tap_ok(writable_all >= 0, "writable_all_protocol from a vhost timer: %d conns", writable_all);
     for (i = 0; i < NCONNS; i++)
