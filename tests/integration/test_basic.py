@@ -186,7 +186,8 @@ def test_error_document(t, _srv):
             c.send(kt.build_request("HEAD", "/missing") + kt.build_request("GET", "/missing2"))
             h = c.read_response("HEAD")
             g = c.read_response()
-        t.eq(h.status, 404, "-E: HEAD of a missing file: 404")
+        t.eq((h.status, h.header("Content-Length")), (404, str(len(doc))),
+             "-E: HEAD of a missing file: 404 with the document's length")
         t.eq((g.status, g.body), (404, doc), "-E: keep-alive goes on after the 404 document")
         r = kt.request(s.port, "GET", "/1k.txt")
         t.eq((r.status, r.body), (200, s.docroot.files["1k.txt"]), "-E: files still served")

@@ -113,6 +113,13 @@ def test_ranges(t, srv):
         t.eq(r.status, 416, "%s: 416" % name)
         t.eq(r.header("Content-Range"), "bytes */%d" % size, "%s: Content-Range bytes */N" % name)
         t.ok(clean, "%s: keep-alive goes on" % name)
+    d.put("empty.txt", b"")
+    r = get(srv, "/empty.txt")
+    t.eq((r.status, r.header("Content-Length"), r.body), (200, "0", b""), "an empty file: 200, 0")
+    for rng in ("bytes=0-", "bytes=-5", "bytes=0-0"):
+        r = get(srv, "/empty.txt", [("Range", rng)])
+        t.eq((r.status, r.header("Content-Range")), (416, "bytes */0"),
+             "an empty file with Range %s: 416 bytes */0" % rng)
     for rng in ("bytes=0-99,200-299", "bytes=0-0,-1", "items=0-5", "bytes=5-2", "bytes=abc"):
         r = get(srv, "/1k.txt", [("Range", rng)])
         t.eq((r.status, r.body == small, r.header("Content-Range")), (200, True, None),

@@ -5,6 +5,7 @@ response first, input held while output is queued), the keep-alive idle
 timeout (-k 1) and the request header timeout (-T 1)."""
 import socket
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -106,6 +107,38 @@ def test_pipeline_held_input(t, srv):
                    "pipelined large responses with small ones between: all in order")
 
 
+def test_pipeline_not_reading(t, srv):
+    # 1000 pipelined requests for 64 KB each (64 MB if all were buffered)
+    # from a client that reads nothing for a while: the server takes the
+    # next request only when the previous answer is out, so its memory
+    # stays flat; then every answer arrives, in order.
+    n = 1000
+    want = kt.pattern(65536)
+    base = srv.rss_kb()
+    with kt.Conn(srv.port, timeout=20) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+        burst = req("GET", "/test/big?bytes=65536") * n
+        errors = []
+
+        def sender():
+            try:
+                c.sock.sendall(burst)
+            except OSError as e:
+                errors.append(e)
+        th = threading.Thread(target=sender, daemon=True)
+        th.start()
+        time.sleep(1.0)
+        grown = srv.rss_kb() - base
+        good = 0
+        for _ in range(n):
+            r = c.read_response()
+            good += (r.status, r.body) == (200, want)
+        th.join(10)
+    t.ok(grown < 16 * 1024, "a client that does not read: server memory grows < 16 MB",
+         "grew %d kB" % grown)
+    t.eq((good, errors), (n, []), "... and then all %d pipelined answers arrive" % n)
+
+
 def test_pipeline_post(t, srv):
     body = b"x" * 1000
     echo = b'{"bytes":1000,"fnv1a":"%s","pieces":1}\n' % kt.fnv1a(body).encode()
@@ -195,4 +228,5 @@ def test_still_up(t, srv):
 
 if __name__ == "__main__":
     kt.run_tests([test_hundred_requests, test_pipeline_mix, test_pipeline_slow_first,
-                  test_pipeline_held_input, test_pipeline_post, test_idle_timeout, test_still_up])
+                  test_pipeline_held_input, test_pipeline_not_reading,
+                  test_pipeline_post, test_idle_timeout, test_still_up])

@@ -22,6 +22,11 @@ BAD = [
     ("HTTP/1.1 without Host", b"GET /1k.txt HTTP/1.1\r\n\r\n", 400),
     ("two Host fields", b"GET /1k.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
     ("empty Host", b"GET /1k.txt HTTP/1.1\r\nHost:\r\n\r\n", 400),
+    ("Host with a space", b"GET /1k.txt HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    ("Host with a slash", b"GET /1k.txt HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
+    ("Host with userinfo", b"GET /1k.txt HTTP/1.1\r\nHost: user@localhost\r\n\r\n", 400),
+    ("a fragment in the target", b"GET /1k.txt#top HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ("a relative target", b"GET 1k.txt HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     ("Content-Length and Transfer-Encoding",
      b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
      b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
@@ -188,6 +193,9 @@ def test_absolute_form(t, srv):
     r, _ = kt.raw(srv.port, b"GET http://localhost/1k.txt HTTP/1.1\r\nHost: localhost\r\n"
                   b"Connection: close\r\n\r\n")
     t.eq((r.status, r.body), (200, srv.docroot.files["1k.txt"]), "absolute-form target: 200")
+    r, _ = kt.raw(srv.port, b"GET http://localhost HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    t.eq((r.status, r.body), (200, srv.docroot.files["index.html"]),
+         "absolute-form without a path is the root")
     r, _ = kt.raw(srv.port, b"GET http://localhost:%d/test/headers?a=1 HTTP/1.1\r\n"
                   b"Host: elsewhere\r\nConnection: close\r\n\r\n" % srv.port)
     t.ok(r.status == 200 and b"path: /test/headers\n" in r.body and b"query: a=1\n" in r.body,

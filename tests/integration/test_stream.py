@@ -84,6 +84,34 @@ def test_big_slow_reader(t, srv):
         t.eq((r.status, r.body), (200, b"hello\n"), "keep-alive after 50 MB")
 
 
+def test_slow_file_reader(t, srv):
+    # A large file to a reader with a small window: sendfile blocks, the
+    # rest goes through the asynchronous write path.
+    d = srv.docroot
+    with kt.Conn(srv.port, timeout=10) as c:
+        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        c.send(kt.build_request("GET", "/1m.bin") + kt.build_request("GET", "/64k.bin") +
+               kt.build_request("GET", "/1m.bin", [("Range", "bytes=1000-")]))
+        time.sleep(0.3)
+        h = c.read_head()
+        body = bytearray()
+        while len(body) < len(d.files["1m.bin"]):
+            want = min(4096, len(d.files["1m.bin"]) - len(body))
+            if len(c.buf) < want:
+                c._fill()
+            take = min(want, len(c.buf))
+            body += c.buf[:take]
+            del c.buf[:take]
+            if len(body) < 200000:
+                time.sleep(0.001)
+        r2 = c.read_response()
+        r3 = c.read_response()
+    t.eq((h.status, bytes(body) == d.files["1m.bin"]), (200, True),
+         "1 MB file to a slow reader: every byte")
+    t.eq((r2.status, r2.body == d.files["64k.bin"], r3.status, r3.body == d.files["1m.bin"][1000:]),
+         (200, True, 206, True), "the pipelined file and range behind it follow intact")
+
+
 def test_big_sizes(t, srv):
     for n in (0, 1, 65536, 65537, 1048577):
         r = kt.request(srv.port, "GET", "/test/big?bytes=%d" % n, timeout=10)
@@ -207,6 +235,7 @@ def test_threads_keep_order(t, srv):
 
 
 if __name__ == "__main__":
-    kt.run_tests([test_stream, test_headers_endpoint, test_big_slow_reader, test_big_sizes,
+    kt.run_tests([test_stream, test_headers_endpoint, test_big_slow_reader, test_slow_file_reader,
+                  test_big_sizes,
                   test_delay_thread, test_concurrent_waits, test_head_callback, test_disconnects,
                   test_threads_keep_order])
