@@ -5,9 +5,13 @@
  *   /formtest    callback://protocol-post-demo
  *   /test/       callback://http-test (endpoints for tests and demos)
  *   /kite-site   >https://github.com/ redirect example
+ * and speaks the websocket protocols of the lws test server on every
+ * path: dumb-increment-protocol (the default for clients that name no
+ * protocol), lws-mirror-protocol, lws-status, plus echo.
  * Flags follow libwebsockets-test-server where they overlap:
  *   -p PORT (0: ephemeral; the bound port is printed), -i IFACE,
- *   -r DIR, -d LOGMASK, -t THREADS, plus kite's own:
+ *   -r DIR, -d LOGMASK, -t THREADS, -n (dumb-increment sends nothing),
+ *   plus kite's own:
  *   -U PATH      also listen on a unix socket
  *   -V NAME=DIR  another vhost on the same port, chosen by Host
  *   -E PATH      error-document-404 for the main vhost
@@ -22,7 +26,11 @@
 #include <string.h>
 
 #include "kite.h"
+#include "protocol-dumb-increment.h"
+#include "protocol-echo.h"
 #include "protocol-http-test.h"
+#include "protocol-lws-mirror.h"
+#include "protocol-lws-status.h"
 #include "protocol-post-demo.h"
 
 #ifndef KITE_TEST_HTML
@@ -40,15 +48,28 @@ static void on_signal(int sig)
 }
 
 static const kite_protocol_t *const protocols[] = {
+    &kite_protocol_dumb_increment,
+    &kite_protocol_lws_mirror,
+    &kite_protocol_lws_status,
+    &kite_protocol_echo,
     &kite_protocol_post_demo,
     &kite_protocol_http_test,
     NULL,
 };
 
+/* Per-vhost protocol options: dumb-increment is the default protocol
+ * (pvo->name is the protocol, pvo->options its options). */
+static kite_pvo_t pvo_di_options = {.name = "options", .value = "0"};
+static const kite_pvo_t pvo_di_default = {.next = &pvo_di_options, .name = "default", .value = "1"};
+static const kite_pvo_t pvo = {
+    .name = "dumb-increment-protocol",
+    .options = &pvo_di_default,
+};
+
 static void usage(const char *argv0)
 {
     fprintf(stderr,
-            "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads]\n"
+            "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age]\n",
             argv0);
@@ -66,7 +87,7 @@ int main(int argc, char **argv)
     kite_vhost_t *vh;
 
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:U:V:E:k:T:m:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -82,6 +103,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             ci.count_threads = atoi(optarg);
+            break;
+        case 'n':
+            pvo_di_options.value = "1"; /* dumb-increment: do not send */
             break;
         case 'U':
             unix_path = optarg;
@@ -134,6 +158,7 @@ int main(int argc, char **argv)
 
     vi.name = "localhost";
     vi.protocols = protocols;
+    vi.pvo = &pvo;
     vi.mounts = &m_root;
     vh = kite_vhost_create(context, &vi, &err);
     if (!vh) {
