@@ -174,38 +174,6 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
     kite__conn_leave(c);
 }
 
-int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len)
-{
-    size_t need;
-    char *p;
-
-    if (buf >= c->in && buf < c->in + c->in_cap) {
-        /* Already ours: move the unprocessed tail to the front. */
-        memmove(c->in, buf, len);
-        c->in_len = (uint32_t)len;
-        if (!len) {
-            free(c->in);
-            c->in = NULL;
-            c->in_cap = 0;
-        }
-        return 0;
-    }
-    if (!len)
-        return 0; /* nothing to keep; c->in may still be NULL */
-    need = (size_t)c->in_len + len;
-    if (need > c->in_cap) {
-        size_t cap = need < 1024 ? 1024 : need;
-        p = realloc(c->in, cap);
-        if (!p)
-            return KITE_ENOMEM;
-        c->in = p;
-        c->in_cap = (uint32_t)cap;
-    }
-    memcpy(c->in + c->in_len, buf, len);
-    c->in_len = (uint32_t)need;
-    return 0;
-}
-
 void kite__conn_rx_pause(kite_conn_t *c, int pause)
 {
     if (pause) {

@@ -201,6 +201,8 @@ void kite__conn_freed(kite_conn_t *c);
 void kite__conn_leave(kite_conn_t *c);
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms);
 int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len);
+/* New bytes after input held from earlier reads: make *buf the whole of it. */
+int kite__conn_join_input(kite_conn_t *c, char **buf, size_t *len);
 void kite__conn_rx_pause(kite_conn_t *c, int pause);
 
 /* core/output.c */

@@ -250,12 +250,8 @@ static void resume(kite_conn_t *c)
 
 static int on_data(kite_conn_t *c, char *buf, size_t len)
 {
-    if (c->in_len) {
-        if (kite__conn_keep_input(c, buf, len) < 0)
-            return KITE_ENOMEM;
-        buf = c->in;
-        len = c->in_len;
-    }
+    if (kite__conn_join_input(c, &buf, &len) < 0)
+        return KITE_ENOMEM;
     return process(c, buf, len);
 }
 

@@ -252,7 +252,9 @@ static int deliver(kite_conn_t *c, const uint8_t *p, size_t n, int final)
             ws->msg = m;
             ws->msg_cap = cap;
         }
-        memcpy(ws->msg + ws->msg_used, p, n);
+        /* An empty message may leave ws->msg NULL: no arithmetic on it then. */
+        if (n)
+            memcpy(ws->msg + ws->msg_used, p, n);
         ws->msg_used += n;
         if (!final)
             return 0;
@@ -348,7 +350,11 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
                 ws->pstate = WSP_HEADER;
         }
     }
-    if (kite__conn_keep_input(c, buf + off, len - off) < 0)
+    /* Keep what a pause left unread. With nothing left, pass the start of
+     * the buffer: buf + len is one past the end of c->in, which
+     * kite__conn_keep_input() does not take for c->in, and the stale bytes
+     * (already unmasked) would be parsed again after the next read. */
+    if (kite__conn_keep_input(c, off < len ? buf + off : buf, len - off) < 0)
         r = KITE_ENOMEM;
     c->flags &= ~WS_F_PROCESSING;
     return r;
@@ -360,12 +366,8 @@ out:
 
 static int on_data(kite_conn_t *c, char *buf, size_t len)
 {
-    if (c->in_len) {
-        if (kite__conn_keep_input(c, buf, len) < 0)
-            return KITE_ENOMEM;
-        buf = c->in;
-        len = c->in_len;
-    }
+    if (kite__conn_join_input(c, &buf, &len) < 0)
+        return KITE_ENOMEM;
     return kite__ws_process(c, buf, len);
 }
 

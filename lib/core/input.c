@@ -1,0 +1,53 @@
+/*
+ * Input a connection keeps between reads: the unprocessed tail of a read
+ * (a partial request head, a partial frame held for flow control) is
+ * copied out of the thread's shared read buffer into the connection's
+ * own, and joined with the next bytes. Idle connections hold none.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/private.h"
+
+int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len)
+{
+    size_t need;
+    char *p;
+
+    if (buf >= c->in && buf < c->in + c->in_cap) {
+        /* Already ours: move the unprocessed tail to the front. */
+        memmove(c->in, buf, len);
+        c->in_len = (uint32_t)len;
+        if (!len) {
+            free(c->in);
+            c->in = NULL;
+            c->in_cap = 0;
+        }
+        return 0;
+    }
+    if (!len)
+        return 0; /* nothing to keep; c->in may still be NULL */
+    need = (size_t)c->in_len + len;
+    if (need > c->in_cap) {
+        size_t cap = need < 1024 ? 1024 : need;
+        p = realloc(c->in, cap);
+        if (!p)
+            return KITE_ENOMEM;
+        c->in = p;
+        c->in_cap = (uint32_t)cap;
+    }
+    memcpy(c->in + c->in_len, buf, len);
+    c->in_len = (uint32_t)need;
+    return 0;
+}
+
+int kite__conn_join_input(kite_conn_t *c, char **buf, size_t *len)
+{
+    if (!c->in_len)
+        return 0;
+    if (kite__conn_keep_input(c, *buf, *len) < 0)
+        return KITE_ENOMEM;
+    *buf = c->in;
+    *len = c->in_len;
+    return 0;
+}
