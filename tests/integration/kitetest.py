@@ -229,30 +229,34 @@ class Server:
                     return int(line.split()[1])
         return -1
 
-    def stop(self):
-        """SIGTERM; checks exit status 0 within 5 s and a clean stderr."""
+    def stop(self, sig=signal.SIGTERM):
+        """Signal it (SIGTERM); checks exit status 0 within 5 s and a
+        clean stderr."""
         t = self.tap
         if self.proc is None:
             return
+        signame = signal.Signals(sig).name
         early = self.proc.poll()
         if early is None:
-            self.proc.send_signal(signal.SIGTERM)
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                t.ok(False, "%s exits within %.0f s of SIGTERM" % (self.name, STOP_TIMEOUT),
+                t.ok(False, "%s exits within %.0f s of %s" % (self.name, STOP_TIMEOUT, signame),
                      self.stderr()[-4000:])
                 self._close_files()
+                self.proc = None
                 return
         err = self.stderr()
         t.ok(early is None, "%s was still running at the end" % self.name,
              "exit status %s\n%s" % (early, err[-4000:]))
-        t.eq(self.proc.returncode, 0, "%s exits with status 0 after SIGTERM" % self.name)
+        t.eq(self.proc.returncode, 0, "%s exits with status 0 after %s" % (self.name, signame))
         bad = [m for m in SANITIZER_MARKS if m in err]
         t.ok(not bad, "%s stderr has no sanitizer report" % self.name, err[-6000:])
         self._close_files()
+        self.proc = None
 
     def _close_files(self):
         self.out.close()

@@ -49,6 +49,24 @@ BAD = [
      b"POST /test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400),
     ("Transfer-Encoding in HTTP/1.0",
      b"POST /test/echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    ("Transfer-Encoding twice", b"POST /test/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked"
+     b"\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    ("Transfer-Encoding chunked, chunked", b"POST /test/echo HTTP/1.1\r\nHost: x\r\n"
+     b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
+    ("Transfer-Encoding identity (chunked not last)", b"POST /test/echo HTTP/1.1\r\nHost: x\r\n"
+     b"Transfer-Encoding: identity\r\n\r\n", 400),
+    ("empty Content-Length", b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: \r\n\r\n",
+     400),
+    ("hex Content-Length", b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0x5\r\n\r\n"
+     b"hello", 400),
+    ("DEL in a field name", b"GET /1k.txt HTTP/1.1\r\nHost: x\r\nX\x7fA: b\r\n\r\n", 400),
+    ("space in a field name", b"GET /1k.txt HTTP/1.1\r\nHost: x\r\nX A: b\r\n\r\n", 400),
+    ("empty field name", b"GET /1k.txt HTTP/1.1\r\nHost: x\r\n: v\r\n\r\n", 400),
+    ("control byte in a value", b"GET /1k.txt HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n\r\n", 400),
+    ("whitespace before the first field", b"GET /1k.txt HTTP/1.1\r\n Host: x\r\n\r\n", 400),
+    ("tabs in the request line", b"GET\t/1k.txt\tHTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ("a space after the version", b"GET /1k.txt HTTP/1.1 \r\nHost: x\r\n\r\n", 400),
+    ("an HTTP/2 preface", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400),
     ("unknown method FOO", b"FOO /1k.txt HTTP/1.1\r\nHost: x\r\n\r\n", 501),
     ("lower-case method get", b"get /1k.txt HTTP/1.1\r\nHost: x\r\n\r\n", 501),
     ("HTTP/2.0", b"GET /1k.txt HTTP/2.0\r\nHost: x\r\n\r\n", 505),
@@ -119,6 +137,26 @@ def test_limits_edges(t, srv):
     t.eq((len(head) + 1, r.status), (8193, 431), "a head of 8193 bytes: 431")
     r, _ = kt.raw(srv.port, b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     t.eq(r.status, 414, "a file path longer than PATH_MAX: 414")
+
+
+def test_lenient_but_valid(t, srv):
+    echo5 = b'{"bytes":5,"fnv1a":"%s","pieces":1}\n' % kt.fnv1a(b"hello").encode()
+    for name, data, body in (
+            ("Transfer-Encoding in capitals", b"POST /test/echo HTTP/1.1\r\nHost: x\r\n"
+             b"Transfer-Encoding: CHUNKED\r\n\r\n5\r\nhello\r\n0\r\n\r\n", echo5),
+            ("Content-Length with OWS around it", b"POST /test/echo HTTP/1.1\r\nHost: x\r\n"
+             b"Content-Length:\t5 \r\n\r\nhello", echo5),
+            ("a tab and obs-text in a value", b"GET /test/headers HTTP/1.1\r\nHost: x\r\n"
+             b"X-V: a\tb \xc3\xa9\r\n\r\n", None),
+            ("no space after the colon", b"GET /test/hello HTTP/1.1\r\nHost:x\r\n\r\n",
+             b"hello\n")):
+        with kt.Conn(srv.port) as c:
+            c.send(data)
+            r = c.read_response()
+        if body is None:
+            t.ok(r.status == 200 and b"h: X-V: a\tb \xc3\xa9\n" in r.body, name + ": 200", r.body)
+        else:
+            t.eq((r.status, r.body), (200, body), name + ": 200")
 
 
 def test_connect(t, srv):
@@ -234,6 +272,6 @@ def test_head_then_eof(t, srv):
 
 
 if __name__ == "__main__":
-    kt.run_tests([test_bad_requests, test_limits_edges, test_connect, test_one_byte_at_a_time, test_http10,
+    kt.run_tests([test_bad_requests, test_limits_edges, test_lenient_but_valid, test_connect, test_one_byte_at_a_time, test_http10,
                   test_connection_close, test_absolute_form, test_leading_empty_lines,
                   test_head_then_eof])

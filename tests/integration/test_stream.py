@@ -4,6 +4,7 @@ chunk framing, a 50 MB body read slowly by the client while the server's
 memory stays bounded, timers and posts from other threads, concurrency
 of waiting responses, HEAD on callback endpoints, and clients that go
 away in the middle of a response."""
+import signal
 import socket
 import struct
 import sys
@@ -234,8 +235,40 @@ def test_threads_keep_order(t, srv):
     t.eq(done, [[(200, b"posted\n")] * 5] * 4, "4 client threads x 5 posted answers")
 
 
+def test_shutdown_busy(t, _srv):
+    # Stopping a server in the middle of everything: a download, a pending
+    # timer, posts due before and after the stop, a stream, a half head, a
+    # half body and an idle keep-alive connection, on two threads.
+    for sig, args in ((signal.SIGINT, []), (signal.SIGTERM, ["-t", "2"])):
+        s = kt.Server(t, args=args, name=" ".join(["busy server"] + args))
+        s.start()
+        conns = []
+        try:
+            for tg in ("/test/big?bytes=%d" % BIG, "/test/delay?ms=3000", "/test/thread?ms=50",
+                       "/test/thread?ms=3000", "/test/stream?n=100000&size=100") * 2:
+                c = kt.Conn(s.port)
+                c.send(kt.build_request("GET", tg))
+                conns.append(c)
+            c = kt.Conn(s.port)
+            c.send(b"GET /1k.txt HTTP/1.1\r\nHo")
+            conns.append(c)
+            c = kt.Conn(s.port)
+            c.send(kt.build_request("POST", "/test/echo", [("Content-Length", "100000")]) +
+                   b"x" * 1000)
+            conns.append(c)
+            c = kt.Conn(s.port)
+            c.send(kt.build_request("GET", "/1k.txt"))
+            c.read_response()
+            conns.append(c)
+            time.sleep(0.3)
+        finally:
+            s.stop(sig)
+            for c in conns:
+                c.close()
+
+
 if __name__ == "__main__":
     kt.run_tests([test_stream, test_headers_endpoint, test_big_slow_reader, test_slow_file_reader,
                   test_big_sizes,
                   test_delay_thread, test_concurrent_waits, test_head_callback, test_disconnects,
-                  test_threads_keep_order])
+                  test_threads_keep_order, test_shutdown_busy])
