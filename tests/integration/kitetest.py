@@ -9,6 +9,7 @@ report. Only the standard library is used here.
 """
 import os
 import re
+import resource
 import select
 import shutil
 import signal
@@ -170,7 +171,8 @@ class Server:
     On exit it is stopped with SIGTERM, and that is checked.
     """
 
-    def __init__(self, tap, args=(), docroot=None, iface="127.0.0.1", name="server"):
+    def __init__(self, tap, args=(), docroot=None, iface="127.0.0.1", name="server",
+                 nofile=None):
         self.tap = tap
         self.binary = server_path()
         self.own_docroot = docroot is None
@@ -178,6 +180,7 @@ class Server:
         self.args = list(args)
         self.iface = iface
         self.name = name
+        self.nofile = nofile  # RLIMIT_NOFILE for the server, or None
         self.proc = None
         self.port = None
         self.logdir = tempfile.mkdtemp(prefix="kite-it-log-")
@@ -195,8 +198,12 @@ class Server:
         self.cmd = cmd
         self.out = open(self.out_path, "wb")
         self.err = open(self.err_path, "wb")
+        pre = None
+        if self.nofile:
+            def pre():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.nofile, self.nofile))
         self.proc = subprocess.Popen(cmd, stdout=self.out, stderr=self.err,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=pre)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             with open(self.out_path, "rb") as f:

@@ -195,7 +195,49 @@ def test_error_document(t, _srv):
         t.eq(r.status, 403, "-E: a 403 stays a 403")
 
 
+def fetch_all(port, d, names):
+    bad = []
+    with kt.Conn(port) as c:
+        for name in names:
+            c.send(kt.build_request("GET", "/" + name))
+            r = c.read_response()
+            if (r.status, r.body) != (200, d.files[name]):
+                bad.append((name, r.status))
+    return bad
+
+
+def test_many_files_few_fds(t, _srv):
+    # The open-file cache keeps large files open. With 256 descriptors it
+    # must leave room for connections and for opening more files.
+    with kt.Server(t, nofile=256, name="server with 256 fds") as s:
+        d = s.docroot
+        names = ["many/f%03d.bin" % i for i in range(300)]
+        for i, name in enumerate(names):
+            d.put(name, b"%03d" % i * 11000)  # 33 KB: kept open, not in memory
+        # Connections first: the files then run out of descriptors, and
+        # the cache must give its own back.
+        conns = []
+        try:
+            for _ in range(140):
+                c = kt.Conn(s.port)
+                c.send(kt.build_request("GET", "/test/hello"))
+                c.read_response()
+                conns.append(c)
+            bad = fetch_all(s.port, d, names)
+            t.ok(not bad, "140 connections open, then 300 large files: all 200", bad[:5])
+        finally:
+            for c in conns:
+                c.close()
+        bad = fetch_all(s.port, d, names[::-1])
+        t.ok(not bad, "300 large files in turn under a 256 fd limit: all 200", bad[:5])
+        nfd = len(os.listdir("/proc/%d/fd" % s.pid))
+        t.ok(nfd <= 160, "the file cache holds at most half the descriptors", "%d fds" % nfd)
+        got = [kt.serves(s.port) for _ in range(5)]
+        t.eq(got, [True] * 5, "new connections are still accepted")
+
+
 if __name__ == "__main__":
     kt.run_tests([test_files, test_query_ignored, test_index, test_slash_redirect,
                   test_forbidden_dir, test_not_found, test_percent_names, test_methods,
-                  test_redirect_mount, test_server_date, test_error_document])
+                  test_redirect_mount, test_server_date, test_error_document,
+                  test_many_files_few_fds])

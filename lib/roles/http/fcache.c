@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,8 +27,26 @@
 struct kite__fcache {
     kite__fentry_t *b[NBUCKETS];
     unsigned n;
+    unsigned max; /* entries kept; each may hold an open fd */
     unsigned evict;
 };
+
+/*
+ * Entries keep files open, so the cache may use at most half of the
+ * process's descriptors (shared by all service threads): a full
+ * descriptor table would make open() and even accept() fail, and no new
+ * request could then come to evict anything.
+ */
+static unsigned cache_max(const kite__pt_t *pt)
+{
+    struct rlimit rl;
+    rlim_t m;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY)
+        return MAX_ENTRIES;
+    m = rl.rlim_cur / 2 / (rlim_t)(pt->ctx->npts > 0 ? pt->ctx->npts : 1);
+    return m < 16 ? 16 : m > MAX_ENTRIES ? MAX_ENTRIES : (unsigned)m;
+}
 
 static unsigned hash(const char *s, size_t n)
 {
@@ -78,7 +97,7 @@ static void evict_some(kite__fcache_t *fc)
 
     /* Drop whole chains round-robin: cheap, and hot entries come back on
      * their next request. */
-    for (tries = 0; tries < NBUCKETS && fc->n >= MAX_ENTRIES; tries++) {
+    for (tries = 0; tries < NBUCKETS && fc->n >= fc->max; tries++) {
         kite__fentry_t **b = &fc->b[fc->evict++ % NBUCKETS];
         while (*b)
             unlink_entry(fc, *b);
@@ -110,7 +129,9 @@ static int load(kite__pt_t *pt, const char *path, size_t len, unsigned h, const 
     }
     fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return errno == EACCES ? KITE_EACCES : KITE_ENOENT;
+        return errno == EACCES                      ? KITE_EACCES
+               : errno == EMFILE || errno == ENFILE ? KITE_EMFILE
+                                                    : KITE_ENOENT;
     if (fstat(fd, &st) || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) {
         close(fd);
         return KITE_EACCES;
@@ -174,10 +195,13 @@ int kite__fcache_get(kite__pt_t *pt, const char *path, size_t len, const char *r
     kite__fcache_t *fc = pt->fcache;
     unsigned h = hash(path, len);
     kite__fentry_t *fe;
-    int r;
+    int i, r;
 
-    if (!fc && !(fc = pt->fcache = calloc(1, sizeof(*fc))))
-        return KITE_ENOMEM;
+    if (!fc) {
+        if (!(fc = pt->fcache = calloc(1, sizeof(*fc))))
+            return KITE_ENOMEM;
+        fc->max = cache_max(pt);
+    }
     for (fe = fc->b[h % NBUCKETS]; fe; fe = fe->hnext) {
         if (fe->hash != h || fe->path_len != len || memcmp(fe->path, path, len))
             continue;
@@ -189,9 +213,17 @@ int kite__fcache_get(kite__pt_t *pt, const char *path, size_t len, const char *r
         break;
     }
     r = load(pt, path, len, h, root, &fe);
+    if (r == KITE_EMFILE && fc->n) {
+        /* Out of descriptors (many connections): give back the cache's;
+         * entries still being sent live on through their references. */
+        for (i = 0; i < NBUCKETS; i++)
+            while (fc->b[i])
+                unlink_entry(fc, fc->b[i]);
+        r = load(pt, path, len, h, root, &fe);
+    }
     if (r < 0)
         return r;
-    if (fc->n >= MAX_ENTRIES)
+    if (fc->n >= fc->max)
         evict_some(fc);
     fe->hnext = fc->b[h % NBUCKETS];
     fc->b[h % NBUCKETS] = fe;

@@ -78,8 +78,8 @@ static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *
      * wants the body and has not answered already. An HTTP/1.0 client
      * never gets a 1xx: its expectation is ignored (RFC 9110 10.1.1). */
     if ((t->p.flags & KITE_H1_EXPECT_CONTINUE) && t->p.version >= 11 &&
-        (t->tflags & KITE__T_BODY) &&
-        !(t->tflags & (KITE__T_HEAD_SENT | KITE__T_BODY_DONE)) && p->on_http_body) {
+        (t->tflags & KITE__T_BODY) && !(t->tflags & (KITE__T_HEAD_SENT | KITE__T_BODY_DONE)) &&
+        p->on_http_body) {
         t->tflags |= KITE__T_CONTINUE;
         t->wire->send_continue(c, t);
     }
