@@ -79,6 +79,8 @@ fuzz: deps fuzz-deps
 	ninja -C build-fuzz
 	rm -rf build-fuzz/corpus-h1 && cp -r fuzz/corpus/h1 build-fuzz/corpus-h1
 	./build-fuzz/fuzz/fuzz-h1 -max_total_time=60 build-fuzz/corpus-h1
+	rm -rf build-fuzz/corpus-ws && cp -r fuzz/corpus/ws build-fuzz/corpus-ws
+	./build-fuzz/fuzz/fuzz-ws -max_total_time=60 build-fuzz/corpus-ws
 
 bench: deps bench-deps build
 	bash bench/run.sh
