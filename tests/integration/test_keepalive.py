@@ -3,6 +3,7 @@
 pipelined bursts answered in order (files, callbacks, errors, a slow
 response first, input held while output is queued), the keep-alive idle
 timeout (-k 1) and the request header timeout (-T 1)."""
+import os
 import socket
 import sys
 import threading
@@ -197,6 +198,21 @@ def test_idle_timeout(t, _srv):
         t.ok(closed and dt <= 3.0 and data.startswith(b"HTTP/1.1 408 "),
              "-T 1: a stalled body gets 408 and the close", "closed=%s %.3f s %r"
              % (closed, dt, data[:100]))
+        # A long upload that keeps coming is not a stalled one.
+        data = os.urandom(25 * 40000)
+        with kt.Conn(s.port) as c:
+            c.send(req("POST", "/test/echo", [("Content-Length", str(len(data)))]))
+            t0 = time.monotonic()
+            try:
+                for i in range(25):
+                    c.send(data[i * 40000:(i + 1) * 40000])
+                    time.sleep(0.1)
+                r = c.read_response()
+                got = (r.status, r.body.startswith(b'{"bytes":%d,"fnv1a":"%s"'
+                                                   % (len(data), kt.fnv1a(data).encode())))
+            except OSError as e:
+                got = ("cut off after %.2f s" % (time.monotonic() - t0), e)
+        t.eq(got, (200, True), "-T 1: an upload that keeps coming for 2.5 s is not cut off")
         # A connection that never sends a byte.
         with kt.Conn(s.port) as c:
             t0 = time.monotonic()

@@ -148,6 +148,10 @@ static ssize_t feed_body(kite_conn_t *c, kite_http_req_t *t, char *buf, size_t l
     }
     if (out && kite__http_body(c, t, buf, out) < 0)
         return KITE_ECLOSED;
+    /* The body timeout catches a peer that stops sending, not a long
+     * upload: each piece starts it again (the head's is for the whole). */
+    if (used && !done && c->rd == t && c->state == H1_BODY)
+        kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
     if (done) {
         if (kite__http_body_done(c, t) < 0)
             return KITE_ECLOSED;
