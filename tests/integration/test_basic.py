@@ -159,6 +159,14 @@ def test_redirect_mount(t, srv):
     r = kt.request(srv.port, "GET", "/kite-site/kite?tab=1")
     t.eq((r.status, r.header("Location")), (301, "https://github.com/kite?tab=1"),
          "/kite-site/kite?tab=1: 301 keeps the rest and the query")
+    # The rest of the path is decoded for routing; the Location must carry
+    # it encoded again, or an escaped '?' or '#' changes the target.
+    for rest, want in (("a%20b", "a%20b"), ("a%3Fb?q=1", "a%3Fb?q=1"), ("%23frag", "%23frag"),
+                       ("%C3%A9", "%C3%A9"), ("a%22b%3C", "a%22b%3C"), ("50%25", "50%25"),
+                       ("a,b;c=d:e@f/~x", "a,b;c=d:e@f/~x"), ("x/../y", "y")):
+        r = kt.request(srv.port, "GET", "/kite-site/" + rest)
+        t.eq((r.status, r.header("Location")), (301, "https://github.com/" + want),
+             "/kite-site/%s: Location https://github.com/%s" % (rest, want))
 
 
 def test_server_date(t, srv):

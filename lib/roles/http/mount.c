@@ -32,18 +32,52 @@ static const kite__mount_rt_t *find_mount(const kite_vhost_t *vh, const char *pa
     return best;
 }
 
+/*
+ * Percent-encode the decoded path @s for a URI: every byte but pchar and
+ * '/' (RFC 3986 3.3), so that an escaped '?', '#', '%', space or UTF-8
+ * byte stays what the client sent. Returns the length, or @cap when it
+ * does not fit.
+ */
+static size_t path_encode(char *o, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = 0;
+
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            strchr("-._~!$&'()*+,;=:@/", ch)) {
+            if (n + 1 >= cap)
+                return cap;
+            o[n++] = (char)ch;
+        } else {
+            if (n + 3 >= cap)
+                return cap;
+            o[n++] = '%';
+            o[n++] = hex[ch >> 4];
+            o[n++] = hex[ch & 15];
+        }
+    }
+    o[n] = '\0';
+    return n;
+}
+
 static int redirect(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m)
 {
     const char *scheme = m->type == KITE_MOUNT_REDIR_HTTPS ? "https://" : "http://";
     const char *rest = t->mount_path;
     size_t olen = strlen(m->origin);
-    char loc[2048];
+    char loc[2048], enc[2048];
     int n;
 
     /* "/old" -> ">https://new/" keeps what follows the mountpoint. */
     if (olen && m->origin[olen - 1] == '/' && *rest == '/')
         rest++;
-    n = snprintf(loc, sizeof(loc), "%s%s%s%s%s", scheme, m->origin, rest, t->p.query ? "?" : "",
+    /* The path was decoded for routing: encode it again for the URI. */
+    if (path_encode(enc, sizeof(enc), rest) >= sizeof(enc))
+        return kite__http_error(c, t, 414, NULL);
+    n = snprintf(loc, sizeof(loc), "%s%s%s%s%s", scheme, m->origin, enc, t->p.query ? "?" : "",
                  t->p.query ? t->p.query : "");
     if (n < 0 || (size_t)n >= sizeof(loc))
         return kite__http_error(c, t, 414, NULL);
