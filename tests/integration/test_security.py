@@ -98,6 +98,16 @@ def test_backslashes(t, srv):
         t.eq(r.status, 404, "backslashes are not separators: %s is 404" % target.decode())
 
 
+def test_no_open_redirect(t, srv):
+    # "//sub/" in a Location is a network-path reference to the host "sub".
+    for target, loc in ((b"//sub", "/sub/"), (b"///sub?x=1", "/sub/?x=1"),
+                        (b"http://localhost//sub", "/sub/"), (b"//sub/..//sub", "/sub/..//sub/"),
+                        (b"/%2F%2Fsub", "/%2F%2Fsub/")):
+        r = raw_get(srv, target)
+        t.eq((r.status, r.header("Location")), (301, loc),
+             "GET %s: Location %s (never a network-path //host)" % (target.decode(), loc))
+
+
 def test_symlinks(t, srv):
     d = srv.docroot
     r = raw_get(srv, b"/link-inside.txt")
@@ -152,5 +162,5 @@ def test_no_leak(t, srv):
 
 if __name__ == "__main__":
     kt.run_tests([test_traversal_raw, test_traversal_curl, test_dotdot_inside, test_nul,
-                  test_control_bytes, test_backslashes, test_symlinks, test_symlink_swapped_in,
+                  test_control_bytes, test_backslashes, test_no_open_redirect, test_symlinks, test_symlink_swapped_in,
                   test_error_doc_outside, test_no_leak])

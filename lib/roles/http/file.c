@@ -118,12 +118,20 @@ static void cache_control(kite_http_req_t *t, const kite_mount_t *m)
 
 static int slash_redirect(kite_conn_t *c, kite_http_req_t *t)
 {
+    const char *path = t->p.path;
+    size_t len = t->p.path_len;
     char loc[PATH_MAX + 16];
     int n;
 
-    /* The redirect keeps the path as the client sent it (still encoded). */
-    n = snprintf(loc, sizeof(loc), "%.*s/%s%s", (int)t->p.path_len, t->p.path,
-                 t->p.query ? "?" : "", t->p.query ? t->p.query : "");
+    /* The redirect keeps the path as the client sent it (still encoded),
+     * but with one leading slash: "//name/" would be a network-path
+     * reference to the host "name", an open redirect. */
+    while (len > 1 && path[1] == '/') {
+        path++;
+        len--;
+    }
+    n = snprintf(loc, sizeof(loc), "%.*s/%s%s", (int)len, path, t->p.query ? "?" : "",
+                 t->p.query ? t->p.query : "");
     if (n < 0 || (size_t)n >= sizeof(loc))
         return kite__http_error(c, t, 414, NULL);
     return kite_http_redirect(c, 301, loc);
