@@ -339,16 +339,19 @@ class Conn:
     """A client connection with a read buffer and response parsing."""
 
     def __init__(self, port=None, host="127.0.0.1", timeout=SOCK_TIMEOUT, unix=None,
-                 family=None):
+                 family=None, rcvbuf=None):
+        """@rcvbuf: a small receive buffer, set before connect() so that the
+        window is sized for it (shrinking it later stalls TCP in persist
+        mode for seconds)."""
         if unix:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(unix)
         else:
             fam = family or (socket.AF_INET6 if ":" in host else socket.AF_INET)
             self.sock = socket.socket(fam, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect((host, port))
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.settimeout(timeout)
+        self.sock.connect(unix if unix else (host, port))
         self.timeout = timeout
         self.buf = bytearray()
         self.eof = False

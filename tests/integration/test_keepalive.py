@@ -116,8 +116,7 @@ def test_pipeline_not_reading(t, srv):
     n = 1000
     want = kt.pattern(65536)
     base = srv.rss_kb()
-    with kt.Conn(srv.port, timeout=20) as c:
-        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+    with kt.Conn(srv.port, timeout=20, rcvbuf=32768) as c:
         burst = req("GET", "/test/big?bytes=65536") * n
         errors = []
 

@@ -7,6 +7,7 @@ a time, HTTP/1.0 with and without keep-alive, Connection: close,
 absolute-form targets, leading empty lines."""
 import socket
 import sys
+import time
 
 sys.dont_write_bytecode = True
 import kitetest as kt  # noqa: E402
@@ -263,6 +264,27 @@ def test_head_then_eof(t, srv):
         c.sock.shutdown(socket.SHUT_WR)
         r = c.read_response()
     t.eq((r.status, r.body), (200, b"delayed\n"), "a half-closed client gets a late answer too")
+    # Half-close behind a pipelined pair: the first answer always arrives
+    # whole; the second may be dropped (the client retries it), but then
+    # the connection must end rather than hang.
+    for first in ("/1m.bin", "/test/big?bytes=3000000", "/test/stream?n=500&size=1000",
+                  "/test/delay?ms=100"):
+        with kt.Conn(srv.port, timeout=10, rcvbuf=16384) as c:
+            c.send(kt.build_request("GET", first) + kt.build_request("GET", "/test/hello"))
+            c.sock.shutdown(socket.SHUT_WR)
+            time.sleep(0.1)
+            r = c.read_response()
+            whole = r.status == 200 and len(r.body) == {"/1m.bin": 1 << 20}.get(
+                first, 3000000 if "big" in first else 500000 if "stream" in first else 8)
+            try:
+                nxt = c.read_response()
+                second = (nxt.status, nxt.body) == (200, b"hello\n")
+            except EOFError:
+                second = "dropped"
+            t.ok(whole and second in (True, "dropped") and c.wait_closed(3),
+                 "%s + hello then FIN: first answer whole, then %s and the close"
+                 % (first, "the second" if second is True else "no second"),
+                 (r.status, len(r.body), second))
     with kt.Conn(srv.port) as c:
         c.send(b"GET /1k.txt HTTP/1.1\r\nHo")
         c.sock.shutdown(socket.SHUT_WR)

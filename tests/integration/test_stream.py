@@ -49,8 +49,7 @@ def test_headers_endpoint(t, srv):
 
 def test_big_slow_reader(t, srv):
     base = srv.rss_kb()
-    with kt.Conn(srv.port, timeout=10) as c:
-        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    with kt.Conn(srv.port, timeout=10, rcvbuf=65536) as c:
         c.send(kt.build_request("GET", "/test/big?bytes=%d" % BIG))
         h = c.read_head()
         t.eq((h.status, h.header("Content-Length")), (200, str(BIG)), "big: 200 with its length")
@@ -89,8 +88,7 @@ def test_slow_file_reader(t, srv):
     # A large file to a reader with a small window: sendfile blocks, the
     # rest goes through the asynchronous write path.
     d = srv.docroot
-    with kt.Conn(srv.port, timeout=10) as c:
-        c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+    with kt.Conn(srv.port, timeout=10, rcvbuf=16384) as c:
         c.send(kt.build_request("GET", "/1m.bin") + kt.build_request("GET", "/64k.bin") +
                kt.build_request("GET", "/1m.bin", [("Range", "bytes=1000-")]))
         time.sleep(0.3)
@@ -111,6 +109,21 @@ def test_slow_file_reader(t, srv):
          "1 MB file to a slow reader: every byte")
     t.eq((r2.status, r2.body == d.files["64k.bin"], r3.status, r3.body == d.files["1m.bin"][1000:]),
          (200, True, 206, True), "the pipelined file and range behind it follow intact")
+
+
+def test_stream_small_window(t, srv):
+    # The stream blocks on a small window: its pieces go through the
+    # asynchronous write path, and on_writeable resumes after each drain.
+    with kt.Conn(srv.port, timeout=10, rcvbuf=16384) as c:
+        c.send(kt.build_request("GET", "/test/stream?n=2000&size=1000") +
+               kt.build_request("GET", "/test/stream?n=20&size=50000"))
+        time.sleep(0.2)
+        a = c.read_response()
+        b = c.read_response()
+    t.eq((a.status, len(a.body), a.body == kt.pattern(2000000), a.chunk_sizes == [1000] * 2000),
+         (200, 2000000, True, True), "a 2 MB stream through a 16 KB window: exact chunks and bytes")
+    t.eq((b.status, b.body == kt.pattern(1000000)), (200, True),
+         "a pipelined stream of 50 KB pieces behind it")
 
 
 def test_big_sizes(t, srv):
@@ -184,8 +197,7 @@ def test_disconnects(t, srv):
              ("/test/thread?ms=200", 0), ("/test/stream?n=100000&size=10", 0)]
     for rst in (False, True):
         for target, nread in cases:
-            c = kt.Conn(srv.port)
-            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
+            c = kt.Conn(srv.port, rcvbuf=32768)
             c.send(kt.build_request("GET", target))
             got = 0
             while got < nread:
@@ -268,7 +280,7 @@ def test_shutdown_busy(t, _srv):
 
 
 if __name__ == "__main__":
-    kt.run_tests([test_stream, test_headers_endpoint, test_big_slow_reader, test_slow_file_reader,
+    kt.run_tests([test_stream, test_headers_endpoint, test_big_slow_reader, test_slow_file_reader, test_stream_small_window,
                   test_big_sizes,
                   test_delay_thread, test_concurrent_waits, test_head_callback, test_disconnects,
                   test_threads_keep_order, test_shutdown_busy])
