@@ -46,8 +46,8 @@ typedef struct buf {
     size_t len, cap;
 } buf_t;
 
-static buf_t out;         /* everything the role queued */
-static size_t reserved;   /* bytes handed out by the last kite__out_reserve */
+static buf_t out;       /* everything the role queued */
+static size_t reserved; /* bytes handed out by the last kite__out_reserve */
 
 /* Room for @n more bytes after b->len. */
 static void buf_grow(buf_t *b, size_t n)
@@ -218,12 +218,12 @@ static int utf8_ok(const uint8_t *s, size_t n, int whole)
 /* ---------------------------------------------------------------- the protocol */
 
 typedef struct run {
-    int pause_every;     /* pause reading after every Nth piece; 0: never */
-    size_t limit;        /* largest message */
-    int in_msg;          /* a message has started and not finished */
-    unsigned msg_flags;  /* KITE_RX_BINARY of the current message */
-    buf_t msg;           /* the current message so far */
-    buf_t log;           /* completed messages: op byte, 8-byte length, bytes */
+    int pause_every;    /* pause reading after every Nth piece; 0: never */
+    size_t limit;       /* largest message */
+    int in_msg;         /* a message has started and not finished */
+    unsigned msg_flags; /* KITE_RX_BINARY of the current message */
+    buf_t msg;          /* the current message so far */
+    buf_t log;          /* completed messages: op byte, 8-byte length, bytes */
     int calls;
     int closed_cb;
     int closed_code;
@@ -300,7 +300,7 @@ static void on_closed(kite_conn_t *c, void *user, int code)
 /* ---------------------------------------------------------------- output checks */
 
 typedef struct parsed {
-    buf_t events; /* joined messages and control frames, in order */
+    buf_t events;   /* joined messages and control frames, in order */
     int close_code; /* -1: no close frame; 0: one without a code */
 } parsed_t;
 
@@ -310,7 +310,8 @@ static int server_may_send(unsigned code)
            (code >= 3000 && code <= 4999);
 }
 
-/* The server's bytes must be a run of unmasked frames, fragments in order, nothing after a close. */
+/* The server's bytes must be a run of unmasked frames, fragments in order, nothing after a close.
+ */
 static void parse_output(const uint8_t *p, size_t n, parsed_t *res)
 {
     size_t off = 0;

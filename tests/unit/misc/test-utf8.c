@@ -20,8 +20,9 @@ enum { V_VALID, V_INVALID, V_TRUNCATED };
 /* The verdict of a whole string: valid, invalid, or a valid prefix cut short. */
 static int verdict(uint32_t state)
 {
-    return state == KITE__UTF8_ACCEPT ? V_VALID : state == KITE__UTF8_REJECT ? V_INVALID
-                                                                            : V_TRUNCATED;
+    return state == KITE__UTF8_ACCEPT   ? V_VALID
+           : state == KITE__UTF8_REJECT ? V_INVALID
+                                        : V_TRUNCATED;
 }
 
 /* Feed @s in pieces cut at each offset in @cuts (ascending, < n), each piece an exact copy. */
@@ -96,8 +97,14 @@ static const struct {
     {"lone continuation 80", "\x80", 0, V_INVALID},
     {"lone continuation BF", "a\xbf", 0, V_INVALID},
     {"one continuation too many", "\xc3\xa9\xa9", 0, V_INVALID},
-    {"two-byte lead then ASCII", "\xc3" "a", 0, V_INVALID},
-    {"three-byte lead, one continuation, then ASCII", "\xe2\x82" "a", 0, V_INVALID},
+    {"two-byte lead then ASCII",
+     "\xc3"
+     "a",
+     0, V_INVALID},
+    {"three-byte lead, one continuation, then ASCII",
+     "\xe2\x82"
+     "a",
+     0, V_INVALID},
     {"four-byte lead then a new lead", "\xf0\x9f\xc3\xa9", 0, V_INVALID},
     {"valid text then an invalid byte", "valid text \xe4\xb8\x96 then \xff", 0, V_INVALID},
     {"invalid early, valid after", "\xc0\xafvalid", 0, V_INVALID},
@@ -210,10 +217,9 @@ static int ref_check(const unsigned char *s, size_t n)
 
 static void test_exhaustive(void)
 {
-    static const unsigned char edge[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0,
-                                         0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec,
-                                         0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf3, 0xf4, 0xf5,
-                                         0xf7, 0xf8, 0xfe, 0xff};
+    static const unsigned char edge[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0,
+                                         0xc1, 0xc2, 0xdf, 0xe0, 0xe1, 0xec, 0xed, 0xee, 0xef, 0xf0,
+                                         0xf1, 0xf3, 0xf4, 0xf5, 0xf7, 0xf8, 0xfe, 0xff};
     unsigned char s[4];
     unsigned long checked = 0, bad1 = 0, bad2 = 0, bad3 = 0, bad4 = 0, bad_split = 0;
     unsigned a, b, c, d;
