@@ -5,6 +5,7 @@ closed (a request pipelined behind it is not answered), and a new
 connection is served at once. Then the well-formed oddities: one byte at
 a time, HTTP/1.0 with and without keep-alive, Connection: close,
 absolute-form targets, leading empty lines."""
+import re
 import socket
 import sys
 import time
@@ -181,9 +182,13 @@ def test_one_byte_at_a_time(t, srv):
         c.send_slowly(b"POST /test/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
                       1, 0.002)
         r = c.read_response()
-        t.eq((r.status, r.body), (200, b'{"bytes":5,"fnv1a":"%s","pieces":5}\n'
-                                  % kt.fnv1a(b"hello").encode()),
-             "a POST sent one byte at a time on the same connection: 200")
+        # How many pieces the body arrives in depends on scheduling: a
+        # loaded machine may coalesce the bytes, so only bound it.
+        m = re.match(rb'\{"bytes":5,"fnv1a":"%s","pieces":([1-5])\}\n$'
+                     % kt.fnv1a(b"hello").encode(), r.body)
+        t.ok(r.status == 200 and m is not None,
+             "a POST sent one byte at a time on the same connection: 200, 5 bytes in 1-5 pieces",
+             (r.status, r.body))
 
 
 def test_http10(t, srv):
