@@ -6,6 +6,7 @@ answering 200 parallel connections."""
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -171,5 +172,31 @@ def test_threads(t, _srv):
         t.ok(kt.serves(s.port), "-t 2: the server goes on")
 
 
+def test_startup_errors(t, srv):
+    # A port that is taken is an error, also for SO_REUSEPORT threads:
+    # never a silent share of another process's port.
+    root = srv.docroot.root
+    base = ["-i", "127.0.0.1", "-r", root]
+    cases = [("a taken port", ["-p", str(srv.port)] + base, "address already in use"),
+             ("a taken port with -t 2", ["-p", str(srv.port), "-t", "2"] + base,
+              "address already in use"),
+             ("a missing docroot", ["-p", "0", "-i", "127.0.0.1", "-r", "/nonexistent-kite-root"],
+              "no such file or directory"),
+             ("a missing -V docroot", ["-p", "0", "-V", "a=/nonexistent-kite-root"] + base,
+              "no such file or directory"),
+             ("a bad -i address", ["-p", "0", "-r", root, "-i", "999.1.1.1"], "invalid argument"),
+             ("a unix socket in a missing dir", ["-p", "0", "-U", "/nonexistent-kite-dir/s"] + base,
+              "no such file or directory")]
+    for name, args, msg in cases:
+        p = subprocess.run([kt.server_path()] + args, capture_output=True, timeout=10,
+                           stdin=subprocess.DEVNULL)
+        err = p.stderr.decode("utf-8", "replace")
+        bad = [m for m in kt.SANITIZER_MARKS if m in err]
+        t.ok(p.returncode == 1 and b"listening" not in p.stdout and msg in err and not bad,
+             "%s: exit 1 with \"%s\", nothing leaked" % (name, msg),
+             "rc=%s stdout=%r\n%s" % (p.returncode, p.stdout, err[-2000:]))
+    t.ok(kt.serves(srv.port), "the first server still owns its port")
+
+
 if __name__ == "__main__":
-    kt.run_tests([test_vhosts, test_ipv6, test_threads])
+    kt.run_tests([test_vhosts, test_ipv6, test_threads, test_startup_errors])
