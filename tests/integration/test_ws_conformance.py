@@ -155,6 +155,43 @@ def test_handshake(t, srv):
     t.ok(echo_ok(srv.port), "the server still serves after the handshake failures")
 
 
+def test_handshake_split(t, srv):
+    """The upgrade request arriving in several reads, small and large (a
+    browser's head with cookies passes 1 KiB), then the first frames."""
+    for pad in (0, 1500, 5000):
+        for where in ("middle", "last byte"):
+            with kw.WsConn(srv.port, protocols=["echo"]) as ws:
+                req = ws.request_bytes(extra=[("Cookie", "c=" + "x" * pad)] if pad else None)
+                cut = len(req) // 2 if where == "middle" else len(req) - 1
+                ws.send_pieces(req, [cut], delay=0.05)
+                r = ws.c.read_head()
+                ok = r.status == 101
+                got = None
+                if ok:
+                    ws.send_text("first frame")
+                    try:
+                        got = ws.recv_message(timeout=3)[:2]
+                    except Exception as e:
+                        got = (repr(e), ws.close_frame)
+                t.ok(ok and got == (OP_TEXT, b"first frame"),
+                     "a %d-byte upgrade request in two reads (cut at the %s): 101, then echo"
+                     % (len(req), where), "status %s, then %r" % (r.status, got))
+    with kw.WsConn(srv.port, protocols=["echo"]) as ws:
+        req = ws.request_bytes()
+        ws.send_pieces(req, range(1, len(req)), delay=0.001)
+        r = ws.c.read_head()
+        ws.send_text("after a bytewise head")
+        t.ok(r.status == 101 and ws.recv_message(timeout=3)[:2] ==
+             (OP_TEXT, b"after a bytewise head"),
+             "an upgrade request sent one byte per write: 101, then echo")
+    # The head and the first frame in one write.
+    with kw.WsConn(srv.port, protocols=["echo"]) as ws:
+        ws.send(ws.request_bytes() + kw.frame(OP_TEXT, b"eager"))
+        r = ws.c.read_head()
+        t.ok(r.status == 101 and ws.recv_message(timeout=3)[:2] == (OP_TEXT, b"eager"),
+             "a frame in the same write as the upgrade request is echoed")
+
+
 # ---------------------------------------------------------------- echo
 
 def test_sizes(t, srv):
@@ -534,7 +571,7 @@ def test_close_rules(t, srv):
 
 
 def main():
-    kt.run_tests([test_handshake, test_sizes, test_backpressure, test_split_frames, test_fragments, test_ping,
+    kt.run_tests([test_handshake, test_handshake_split, test_sizes, test_backpressure, test_split_frames, test_fragments, test_ping,
                   test_bad_frames, test_too_big_in_fragments, test_utf8, test_close_codes,
                   test_close_rules])
 
