@@ -15,7 +15,8 @@ DEPS := gcc libc6-dev pkg-config meson ninja-build libuv1-dev libmbedtls-dev lib
         libwebsockets-test-server chromium
 # Extra packages for `make fuzz` and `make bench`.
 FUZZ_DEPS  := clang libclang-rt-14-dev
-BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace
+BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace libwebsockets-test-server libwebsockets-dev \
+              libssl-dev openssl build-essential
 
 .PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan test-tsan fuzz bench clean format
 
