@@ -14,8 +14,9 @@ int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len)
     size_t need;
     char *p;
 
-    if (buf >= c->in && buf < c->in + c->in_cap) {
-        /* Already ours: move the unprocessed tail to the front. */
+    if (c->in && buf >= c->in && buf <= c->in + c->in_len) {
+        /* Already ours (a tail of it, possibly empty when all of it was
+         * used): move the unprocessed tail to the front. */
         memmove(c->in, buf, len);
         c->in_len = (uint32_t)len;
         if (!len) {

@@ -62,7 +62,9 @@ static void end_txn(kite_conn_t *c, int closing)
 
 void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
 {
-    int keep = (t->tflags & KITE__T_KEEPALIVE) && !(c->flags & KITE__C_EOF);
+    /* After the peer's half-close, requests it pipelined before it are
+     * still answered; the connection closes after the last of them. */
+    int keep = (t->tflags & KITE__T_KEEPALIVE) && (!(c->flags & KITE__C_EOF) || c->in_len);
 
     if ((t->tflags & KITE__T_BODY) && !(t->tflags & KITE__T_BODY_DONE)) {
         /* The handler answered before the body was read: read and drop
@@ -233,6 +235,9 @@ hold:
         r = KITE_ENOMEM;
     else if (c->in_len > lim.max_head && !(c->flags & KITE__C_CLOSING))
         kite__conn_rx_pause(c, 1);
+    /* The peer half-closed and every request it sent has been answered. */
+    if (c->state == H1_IDLE && (c->flags & KITE__C_EOF) && !c->in_len && !c->rd)
+        kite_close(c, 0, NULL);
 out:
     c->flags &= ~H1_F_PROCESSING;
     return r;
@@ -264,11 +269,8 @@ static void on_eof(kite_conn_t *c, int status)
     kite_http_req_t *t = c->rd;
 
     (void)status;
-    if (c->state == H1_WAIT && t) {
-        /* A half-closed client still gets its answer, then the close. */
-        t->tflags &= ~KITE__T_KEEPALIVE;
-        return;
-    }
+    if (c->state == H1_WAIT && t)
+        return; /* a half-closed client still gets its answers, then the close */
     if (c->state == H1_CLOSING || (c->state == H1_IDLE && c->out_head)) {
         kite_close(c, 0, NULL);
         return;
