@@ -297,7 +297,29 @@ def test_head_then_eof(t, srv):
     t.ok(kt.serves(srv.port), "server still serves")
 
 
+def test_long_head_split(t, srv):
+    # Heads longer than the first read are kept by the connection and
+    # joined with the next read; once used up they must never be parsed
+    # again (a replayed request would answer twice).
+    for size in (1000, 1024, 1500, 4000, 7000):
+        pad = b"x" * size
+        req = b"GET /test/hello HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + pad + b"\r\n\r\n"
+        for cut in (len(req) // 2, len(req) - 1):
+            with kt.Conn(srv.port) as c:
+                c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                c.send(req[:cut])
+                time.sleep(0.05)
+                c.send(req[cut:])
+                r1 = c.read_response()
+                c.send(kt.build_request("GET", "/1k.txt"))
+                r2 = c.read_response()
+                t.ok((r1.status, r1.body, r2.status, r2.body) ==
+                     (200, b"hello\n", 200, srv.docroot.files["1k.txt"]),
+                     "a %d-byte head in two reads (cut at %d): answered once, then the next"
+                     % (len(req), cut), (r1.status, r1.body[:40], r2.status, r2.body[:40]))
+
+
 if __name__ == "__main__":
     kt.run_tests([test_bad_requests, test_limits_edges, test_lenient_but_valid, test_connect, test_one_byte_at_a_time, test_http10,
                   test_connection_close, test_absolute_form, test_leading_empty_lines,
-                  test_head_then_eof])
+                  test_head_then_eof, test_long_head_split])
