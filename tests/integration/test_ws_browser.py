@@ -103,13 +103,14 @@ def test_dump_dom(t, srv):
     # Virtual time does not wait for real sockets: on a loaded machine the
     # websockets may still be connecting when the budget runs out, so load
     # the page up to three times and judge the first load where all three
-    # are open (or the last one).
+    # are open and the first number has arrived (or the last one).
     for attempt in range(3):
         p = run_chromium(["--virtual-time-budget=5000", "--dump-dom", url])
         dom = Dom()
         dom.feed(p.stdout.decode("utf-8", "replace"))
         states = [dom.attrs.get(k + "_statustd", {}).get("data-state") for k in ("wsdi", "wslm", "s")]
-        if p.returncode == 0 and states == ["open"] * 3:
+        if (p.returncode == 0 and states == ["open"] * 3 and
+                dom.text.get("number", "").strip().isdigit()):
             break
         t.diag("load %d: exit %d, socket states %s" % (attempt + 1, p.returncode, states))
     t.eq(p.returncode, 0, "chromium --dump-dom exits 0")
