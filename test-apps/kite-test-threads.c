@@ -45,7 +45,7 @@
 
 #define MAX_WORKERS 16
 #define MAX_CLIENTS 256
-#define QUEUE_MAX (1u << 16) /* messages a connection may have queued */
+#define QUEUE_MAX   (1u << 16) /* messages a connection may have queued */
 
 /* ---- the server side ---------------------------------------------------- */
 
@@ -83,9 +83,9 @@ static struct {
     kite_context_t *ctx;
     struct vhd *vhd;
     int nthreads, nworkers;
-    long messages;         /* per worker; 0: forever */
-    unsigned interval_us;  /* between a worker's messages */
-    int wait_for;          /* workers start when this many conns are established */
+    long messages;        /* per worker; 0: forever */
+    unsigned interval_us; /* between a worker's messages */
+    int wait_for;         /* workers start when this many conns are established */
     atomic_int established;
     atomic_int per_tsi[64];
     atomic_int stop;
@@ -390,16 +390,16 @@ struct client {
     size_t len, cap;
     long next[MAX_WORKERS]; /* the next sequence number expected from each worker */
     long received;
-    int close_code;         /* the server's close frame: its code, -1 none yet */
+    int close_code; /* the server's close frame: its code, -1 none yet */
     int eof;
 };
 
 static struct {
     int port, n;
     struct client cl[MAX_CLIENTS];
-    int upgraded;           /* handshakes that passed every check */
+    int upgraded; /* handshakes that passed every check */
     int all_received, in_order, closed_ok;
-    char why[256];          /* the first problem seen */
+    char why[256]; /* the first problem seen */
 } st;
 
 static double now_s(void)
@@ -703,8 +703,7 @@ static void *client_main(void *arg)
         st.closed_ok = 1;
         for (i = 0; i < st.n; i++)
             if (st.cl[i].close_code != 1000 || !st.cl[i].eof) {
-                problem("client %d: close code %d, eof %d", i, st.cl[i].close_code,
-                        st.cl[i].eof);
+                problem("client %d: close code %d, eof %d", i, st.cl[i].close_code, st.cl[i].eof);
                 st.closed_ok = 0;
             }
     }

@@ -28,8 +28,8 @@ struct vhd {
 
 static int quiet(const kite_conn_t *c)
 {
-    const struct vhd *vhd = kite_vhost_protocol_data(kite_conn_vhost(c),
-                                                     &kite_protocol_dumb_increment);
+    const struct vhd *vhd =
+        kite_vhost_protocol_data(kite_conn_vhost(c), &kite_protocol_dumb_increment);
 
     return vhd && (vhd->options & 1);
 }

@@ -18,13 +18,14 @@
 #include "kite.h"
 #include "protocol-echo.h"
 
-#define RING_MIN 8            /* entries at first; the ring doubles as needed */
-#define ECHO_HIGH 48          /* pause reading at this many queued pieces */
-#define ECHO_LOW 16           /* and resume at this many */
+#define RING_MIN        8  /* entries at first; the ring doubles as needed */
+#define ECHO_HIGH       48 /* pause reading at this many queued pieces */
+#define ECHO_LOW        16 /* and resume at this many */
 #define ECHO_HIGH_BYTES (256u << 10)
-#define ECHO_LOW_BYTES (64u << 10)
-#define INLINE_MAX 24
-#define WRITES_PER_CALL 16    /* pieces written in one on_writeable while the kernel takes them */
+#define ECHO_LOW_BYTES  (64u << 10)
+#define INLINE_MAX      24
+#define WRITES_PER_CALL 16          /* at most this many pieces per on_writeable, */
+#define BATCH_BYTES     (16u << 10) /* while less than this is queued in kite */
 
 struct piece {
     uint32_t len;
@@ -37,10 +38,10 @@ struct piece {
 
 struct pss {
     struct piece *ring;
-    uint32_t cap;   /* entries in ring, a power of two */
-    uint32_t head;  /* next entry to fill (free-running) */
-    uint32_t tail;  /* next entry to send */
-    size_t bytes;   /* payload bytes queued */
+    uint32_t cap;  /* entries in ring, a power of two */
+    uint32_t head; /* next entry to fill (free-running) */
+    uint32_t tail; /* next entry to send */
+    size_t bytes;  /* payload bytes queued */
     unsigned paused : 1;
 };
 
@@ -83,7 +84,7 @@ static int on_receive(kite_conn_t *c, void *user, const void *in, size_t len, un
         return 1;
     pc = &pss->ring[pss->head & (pss->cap - 1)];
     pc->len = (uint32_t)len;
-    pc->flags = !(flags & KITE_RX_FIRST)    ? KITE_WRITE_CONTINUATION
+    pc->flags = !(flags & KITE_RX_FIRST)   ? KITE_WRITE_CONTINUATION
                 : (flags & KITE_RX_BINARY) ? KITE_WRITE_BINARY
                                            : KITE_WRITE_TEXT;
     if (!(flags & KITE_RX_FINAL))
@@ -111,13 +112,14 @@ static int on_writeable(kite_conn_t *c, void *user)
     struct pss *pss = user;
     int i, r;
 
-    /* One piece per call, plus more while the kernel takes everything at
-     * once (nothing stays queued in kite): the same effect as lws's
-     * "write until lws_send_pipe_choked()". */
+    /* A few pieces per call while little is queued: kite sends what one
+     * callback wrote in one writev, so a pipelining peer costs one loop
+     * pass per batch, and the output per connection stays small (the
+     * effect of lws's "write until lws_send_pipe_choked()"). */
     for (i = 0; i < WRITES_PER_CALL && pss->tail != pss->head; i++) {
         struct piece *pc = &pss->ring[pss->tail & (pss->cap - 1)];
 
-        if (i && kite_conn_pending(c))
+        if (i && kite_conn_pending(c) >= BATCH_BYTES)
             break;
         r = kite_write(c, piece_data(pc), pc->len, pc->flags);
         if (r == KITE_EAGAIN)

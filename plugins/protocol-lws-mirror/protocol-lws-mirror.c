@@ -34,16 +34,16 @@
 #include "kite.h"
 #include "protocol-lws-mirror.h"
 
-#define MAX_INSTANCES 3
-#define NAME_MAX_LEN 63
-#define RING 512                     /* messages an instance holds */
-#define RXFLOW_MIN 32                /* a sender pauses below this many free entries */
-#define RXFLOW_MAX (RING / 2)        /* and resumes at this many */
-#define RING_BYTES_HI (1u << 20)     /* a sender pauses above this many bytes held */
-#define RING_BYTES_LO (256u << 10)   /* and resumes below this */
-#define RING_BYTES_MAX (4u << 20)    /* past this (or RING entries) the slowest are dropped */
-#define POLL_US 20000u
-#define STALL_US 3000000u
+#define MAX_INSTANCES  3
+#define NAME_MAX_LEN   63
+#define RING           512          /* messages an instance holds */
+#define RXFLOW_MIN     32           /* a sender pauses below this many free entries */
+#define RXFLOW_MAX     (RING / 2)   /* and resumes at this many */
+#define RING_BYTES_HI  (1u << 20)   /* a sender pauses above this many bytes held */
+#define RING_BYTES_LO  (256u << 10) /* and resumes below this */
+#define RING_BYTES_MAX (4u << 20)   /* past this (or RING entries) the slowest are dropped */
+#define POLL_US        20000u
+#define STALL_US       3000000u
 
 struct instance;
 
@@ -59,13 +59,13 @@ struct pss {
     struct pss *next, *prev; /* mi->members */
     uint32_t tail;           /* next message to send */
     int tsi;
-    kite_timer_t poll;       /* while paused */
+    kite_timer_t poll; /* while paused */
     uint32_t stall_oldest;
     unsigned stall_us;
-    uint8_t paused;          /* we stopped reading from this member */
-    uint8_t dropped;         /* too slow: gets nothing more, closes when writeable */
+    uint8_t paused;  /* we stopped reading from this member */
+    uint8_t dropped; /* too slow: gets nothing more, closes when writeable */
     uint8_t carry_len;
-    char carry[4];           /* the start of a UTF-8 sequence cut by a piece's end */
+    char carry[4]; /* the start of a UTF-8 sequence cut by a piece's end */
 };
 
 struct wake {
@@ -81,12 +81,12 @@ struct instance {
     char name[NAME_MAX_LEN + 1];
     struct pss *members;
     int nmembers;
-    int refs;      /* members + wakes posted */
-    int listed;    /* still in vhd->mi[] */
-    uint32_t head; /* next sequence number */
+    int refs;        /* members + wakes posted */
+    int listed;      /* still in vhd->mi[] */
+    uint32_t head;   /* next sequence number */
     uint32_t oldest; /* oldest message still held */
     size_t bytes;
-    int *per_tsi;  /* members on each service thread */
+    int *per_tsi; /* members on each service thread */
     struct wake *wakes;
     struct msg ring[RING];
 };
@@ -370,8 +370,8 @@ static int on_receive(kite_conn_t *c, void *user, const void *in, size_t len, un
 {
     struct pss *pss = user;
     struct instance *mi = pss->mi;
-    int binary = !!(flags & KITE_RX_BINARY), whole_msg = (flags & (KITE_RX_FIRST | KITE_RX_FINAL)) ==
-                                                        (KITE_RX_FIRST | KITE_RX_FINAL);
+    int binary = !!(flags & KITE_RX_BINARY),
+        whole_msg = (flags & (KITE_RX_FIRST | KITE_RX_FINAL)) == (KITE_RX_FIRST | KITE_RX_FINAL);
     size_t total, cut;
     char *p;
 
@@ -404,10 +404,12 @@ static int on_receive(kite_conn_t *c, void *user, const void *in, size_t len, un
      * ring full once nobody is behind; it is held all the same. */
     while (ring_full(mi, cut) && drop_slowest(mi, pss->tsi))
         ;
-    mi->ring[mi->head % RING] = (struct msg){.p = p, .len = (uint32_t)cut, .binary = (uint8_t)binary};
+    mi->ring[mi->head % RING] =
+        (struct msg){.p = p, .len = (uint32_t)cut, .binary = (uint8_t)binary};
     mi->head++;
     mi->bytes += cut;
-    if (!pss->paused && (RING - (mi->head - mi->oldest) < RXFLOW_MIN || mi->bytes > RING_BYTES_HI)) {
+    if (!pss->paused &&
+        (RING - (mi->head - mi->oldest) < RXFLOW_MIN || mi->bytes > RING_BYTES_HI)) {
         pss->paused = 1;
         pss->stall_oldest = mi->oldest;
         pss->stall_us = 0;

@@ -34,7 +34,7 @@
 #endif
 
 #define FRAME_MAX 4096
-#define UA_MAX 256
+#define UA_MAX    256
 
 struct pss {
     kite_conn_t *c;
@@ -97,7 +97,10 @@ static size_t json_str(char *o, size_t cap, const char *s)
         }
         if (b >= 0x80) {
             int ok = 1;
-            n = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+            n = b >= 0xc2 && b <= 0xdf   ? 2
+                : b >= 0xe0 && b <= 0xef ? 3
+                : b >= 0xf0 && b <= 0xf4 ? 4
+                                         : 0;
             for (i = 1; n && i < n; i++)
                 if ((p[i] & 0xc0) != 0x80)
                     ok = 0;

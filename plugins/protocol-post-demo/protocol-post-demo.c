@@ -29,9 +29,9 @@
 #include "kite.h"
 #include "protocol-post-demo.h"
 
-#define MAX_FORM 4096
-#define MAX_PART_HEAD 1024
-#define MAX_BOUNDARY 70
+#define MAX_FORM         4096
+#define MAX_PART_HEAD    1024
+#define MAX_BOUNDARY     70
 #define DEFAULT_MAX_FILE (16u << 20)
 
 enum { MP_PREAMBLE, MP_AFTER_DELIM, MP_HEADERS, MP_DATA, MP_END };
@@ -41,28 +41,28 @@ struct vhd {
 };
 
 struct pss {
-    size_t len;        /* bytes used in form[] */
-    size_t total;      /* body bytes received */
+    size_t len;   /* bytes used in form[] */
+    size_t total; /* body bytes received */
     int truncated;
     int multipart;
-    int failed;        /* answered early (400/413): ignore the rest */
+    int failed; /* answered early (400/413): ignore the rest */
     /* multipart parser */
     int state;
-    size_t match;      /* bytes of delim matched so far */
+    size_t match; /* bytes of delim matched so far */
     size_t delim_len;
     char delim[4 + MAX_BOUNDARY + 1]; /* "\r\n--" boundary */
-    int after_n;       /* bytes seen after a delimiter */
+    int after_n;                      /* bytes seen after a delimiter */
     char after[2];
     size_t head_len;
     char head[MAX_PART_HEAD];
-    int in_file;       /* the current part is a file */
-    int in_field;      /* the current part's value goes into form[] */
+    int in_file;  /* the current part is a file */
+    int in_field; /* the current part's value goes into form[] */
     char part_name[128];
     char file_name[256];
     long long part_size;
     long long files_total;
     long long max_file;
-    int fd;            /* the temporary file, while have_fd */
+    int fd; /* the temporary file, while have_fd */
     int have_fd;
     char tmp_path[64];
     /* urlencoded: the raw form. multipart: records of
@@ -89,8 +89,8 @@ static int hexval(int c)
 /* Append one character to @o, HTML-escaped; returns bytes written. */
 static size_t put_char(char *o, size_t cap, size_t w, int ch)
 {
-    static const char *const esc[] = {['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;",
-                                      ['"'] = "&quot;"};
+    static const char *const esc[] = {
+        ['<'] = "&lt;", ['>'] = "&gt;", ['&'] = "&amp;", ['"'] = "&quot;"};
 
     if (ch < (int)(sizeof(esc) / sizeof(esc[0])) && esc[ch])
         return (size_t)snprintf(o + w, cap - w, "%s", esc[ch]);
@@ -377,7 +377,8 @@ static int multipart_feed(kite_conn_t *c, struct pss *pss, const char *in, size_
         case MP_PREAMBLE:
         case MP_DATA:
             if (ch == pss->delim[pss->match]) {
-                if (!pss->match && pss->state == MP_DATA && (r = part_data(c, pss, in + run, i - run)))
+                if (!pss->match && pss->state == MP_DATA &&
+                    (r = part_data(c, pss, in + run, i - run)))
                     return r;
                 i++;
                 if (++pss->match == pss->delim_len) {
