@@ -10,7 +10,7 @@ MESON_OPTS ?=
 PY         := /usr/bin/python3
 
 # Debian packages the build and the test suite need.
-DEPS := gcc libc6-dev pkg-config meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
+DEPS := gcc libc6-dev pkg-config clang-format git meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
         libjansson-dev zlib1g-dev curl python3 python3-websockets python3-h11 python3-wsproto \
         libwebsockets-test-server chromium
 # Extra packages for `make fuzz` and `make bench`.

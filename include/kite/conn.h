@@ -10,8 +10,8 @@ enum {
     KITE_WRITE_TEXT = 0,
     KITE_WRITE_BINARY = 1,
     KITE_WRITE_CONTINUATION = 2,
-    KITE_WRITE_HTTP = 3,        /* HTTP response body bytes */
-    KITE_WRITE_HTTP_FINAL = 4,  /* the last HTTP body bytes (len may be 0) */
+    KITE_WRITE_HTTP = 3,       /* HTTP response body bytes */
+    KITE_WRITE_HTTP_FINAL = 4, /* the last HTTP body bytes (len may be 0) */
     KITE_WRITE_PING = 5,
     KITE_WRITE_PONG = 6,
     KITE_WRITE_KIND_MASK = 0xf,

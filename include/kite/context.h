@@ -12,10 +12,10 @@
  * means "default" for every member.
  */
 typedef struct kite_context_info_s {
-    int count_threads;     /* service threads; default 1 */
-    void *foreign_loop;    /* uv_loop_t * to run thread 0 on; NULL: kite's own loop */
-    const char *server_string; /* "Server:" value; NULL: "kite"; "": no header */
-    unsigned timeout_secs;     /* request head / body read timeout; default 10 */
+    int count_threads;          /* service threads; default 1 */
+    void *foreign_loop;         /* uv_loop_t * to run thread 0 on; NULL: kite's own loop */
+    const char *server_string;  /* "Server:" value; NULL: "kite"; "": no header */
+    unsigned timeout_secs;      /* request head / body read timeout; default 10 */
     unsigned keepalive_timeout; /* idle keep-alive; default 5 (as lws) */
     unsigned send_timeout;      /* a peer that reads nothing for this long is closed; 30 */
     size_t max_output;          /* per-conn unsent output cap; default 1 MiB */
@@ -24,8 +24,8 @@ typedef struct kite_context_info_s {
     unsigned max_headers;       /* header count limit; default 64 (431 past it) */
     void *user;
     unsigned ws_ping_pong_secs; /* ping idle websockets this often, close if no pong; 0: off */
-    size_t ws_max_message;      /* largest websocket message (frame or whole); 16 MiB; 1009 past it */
-    unsigned ws_close_timeout;  /* wait this long for the peer's close frame; default 5 */
+    size_t ws_max_message; /* largest websocket message (frame or whole); 16 MiB; 1009 past it */
+    unsigned ws_close_timeout; /* wait this long for the peer's close frame; default 5 */
 } kite_context_info_t;
 
 /**

@@ -36,10 +36,10 @@ KITE_EXTERN void kite_log(int level, const char *fmt, ...)
 #endif
     ;
 
-#define kite_err(...) kite_log(KITE_LL_ERR, __VA_ARGS__)
-#define kite_warn(...) kite_log(KITE_LL_WARN, __VA_ARGS__)
+#define kite_err(...)    kite_log(KITE_LL_ERR, __VA_ARGS__)
+#define kite_warn(...)   kite_log(KITE_LL_WARN, __VA_ARGS__)
 #define kite_notice(...) kite_log(KITE_LL_NOTICE, __VA_ARGS__)
-#define kite_info(...) kite_log(KITE_LL_INFO, __VA_ARGS__)
+#define kite_info(...)   kite_log(KITE_LL_INFO, __VA_ARGS__)
 #define kite_debug(...)                                                                            \
     do {                                                                                           \
         if (kite_log_enabled(KITE_LL_DEBUG))                                                       \

@@ -8,11 +8,11 @@
 #define KITE_PLUGIN_H
 
 #define KITE_PLUGIN_MAGIC 0x6b697465u /* "kite" */
-#define KITE_PLUGIN_ABI 1
+#define KITE_PLUGIN_ABI   1
 
 typedef struct kite_plugin_s {
-    unsigned magic;      /* KITE_PLUGIN_MAGIC */
-    unsigned abi;        /* KITE_PLUGIN_ABI */
+    unsigned magic; /* KITE_PLUGIN_MAGIC */
+    unsigned abi;   /* KITE_PLUGIN_ABI */
     const char *name;
     const kite_protocol_t *const *protocols; /* NULL-terminated */
 } kite_plugin_t;

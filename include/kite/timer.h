@@ -17,10 +17,10 @@ struct kite_timer_s {
     uint64_t key;      /* its place in the heap: <= deadline, see core/timer.c */
     uint32_t heap_idx; /* 1-based; 0: not in the heap */
     uint16_t flags;
-    uint16_t key_tsi;  /* vhost timers: the service thread */
+    uint16_t key_tsi; /* vhost timers: the service thread */
     union {
-        kite_conn_t *conn;   /* connection timers */
-        kite_vhost_t *vh;    /* vhost timers (flags say which) */
+        kite_conn_t *conn; /* connection timers */
+        kite_vhost_t *vh;  /* vhost timers (flags say which) */
     };
     union {
         kite_timer_cb cb;
@@ -34,8 +34,7 @@ struct kite_timer_s {
  * (millisecond resolution). Rescheduling a pending timer moves it.
  * Returns 0 or KITE_ECLOSED.
  */
-KITE_EXTERN int kite_timer_schedule(kite_conn_t *c, kite_timer_t *t, uint64_t us,
-                                    kite_timer_cb cb);
+KITE_EXTERN int kite_timer_schedule(kite_conn_t *c, kite_timer_t *t, uint64_t us, kite_timer_cb cb);
 /** kite_timer_cancel() - cancel @t if it is pending; safe to call twice. */
 KITE_EXTERN void kite_timer_cancel(kite_timer_t *t);
 
@@ -45,7 +44,7 @@ KITE_EXTERN void kite_timer_cancel(kite_timer_t *t);
  * thread, from a kite_post() callback). Cancel with kite_timer_cancel();
  * pending vhost timers are dropped when the context is destroyed.
  */
-KITE_EXTERN int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t,
-                                          uint64_t us, kite_vhost_timer_cb cb);
+KITE_EXTERN int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t, uint64_t us,
+                                          kite_vhost_timer_cb cb);
 
 #endif

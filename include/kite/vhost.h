@@ -7,11 +7,11 @@
 #define KITE_VHOST_H
 
 enum kite_mount_origin {
-    KITE_MOUNT_AUTO = 0,     /* from the origin string's scheme (lwsws style) */
-    KITE_MOUNT_FILE,         /* origin: a directory */
-    KITE_MOUNT_CALLBACK,     /* origin or protocol: a protocol name */
-    KITE_MOUNT_REDIR_HTTP,   /* origin: "host/path" -> 301 http:// */
-    KITE_MOUNT_REDIR_HTTPS,  /* origin: "host/path" -> 301 https:// */
+    KITE_MOUNT_AUTO = 0,    /* from the origin string's scheme (lwsws style) */
+    KITE_MOUNT_FILE,        /* origin: a directory */
+    KITE_MOUNT_CALLBACK,    /* origin or protocol: a protocol name */
+    KITE_MOUNT_REDIR_HTTP,  /* origin: "host/path" -> 301 http:// */
+    KITE_MOUNT_REDIR_HTTPS, /* origin: "host/path" -> 301 https:// */
 };
 
 /**
@@ -21,13 +21,13 @@ enum kite_mount_origin {
  */
 typedef struct kite_mount_s {
     const struct kite_mount_s *next;
-    const char *mountpoint;   /* "/", "/app" */
+    const char *mountpoint; /* "/", "/app" */
     const char *origin;
-    const char *def;          /* index file for directories, default "index.html" */
-    const char *protocol;     /* callback mounts: protocol name */
-    int origin_protocol;      /* enum kite_mount_origin */
+    const char *def;                   /* index file for directories, default "index.html" */
+    const char *protocol;              /* callback mounts: protocol name */
+    int origin_protocol;               /* enum kite_mount_origin */
     const kite_pvo_t *extra_mimetypes; /* name ".ext" or "ext", value "type/sub" */
-    int cache_max_age;        /* seconds; 0: no Cache-Control unless revalidate */
+    int cache_max_age;                 /* seconds; 0: no Cache-Control unless revalidate */
     unsigned cache_reuse : 1;
     unsigned cache_revalidate : 1;
     unsigned cache_intermediaries : 1;
@@ -44,17 +44,17 @@ enum {
  * pvos and mounts are referenced and must outlive the vhost.
  */
 typedef struct kite_vhost_info_s {
-    const char *name;           /* matched against Host; NULL: "localhost" */
-    const char *iface;          /* listen address; NULL: any (dual stack) */
-    int port;                   /* 0: ephemeral, see kite_vhost_port() */
-    const char *unix_socket;    /* listen on this AF_UNIX path instead of TCP */
-    unsigned options;           /* KITE_VH_* */
+    const char *name;                        /* matched against Host; NULL: "localhost" */
+    const char *iface;                       /* listen address; NULL: any (dual stack) */
+    int port;                                /* 0: ephemeral, see kite_vhost_port() */
+    const char *unix_socket;                 /* listen on this AF_UNIX path instead of TCP */
+    unsigned options;                        /* KITE_VH_* */
     const kite_protocol_t *const *protocols; /* NULL-terminated */
-    const kite_pvo_t *pvo;      /* per protocol (pvo->name = protocol) */
+    const kite_pvo_t *pvo;                   /* per protocol (pvo->name = protocol) */
     const kite_mount_t *mounts;
-    const kite_pvo_t *headers;  /* extra response headers on every response */
+    const kite_pvo_t *headers;      /* extra response headers on every response */
     const char *error_document_404; /* URL path served for 404s */
-    unsigned keepalive_timeout; /* 0: the context's */
+    unsigned keepalive_timeout;     /* 0: the context's */
     void *user;
 } kite_vhost_info_t;
 

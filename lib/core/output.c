@@ -15,10 +15,10 @@
 #include "event/event.h"
 #include "roles/http/fcache.h"
 
-#define MAX_IOV 16
+#define MAX_IOV       16
 #define MAX_FREE_SEGS 64
-#define FILE_CHUNK (64 * 1024)
-#define SENDFILE_MAX (1024 * 1024)
+#define FILE_CHUNK    (64 * 1024)
+#define SENDFILE_MAX  (1024 * 1024)
 
 static kite__oseg_t *seg_new(kite__pt_t *pt, uint8_t kind, size_t need)
 {

@@ -21,7 +21,7 @@ typedef struct kite__fcache kite__fcache_t;
 typedef struct kite__fentry kite__fentry_t;
 
 #define KITE__RXBUF_SIZE (64 * 1024)
-#define KITE__SEG_BLOCK (16 * 1024)
+#define KITE__SEG_BLOCK  (16 * 1024)
 
 /* The role of a connection (h1, later ws, raw ...): how core hands it events. */
 struct kite__role_ops {
@@ -53,31 +53,31 @@ enum { KITE__SEG_MEM, KITE__SEG_REF, KITE__SEG_FILE };
 struct kite__oseg {
     kite__oseg_t *next;
     uint8_t kind;
-    uint32_t cap;         /* MEM: bytes of data[] */
-    size_t len;           /* bytes still to send (REF/FILE) or filled (MEM) */
-    size_t off;           /* MEM: bytes of data[] already sent */
-    kite__fentry_t *fe;   /* REF/FILE: a reference held on the cache entry */
-    const char *ref;      /* REF: next byte to send */
-    off_t pos;            /* FILE: next file offset */
+    uint32_t cap;       /* MEM: bytes of data[] */
+    size_t len;         /* bytes still to send (REF/FILE) or filled (MEM) */
+    size_t off;         /* MEM: bytes of data[] already sent */
+    kite__fentry_t *fe; /* REF/FILE: a reference held on the cache entry */
+    const char *ref;    /* REF: next byte to send */
+    off_t pos;          /* FILE: next file offset */
     char data[];
 };
 
 enum {
-    KITE__C_READING = 1 << 0,    /* uv read started */
-    KITE__C_RX_OFF = 1 << 1,     /* the app or role paused reading */
-    KITE__C_WANT_CB = 1 << 2,    /* on_writeable requested */
-    KITE__C_READY = 1 << 3,      /* on the pt's ready list */
-    KITE__C_ASYNC_W = 1 << 4,    /* a backend write is in flight */
-    KITE__C_CLOSING = 1 << 5,    /* close requested: flush, then close */
-    KITE__C_CLOSED = 1 << 6,     /* handle closing; no more callbacks */
-    KITE__C_IN_SVC = 1 << 7,     /* inside an event for this conn */
-    KITE__C_DIRTY = 1 << 8,      /* output queued, not yet tried */
-    KITE__C_UNIX = 1 << 9,       /* AF_UNIX peer */
-    KITE__C_EOF = 1 << 10,       /* peer half-closed */
-    KITE__C_LINGER = 1 << 11,    /* write side shut, discarding input */
-    KITE__C_ABORT = 1 << 12,     /* close without flushing */
+    KITE__C_READING = 1 << 0,      /* uv read started */
+    KITE__C_RX_OFF = 1 << 1,       /* the app or role paused reading */
+    KITE__C_WANT_CB = 1 << 2,      /* on_writeable requested */
+    KITE__C_READY = 1 << 3,        /* on the pt's ready list */
+    KITE__C_ASYNC_W = 1 << 4,      /* a backend write is in flight */
+    KITE__C_CLOSING = 1 << 5,      /* close requested: flush, then close */
+    KITE__C_CLOSED = 1 << 6,       /* handle closing; no more callbacks */
+    KITE__C_IN_SVC = 1 << 7,       /* inside an event for this conn */
+    KITE__C_DIRTY = 1 << 8,        /* output queued, not yet tried */
+    KITE__C_UNIX = 1 << 9,         /* AF_UNIX peer */
+    KITE__C_EOF = 1 << 10,         /* peer half-closed */
+    KITE__C_LINGER = 1 << 11,      /* write side shut, discarding input */
+    KITE__C_ABORT = 1 << 12,       /* close without flushing */
     KITE__C_WANT_LINGER = 1 << 13, /* input may be unread: shut down, drain, then close */
-    KITE__C_RX_HELD = 1 << 16,   /* input held in c->in until reading resumes */
+    KITE__C_RX_HELD = 1 << 16,     /* input held in c->in until reading resumes */
     /* bits 24-31 belong to the role */
 };
 
@@ -87,41 +87,41 @@ struct kite_conn_s {
     kite_vhost_t *vh;
     const kite__listener_t *ls;
     const kite_protocol_t *proto;
-    void *user;               /* per_session_size bytes, or NULL */
-    void *rd;                 /* role data while a transaction is in flight */
+    void *user; /* per_session_size bytes, or NULL */
+    void *rd;   /* role data while a transaction is in flight */
     kite__oseg_t *out_head, *out_tail;
     size_t out_bytes;
-    char *in;                 /* unprocessed input kept between reads */
+    char *in; /* unprocessed input kept between reads */
     uint32_t in_len, in_cap;
-    uint32_t scan;            /* role parser progress within in[] */
+    uint32_t scan; /* role parser progress within in[] */
     uint32_t flags;
-    uint8_t state;            /* role-defined */
+    uint8_t state; /* role-defined */
     uint8_t close_reason;
     kite_conn_t *rnext, *rprev; /* ready list */
     kite_conn_t *cnext, *cprev; /* every conn of the pt */
-    kite_timer_t *timers;     /* app timers, for cancel on close */
-    kite_timer_t tmo;         /* the state timeout */
+    kite_timer_t *timers;       /* app timers, for cancel on close */
+    kite_timer_t tmo;           /* the state timeout */
 };
 
 struct kite__listener {
-    kite__listener_t *next;   /* in the pt */
+    kite__listener_t *next; /* in the pt */
     kite__pt_t *pt;
     int fd;
     int port;
     int family;
     char *unix_path;
-    kite_vhost_t **vhosts;    /* vhosts sharing it; [0] is the default */
+    kite_vhost_t **vhosts; /* vhosts sharing it; [0] is the default */
     int nvhosts;
-    void *ev;                 /* backend handle */
+    void *ev; /* backend handle */
 };
 
 /* A mount as resolved at vhost creation. */
 typedef struct kite__mount_rt {
     const kite_mount_t *m;
-    int type;                 /* enum kite_mount_origin, never AUTO */
-    const char *origin;       /* origin without its scheme */
-    size_t mp_len;            /* mountpoint length without a trailing '/' */
-    char *root;               /* file mounts: realpath of the docroot */
+    int type;           /* enum kite_mount_origin, never AUTO */
+    const char *origin; /* origin without its scheme */
+    size_t mp_len;      /* mountpoint length without a trailing '/' */
+    char *root;         /* file mounts: realpath of the docroot */
     size_t root_len;
     const kite_protocol_t *proto; /* callback mounts */
 } kite__mount_rt_t;
@@ -132,17 +132,17 @@ struct kite_vhost_s {
     char *name;
     char *iface;
     char *unix_path;
-    int port;                 /* bound port */
+    int port; /* bound port */
     unsigned options;
     unsigned keepalive_ms;
     const kite_protocol_t *const *protocols;
-    void **vhd;               /* per protocol */
+    void **vhd; /* per protocol */
     int nprotocols;
     const kite_pvo_t *pvo;
     const kite_mount_t *mounts;
     kite__mount_rt_t *mrt;
     int nmounts;
-    char *headers;            /* pre-rendered "Name: value\r\n" lines */
+    char *headers; /* pre-rendered "Name: value\r\n" lines */
     size_t headers_len;
     char *error_document_404;
     void *user;
@@ -157,15 +157,15 @@ typedef struct kite__post {
 struct kite__pt {
     kite_context_t *ctx;
     int tsi;
-    void *ev;                 /* backend state */
+    void *ev; /* backend state */
     char *rxbuf;
     kite__listener_t *listeners;
-    kite_timer_t **heap;      /* 1-based min-heap on key */
+    kite_timer_t **heap; /* 1-based min-heap on key */
     uint32_t heap_len, heap_cap;
     kite_conn_t *ready_head, *ready_tail;
     kite__oseg_t *seg_free;
     unsigned nseg_free;
-    void *txn_free;           /* roles' freelist of transaction objects */
+    void *txn_free; /* roles' freelist of transaction objects */
     unsigned ntxn_free;
     kite__fcache_t *fcache;
     unsigned nconns;

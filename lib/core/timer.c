@@ -9,7 +9,7 @@
 
 #include "event/event.h"
 
-#define T_CONN 1  /* a kite_timer_schedule() timer, linked on its conn */
+#define T_CONN  1 /* a kite_timer_schedule() timer, linked on its conn */
 #define T_VHOST 2 /* a kite_vhost_timer_schedule() timer */
 
 uint64_t kite__pt_now(kite__pt_t *pt)

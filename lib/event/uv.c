@@ -34,8 +34,8 @@ typedef struct uvpt {
     uv_async_t async;
     uv_check_t check;
     uv_idle_t idle;
-    uint64_t armed_due;       /* absolute loop ms the timer fires at; 0: not armed */
-    unsigned open;            /* kite handles not yet closed */
+    uint64_t armed_due; /* absolute loop ms the timer fires at; 0: not armed */
+    unsigned open;      /* kite handles not yet closed */
     struct wreq *wfree;
     unsigned nwfree;
 } uvpt_t;

@@ -44,8 +44,8 @@ static int add_protocols(kite_plugins_t *pl, const kite_plugin_t *p, const char 
         }
         for (i = 0; i < pl->nprotocols; i++)
             if (!strcmp(pl->protocols[i]->name, (*pp)->name)) {
-                kite_err("plugin %s: protocol \"%s\" is already provided by another plugin",
-                         path, (*pp)->name);
+                kite_err("plugin %s: protocol \"%s\" is already provided by another plugin", path,
+                         (*pp)->name);
                 return KITE_EEXIST;
             }
         np = realloc(pl->protocols, (size_t)(pl->nprotocols + 2) * sizeof(*np));

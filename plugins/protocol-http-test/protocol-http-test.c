@@ -74,8 +74,8 @@ static int show_headers(kite_conn_t *c, const kite_http_req_t *req)
     int i, w;
 
     w = snprintf(out, sizeof(out), "method: %s\npath: %s\nmount-path: %s\nquery: %s\nversion: %d\n",
-                 kite_http_method(req), kite_http_path(req), kite_http_mount_path(req),
-                 q ? q : "", kite_http_version(req));
+                 kite_http_method(req), kite_http_path(req), kite_http_mount_path(req), q ? q : "",
+                 kite_http_version(req));
     for (i = 0; i < kite_http_header_count(req) && w < (int)sizeof(out) - 1; i++) {
         kite_http_header_at(req, i, &name, &value);
         w += snprintf(out + w, sizeof(out) - (size_t)w, "h: %s: %s\n", name, value);
@@ -177,8 +177,7 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
     }
     if (!strcmp(p, "delay")) {
         pss->ep = EP_DELAY;
-        return kite_timer_schedule(c, &pss->timer,
-                                   (uint64_t)arg_long(req, "ms", 100, 60000) * 1000,
+        return kite_timer_schedule(c, &pss->timer, (uint64_t)arg_long(req, "ms", 100, 60000) * 1000,
                                    delay_done) < 0;
     }
     if (!strcmp(p, "thread")) {

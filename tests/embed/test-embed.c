@@ -315,8 +315,8 @@ static void test_unix_and_errors(void)
     tap_ok(!kite_vhost_create(ctx, &vi, &err) && err == KITE_EINVAL,
            "unknown callback protocol: %s", kite_err_name(err));
     vi.mounts = &nodir;
-    tap_ok(!kite_vhost_create(ctx, &vi, &err) && err == KITE_ENOENT,
-           "missing docroot: %s", kite_err_name(err));
+    tap_ok(!kite_vhost_create(ctx, &vi, &err) && err == KITE_ENOENT, "missing docroot: %s",
+           kite_err_name(err));
     vi.mounts = &mount;
     vi.iface = "not-an-address";
     tap_ok(!kite_vhost_create(ctx, &vi, &err) && err == KITE_EINVAL, "bad interface: %s",

@@ -20,8 +20,8 @@
 #include "tap.h"
 
 #define NCONNS 50
-#define MSG (64 * 1024)
-#define CAP (256 * 1024)
+#define MSG    (64 * 1024)
+#define CAP    (256 * 1024)
 
 static int established, closed, eagain, max_pending_over_cap, writable_all;
 static long rss_peak_kb;

@@ -17,11 +17,11 @@ static int tap_n, tap_failed;
         tap_n++;                                                                                   \
         if (!tap_c_)                                                                               \
             tap_failed++;                                                                          \
-        printf("%sok %d - ", tap_c_ ? "" : "not ", tap_n);                                        \
+        printf("%sok %d - ", tap_c_ ? "" : "not ", tap_n);                                         \
         printf(__VA_ARGS__);                                                                       \
         printf("\n");                                                                              \
         if (!tap_c_)                                                                               \
-            printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);                       \
+            printf("#   failed at %s:%d: %s\n", __FILE__, __LINE__, #cond);                        \
     } while (0)
 
 #define tap_is_int(got, want, ...)                                                                 \

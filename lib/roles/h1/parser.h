@@ -29,27 +29,27 @@ typedef struct kite__h1_limits {
 } kite__h1_limits_t;
 
 enum {
-    KITE_H1_CONN_CLOSE = 1,      /* Connection: close seen */
-    KITE_H1_CONN_KEEPALIVE = 2,  /* Connection: keep-alive seen */
-    KITE_H1_CONN_UPGRADE = 4,    /* Connection: upgrade seen */
-    KITE_H1_CHUNKED = 8,         /* Transfer-Encoding: chunked */
+    KITE_H1_CONN_CLOSE = 1,     /* Connection: close seen */
+    KITE_H1_CONN_KEEPALIVE = 2, /* Connection: keep-alive seen */
+    KITE_H1_CONN_UPGRADE = 4,   /* Connection: upgrade seen */
+    KITE_H1_CHUNKED = 8,        /* Transfer-Encoding: chunked */
     KITE_H1_EXPECT_CONTINUE = 16,
 };
 
 typedef struct kite__h1_req {
-    const char *method;        /* NUL-terminated */
-    const char *target;        /* raw request-target, NUL-terminated */
-    const char *path;          /* origin-form path part of target (before '?'), not decoded */
-    const char *query;         /* after '?', NUL-terminated, or NULL */
-    const char *host;          /* Host header value, or NULL */
-    const char *upgrade;       /* Upgrade header value, or NULL */
-    int64_t content_length;    /* -1: none */
+    const char *method;     /* NUL-terminated */
+    const char *target;     /* raw request-target, NUL-terminated */
+    const char *path;       /* origin-form path part of target (before '?'), not decoded */
+    const char *query;      /* after '?', NUL-terminated, or NULL */
+    const char *host;       /* Host header value, or NULL */
+    const char *upgrade;    /* Upgrade header value, or NULL */
+    int64_t content_length; /* -1: none */
     uint32_t method_len, target_len, path_len, query_len, host_len;
     uint16_t nhdrs;
-    uint8_t method_id;         /* enum kite_http_method */
-    uint8_t version;           /* 10 or 11 */
-    uint16_t flags;            /* KITE_H1_* */
-    uint16_t status;           /* HTTP status to answer with when parsing failed */
+    uint8_t method_id; /* enum kite_http_method */
+    uint8_t version;   /* 10 or 11 */
+    uint16_t flags;    /* KITE_H1_* */
+    uint16_t status;   /* HTTP status to answer with when parsing failed */
     kite__h1_hdr_t hdrs[KITE_H1_MAX_HEADERS];
 } kite__h1_req_t;
 

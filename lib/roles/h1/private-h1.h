@@ -8,16 +8,16 @@
 #include "roles/http/private-http.h"
 
 enum kite__h1_state {
-    H1_IDLE = 0,  /* between requests (keep-alive timeout) */
-    H1_HEAD,      /* part of a request head has arrived (header timeout) */
-    H1_BODY,      /* reading the request body */
-    H1_WAIT,      /* request read, response not finished */
-    H1_CLOSING,   /* answering an error; then close */
+    H1_IDLE = 0, /* between requests (keep-alive timeout) */
+    H1_HEAD,     /* part of a request head has arrived (header timeout) */
+    H1_BODY,     /* reading the request body */
+    H1_WAIT,     /* request read, response not finished */
+    H1_CLOSING,  /* answering an error; then close */
 };
 
 /* Role bits in conn->flags. */
 #define H1_F_PROCESSING (1u << 24) /* inside the input loop */
-#define H1_F_HELD (1u << 25)       /* input held until the output drains */
+#define H1_F_HELD       (1u << 25) /* input held until the output drains */
 
 extern const struct kite__http_wire kite__h1_wire;
 

@@ -19,10 +19,10 @@
 #include "misc/misc.h"
 #include "roles/http/fcache.h"
 
-#define NBUCKETS 256
+#define NBUCKETS    256
 #define MAX_ENTRIES 1024
-#define SMALL_FILE (32 * 1024)
-#define RECHECK_MS 1000
+#define SMALL_FILE  (32 * 1024)
+#define RECHECK_MS  1000
 
 struct kite__fcache {
     kite__fentry_t *b[NBUCKETS];
@@ -181,9 +181,8 @@ static int still_valid(kite__pt_t *pt, kite__fentry_t *fe)
 
     if (now - fe->checked_ms < RECHECK_MS)
         return 1;
-    if (stat(fe->path, &st) || st.st_mtime != fe->mtime ||
-        st.st_mtim.tv_nsec != fe->mtime_ns || st.st_size != fe->size ||
-        st.st_ino != fe->ino)
+    if (stat(fe->path, &st) || st.st_mtime != fe->mtime || st.st_mtim.tv_nsec != fe->mtime_ns ||
+        st.st_size != fe->size || st.st_ino != fe->ino)
         return 0;
     fe->checked_ms = now;
     return 1;

@@ -16,22 +16,22 @@
 #include "core/private.h"
 
 struct kite__fentry {
-    kite__fentry_t *hnext;     /* hash chain */
-    unsigned refs;             /* the cache's own + one per output segment */
+    kite__fentry_t *hnext; /* hash chain */
+    unsigned refs;         /* the cache's own + one per output segment */
     unsigned hash;
-    int fd;                    /* -1 for directories */
+    int fd; /* -1 for directories */
     int is_dir;
     off_t size;
     time_t mtime;
     long mtime_ns;
     ino_t ino;
-    uint64_t checked_ms;       /* loop time of the last stat */
-    const char *mime;          /* static or from the mount's pvo */
-    char *data;                /* whole contents when small, else NULL */
+    uint64_t checked_ms; /* loop time of the last stat */
+    const char *mime;    /* static or from the mount's pvo */
+    char *data;          /* whole contents when small, else NULL */
     char etag[48];
     char lastmod[32];
     size_t path_len;
-    char path[];               /* NUL-terminated filesystem path */
+    char path[]; /* NUL-terminated filesystem path */
 };
 
 /*

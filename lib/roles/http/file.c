@@ -183,8 +183,7 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
     if (r < 0) {
         if (status != 200)
             return r;
-        return kite__http_error(c, t, r == KITE_ENOENT ? 404 : r == KITE_EACCES ? 403 : 500,
-                                NULL);
+        return kite__http_error(c, t, r == KITE_ENOENT ? 404 : r == KITE_EACCES ? 403 : 500, NULL);
     }
 
     mime = kite__mime_type(path, (size_t)n, m->extra_mimetypes);

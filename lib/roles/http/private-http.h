@@ -13,21 +13,20 @@
 #define KITE__TXN_ARENA 4096
 
 enum {
-    KITE__T_HEAD_SENT = 1 << 0,   /* status line and headers queued */
-    KITE__T_FINAL = 1 << 1,       /* the whole response is queued */
-    KITE__T_CHUNKED = 1 << 2,     /* response body is chunked */
-    KITE__T_KEEPALIVE = 1 << 3,   /* the conn may carry another request */
-    KITE__T_IS_HEAD = 1 << 4,     /* HEAD: no body bytes on the wire */
-    KITE__T_BODY = 1 << 5,        /* the request has a body */
-    KITE__T_BODY_DONE = 1 << 6,   /* ... and all of it was read */
-    KITE__T_CONTINUE = 1 << 7,    /* 100 Continue was sent */
-    KITE__T_NO_BODY = 1 << 8,     /* status forbids a body (1xx, 204, 304) */
+    KITE__T_HEAD_SENT = 1 << 0, /* status line and headers queued */
+    KITE__T_FINAL = 1 << 1,     /* the whole response is queued */
+    KITE__T_CHUNKED = 1 << 2,   /* response body is chunked */
+    KITE__T_KEEPALIVE = 1 << 3, /* the conn may carry another request */
+    KITE__T_IS_HEAD = 1 << 4,   /* HEAD: no body bytes on the wire */
+    KITE__T_BODY = 1 << 5,      /* the request has a body */
+    KITE__T_BODY_DONE = 1 << 6, /* ... and all of it was read */
+    KITE__T_CONTINUE = 1 << 7,  /* 100 Continue was sent */
+    KITE__T_NO_BODY = 1 << 8,   /* status forbids a body (1xx, 204, 304) */
 };
 
 struct kite__http_wire {
     /* Queue the status line and headers; @extra holds "Name: v\r\n" lines. */
-    int (*respond)(kite_conn_t *c, kite_http_req_t *t, int status, const char *ctype,
-                   int64_t clen);
+    int (*respond)(kite_conn_t *c, kite_http_req_t *t, int status, const char *ctype, int64_t clen);
     /* Queue body bytes, framed as the role needs. */
     int (*body)(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len, int final);
     /* The response is complete (called once, after the last body bytes). */
@@ -37,19 +36,19 @@ struct kite__http_wire {
 };
 
 struct kite_http_req_s {
-    kite__h1_req_t p;          /* parsed head: strings point into head */
+    kite__h1_req_t p; /* parsed head: strings point into head */
     const struct kite__http_wire *wire;
     kite_http_req_t *free_next;
     const kite__mount_rt_t *mrt;
-    char *head;                /* the head copy (arena or heap) */
-    char *path;                /* decoded, normalised */
+    char *head; /* the head copy (arena or heap) */
+    char *path; /* decoded, normalised */
     const char *mount_path;
-    char *rh;                  /* extra response header lines from the handler */
+    char *rh; /* extra response header lines from the handler */
     size_t rh_len, rh_cap;
-    size_t used;               /* arena bytes used */
-    int64_t resp_len;          /* response Content-Length; -1 unknown */
-    int64_t resp_sent;         /* body bytes accepted so far */
-    int64_t body_left;         /* request Content-Length bytes still to read */
+    size_t used;       /* arena bytes used */
+    int64_t resp_len;  /* response Content-Length; -1 unknown */
+    int64_t resp_sent; /* body bytes accepted so far */
+    int64_t body_left; /* request Content-Length bytes still to read */
     kite__h1_chunked_t chunk;
     uint16_t status;
     uint16_t tflags;
@@ -76,7 +75,6 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
                           const char *rel, int status);
 /* respond.c */
 int kite__http_error(kite_conn_t *c, kite_http_req_t *t, int status, const char *detail);
-int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *value,
-                            size_t vlen);
+int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *value, size_t vlen);
 
 #endif

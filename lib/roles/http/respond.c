@@ -125,8 +125,7 @@ int kite_http_add_header(kite_conn_t *c, const char *name, const char *value)
     return kite__http_add_header_n(t, name, value, strlen(value));
 }
 
-int kite_http_respond(kite_conn_t *c, int status, const char *content_type,
-                      int64_t content_length)
+int kite_http_respond(kite_conn_t *c, int status, const char *content_type, int64_t content_length)
 {
     kite_http_req_t *t = txn_of(c);
 

@@ -27,8 +27,8 @@ void kite__ws_idle_timeout(kite_conn_t *c)
     kite__ws_t *ws = WS(c);
 
     if (ws->close_sent)
-        kite__conn_set_state_timeout(c, (info(c)->ws_close_timeout ? info(c)->ws_close_timeout
-                                                                   : 5) * 1000u);
+        kite__conn_set_state_timeout(
+            c, (info(c)->ws_close_timeout ? info(c)->ws_close_timeout : 5) * 1000u);
     else
         kite__conn_set_state_timeout(c, info(c)->ws_ping_pong_secs * 1000u);
 }
@@ -234,7 +234,7 @@ static int deliver(kite_conn_t *c, const uint8_t *p, size_t n, int final)
     if (ws->close_sent || !pr->on_receive)
         return 0;
     if (pr->flags & KITE_PROTO_WHOLE_MESSAGES) {
-        size_t lim = pr->rx_buffer_size ? pr->rx_buffer_size
+        size_t lim = pr->rx_buffer_size        ? pr->rx_buffer_size
                      : info(c)->ws_max_message ? info(c)->ws_max_message
                                                : 16u << 20;
         if (ws->msg_used + n > lim)
@@ -293,9 +293,10 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
                     kite__ws_fail(c, KITE_WS_CLOSE_PROTOCOL_ERR, "unmasked client frame");
                     goto out;
                 }
-                ws->hneed = (uint8_t)(2 + 4 + ((ws->hbuf[1] & 0x7f) == 126   ? 2
-                                               : (ws->hbuf[1] & 0x7f) == 127 ? 8
-                                                                             : 0));
+                ws->hneed = (uint8_t)(2 + 4 +
+                                      ((ws->hbuf[1] & 0x7f) == 126   ? 2
+                                       : (ws->hbuf[1] & 0x7f) == 127 ? 8
+                                                                     : 0));
             }
             while (ws->hlen < ws->hneed && off < len)
                 ws->hbuf[ws->hlen++] = (uint8_t)buf[off++];
@@ -304,8 +305,8 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
             ws->hlen = 0;
             r = header_done(c);
             if (r) {
-                kite__ws_fail(c, r, r == KITE_WS_CLOSE_TOO_BIG ? "message too big"
-                                                                : "bad frame header");
+                kite__ws_fail(c, r,
+                              r == KITE_WS_CLOSE_TOO_BIG ? "message too big" : "bad frame header");
                 r = 0;
                 goto out;
             }
@@ -340,8 +341,9 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
                     goto out;
                 }
                 if (r) {
-                    kite__ws_fail(c, r, r == KITE_WS_CLOSE_INVALID_PAYLOAD ? "invalid UTF-8"
-                                                                            : "message too big");
+                    kite__ws_fail(c, r,
+                                  r == KITE_WS_CLOSE_INVALID_PAYLOAD ? "invalid UTF-8"
+                                                                     : "message too big");
                     r = 0;
                     goto out;
                 }
@@ -373,8 +375,7 @@ static int on_data(kite_conn_t *c, char *buf, size_t len)
 
 static void on_rx_resume(kite_conn_t *c)
 {
-    if (c->in_len && !(c->flags & WS_F_PROCESSING) &&
-        kite__ws_process(c, c->in, c->in_len) < 0)
+    if (c->in_len && !(c->flags & WS_F_PROCESSING) && kite__ws_process(c, c->in, c->in_len) < 0)
         kite__conn_close_now(c, 2);
 }
 
@@ -468,8 +469,7 @@ static void on_close(kite_conn_t *c, int reason)
     (void)reason;
     if (!ws)
         return;
-    code = ws->close_rcvd ? ws->peer_code : ws->close_sent ? ws->sent_code
-                                                            : KITE_WS_CLOSE_ABNORMAL;
+    code = ws->close_rcvd ? ws->peer_code : ws->close_sent ? ws->sent_code : KITE_WS_CLOSE_ABNORMAL;
     if (p && p->on_closed)
         p->on_closed(c, c->user, code);
     free(ws->msg);

@@ -23,30 +23,30 @@ enum { WSP_HEADER, WSP_PAYLOAD };
 #define WS_F_PROCESSING (1u << 24) /* inside the input loop */
 
 typedef struct kite__ws {
-    struct kite_http_req_s *req;  /* the upgrade request, during on_established only */
-    uint64_t remaining;           /* payload bytes left in the current frame */
-    uint64_t msg_len;             /* bytes of the current message so far */
-    char *msg;                    /* whole-message mode: the assembled message */
+    struct kite_http_req_s *req; /* the upgrade request, during on_established only */
+    uint64_t remaining;          /* payload bytes left in the current frame */
+    uint64_t msg_len;            /* bytes of the current message so far */
+    char *msg;                   /* whole-message mode: the assembled message */
     size_t msg_used, msg_cap;
-    uint32_t utf8;                /* validator state of the current text message */
-    uint8_t pstate;               /* WSP_* */
-    uint8_t hlen;                 /* header bytes collected */
-    uint8_t hneed;                /* header bytes needed (2..14) */
-    uint8_t opcode;               /* of the current frame */
+    uint32_t utf8;  /* validator state of the current text message */
+    uint8_t pstate; /* WSP_* */
+    uint8_t hlen;   /* header bytes collected */
+    uint8_t hneed;  /* header bytes needed (2..14) */
+    uint8_t opcode; /* of the current frame */
     uint8_t fin;
-    uint8_t msg_op;               /* TEXT/BINARY while a message is open, else 0 */
-    uint8_t first;                /* the next data piece starts a message */
+    uint8_t msg_op; /* TEXT/BINARY while a message is open, else 0 */
+    uint8_t first;  /* the next data piece starts a message */
     uint8_t mask_off;
-    uint8_t tx_open;              /* we are sending a fragmented message */
+    uint8_t tx_open; /* we are sending a fragmented message */
     uint8_t close_sent;
     uint8_t close_rcvd;
-    uint8_t ping_out;             /* a keepalive ping awaits its pong */
+    uint8_t ping_out; /* a keepalive ping awaits its pong */
     uint8_t ctl_len;
     uint16_t peer_code;
     uint16_t sent_code;
     uint8_t mask[4];
     uint8_t hbuf[14];
-    uint8_t ctl[125];             /* control frame payload */
+    uint8_t ctl[125]; /* control frame payload */
 } kite__ws_t;
 
 /* handshake.c: is this a websocket upgrade request; answer one. */
