@@ -116,6 +116,27 @@ static void cache_control(kite_http_req_t *t, const kite_mount_t *m)
     }
 }
 
+/* root + "/" + rel (+ index) into path[PATH_MAX]; the length or -1 if too long. On
+ * the hot path of every file request, so no printf. */
+static int join_path(char *path, const char *root, size_t root_len, const char *rel, size_t rlen,
+                     const char *index)
+{
+    size_t ilen = index ? strlen(index) : 0, n = root_len;
+
+    if (root_len + 1 + rlen + ilen >= PATH_MAX)
+        return -1;
+    memcpy(path, root, root_len);
+    if (*rel != '/')
+        path[n++] = '/';
+    memcpy(path + n, rel, rlen);
+    n += rlen;
+    if (ilen)
+        memcpy(path + n, index, ilen);
+    n += ilen;
+    path[n] = '\0';
+    return (int)n;
+}
+
 static int slash_redirect(kite_conn_t *c, kite_http_req_t *t)
 {
     const char *path = t->p.path;
@@ -157,8 +178,8 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
         }
         return kite__http_error(c, t, 405, NULL);
     }
-    n = snprintf(path, sizeof(path), "%s%s%s", mrt->root, *rel == '/' ? "" : "/", rel);
-    if (n < 0 || (size_t)n >= sizeof(path))
+    n = join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL);
+    if (n < 0)
         return kite__http_error(c, t, 414, NULL);
     r = kite__fcache_get(c->pt, path, (size_t)n, mrt->root, &fe);
     if (r == 0 && fe->is_dir) {
@@ -168,9 +189,8 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
             return KITE_ENOENT;
         if (!rlen || rel[rlen - 1] != '/')
             return slash_redirect(c, t);
-        n = snprintf(path, sizeof(path), "%s%s%s%s", mrt->root, *rel == '/' ? "" : "/", rel,
-                     m->def ? m->def : "index.html");
-        if (n < 0 || (size_t)n >= sizeof(path))
+        n = join_path(path, mrt->root, mrt->root_len, rel, rlen, m->def ? m->def : "index.html");
+        if (n < 0)
             return kite__http_error(c, t, 414, NULL);
         r = kite__fcache_get(c->pt, path, (size_t)n, mrt->root, &fe);
         if (r == 0 && fe->is_dir) {
