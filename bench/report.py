@@ -4,8 +4,9 @@
 usage: report.py RUN_DIR [-o bench/RESULTS.md]
 
 RUN_DIR (written by run.sh) holds raw.tsv (the shared harness's records, plus
-run.sh's `syscalls` records), meta.env (machine, versions, knobs), load.tsv
-(loadmon.py: CPU used by other work on the machine) and perf-kite-1k-c50.txt.
+run.sh's `syscalls` / `syscalls-ws` records), meta.env (machine, versions,
+knobs, phase times), load.tsv (loadmon.py: CPU used by other work on the
+machine) and the kite profiles perf-kite-1k-c50.txt, perf-kite-ws{16,16384}-c50.txt.
 Every figure comes from raw.tsv of that one run: kite and the anchors are
 never mixed across runs.
 """
@@ -61,7 +62,13 @@ if os.path.exists(lp):
 quota = meta.get("cpu_quota", "")
 FACTOR = 100.0 / float(quota) if quota else 1.0
 DUR = float(meta.get("dur", "10") or 10)
-ORDER = ["kite", "lighttpd", "nginx", "lws-test"]
+ORDER = ["kite", "lighttpd", "nginx", "lws-test", "lws-echo", "lws-echo-uv", "py-ws"]
+LABEL = {"lws-echo": "lws-echo (poll)", "lws-echo-uv": "lws-echo-uv (libuv)",
+         "py-ws": "py-ws (python3-websockets)"}
+
+
+def label(s):
+    return "**kite**" if s == "kite" else LABEL.get(s, s)
 
 
 def servers_of(rows):
@@ -183,7 +190,11 @@ def close_cpu_us(server):
     return statistics.median(v) if v else None
 
 
+# http idle records; a wsmem-only run can hold some too (the harness's mem does http and ws
+# together for anchors that speak both): show them only when mem was asked for
 mem = [r for r in rows("mem-idle") if r["variant"].startswith("http")]
+if "mem" not in meta.get("workloads", "mem").split():
+    mem = []
 sysc = rows("syscalls")
 
 
@@ -192,12 +203,104 @@ def syscalls_per_req(server, variant="1k c=50"):
     return med(rs, "per_req")
 
 
+# ------------------------------------------------------------------ websocket data
+ws = rows("ws-echo")
+WS_SIZES = [16, 16384]
+WS_NS = [1, 50, 500]
+WS_REF = "lws-echo"
+
+
+def wsv(sz, n):
+    """the harness's variant name of a ws echo figure (1 message in flight)."""
+    for r in ws:
+        if r["variant"].startswith("S=%d N=%d " % (sz, n)):
+            return r["variant"]
+    return "S=%d N=%d D=1" % (sz, n)
+
+
+def wslabel(sz, n):
+    return "%s N=%d" % ("16 B" if sz == 16 else ("16 KB" if sz == 16384 else "%d B" % sz), n)
+
+
+def ws_rows(server, sz, n):
+    return rows("ws-echo", server, wsv(sz, n))
+
+
+def ws_med(server, sz, n):
+    return med(ws_rows(server, sz, n), "msgs_per_s")
+
+
+def ws_ratio(server, sz, n, ref=WS_REF):
+    """ratio of the raw medians: under the same quota the × factor cancels."""
+    a_, b_ = ws_med(server, sz, n), ws_med(ref, sz, n)
+    return a_ / b_ if a_ is not None and b_ else None
+
+
+def ws_eff(server, sz, n):
+    v = [r["msgs_per_s"] * 100.0 / r["server_cpu"] for r in ws_rows(server, sz, n)
+         if isinstance(r.get("msgs_per_s"), float) and isinstance(r.get("server_cpu"), float)
+         and r["server_cpu"] > 0]
+    return statistics.median(v) if v else None
+
+
+def ws_eff_ratio(server, sz, n, ref=WS_REF):
+    a_, b_ = ws_eff(server, sz, n), ws_eff(ref, sz, n)
+    return a_ / b_ if a_ is not None and b_ else None
+
+
+def ws_bad(rs):
+    """echo failures: mismatched bytes, protocol errors, closed/failed connections."""
+    return (sum(vals(rs, "mismatches")), sum(vals(rs, "errors")) + sum(vals(rs, "closed")) +
+            sum(vals(rs, "connfail")) + sum(vals(rs, "hsfail")) + sum(vals(rs, "failed")))
+
+
+def ws_caveat(sz, n):
+    notes = []
+    for s in ("kite", WS_REF):
+        rs = ws_rows(s, sz, n)
+        if rs and bound_note(rs):
+            o = med_other(rs)
+            notes.append("%s not server-bound: CPU %.0f %% of its %s %% cap%s" % (
+                s, med(rs, "server_cpu"), quota or "100",
+                "" if o is None else ", other load %.0f %%" % o))
+    e = ws_eff_ratio("kite", sz, n)
+    if e is not None:
+        notes.append("per CPU-second used: %.2f x" % e)
+    m, b = ws_bad(ws_rows("kite", sz, n))
+    if m or b:
+        notes.append("kite echo failures: %d mismatches, %d errors/closed" % (m, b))
+    return "; ".join(notes)
+
+
+wsmem = [r for r in rows("mem-idle") if r["variant"].startswith("ws")]
+WSPROTO = {"lws-test": "dumb-increment-protocol", "lws-echo": "echo", "lws-echo-uv": "echo",
+           "py-ws": "-"}
+
+
+def wsmem_groups():
+    """(server, protocol) -> records; kite's variants carry proto=NAME (run.sh)."""
+    g = {}
+    for r in wsmem:
+        p = WSPROTO.get(r["server"], "?")
+        for tok in r["variant"].split():
+            if tok.startswith("proto="):
+                p = tok[6:]
+        g.setdefault((r["server"], p), []).append(r)
+    order = {s: i for i, s in enumerate(ORDER)}
+    return sorted(g.items(), key=lambda kv: (order.get(kv[0][0], 99), kv[0][0],
+                                             kv[0][1] != "dumb-increment-protocol", kv[0][1]))
+
+
+KITE_WSMEM_PROTOS = meta.get("kite_wsmem_protos", "dumb-increment-protocol echo").split()
+sysws = rows("syscalls-ws")
+
 # ------------------------------------------------------------------ targets
 targets = []   # (text, met: True/False/None, figure)
+targets4 = []
 
 
-def tgt(text, val, ok, fig):
-    targets.append((text, None if val is None else ok, fig))
+def tgt(text, val, ok, fig, into=None):
+    (targets if into is None else into).append((text, None if val is None else ok, fig))
 
 
 r = ratio("kite", "1k c=50")
@@ -223,7 +326,31 @@ tgt("Connection: close: server CPU per connection <= nginx", None if ck is None 
 b = med([r for r in mem if r["server"] == "kite"], "bytes_per_conn")
 tgt("idle keep-alive connection <= 512 B", b, b is not None and b <= 512,
     "-" if b is None else "%.0f B per idle connection (10k)" % b)
-missed = any(t[1] is False for t in targets)
+missed3 = any(t[1] is False for t in targets)
+
+for sz in (16, 16384):
+    r = ws_ratio("kite", sz, 50)
+    c = ws_caveat(sz, 50)
+    tgt("%s echo N=50 >= 1.2 x lws-echo (poll)" % ("16 B" if sz == 16 else "16 KB"), r,
+        r is not None and r >= 1.2,
+        "-" if r is None else "%.2f x (kite %s vs lws-echo %s msgs/s per core; run-to-run spread %s / %s%s)" % (
+            r, k_(ws_med("kite", sz, 50) * FACTOR), k_(ws_med(WS_REF, sz, 50) * FACTOR),
+            spread(ws_rows("kite", sz, 50), "msgs_per_s"), spread(ws_rows(WS_REF, sz, 50), "msgs_per_s"),
+            ("; " + c) if c else ""), targets4)
+if KITE_WSMEM_PROTOS:
+    p0 = KITE_WSMEM_PROTOS[0]
+    g = dict(wsmem_groups())
+    b = med(g.get(("kite", p0), []), "bytes_per_conn")
+    lt = med(g.get(("lws-test", "dumb-increment-protocol"), []), "bytes_per_conn")
+    extra = ["%s %.0f B" % (p, med(g[("kite", p)], "bytes_per_conn"))
+             for p in KITE_WSMEM_PROTOS[1:] if ("kite", p) in g]
+    tgt("idle ws connection <= 1024 B", b, b is not None and b <= 1024,
+        "-" if b is None else "%.0f B per idle ws connection (10k, protocol %s%s)%s%s" % (
+            b, p0, ", kite -n: sends nothing" if p0.startswith("dumb-increment") else "",
+            "; lws-test %.0f B" % lt if lt is not None else "",
+            "; kite with protocol " + ", ".join(extra) if extra else ""), targets4)
+missed4 = any(t[1] is False for t in targets4[:2])
+missed = missed3 or missed4
 
 # ------------------------------------------------------------------ load on the machine
 hs, he = float(meta.get("phase_start_harness", 0) or 0), float(meta.get("phase_end_harness", 0) or 0)
@@ -255,6 +382,19 @@ def load_summary():
 
 LS = load_summary()
 
+
+def phase_load():
+    """(phase, minutes, mean foreign CPU %, max) for each workload phase of run.sh."""
+    out_ = []
+    for ph in ("http", "close", "mem", "ws", "wsmem", "perf"):
+        a_, b_ = meta.get("phase_start_" + ph), meta.get("phase_end_" + ph)
+        if not a_ or not b_:
+            continue
+        xs = [x[2] + x[3] for x in load if float(a_) <= x[0] <= float(b_)]
+        if xs:
+            out_.append((ph, (float(b_) - float(a_)) / 60, statistics.mean(xs), max(xs)))
+    return out_
+
 # ------------------------------------------------------------------ write
 P("# kite benchmark results")
 P("")
@@ -268,16 +408,26 @@ P("* **Machine:** %s, %s vCPU%s, %s RAM, kernel %s, Debian %s" % (
     " (%s guest)" % meta["hypervisor"] if meta.get("hypervisor") else "",
     meta.get("mem_total", "?"), meta.get("kernel", "?"), meta.get("debian", "?")))
 dirty = meta.get("kite_dirty_lib_files", "0")
+ddirs = meta.get("kite_dirty_dirs", "").split()
 P("* **kite:** `kite-test-server` from `build/` (buildtype %s) at commit %s%s, libuv %s" % (
     meta.get("kite_buildtype", "?"), meta.get("kite_sha", "?"),
-    "" if dirty in ("", "0") else " plus %s uncommitted file(s) under lib/ and include/ (the working tree was built)" % dirty,
+    "" if dirty in ("", "0") else " plus %s uncommitted file(s) under %s (the working tree was built)" % (
+        dirty, ", ".join(d + "/" for d in ddirs) if ddirs else "lib/ and include/"),
     meta.get("libuv", "?")))
-P("* **Anchors:** nginx %s (1 worker), lighttpd %s, libwebsockets-test-server %s; load generator wrk %s" % (
-    meta.get("nginx", "?"), meta.get("lighttpd", "?"), meta.get("lws", "?"), meta.get("wrk", "?")))
-P("* **Runs:** %s × %s s per figure (median; %s s unrecorded warm-up per configuration), "
-  "HTTP workloads at `CPU_QUOTA=%s`, idle memory %s" % (
-      meta.get("runs"), meta.get("dur"), meta.get("warmup"), quota or "none (unthrottled)",
-      "at CPU_QUOTA=%s" % meta["mem_quota"] if meta.get("mem_quota") else "without a quota"))
+P("* **Anchors:** nginx %s (1 worker), lighttpd %s, libwebsockets-test-server %s, lws-echo / lws-echo-uv"
+  " (the harness's `lws-echo.c` on libwebsockets %s, poll loop / libuv); load generators wrk %s and the"
+  " harness's `wsload`" % (
+      meta.get("nginx", "?"), meta.get("lighttpd", "?"), meta.get("lws", "?"),
+      meta.get("lws_echo_src", "?").split()[-1] if meta.get("lws_echo_src") else "?", meta.get("wrk", "?")))
+wl_ = meta.get("workloads", "http close mem").split()
+P("* **Runs:** %s × %s s per figure (median; %s s unrecorded warm-up per wrk configuration, 1 s per"
+  " wsload run)%s, HTTP and ws echo at `CPU_QUOTA=%s`, idle memory %s; workloads `%s`" % (
+      meta.get("runs"), meta.get("dur"), meta.get("warmup"),
+      "; ws echo %s × %s s" % (meta.get("ws_runs"), meta.get("dur"))
+      if "ws" in wl_ and meta.get("ws_runs") and meta.get("ws_runs") != meta.get("runs") else "",
+      quota or "none (unthrottled)",
+      "at CPU_QUOTA=%s" % meta["mem_quota"] if meta.get("mem_quota") else "without a quota",
+      " ".join(wl_)))
 if meta.get("failed"):
     P("* **Failed pieces:** %s (see the run log)" % meta["failed"])
 P("")
@@ -301,6 +451,13 @@ if LS:
     if LS["top"]:
         P("Foreign processes most often seen running: %s." % ", ".join(
             "%s (%d)" % kv for kv in LS["top"]))
+    PL = phase_load()
+    if PL:
+        P("")
+        P("| phase | minutes | other load, mean | max |")
+        P("|---|---|---|---|")
+        for ph, mins, mean_, mx in PL:
+            P("| %s | %.1f | %.0f %% | %.0f %% |" % (ph, mins, mean_, mx))
     P("")
     if shared:
         P("**The machine was shared with other work (builds/tests) during this run**, so the")
@@ -315,13 +472,18 @@ else:
 P("")
 
 # targets
-P("## Issue 3 targets")
-P("")
-P("| target | result | figure |")
-P("|---|---|---|")
-for text, ok, fig in targets:
-    P("| %s | %s | %s |" % (text, "not measured" if ok is None else ("**met**" if ok else "**NOT met**"), fig))
-P("")
+for title, tl in (("Issue 3 targets (HTTP)", targets), ("Issue 4 targets (WebSocket)", targets4)):
+    P("## " + title)
+    P("")
+    if all(t[1] is None for t in tl):
+        P("Not measured in this run (workloads `%s`)." % meta.get("workloads", "?"))
+        P("")
+        continue
+    P("| target | result | figure |")
+    P("|---|---|---|")
+    for text, ok, fig in tl:
+        P("| %s | %s | %s |" % (text, "not measured" if ok is None else ("**met**" if ok else "**NOT met**"), fig))
+    P("")
 
 # keep-alive
 if ka:
@@ -425,6 +587,102 @@ if mem:
             med(rs, "alive_after_1s") or 0))
     P("")
 
+# websocket echo
+if ws:
+    P("## WebSocket echo (wsload, 1 message in flight per connection), msgs/s per core")
+    P("")
+    P("`wsload -c N -S SIZE -D 1 -d %s -w 1` against each server's echo protocol (kite: protocol" % meta.get("dur"))
+    P("`echo`, path `/`); every echoed byte is checked.")
+    if quota:
+        P("Server-bound mode: each server runs under a %s %% CFS quota on CPU 0, so **msgs/s per core =" % quota)
+        P("median msgs/s × %g** when the server used its whole quota. Rows marked ² were not server-bound" % FACTOR)
+        P("(with one message in flight per connection the round trip limits N=1): those show the raw")
+        P("msgs/s, not × %g. Ratio against lws-echo (poll) in brackets, always the ratio of the raw medians" % FACTOR)
+        P("(the × %g cancels in the same mode)." % FACTOR)
+    else:
+        P("No quota: msgs/s per core = median msgs/s. Ratio against lws-echo (poll) in brackets.")
+    P("")
+    cols = [(sz, n) for sz in WS_SIZES for n in WS_NS if any(ws_rows(x, sz, n) for x in servers_of(ws))]
+    P("| server | " + " | ".join(wslabel(sz, n) for sz, n in cols) + " |")
+    P("|---|" + "---|" * len(cols))
+    any2 = False
+    for s_ in servers_of(ws):
+        cells = []
+        for sz, n in cols:
+            rs = ws_rows(s_, sz, n)
+            m = med(rs, "msgs_per_s")
+            if m is None:
+                cells.append("-")
+                continue
+            nb = bound_note(rs)
+            any2 = any2 or nb
+            rr = ws_ratio(s_, sz, n)
+            cells.append("%s (%s)%s" % (k_(m if nb else m * FACTOR), "-" if rr is None else "%.2f" % rr,
+                                        "²" if nb else ""))
+        P("| %s | %s |" % (label(s_), " | ".join(cells)))
+    P("")
+    if any2:
+        P("² server below 90 %% of its CPU cap (%s %%): not server-bound, raw msgs/s." % (quota or "100"))
+        P("")
+    P("Cross-check: **msgs/s per CPU-second the server actually used** (msgs/s × 100 / server CPU %,")
+    P("median over runs), ratio against lws-echo (poll). Not a capacity figure (a server that is not")
+    P("busy batches less and looks worse; a starved one batches more and looks better).")
+    P("")
+    P("| server | " + " | ".join(wslabel(sz, n) for sz, n in cols) + " |")
+    P("|---|" + "---|" * len(cols))
+    for s_ in servers_of(ws):
+        cells = []
+        for sz, n in cols:
+            e, er = ws_eff(s_, sz, n), ws_eff_ratio(s_, sz, n)
+            cells.append("-" if e is None else "%s (%s)" % (k_(e), "-" if er is None else "%.2f" % er))
+        P("| %s | %s |" % (label(s_), " | ".join(cells)))
+    P("")
+    P("Detail (raw medians of the runs%s):" % (", before × %g" % FACTOR if quota else ""))
+    P("")
+    P("| server | variant | runs | msgs/s | spread | MB/s | server CPU % | load core busy % | wsload CPU % | p50 µs | p99 µs | mismatches / errors | other load |")
+    P("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for s_ in servers_of(ws):
+        for sz, n in cols:
+            rs = ws_rows(s_, sz, n)
+            if not rs:
+                continue
+            mm, bb = ws_bad(rs)
+            P("| %s | %s | %d | %.0f | %s | %.1f | %.0f | %.0f | %.0f | %.0f | %.0f | %d / %d | %s |" % (
+                s_, wslabel(sz, n), len(rs), med(rs, "msgs_per_s") or 0, spread(rs, "msgs_per_s"),
+                med(rs, "MBps") or 0, med(rs, "server_cpu") or 0, med(rs, "cpu1_busy") or 0,
+                med(rs, "client_cpu_pct") or 0, med(rs, "p50_us") or 0, med(rs, "p99_us") or 0,
+                mm, bb, fmt_other(med_other(rs))))
+    P("")
+    mm, bb = ws_bad(ws)
+    if mm == 0 and bb == 0:
+        P("Every echoed byte matched in every run (0 mismatches, 0 errors, no connection closed or failed).")
+    else:
+        P("**Echo failures in this run: %d mismatched messages, %d errors / closed / failed connections**"
+          " (see the detail table)." % (mm, bb))
+    P("")
+    if quota:
+        P("Latencies in this mode include the throttling; do not compare them with unthrottled latencies.")
+        P("")
+
+# idle websocket memory
+if wsmem:
+    P("## Idle WebSocket connections: RSS per connection")
+    P("")
+    P("`wsload -I -c 10000`: 10k connections that completed the ws handshake for the protocol named")
+    P("and then idle; (VmRSS after − VmRSS before) / connections, read 0.3 s after all are open (the server")
+    P("was warmed with 10 ws connections first). Kernel socket buffers are not included. lws-test and")
+    P("kite run with `-n`, so `dumb-increment-protocol` sends nothing; kite's first protocol row is the")
+    P("target figure.")
+    P("")
+    P("| server | protocol | bytes per idle ws conn | spread | RSS before KB | RSS after KB | connected | alive after 1 s |")
+    P("|---|---|---|---|---|---|---|---|")
+    for (s_, pr), rs in wsmem_groups():
+        P("| %s | %s | %.0f | %s | %.0f | %.0f | %.0f | %.0f |" % (
+            label(s_), pr, med(rs, "bytes_per_conn"), spread(rs, "bytes_per_conn"),
+            med(rs, "rss_before_kb") or 0, med(rs, "rss_after_kb") or 0, med(rs, "connected") or 0,
+            med(rs, "alive_after_1s") or 0))
+    P("")
+
 # syscalls
 if sysc:
     P("## Syscalls per request (keep-alive, wrk -t1 -c50, no quota)")
@@ -451,30 +709,73 @@ if sysc:
                 "%.2f" % r0["per_req"] if isinstance(r0.get("per_req"), float) else "-", brs or "-"))
     P("")
 
-# profile
-prof = os.path.join(D, "perf-kite-1k-c50.txt")
-if missed:
-    P("## Where kite's time goes (a target was missed)")
+# ws syscalls
+if sysws:
+    P("## Syscalls per echoed ws message (wsload -c 50 -D 1, no quota)")
     P("")
-    if os.path.exists(prof):
-        pw = os.path.join(D, "perf-kite-1k-c50.wrk")
-        rps = "?"
+    P("`perf stat` on the serving process for a %s s `wsload -c 50 -S SIZE -D 1 -w 0` run, divided by the"
+      % meta.get("syscall_dur", "?"))
+    P("messages echoed (the 50 handshakes and closes are in the count too: negligible).")
+    P("")
+    P("| server | message | messages | msgs/s (perf attached) | syscalls per message | breakdown per message |")
+    P("|---|---|---|---|---|---|")
+    for s_ in servers_of(sysws):
+        for sz in WS_SIZES:
+            rs = rows("syscalls-ws", s_, "S=%d N=50" % sz)
+            if not rs:
+                continue
+            r0 = rs[-1]
+            n = r0.get("msgs") or 0
+            br = sorted(((k[3:], x) for k, x in r0.items() if k.startswith("sc_") and isinstance(x, float)),
+                        key=lambda kv: -kv[1])
+            brs = ", ".join("%s %.2f" % (k, x / n) for k, x in br[:6] if n and x / n >= 0.005)
+            P("| %s | %s | %.0f | %s | %s | %s |" % (
+                label(s_), "16 B" if sz == 16 else "16 KB", n,
+                k_(r0.get("msgs_per_s")) if isinstance(r0.get("msgs_per_s"), float) else "-",
+                "%.2f" % r0["per_msg"] if isinstance(r0.get("per_msg"), float) else "-", brs or "-"))
+    P("")
+
+
+def profile_block(name, what):
+    path = os.path.join(D, name + ".txt")
+    if not os.path.exists(path):
+        P("No %s profile in this run (PROFILE=0, the workload was not run, or perf failed)." % what)
+        P("")
+        return
+    rate = "?"
+    for ext in (".wrk", ".wsload"):
+        pw = os.path.join(D, name + ext)
         if os.path.exists(pw):
             for line in open(pw):
                 if line.startswith("Requests/sec:"):
-                    rps = line.split()[1]
-        P("`perf record -g -p PID` of kite-test-server during `wrk -t1 -c50 -d%ss` on /1k.txt, no quota"
-          % meta.get("profile_dur", "5"))
-        P("(%s req/s while recording; cpu-clock samples, kernel included; call chains use frame" % rps)
-        P("pointers, which `-O2` omits, so read the flat self-time lists).")
-        P("")
-        P("```")
-        with open(prof) as f:
-            P(f.read().rstrip("\n"))
-        P("```")
-    else:
-        P("No profile in this run (PROFILE=0 or perf failed).")
+                    rate = line.split()[1] + " req/s"
+                elif line.startswith("RESULT"):
+                    for tok in line.split():
+                        if tok.startswith("msgs_per_s="):
+                            rate = tok.split("=")[1] + " msgs/s"
+    P("`perf record -g -p PID` of kite-test-server during %s, no quota" % what)
+    P("(%s while recording; cpu-clock samples, kernel included; call chains use frame" % rate)
+    P("pointers, which `-O2` omits, so read the flat self-time lists).")
     P("")
+    P("```")
+    with open(path) as f:
+        P("\n".join(line.rstrip() for line in f.read().rstrip("\n").split("\n")))
+    P("```")
+    P("")
+
+
+# profile
+if missed4:
+    P("## Where kite's time goes in ws echo (an issue 4 throughput target was missed)")
+    P("")
+    for sz in (16, 16384):
+        P("### %s messages, N=50" % ("16 B" if sz == 16 else "16 KB"))
+        P("")
+        profile_block("perf-kite-ws%d-c50" % sz, "`wsload -c 50 -S %d -D 1 -d %s`" % (sz, meta.get("profile_dur", "5")))
+if missed3:
+    P("## Where kite's time goes in HTTP (an issue 3 target was missed)")
+    P("")
+    profile_block("perf-kite-1k-c50", "`wrk -t1 -c50 -d%ss` on /1k.txt" % meta.get("profile_dur", "5"))
 
 # method
 P("## Method")
@@ -482,19 +783,32 @@ P("")
 P("* Harness: `../shared/bench` (its README describes every workload); kite is its SUT hook:")
 P("  `SUT_CMD='%s'`." % meta.get("sut_cmd", "?"))
 P("* Each server is pinned to CPU 0, the single-thread load generator (`wrk -t1`, the harness's")
-P("  `wsload` for idle connections) to CPU 1; `ulimit -n 20000`; only 127.0.0.1.")
-P("* Keep-alive: `wrk -t1 -c{50,500} -d%ss --latency` on /1k.txt and /64k.txt (1024 / 65536 B files)," % meta.get("dur"))
-P("  after a %s s warm-up; Connection: close: `-c50 -H 'Connection: close'` on /1k.txt." % meta.get("warmup"))
+P("  `wsload` for ws echo and idle connections) to CPU 1; `ulimit -n 20000`; only 127.0.0.1.")
+if ka or close:
+    P("* Keep-alive: `wrk -t1 -c{50,500} -d%ss --latency` on /1k.txt and /64k.txt (1024 / 65536 B files)," % meta.get("dur"))
+    P("  after a %s s warm-up; Connection: close: `-c50 -H 'Connection: close'` on /1k.txt." % meta.get("warmup"))
 if quota:
     P("* Server-bound mode (`CPU_QUOTA=%s`): the serving process runs in a cgroup-v1 CFS quota of %s %% of"
       % (quota, quota))
-    P("  a core (period 10 ms), so one wrk thread is no longer the bottleneck; per-core capacity =")
-    P("  req/s × %g. The harness README measured the quota to cost 0-20 %% of per-core throughput, so" % FACTOR)
-    P("  these are floors, comparable only within one mode and one run.")
+    P("  a core (period 10 ms), so one load generator thread is no longer the bottleneck; per-core capacity =")
+    P("  req/s (msgs/s) × %g. The harness README measured the quota to cost 0-20 %% of per-core throughput," % FACTOR)
+    P("  so these are floors, comparable only within one mode and one run.")
 P("* Server CPU % = utime+stime of the serving process over the run (`/proc/PID/stat`).")
-P("* Idle memory: `wsload -H -P /1k.txt -c 10000` holds 10k keep-alive connections; kite runs with")
-P("  `-k 300` (keep-alive 300 s, like the anchors' configs).")
-P("* Syscalls: see that section (unthrottled, 1 KB and 64 KB at c50).")
+if mem:
+    P("* Idle memory: `wsload -H -P /1k.txt -c 10000` holds 10k keep-alive connections; kite runs with")
+    P("  `-k 300` (keep-alive 300 s, like the anchors' configs).")
+if ws:
+    P("* WebSocket echo: `wsload -p PORT -P / -s echo -c {1,50,500} -S {16,16384} -D 1 -d %s -w 1` (harness" % meta.get("dur"))
+    P("  `ws` workload; kite through the SUT hook with `%s`); lws-echo / lws-echo-uv are the harness's" % meta.get("sut_env", "SUT_HAS=http,ws SUT_WS_PATH=/ SUT_WS_PROTO=echo"))
+    P("  `lws-echo.c` (per-connection `lws_ring`, write on WRITEABLE) on lws's poll loop and on libuv.")
+if wsmem:
+    P("* Idle ws memory: `wsload -I -c 10000` (harness `mem` workload, ws part) asking for the protocol in")
+    P("  the table; kite with `-n`, asked for %s (run.sh `KITE_WSMEM_PROTOS`)." % " and ".join(
+        "`%s`" % p for p in KITE_WSMEM_PROTOS))
+if sysc or sysws:
+    P("* Syscalls (unthrottled; see those sections): %s." % "; ".join(
+        x for x in ("per HTTP request at 1 KB and 64 KB, c50" if sysc else "",
+                    "per ws echo at 16 B and 16 KB, N=50" if sysws else "") if x))
 P("* Median of the runs; spread = (max − min) / median.")
 P("")
 
