@@ -17,6 +17,16 @@ typedef struct kite_plugin_s {
     const kite_protocol_t *const *protocols; /* NULL-terminated */
 } kite_plugin_t;
 
+/**
+ * KITE_PLUGIN_EXPORT() - define the exported descriptor of a plugin named
+ * @pname (a string) holding the protocols given as pointers, e.g.
+ * KITE_PLUGIN_EXPORT("echo", &kite_protocol_echo);
+ */
+#define KITE_PLUGIN_EXPORT(pname, ...)                                                             \
+    static const kite_protocol_t *const kite_plugin_protocols_[] = {__VA_ARGS__, NULL};            \
+    KITE_EXTERN const kite_plugin_t kite_plugin = {KITE_PLUGIN_MAGIC, KITE_PLUGIN_ABI, pname,      \
+                                                   kite_plugin_protocols_}
+
 typedef struct kite_plugins_s kite_plugins_t;
 
 /**

@@ -123,12 +123,5 @@ const kite_protocol_t kite_protocol_dumb_increment = {
 };
 
 #ifdef KITE_BUILD_PLUGIN
-static const kite_protocol_t *const protocols[] = {&kite_protocol_dumb_increment, NULL};
-
-KITE_EXTERN const kite_plugin_t kite_plugin = {
-    .magic = KITE_PLUGIN_MAGIC,
-    .abi = KITE_PLUGIN_ABI,
-    .name = "dumb-increment",
-    .protocols = protocols,
-};
+KITE_PLUGIN_EXPORT("dumb-increment", &kite_protocol_dumb_increment);
 #endif

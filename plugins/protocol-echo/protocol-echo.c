@@ -161,12 +161,5 @@ const kite_protocol_t kite_protocol_echo = {
 };
 
 #ifdef KITE_BUILD_PLUGIN
-static const kite_protocol_t *const protocols[] = {&kite_protocol_echo, NULL};
-
-KITE_EXTERN const kite_plugin_t kite_plugin = {
-    .magic = KITE_PLUGIN_MAGIC,
-    .abi = KITE_PLUGIN_ABI,
-    .name = "echo",
-    .protocols = protocols,
-};
+KITE_PLUGIN_EXPORT("echo", &kite_protocol_echo);
 #endif

@@ -278,12 +278,5 @@ const kite_protocol_t kite_protocol_http_test = {
 };
 
 #ifdef KITE_BUILD_PLUGIN
-static const kite_protocol_t *const protocols[] = {&kite_protocol_http_test, NULL};
-
-KITE_EXTERN const kite_plugin_t kite_plugin = {
-    .magic = KITE_PLUGIN_MAGIC,
-    .abi = KITE_PLUGIN_ABI,
-    .name = "http-test",
-    .protocols = protocols,
-};
+KITE_PLUGIN_EXPORT("http-test", &kite_protocol_http_test);
 #endif

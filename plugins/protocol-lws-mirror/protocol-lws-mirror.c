@@ -504,12 +504,5 @@ const kite_protocol_t kite_protocol_lws_mirror = {
 };
 
 #ifdef KITE_BUILD_PLUGIN
-static const kite_protocol_t *const protocols[] = {&kite_protocol_lws_mirror, NULL};
-
-KITE_EXTERN const kite_plugin_t kite_plugin = {
-    .magic = KITE_PLUGIN_MAGIC,
-    .abi = KITE_PLUGIN_ABI,
-    .name = "lws-mirror",
-    .protocols = protocols,
-};
+KITE_PLUGIN_EXPORT("lws-mirror", &kite_protocol_lws_mirror);
 #endif

@@ -372,12 +372,5 @@ const kite_protocol_t kite_protocol_lws_status = {
 };
 
 #ifdef KITE_BUILD_PLUGIN
-static const kite_protocol_t *const protocols[] = {&kite_protocol_lws_status, NULL};
-
-KITE_EXTERN const kite_plugin_t kite_plugin = {
-    .magic = KITE_PLUGIN_MAGIC,
-    .abi = KITE_PLUGIN_ABI,
-    .name = "lws-status",
-    .protocols = protocols,
-};
+KITE_PLUGIN_EXPORT("lws-status", &kite_protocol_lws_status);
 #endif

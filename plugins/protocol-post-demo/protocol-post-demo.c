@@ -553,12 +553,5 @@ const kite_protocol_t kite_protocol_post_demo = {
 };
 
 #ifdef KITE_BUILD_PLUGIN
-static const kite_protocol_t *const protocols[] = {&kite_protocol_post_demo, NULL};
-
-KITE_EXTERN const kite_plugin_t kite_plugin = {
-    .magic = KITE_PLUGIN_MAGIC,
-    .abi = KITE_PLUGIN_ABI,
-    .name = "post-demo",
-    .protocols = protocols,
-};
+KITE_PLUGIN_EXPORT("post-demo", &kite_protocol_post_demo);
 #endif
