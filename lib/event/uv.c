@@ -40,13 +40,16 @@ typedef struct uvpt {
     unsigned nwfree;
 } uvpt_t;
 
+/* A stream handle of either kind (TCP or a unix socket). */
+typedef union uvstream {
+    uv_handle_t handle;
+    uv_stream_t stream;
+    uv_tcp_t tcp;
+    uv_pipe_t pipe;
+} uvstream_t;
+
 typedef struct uvconn {
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-    } h;
+    uvstream_t h;
     struct kite_conn_s conn;
 } uvconn_t;
 
@@ -57,12 +60,7 @@ typedef struct wreq {
 } wreq_t;
 
 typedef struct uvlisten {
-    union {
-        uv_handle_t handle;
-        uv_stream_t stream;
-        uv_tcp_t tcp;
-        uv_pipe_t pipe;
-    } h;
+    uvstream_t h;
     kite__listener_t *ls;
 } uvlisten_t;
 
