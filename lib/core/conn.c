@@ -69,7 +69,7 @@ static void finish_close(kite_conn_t *c)
     }
     if (c->role->on_close)
         c->role->on_close(c, c->close_reason);
-    kite__ev->conn_close(c);
+    c->pt->evops->conn_close(c);
     kite__out_free(c);
     free(c->in);
     c->in = NULL;
@@ -112,11 +112,11 @@ static void start_linger(kite_conn_t *c)
      * shut our side and read until the peer closes, for a bounded time. */
     c->flags |= KITE__C_LINGER;
     c->flags &= ~KITE__C_RX_OFF;
-    if (kite__ev->shutdown_write(c) < 0) {
+    if (c->pt->evops->shutdown_write(c) < 0) {
         finish_close(c);
         return;
     }
-    kite__ev->read_start(c);
+    c->pt->evops->read_start(c);
     kite__conn_set_state_timeout(c, LINGER_MS);
 }
 
@@ -164,7 +164,7 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
     if (c->flags & KITE__C_CLOSED)
         return;
     c->flags |= KITE__C_EOF;
-    kite__ev->read_stop(c);
+    c->pt->evops->read_stop(c);
     if ((c->flags & KITE__C_LINGER) || status < 0 || !c->role->on_eof) {
         kite__conn_close_now(c, 3);
         return;
@@ -177,11 +177,11 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
 void kite__conn_rx_pause(kite_conn_t *c, int pause)
 {
     if (pause) {
-        kite__ev->read_stop(c);
+        c->pt->evops->read_stop(c);
         return;
     }
     if (!(c->flags & (KITE__C_RX_OFF | KITE__C_EOF | KITE__C_CLOSED)))
-        kite__ev->read_start(c);
+        c->pt->evops->read_start(c);
 }
 
 int kite_rx_flow_control(kite_conn_t *c, int enable)
@@ -218,7 +218,7 @@ int kite__conn_close_graceful(kite_conn_t *c)
     if (c->flags & KITE__C_CLOSED)
         return KITE_ECLOSED;
     c->flags |= KITE__C_CLOSING;
-    kite__ev->read_stop(c);
+    c->pt->evops->read_stop(c);
     if (!(c->flags & KITE__C_IN_SVC)) {
         c->flags |= KITE__C_IN_SVC;
         kite__conn_leave(c);
@@ -268,7 +268,7 @@ int kite_conn_peer(const kite_conn_t *c, char *buf, size_t len, int *port)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    int fd = kite__ev->fd(c);
+    int fd = c->pt->evops->fd(c);
 
     if (port)
         *port = 0;

@@ -37,7 +37,7 @@ static void pt_free(kite__pt_t *pt)
 {
     kite__post_t *p;
 
-    kite__ev->pt_destroy(pt);
+    pt->evops->pt_destroy(pt);
     /* Posts that never ran get their turn now, so their args can be freed. */
     while ((p = pt->posts)) {
         pt->posts = p->next;
@@ -91,7 +91,8 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
         pt->rxbuf = malloc(KITE__RXBUF_SIZE);
         if (!pt->rxbuf)
             goto fail;
-        r = kite__ev->pt_init(pt, i ? NULL : info->foreign_loop);
+        pt->evops = &kite__event_uv;
+        r = pt->evops->pt_init(pt, i ? NULL : info->foreign_loop);
         if (r < 0)
             goto fail;
     }
@@ -132,7 +133,7 @@ static void run_pt(kite__pt_t *pt, int timeout_ms)
     kite__pt_t *saved = current_pt;
 
     current_pt = pt;
-    kite__ev->run(pt, timeout_ms);
+    pt->evops->run(pt, timeout_ms);
     current_pt = saved;
 }
 
@@ -161,7 +162,7 @@ int kite_run(kite_context_t *ctx)
     /* Thread 0 returns on cancel: stop and join the others. */
     atomic_store(&ctx->cancel, 1);
     for (i = 1; i < started; i++) {
-        kite__ev->wakeup(&ctx->pts[i]);
+        ctx->pts[i].evops->wakeup(&ctx->pts[i]);
         pthread_join(ctx->pts[i].thread, NULL);
     }
     ctx->running = 0;
@@ -185,7 +186,7 @@ void kite_cancel_service(kite_context_t *ctx)
     /* Only an atomic store and uv_async_send: safe from a signal handler. */
     atomic_store(&ctx->cancel, 1);
     for (i = 0; i < ctx->npts; i++)
-        kite__ev->wakeup(&ctx->pts[i]);
+        ctx->pts[i].evops->wakeup(&ctx->pts[i]);
 }
 
 int kite_post(kite_context_t *ctx, int tsi, kite_post_cb cb, void *arg)
@@ -206,7 +207,7 @@ int kite_post(kite_context_t *ctx, int tsi, kite_post_cb cb, void *arg)
     *pt->posts_tail = p;
     pt->posts_tail = &p->next;
     pthread_mutex_unlock(&pt->post_lock);
-    kite__ev->wakeup(pt);
+    pt->evops->wakeup(pt);
     return 0;
 }
 

@@ -272,8 +272,8 @@ void kite__out_flush(kite_conn_t *c)
 
         if (s->kind == KITE__SEG_FILE) {
             off_t pos = s->pos;
-            n = kite__ev->try_sendfile(c, kite__fcache_fd(s->fe), &pos,
-                                       s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX);
+            n = c->pt->evops->try_sendfile(c, kite__fcache_fd(s->fe), &pos,
+                                           s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX);
             if (n < 0)
                 goto fail;
             s->pos = pos;
@@ -283,7 +283,7 @@ void kite__out_flush(kite_conn_t *c)
             continue;
         }
         cnt = gather(c, iov, &total, &more);
-        n = kite__ev->try_writev(c, iov, cnt, more);
+        n = c->pt->evops->try_writev(c, iov, cnt, more);
         if (n < 0)
             goto fail;
         consume(c, (size_t)n);
@@ -299,7 +299,7 @@ blocked:
         goto fail;
     }
     cnt = gather(c, iov, &total, &more);
-    r = kite__ev->write_async(c, iov, cnt);
+    r = c->pt->evops->write_async(c, iov, cnt);
     if (r < 0) {
         n = r;
         goto fail;

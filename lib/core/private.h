@@ -157,7 +157,8 @@ typedef struct kite__post {
 struct kite__pt {
     kite_context_t *ctx;
     int tsi;
-    void *ev; /* backend state */
+    const struct kite__event_ops *evops; /* the backend: libuv or external poll */
+    void *ev;                            /* backend state */
     char *rxbuf;
     kite__listener_t *listeners;
     kite_timer_t **heap; /* 1-based min-heap on key */

@@ -21,7 +21,7 @@ void kite__ready_add(kite_conn_t *c)
         pt->ready_tail->rnext = c;
     else {
         pt->ready_head = c;
-        kite__ev->ready_pending(pt, 1);
+        pt->evops->ready_pending(pt, 1);
     }
     pt->ready_tail = c;
 }
@@ -43,7 +43,7 @@ void kite__ready_remove(kite_conn_t *c)
         pt->ready_tail = c->rprev;
     c->rnext = c->rprev = NULL;
     if (!pt->ready_head)
-        kite__ev->ready_pending(pt, 0);
+        pt->evops->ready_pending(pt, 0);
 }
 
 void kite__pt_run_ready(kite__pt_t *pt)

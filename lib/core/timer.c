@@ -14,7 +14,7 @@
 
 uint64_t kite__pt_now(kite__pt_t *pt)
 {
-    return kite__ev->now_ms(pt);
+    return pt->evops->now_ms(pt);
 }
 
 static void place(kite__pt_t *pt, uint32_t i, kite_timer_t *t)
@@ -55,11 +55,11 @@ static void arm(kite__pt_t *pt)
     uint64_t now;
 
     if (!pt->heap_len) {
-        kite__ev->timer_arm(pt, UINT64_MAX);
+        pt->evops->timer_arm(pt, UINT64_MAX);
         return;
     }
     now = kite__pt_now(pt);
-    kite__ev->timer_arm(pt, pt->heap[1]->key > now ? pt->heap[1]->key - now : 0);
+    pt->evops->timer_arm(pt, pt->heap[1]->key > now ? pt->heap[1]->key - now : 0);
 }
 
 void kite__timer_set(kite__pt_t *pt, kite_timer_t *t, uint64_t deadline)

@@ -245,7 +245,7 @@ static int listen_all(kite_context_t *ctx, kite_vhost_t *vh, int port)
         ls->family = family;
         ls->next = pt->listeners;
         pt->listeners = ls;
-        r = kite__ev->listen(pt, ls);
+        r = pt->evops->listen(pt, ls);
         if (r < 0)
             return r;
         if (vh->unix_path)

@@ -48,7 +48,4 @@ struct kite__event_ops {
 
 extern const struct kite__event_ops kite__event_uv;
 
-/* The backend in use; one per process for now. */
-#define kite__ev (&kite__event_uv)
-
 #endif

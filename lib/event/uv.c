@@ -338,7 +338,7 @@ static void on_connection(uv_stream_t *server, int status)
     kite__conn_init(&uc->conn, ls->pt, ls);
     if (ls->family == AF_UNIX)
         uc->conn.flags |= KITE__C_UNIX;
-    kite__ev->read_start(&uc->conn);
+    uc->conn.pt->evops->read_start(&uc->conn);
 }
 
 static int listen_start(kite__pt_t *pt, kite__listener_t *ls)

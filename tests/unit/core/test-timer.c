@@ -7,8 +7,6 @@
 #include <stdlib.h>
 
 #include "event/event.h"
-#undef kite__ev
-#define kite__ev (&fake_ops)
 
 static uint64_t fake_now, armed_ms = UINT64_MAX;
 static uint64_t fake_now_ms(kite__pt_t *pt)
@@ -60,6 +58,7 @@ int main(void)
     uint64_t want[N];
 
     srand(42);
+    pt.evops = &fake_ops;
     conn.pt = &pt;
     for (i = 0; i < N; i++) {
         timers[i].conn = &conn;
