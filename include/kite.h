@@ -36,6 +36,7 @@ typedef struct kite_http_req_s kite_http_req_t;
 #include "kite/http.h"
 #include "kite/ws.h"
 #include "kite/plugin.h"
+#include "kite/extpoll.h"
 
 #ifdef __cplusplus
 }

@@ -25,7 +25,8 @@ typedef struct kite_context_info_s {
     void *user;
     unsigned ws_ping_pong_secs; /* ping idle websockets this often, close if no pong; 0: off */
     size_t ws_max_message; /* largest websocket message (frame or whole); 16 MiB; 1009 past it */
-    unsigned ws_close_timeout; /* wait this long for the peer's close frame; default 5 */
+    unsigned ws_close_timeout;            /* wait this long for the peer's close frame; default 5 */
+    const struct kite_extpoll_s *extpoll; /* the application's poll loop (kite/extpoll.h) */
 } kite_context_info_t;
 
 /**

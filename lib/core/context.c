@@ -60,8 +60,19 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
 
     if (!info)
         info = &zero;
-    if (info->foreign_loop && info->count_threads > 1) {
-        kite_err("a foreign loop serves one thread: count_threads must be 1");
+    if ((info->foreign_loop || info->extpoll) && info->count_threads > 1) {
+        kite_err("a foreign loop or external poll serves one thread: count_threads must be 1");
+        r = KITE_EINVAL;
+        goto fail0;
+    }
+    if (info->foreign_loop && info->extpoll) {
+        kite_err("foreign_loop and extpoll exclude each other");
+        r = KITE_EINVAL;
+        goto fail0;
+    }
+    if (info->extpoll &&
+        (!info->extpoll->add_fd || !info->extpoll->del_fd || !info->extpoll->change_mode)) {
+        kite_err("extpoll needs add_fd, del_fd and change_mode");
         r = KITE_EINVAL;
         goto fail0;
     }
@@ -91,7 +102,7 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
         pt->rxbuf = malloc(KITE__RXBUF_SIZE);
         if (!pt->rxbuf)
             goto fail;
-        pt->evops = &kite__event_uv;
+        pt->evops = info->extpoll ? &kite__event_extpoll : &kite__event_uv;
         r = pt->evops->pt_init(pt, i ? NULL : info->foreign_loop);
         if (r < 0)
             goto fail;
@@ -147,6 +158,8 @@ int kite_run(kite_context_t *ctx)
 {
     int i, started = 1;
 
+    if (ctx->info.extpoll)
+        return KITE_ENOTSUP; /* the application runs its poll loop */
     atomic_store(&ctx->cancel, 0);
     ctx->running = 1;
     for (i = 1; i < ctx->npts; i++) {
@@ -173,6 +186,8 @@ int kite_service(kite_context_t *ctx, int tsi, int timeout_ms)
 {
     if (tsi < 0 || tsi >= ctx->npts)
         return KITE_EINVAL;
+    if (ctx->info.extpoll)
+        return KITE_ENOTSUP;
     if (atomic_exchange(&ctx->cancel, 0))
         return 1;
     run_pt(&ctx->pts[tsi], timeout_ms);

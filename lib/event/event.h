@@ -47,5 +47,10 @@ struct kite__event_ops {
 };
 
 extern const struct kite__event_ops kite__event_uv;
+extern const struct kite__event_ops kite__event_extpoll;
+
+/* sock.c: non-blocking socket writes shared by the backends. */
+ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more);
+ssize_t kite__sock_sendfile(int fd, int file, off_t *pos, size_t len);
 
 #endif

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -400,34 +399,15 @@ static int conn_fd(const kite_conn_t *c)
 
 static ssize_t try_writev(kite_conn_t *c, const struct iovec *iov, int n, int more)
 {
-    struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
-    ssize_t r;
-
-    /* sendmsg rather than uv_try_write: MSG_NOSIGNAL spares the process a
-     * SIGPIPE, and MSG_MORE keeps headers in the same segment as the file
-     * that follows them. libuv's own queue is empty whenever we get here. */
-    do
-        r = sendmsg(conn_fd(c), &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-    while (r < 0 && errno == EINTR);
-    if (r >= 0)
-        return r;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return 0;
-    return -errno;
+    /* Straight to the socket rather than uv_try_write: MSG_NOSIGNAL and
+     * MSG_MORE (see sock.c); libuv's own queue is empty whenever we get
+     * here, so order is kept. */
+    return kite__sock_writev(conn_fd(c), iov, n, more);
 }
 
 static ssize_t try_sendfile(kite_conn_t *c, int fd, off_t *pos, size_t len)
 {
-    ssize_t r;
-
-    do
-        r = sendfile(conn_fd(c), fd, pos, len);
-    while (r < 0 && errno == EINTR);
-    if (r >= 0)
-        return r;
-    if (errno == EAGAIN || errno == EWOULDBLOCK)
-        return 0;
-    return -errno;
+    return kite__sock_sendfile(conn_fd(c), fd, pos, len);
 }
 
 static void on_write(uv_write_t *req, int status)

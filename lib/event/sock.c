@@ -1,0 +1,39 @@
+/*
+ * Socket system calls shared by the event backends: a non-blocking
+ * writev (sendmsg with MSG_NOSIGNAL, and MSG_MORE when a file follows)
+ * and sendfile, both answering 0 when the kernel takes nothing now.
+ */
+#include <errno.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include "event/event.h"
+
+ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more)
+{
+    struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
+    ssize_t r;
+
+    do
+        r = sendmsg(fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+    while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return r;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+    return -errno;
+}
+
+ssize_t kite__sock_sendfile(int fd, int file, off_t *pos, size_t len)
+{
+    ssize_t r;
+
+    do
+        r = sendfile(fd, file, pos, len);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return r;
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+    return -errno;
+}
