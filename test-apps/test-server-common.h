@@ -1,0 +1,34 @@
+/*
+ * What kite-test-server and kite-test-extpoll share: the flags, the
+ * protocols, the mounts and the vhosts. Each program's main() only runs
+ * the loop (kite_run(), or its own poll() array).
+ */
+#ifndef KITE_TEST_SERVER_COMMON_H
+#define KITE_TEST_SERVER_COMMON_H
+
+#include "kite.h"
+
+#define TEST_SERVER_MAX_EXTRA_VHOSTS 8
+
+typedef struct test_server_s {
+    kite_context_t *context;
+    kite_vhost_t *vhost; /* the main vhost ("localhost") */
+    /* private: what the vhosts point at, which must outlive them */
+    kite_mount_t m_root, m_form, m_test, m_redir;
+    kite_mount_t extra_mounts[TEST_SERVER_MAX_EXTRA_VHOSTS];
+} test_server_t;
+
+/**
+ * test_server_create() - parse the kite-test-server flags in @argv into
+ * @ci (which the caller may have filled already, e.g. with an extpoll
+ * pointer), create the context and the vhosts. Returns -1 when the
+ * server is ready (ts->context, ts->vhost set), or else the exit status
+ * main() should return (0 for -h, 2 for a usage error, 1 for a failure,
+ * already reported on stderr).
+ */
+int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci);
+
+/** test_server_announce() - print the line the test helpers wait for. */
+void test_server_announce(const test_server_t *ts);
+
+#endif
