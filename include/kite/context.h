@@ -27,6 +27,10 @@ typedef struct kite_context_info_s {
     size_t ws_max_message; /* largest websocket message (frame or whole); 16 MiB; 1009 past it */
     unsigned ws_close_timeout;            /* wait this long for the peer's close frame; default 5 */
     const struct kite_extpoll_s *extpoll; /* the application's poll loop (kite/extpoll.h) */
+    /* uv_loop_t * per service thread (count_threads entries): kite adds its
+     * handles to the application's loops and the application runs them;
+     * a NULL entry gets kite's own loop. foreign_loop is foreign_loops[0]. */
+    void *const *foreign_loops;
 } kite_context_info_t;
 
 /**

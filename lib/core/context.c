@@ -61,11 +61,11 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
     if (!info)
         info = &zero;
     if ((info->foreign_loop || info->extpoll) && info->count_threads > 1) {
-        kite_err("a foreign loop or external poll serves one thread: count_threads must be 1");
+        kite_err("foreign_loop and extpoll serve one thread (foreign_loops[] serves several)");
         r = KITE_EINVAL;
         goto fail0;
     }
-    if (info->foreign_loop && info->extpoll) {
+    if ((info->foreign_loop || info->foreign_loops) && info->extpoll) {
         kite_err("foreign_loop and extpoll exclude each other");
         r = KITE_EINVAL;
         goto fail0;
@@ -103,7 +103,9 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
         if (!pt->rxbuf)
             goto fail;
         pt->evops = info->extpoll ? &kite__event_extpoll : &kite__event_uv;
-        r = pt->evops->pt_init(pt, i ? NULL : info->foreign_loop);
+        r = pt->evops->pt_init(pt, info->foreign_loops ? info->foreign_loops[i]
+                                   : i                 ? NULL
+                                                       : info->foreign_loop);
         if (r < 0)
             goto fail;
     }
@@ -137,6 +139,11 @@ static __thread kite__pt_t *current_pt;
 kite__pt_t *kite__pt_current(void)
 {
     return current_pt;
+}
+
+void kite__pt_set_current(kite__pt_t *pt)
+{
+    current_pt = pt;
 }
 
 static void run_pt(kite__pt_t *pt, int timeout_ms)

@@ -248,5 +248,7 @@ extern const struct kite__role_ops kite__role_ws;
 
 /* The service thread running on the calling thread, or NULL. */
 kite__pt_t *kite__pt_current(void);
+/* Backends whose loop the application runs say which pt a callback is for. */
+void kite__pt_set_current(kite__pt_t *pt);
 
 #endif

@@ -88,6 +88,7 @@ static void pt_handle_closed(uv_handle_t *h)
 static void on_timer(uv_timer_t *t)
 {
     uvpt_t *up = container_of(t, uvpt_t, timer);
+    kite__pt_set_current(up->pt);
     up->armed_due = 0;
     kite__pt_run_timers(up->pt);
 }
@@ -101,6 +102,7 @@ static void on_svc_timer(uv_timer_t *t)
 static void on_async(uv_async_t *a)
 {
     uvpt_t *up = container_of(a, uvpt_t, async);
+    kite__pt_set_current(up->pt);
     kite__pt_run_posts(up->pt);
     if (atomic_load(&up->pt->ctx->cancel) || up->pt->stop)
         uv_stop(up->loop);
@@ -109,6 +111,7 @@ static void on_async(uv_async_t *a)
 static void on_check(uv_check_t *ch)
 {
     uvpt_t *up = container_of(ch, uvpt_t, check);
+    kite__pt_set_current(up->pt);
     if (up->pt->ready_head)
         kite__pt_run_ready(up->pt);
 }
@@ -288,6 +291,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     uvconn_t *uc = container_of(s, uvconn_t, h.stream);
 
+    kite__pt_set_current(uc->conn.pt);
     if (nread > 0)
         kite__conn_on_data(&uc->conn, buf->base, (size_t)nread);
     else if (nread < 0)
