@@ -89,6 +89,17 @@ def fnv1a(data):
     return "%08x" % h
 
 
+def single_threaded():
+    """True for a server that has one service thread only (kite-test-extpoll):
+    tests then leave out their -t cases."""
+    return "extpoll" in os.path.basename(server_path())
+
+
+def threads_args(n=2):
+    """["-t", "n"], or nothing for a single-threaded server."""
+    return [] if single_threaded() else ["-t", str(n)]
+
+
 def server_path():
     """The server binary: argv[1], or $KITE_TEST_SERVER."""
     p = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("KITE_TEST_SERVER")

@@ -183,4 +183,4 @@ def test_soak(t, srv):
 
 
 if __name__ == "__main__":
-    kt.run_tests([test_soak], args=["-t", "2", "-k", "1", "-T", "2"])
+    kt.run_tests([test_soak], args=kt.threads_args() + ["-k", "1", "-T", "2"])

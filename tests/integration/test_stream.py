@@ -251,7 +251,7 @@ def test_shutdown_busy(t, _srv):
     # Stopping a server in the middle of everything: a download, a pending
     # timer, posts due before and after the stop, a stream, a half head, a
     # half body and an idle keep-alive connection, on two threads.
-    for sig, args in ((signal.SIGINT, []), (signal.SIGTERM, ["-t", "2"])):
+    for sig, args in ((signal.SIGINT, []), (signal.SIGTERM, kt.threads_args())):
         s = kt.Server(t, args=args, name=" ".join(["busy server"] + args))
         s.start()
         conns = []
