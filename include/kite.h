@@ -37,6 +37,7 @@ typedef struct kite_http_req_s kite_http_req_t;
 #include "kite/ws.h"
 #include "kite/plugin.h"
 #include "kite/extpoll.h"
+#include "kite/raw.h"
 
 #ifdef __cplusplus
 }

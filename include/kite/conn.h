@@ -14,6 +14,7 @@ enum {
     KITE_WRITE_HTTP_FINAL = 4, /* the last HTTP body bytes (len may be 0) */
     KITE_WRITE_PING = 5,
     KITE_WRITE_PONG = 6,
+    KITE_WRITE_RAW = 7, /* raw connections: bytes as they are */
     KITE_WRITE_KIND_MASK = 0xf,
     KITE_WRITE_NO_FIN = 1 << 4, /* ws: more fragments follow */
 };

@@ -37,6 +37,8 @@ enum {
     KITE_VH_IPV6ONLY = 1 << 0, /* "::" listener takes no IPv4 */
     KITE_VH_NOIPV6 = 1 << 1,   /* default listener is 0.0.0.0, not :: */
     KITE_VH_NO_LISTEN = 1 << 2,
+    KITE_VH_RAW_ONLY = 1 << 3,        /* accepted conns are raw (see kite/raw.h) */
+    KITE_VH_FALLBACK_TO_RAW = 1 << 4, /* non-HTTP first bytes: the conn becomes raw */
 };
 
 /**

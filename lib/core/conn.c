@@ -28,11 +28,11 @@ static void state_timeout_cb(kite_conn_t *c, kite_timer_t *t)
         kite__conn_close_now(c, 1);
 }
 
-void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls)
+void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh)
 {
     c->pt = pt;
     c->ls = ls;
-    c->vh = ls->vhosts[0];
+    c->vh = vh;
     c->role = &kite__role_h1;
     c->tmo.conn = c;
     c->tmo.cb = state_timeout_cb;
@@ -42,6 +42,8 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls)
     pt->conns = c;
     pt->nconns++;
     kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
+    if (ls && (vh->options & KITE_VH_RAW_ONLY) && kite__raw_start(c, vh->raw_proto) < 0)
+        kite__conn_close_now(c, 6);
 }
 
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)

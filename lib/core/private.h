@@ -78,6 +78,7 @@ enum {
     KITE__C_ABORT = 1 << 12,       /* close without flushing */
     KITE__C_WANT_LINGER = 1 << 13, /* input may be unread: shut down, drain, then close */
     KITE__C_RX_HELD = 1 << 16,     /* input held in c->in until reading resumes */
+    KITE__C_NOTSOCK = 1 << 17,     /* an adopted pipe/FIFO: write(), not sendmsg() */
     /* bits 24-31 belong to the role */
 };
 
@@ -138,7 +139,9 @@ struct kite_vhost_s {
     const kite_protocol_t *const *protocols;
     void **vhd; /* per protocol */
     int nprotocols;
+    int ninit; /* protocols whose on_vhost_init has run */
     const kite_pvo_t *pvo;
+    const kite_protocol_t *raw_proto; /* the protocol with pvo "raw", or NULL */
     const kite_mount_t *mounts;
     kite__mount_rt_t *mrt;
     int nmounts;
@@ -192,7 +195,8 @@ struct kite_context_s {
 };
 
 /* core/conn.c */
-void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls);
+/* @ls: the listener it came from, or NULL for an adopted fd (then @vh). */
+void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh);
 void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len);
 void kite__conn_on_eof(kite_conn_t *c, int status);
 void kite__conn_close_now(kite_conn_t *c, int reason);
@@ -245,6 +249,10 @@ void kite__pt_run_posts(kite__pt_t *pt);
 /* The role every accepted connection starts in (roles/h1). */
 extern const struct kite__role_ops kite__role_h1;
 extern const struct kite__role_ops kite__role_ws;
+extern const struct kite__role_ops kite__role_raw;
+
+/* roles/raw: make @c a raw connection of @proto (on_established follows). */
+int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto);
 
 /* The service thread running on the calling thread, or NULL. */
 kite__pt_t *kite__pt_current(void);

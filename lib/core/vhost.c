@@ -258,7 +258,7 @@ static void vhost_free(kite_vhost_t *vh)
 {
     int i;
 
-    for (i = 0; vh->vhd && i < vh->nprotocols; i++)
+    for (i = 0; vh->vhd && i < vh->ninit; i++)
         if (vh->protocols[i]->on_vhost_destroy)
             vh->protocols[i]->on_vhost_destroy(vh, vh->vhd[i]);
     for (i = 0; i < vh->nmounts; i++)
@@ -316,6 +316,14 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         r = KITE_ENOMEM;
         goto fail;
     }
+    for (i = 0; i < vh->nprotocols; i++)
+        if (kite_pvo_get(pvo_for(vh->pvo, vh->protocols[i]->name), "raw"))
+            vh->raw_proto = vh->protocols[i];
+    if ((vh->options & (KITE_VH_RAW_ONLY | KITE_VH_FALLBACK_TO_RAW)) && !vh->raw_proto) {
+        kite_err("vhost %s: raw needs a protocol with the pvo option \"raw\"", vh->name);
+        r = KITE_EINVAL;
+        goto fail;
+    }
     for (i = 0; i < vh->nprotocols; i++) {
         const kite_protocol_t *p = vh->protocols[i];
         if (p->on_vhost_init && p->on_vhost_init(vh, pvo_for(vh->pvo, p->name), &vh->vhd[i])) {
@@ -323,6 +331,7 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
             r = KITE_EINVAL;
             goto fail;
         }
+        vh->ninit = i + 1;
     }
     if (!(vh->options & KITE_VH_NO_LISTEN) && (r = listen_all(ctx, vh, info->port)) < 0)
         goto fail_listen;

@@ -44,13 +44,16 @@ struct kite__event_ops {
     int (*fd)(const kite_conn_t *c);
     /* Close the handle; kite__conn_freed() follows from the loop. */
     void (*conn_close)(kite_conn_t *c);
+    /* Wrap an open fd (a stream socket, or a pipe/FIFO when !is_socket) in a
+     * new connection of @vh; NULL with *err. */
+    kite_conn_t *(*adopt)(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err);
 };
 
 extern const struct kite__event_ops kite__event_uv;
 extern const struct kite__event_ops kite__event_extpoll;
 
 /* sock.c: non-blocking socket writes shared by the backends. */
-ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more);
+ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more, int is_socket);
 ssize_t kite__sock_sendfile(int fd, int file, off_t *pos, size_t len);
 
 #endif

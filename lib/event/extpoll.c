@@ -272,7 +272,7 @@ static void read_stop(kite_conn_t *c)
 
 static ssize_t try_writev(kite_conn_t *c, const struct iovec *iov, int n, int more)
 {
-    return kite__sock_writev(conn_fd(c), iov, n, more);
+    return kite__sock_writev(conn_fd(c), iov, n, more, !(c->flags & KITE__C_NOTSOCK));
 }
 
 static ssize_t try_sendfile(kite_conn_t *c, int fd, off_t *pos, size_t len)
@@ -321,7 +321,7 @@ static void on_writable(xconn_t *x)
 {
     xwrite_t *w = x->w;
     size_t total = w->total;
-    ssize_t r = kite__sock_writev(x->o.fd, w->iov, w->n, 0);
+    ssize_t r = kite__sock_writev(x->o.fd, w->iov, w->n, 0, !(x->conn.flags & KITE__C_NOTSOCK));
     int i;
 
     if (r < 0) {
@@ -385,7 +385,7 @@ static void on_accept(xpt_t *xp, xlisten_t *xl)
         x->o.fd = fd;
         if (ls->family != AF_UNIX)
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-        kite__conn_init(&x->conn, xp->pt, ls);
+        kite__conn_init(&x->conn, xp->pt, ls, ls->vhosts[0]);
         if (ls->family == AF_UNIX)
             x->conn.flags |= KITE__C_UNIX;
         if (read_start(&x->conn) < 0)
@@ -492,6 +492,23 @@ int kite_service_pending(kite_context_t *ctx, int tsi)
     return 0;
 }
 
+static kite_conn_t *adopt(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err)
+{
+    xpt_t *xp = XP(pt);
+    xconn_t *x = calloc(1, sizeof(*x));
+
+    (void)is_socket;
+    if (!x || table_set(xp, fd, &x->o) < 0) {
+        free(x);
+        *err = KITE_ENOMEM;
+        return NULL;
+    }
+    x->o.kind = X_CONN;
+    x->o.fd = fd;
+    kite__conn_init(&x->conn, pt, NULL, vh);
+    return &x->conn;
+}
+
 const struct kite__event_ops kite__event_extpoll = {
     .name = "extpoll",
     .pt_init = pt_init,
@@ -512,4 +529,5 @@ const struct kite__event_ops kite__event_extpoll = {
     .shutdown_write = shutdown_write,
     .fd = conn_fd,
     .conn_close = conn_close,
+    .adopt = adopt,
 };

@@ -6,16 +6,17 @@
 #include <errno.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "event/event.h"
 
-ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more)
+ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more, int is_socket)
 {
     struct msghdr mh = {.msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n};
     ssize_t r;
 
     do
-        r = sendmsg(fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+        r = is_socket ? sendmsg(fd, &mh, MSG_NOSIGNAL | (more ? MSG_MORE : 0)) : writev(fd, iov, n);
     while (r < 0 && errno == EINTR);
     if (r >= 0)
         return r;

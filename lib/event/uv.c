@@ -338,7 +338,7 @@ static void on_connection(uv_stream_t *server, int status)
     }
     if (ls->family != AF_UNIX)
         uv_tcp_nodelay(&uc->h.tcp, 1);
-    kite__conn_init(&uc->conn, ls->pt, ls);
+    kite__conn_init(&uc->conn, ls->pt, ls, ls->vhosts[0]);
     if (ls->family == AF_UNIX)
         uc->conn.flags |= KITE__C_UNIX;
     uc->conn.pt->evops->read_start(&uc->conn);
@@ -406,7 +406,7 @@ static ssize_t try_writev(kite_conn_t *c, const struct iovec *iov, int n, int mo
     /* Straight to the socket rather than uv_try_write: MSG_NOSIGNAL and
      * MSG_MORE (see sock.c); libuv's own queue is empty whenever we get
      * here, so order is kept. */
-    return kite__sock_writev(conn_fd(c), iov, n, more);
+    return kite__sock_writev(conn_fd(c), iov, n, more, !(c->flags & KITE__C_NOTSOCK));
 }
 
 static ssize_t try_sendfile(kite_conn_t *c, int fd, off_t *pos, size_t len)
@@ -469,6 +469,42 @@ static void conn_close(kite_conn_t *c)
         uv_close(&uc->h.handle, conn_closed);
 }
 
+static void adopt_failed(uv_handle_t *h)
+{
+    free(container_of(h, uvconn_t, h.handle));
+}
+
+static kite_conn_t *adopt(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err)
+{
+    uvpt_t *up = UP(pt);
+    uvconn_t *uc = calloc(1, sizeof(*uc));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    int r, pipe = !is_socket;
+
+    if (!uc) {
+        *err = KITE_ENOMEM;
+        return NULL;
+    }
+    if (is_socket && !getsockname(fd, (struct sockaddr *)&ss, &sl) && ss.ss_family == AF_UNIX)
+        pipe = 1;
+    r = pipe ? uv_pipe_init(up->loop, &uc->h.pipe, 0) : uv_tcp_init(up->loop, &uc->h.tcp);
+    if (r) {
+        free(uc);
+        *err = uverr(r);
+        return NULL;
+    }
+    r = pipe ? uv_pipe_open(&uc->h.pipe, fd) : uv_tcp_open(&uc->h.tcp, fd);
+    if (r) {
+        uv_close(&uc->h.handle, adopt_failed);
+        *err = uverr(r);
+        return NULL;
+    }
+    up->open++;
+    kite__conn_init(&uc->conn, pt, NULL, vh);
+    return &uc->conn;
+}
+
 const struct kite__event_ops kite__event_uv = {
     .name = "libuv",
     .pt_init = pt_init,
@@ -489,4 +525,5 @@ const struct kite__event_ops kite__event_uv = {
     .shutdown_write = shutdown_write,
     .fd = conn_fd,
     .conn_close = conn_close,
+    .adopt = adopt,
 };

@@ -168,6 +168,26 @@ static ssize_t feed_body(kite_conn_t *c, kite_http_req_t *t, char *buf, size_t l
     return (ssize_t)used;
 }
 
+/*
+ * Fallback to raw: could buf[0..len) start an HTTP request? 1 yes, 0 no,
+ * -1 not known yet. A method is upper-case letters then a space; leading
+ * empty lines are allowed before it.
+ */
+static int looks_http(const char *buf, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
+        i++;
+    for (; i < len && i < 24; i++) {
+        if (buf[i] == ' ')
+            return 1;
+        if (buf[i] < 'A' || buf[i] > 'Z')
+            return 0;
+    }
+    return i < 24 ? -1 : 0;
+}
+
 /* Run the state machine over buf[0..len); keep what is left for later. */
 static int process(kite_conn_t *c, char *buf, size_t len)
 {
@@ -181,6 +201,19 @@ static int process(kite_conn_t *c, char *buf, size_t len)
         switch (c->state) {
         case H1_IDLE:
         case H1_HEAD:
+            if ((c->vh->options & KITE_VH_FALLBACK_TO_RAW) && !(c->flags & H1_F_SERVED)) {
+                int h = looks_http(buf + off, len - off);
+                if (h < 0)
+                    goto hold;
+                if (h == 0) {
+                    /* Not HTTP: the conn is the raw protocol's, and the
+                     * bytes read so far are its first. */
+                    c->flags &= ~H1_F_PROCESSING;
+                    if (kite__raw_start(c, c->vh->raw_proto) < 0)
+                        return KITE_ECLOSED;
+                    return c->role->on_data(c, buf + off, len - off);
+                }
+            }
             if (c->out_bytes > OUTPUT_HIGH) {
                 c->flags |= H1_F_HELD;
                 goto hold;
@@ -203,6 +236,7 @@ static int process(kite_conn_t *c, char *buf, size_t len)
                 goto hold;
             }
             c->scan = 0;
+            c->flags |= H1_F_SERVED;
             r = start_request(c, buf + off, (size_t)n);
             off += (size_t)n;
             if (r < 0)

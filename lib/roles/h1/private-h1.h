@@ -18,6 +18,7 @@ enum kite__h1_state {
 /* Role bits in conn->flags. */
 #define H1_F_PROCESSING (1u << 24) /* inside the input loop */
 #define H1_F_HELD       (1u << 25) /* input held until the output drains */
+#define H1_F_SERVED     (1u << 26) /* a request has been seen on this conn */
 
 extern const struct kite__http_wire kite__h1_wire;
 

@@ -1,0 +1,139 @@
+/*
+ * The raw role: bytes from the peer go to the protocol's on_raw as they
+ * are read, kite_write() queues bytes as they are, and the writeable
+ * discipline, output cap and rx flow control work as for every other
+ * role. Raw connections come from kite_adopt_fd(), from vhosts that only
+ * speak raw, and from the HTTP role when a connection's first bytes are
+ * not HTTP (fallback to raw). Also kite_adopt_fd() itself.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "event/event.h"
+
+int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto)
+{
+    c->role = &kite__role_raw;
+    c->proto = proto;
+    free(c->user);
+    c->user = NULL;
+    if (proto->per_session_size && !(c->user = calloc(1, proto->per_session_size)))
+        return KITE_ENOMEM;
+    /* Raw protocols have no idle timeout of their own; kite_set_timeout()
+     * sets one. */
+    kite__conn_set_state_timeout(c, 0);
+    if (proto->on_established && proto->on_established(c, c->user))
+        return KITE_ECLOSED;
+    return 0;
+}
+
+static int on_data(kite_conn_t *c, char *buf, size_t len)
+{
+    const kite_protocol_t *p = c->proto;
+
+    if (kite__conn_join_input(c, &buf, &len) < 0)
+        return KITE_ENOMEM;
+    if (p->on_raw && p->on_raw(c, c->user, buf, len))
+        return KITE_ECLOSED;
+    /* Everything read was delivered: nothing is held. */
+    return kite__conn_keep_input(c, buf + len, 0);
+}
+
+static void on_rx_resume(kite_conn_t *c)
+{
+    if (c->in_len && on_data(c, c->in, 0) < 0)
+        kite__conn_close_now(c, 2);
+}
+
+static void on_eof(kite_conn_t *c, int status)
+{
+    (void)status;
+    kite__conn_close_now(c, 3);
+}
+
+static int on_writeable(kite_conn_t *c)
+{
+    const kite_protocol_t *p = c->proto;
+
+    return p->on_writeable && p->on_writeable(c, c->user) ? KITE_ECLOSED : 0;
+}
+
+static int on_timeout(kite_conn_t *c)
+{
+    (void)c;
+    return -1;
+}
+
+static int raw_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
+{
+    (void)flags;
+    if (c->flags & KITE__C_CLOSING)
+        return KITE_ECLOSED;
+    if (c->out_bytes + len > c->pt->ctx->info.max_output)
+        return KITE_EAGAIN;
+    return kite__out_append(c, buf, len);
+}
+
+static void on_close(kite_conn_t *c, int reason)
+{
+    const kite_protocol_t *p = c->proto;
+
+    if (p && p->on_closed)
+        p->on_closed(c, c->user, reason);
+}
+
+const struct kite__role_ops kite__role_raw = {
+    .name = "raw",
+    .on_data = on_data,
+    .on_eof = on_eof,
+    .on_writeable = on_writeable,
+    .on_timeout = on_timeout,
+    .write = raw_write,
+    .on_close = on_close,
+    .on_rx_resume = on_rx_resume,
+};
+
+kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char *protocol, int *err)
+{
+    kite__pt_t *pt = kite__pt_current();
+    const kite_protocol_t *p = protocol ? kite_vhost_find_protocol(vh, protocol) : NULL;
+    struct stat st;
+    kite_conn_t *c;
+    int r = KITE_EINVAL;
+
+    if (!pt || pt->ctx != vh->ctx)
+        pt = &vh->ctx->pts[0];
+    if (!p || fd < 0 || (flags != KITE_ADOPT_SOCKET && flags != KITE_ADOPT_FILE))
+        goto fail;
+    if (fstat(fd, &st)) {
+        r = KITE_EBADF;
+        goto fail;
+    }
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+        r = KITE_ENOTSUP; /* epoll and poll cannot wait on regular files */
+        goto fail;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    c = pt->evops->adopt(pt, vh, fd, flags == KITE_ADOPT_SOCKET, &r);
+    if (!c)
+        goto fail;
+    if (flags == KITE_ADOPT_FILE)
+        c->flags |= KITE__C_NOTSOCK;
+    c->flags |= KITE__C_IN_SVC;
+    r = kite__raw_start(c, p);
+    if (r == 0)
+        r = c->pt->evops->read_start(c);
+    if (r < 0)
+        kite__conn_close_now(c, 6);
+    kite__conn_leave(c);
+    if (r < 0)
+        goto fail;
+    return c;
+fail:
+    if (err)
+        *err = r;
+    return NULL;
+}

@@ -1,0 +1,196 @@
+/*
+ * Raw connections: a raw-only vhost echoes TCP bytes; a vhost with
+ * fallback-to-raw still answers HTTP, but a connection whose first bytes
+ * are not HTTP becomes raw with those bytes delivered first; an adopted
+ * socketpair end and an adopted pipe deliver to on_raw and can be written;
+ * a regular file cannot be adopted. Run on both event backends.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kite.h"
+#include "tap.h"
+
+static kite_context_t *ctx;
+static kite_vhost_t *vh_raw, *vh_fb;
+static char pipe_rx[256];
+static size_t pipe_rx_len;
+static int adopted_closed;
+
+/* "echo" answers every raw piece with "echo:" + the piece. */
+static int raw_rx(kite_conn_t *c, void *user, const void *in, size_t len)
+{
+    (void)user;
+    if (kite_conn_vhost(c) == vh_fb && len && ((const char *)in)[0] == '|') {
+        /* the adopted pipe: collect */
+        if (pipe_rx_len + len < sizeof(pipe_rx)) {
+            memcpy(pipe_rx + pipe_rx_len, in, len);
+            pipe_rx_len += len;
+        }
+        return 0;
+    }
+    if (kite_write(c, "echo:", 5, KITE_WRITE_RAW) < 0)
+        return 1;
+    return kite_write(c, in, len, KITE_WRITE_RAW) < 0;
+}
+
+static void raw_closed(kite_conn_t *c, void *user, int code)
+{
+    (void)c;
+    (void)user;
+    (void)code;
+    adopted_closed++;
+}
+
+static int http_hello(kite_conn_t *c, void *user, const kite_http_req_t *req)
+{
+    (void)user;
+    (void)req;
+    if (kite_http_respond(c, 200, "text/plain", 6) < 0)
+        return 1;
+    return kite_write(c, "hello\n", 6, KITE_WRITE_HTTP_FINAL) < 0;
+}
+
+static const kite_protocol_t p_raw = {
+    .abi = KITE_PROTOCOL_ABI,
+    .name = "raw-echo",
+    .on_raw = raw_rx,
+    .on_closed = raw_closed,
+    .on_http = http_hello,
+};
+static const kite_protocol_t *const protos[] = {&p_raw, NULL};
+static const kite_pvo_t raw_opt = {.name = "raw", .value = "1"};
+static const kite_pvo_t pvo = {.name = "raw-echo", .options = &raw_opt};
+static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://raw-echo"};
+
+static int dial(int port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct timeval tv = {5, 0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Send @msg, read until @want bytes came back (or a timeout). */
+static int roundtrip(int fd, const char *msg, char *out, size_t want)
+{
+    size_t got = 0;
+    ssize_t n;
+
+    if (write(fd, msg, strlen(msg)) != (ssize_t)strlen(msg))
+        return -1;
+    while (got < want && (n = read(fd, out + got, want - got)) > 0)
+        got += (size_t)n;
+    out[got] = '\0';
+    return (int)got;
+}
+
+static int app_sock[2], app_pipe[2];
+
+static void *client(void *arg)
+{
+    char buf[512];
+    int fd;
+
+    (void)arg;
+    fd = dial(kite_vhost_port(vh_raw));
+    roundtrip(fd, "ping", buf, 9);
+    tap_is_str(buf, "echo:ping", "raw-only vhost: bytes echoed");
+    roundtrip(fd, "GET / HTTP/1.1\r\n\r\n", buf, 23);
+    tap_is_str(buf, "echo:GET / HTTP/1.1\r\n\r\n",
+               "raw-only vhost: even HTTP-looking bytes are raw");
+    close(fd);
+
+    fd = dial(kite_vhost_port(vh_fb));
+    roundtrip(fd, "hello raw\n", buf, 15);
+    tap_is_str(buf, "echo:hello raw\n", "fallback-to-raw: a non-HTTP first line comes back");
+    close(fd);
+
+    fd = dial(kite_vhost_port(vh_fb));
+    roundtrip(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", buf, sizeof(buf) - 1);
+    tap_ok(!strncmp(buf, "HTTP/1.1 200", 12) && strstr(buf, "\r\n\r\nhello\n"),
+           "fallback-to-raw vhost: HTTP still answered");
+    close(fd);
+
+    fd = dial(kite_vhost_port(vh_fb));
+    if (write(fd, "GE", 2) != 2)
+        perror("write");
+    usleep(50 * 1000);
+    roundtrip(fd, "T /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", buf, sizeof(buf) - 1);
+    tap_ok(!strncmp(buf, "HTTP/1.1 200", 12), "fallback-to-raw: a method split over reads is HTTP");
+    close(fd);
+
+    roundtrip(app_sock[0], "sock", buf, 9);
+    tap_is_str(buf, "echo:sock", "adopted socket: echoed");
+    if (write(app_pipe[1], "|from the pipe", 14) != 14)
+        perror("write");
+    usleep(100 * 1000);
+    close(app_pipe[1]);
+    close(app_sock[0]);
+    usleep(100 * 1000);
+    kite_cancel_service(ctx);
+    return NULL;
+}
+
+int main(void)
+{
+    kite_context_info_t ci = {0};
+    kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos, .pvo = &pvo};
+    kite_vhost_info_t bad = vi;
+    pthread_t th;
+    int err = 0, fd;
+
+    kite_set_log_level(KITE_LL_ERR, NULL);
+    ctx = kite_context_create(&ci, &err);
+    vi.options = KITE_VH_RAW_ONLY;
+    vh_raw = kite_vhost_create(ctx, &vi, &err);
+    vi.options = KITE_VH_FALLBACK_TO_RAW;
+    vi.mounts = &mount;
+    vh_fb = kite_vhost_create(ctx, &vi, &err);
+    tap_ok(vh_raw && vh_fb, "raw-only and fallback vhosts");
+    if (!vh_raw || !vh_fb)
+        return tap_done();
+    bad.options = KITE_VH_RAW_ONLY;
+    bad.pvo = NULL;
+    tap_ok(!kite_vhost_create(ctx, &bad, &err) && err == KITE_EINVAL,
+           "a raw vhost without a \"raw\" protocol is refused");
+
+    socketpair(AF_UNIX, SOCK_STREAM, 0, app_sock);
+    tap_ok(pipe(app_pipe) == 0, "pipe");
+    err = 0;
+    tap_ok(kite_adopt_fd(vh_raw, app_sock[1], KITE_ADOPT_SOCKET, "raw-echo", &err) != NULL,
+           "adopt a socket (%s)", kite_err_name(err));
+    err = 0;
+    tap_ok(kite_adopt_fd(vh_fb, app_pipe[0], KITE_ADOPT_FILE, "raw-echo", &err) != NULL,
+           "adopt a pipe (%s)", kite_err_name(err));
+    fd = open("/etc/hostname", O_RDONLY);
+    tap_ok(!kite_adopt_fd(vh_raw, fd, KITE_ADOPT_FILE, "raw-echo", &err) && err == KITE_ENOTSUP,
+           "a regular file cannot be adopted: %s", kite_err_name(err));
+    close(fd);
+    tap_ok(!kite_adopt_fd(vh_raw, 0, KITE_ADOPT_FILE, "nope", &err) && err == KITE_EINVAL,
+           "unknown protocol: KITE_EINVAL");
+
+    pthread_create(&th, NULL, client, NULL);
+    kite_run(ctx);
+    pthread_join(th, NULL);
+    tap_is_int((int)pipe_rx_len, 14, "the pipe's bytes reached on_raw");
+    tap_ok(adopted_closed >= 2, "closing the far ends closed the adopted conns (%d on_closed)",
+           adopted_closed);
+    kite_context_destroy(ctx);
+    return tap_done();
+}
