@@ -16,36 +16,8 @@
 #include <uv.h>
 
 #include "kite.h"
+#include "http-get.h"
 #include "tap.h"
-
-static int http_get(int port, char *body, size_t cap)
-{
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    struct timeval tv = {5, 0};
-    char resp[4096];
-    size_t got = 0;
-    ssize_t n;
-    int fd = socket(AF_INET, SOCK_STREAM, 0), status = -1;
-    static const char req[] = "GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-        write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1) {
-        close(fd);
-        return -1;
-    }
-    while (got < sizeof(resp) - 1 && (n = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0)
-        got += (size_t)n;
-    close(fd);
-    resp[got] = '\0';
-    sscanf(resp, "HTTP/1.1 %d", &status);
-    if (body) {
-        const char *b = strstr(resp, "\r\n\r\n");
-        snprintf(body, cap, "%s", b ? b + 4 : "");
-    }
-    return status;
-}
 
 static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
 {
@@ -90,7 +62,7 @@ static void *client_main(void *arg)
 {
     struct client *cl = arg;
 
-    cl->status = http_get(cl->port, cl->body, sizeof(cl->body));
+    cl->status = http_get(cl->port, NULL, "/", cl->body, sizeof(cl->body));
     uv_async_send(&cl->done);
     return NULL;
 }
@@ -201,7 +173,8 @@ static void test_two_threads(void)
     for (i = 0; i < 2; i++)
         pthread_create(&a[i].th, NULL, app_main, &a[i]);
     for (i = 0; i < 40; i++)
-        if (http_get(kite_vhost_port(vh), body, sizeof(body)) == 200 && !strncmp(body, "tsi ", 4)) {
+        if (http_get(kite_vhost_port(vh), NULL, "/", body, sizeof(body)) == 200 &&
+            !strncmp(body, "tsi ", 4)) {
             ok++;
             seen |= 1 << (body[4] - '0');
         }
