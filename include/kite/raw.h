@@ -16,7 +16,11 @@
 enum {
     KITE_ADOPT_SOCKET = 1, /* a connected stream socket */
     KITE_ADOPT_FILE = 2,   /* a pollable file descriptor: pipe, FIFO, tty */
+    KITE_ADOPT_UDP = 3,    /* a bound UDP socket: one on_raw per datagram */
 };
+
+struct sockaddr;
+struct sockaddr_storage;
 
 /**
  * kite_adopt_fd() - make @fd (non-blocking or not; kite sets O_NONBLOCK)
@@ -28,5 +32,23 @@ enum {
  */
 KITE_EXTERN kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags,
                                        const char *protocol, int *err);
+
+/*
+ * UDP. A vhost with KITE_VH_UDP listens on a UDP port instead of TCP, and
+ * kite_adopt_fd(..., KITE_ADOPT_UDP, ...) takes a bound UDP socket. Such a
+ * connection stands for the socket: on_raw gets one datagram per call,
+ * and kite_write() sends one datagram back to the sender of the last one.
+ */
+
+/** kite_udp_peer() - the sender of the last datagram; 0 or KITE_ENOENT / KITE_EINVAL. */
+KITE_EXTERN int kite_udp_peer(const kite_conn_t *c, struct sockaddr_storage *ss, unsigned *len);
+
+/**
+ * kite_udp_sendto() - send one datagram to @to now. Returns 0, KITE_EAGAIN
+ * when the socket's buffer is full (ask for on_writeable and retry), or
+ * another negative code.
+ */
+KITE_EXTERN int kite_udp_sendto(kite_conn_t *c, const void *buf, size_t len,
+                                const struct sockaddr *to, unsigned tolen);
 
 #endif

@@ -39,6 +39,7 @@ enum {
     KITE_VH_NO_LISTEN = 1 << 2,
     KITE_VH_RAW_ONLY = 1 << 3,        /* accepted conns are raw (see kite/raw.h) */
     KITE_VH_FALLBACK_TO_RAW = 1 << 4, /* non-HTTP first bytes: the conn becomes raw */
+    KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
 };
 
 /**

@@ -161,6 +161,18 @@ void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len)
     kite__conn_leave(c);
 }
 
+void kite__conn_on_datagram(kite_conn_t *c, char *buf, size_t len, const struct sockaddr *from,
+                            unsigned fromlen)
+{
+    struct kite__udp *u = c->rd;
+
+    if (u && from && fromlen <= sizeof(u->peer)) {
+        memcpy(&u->peer, from, fromlen);
+        u->len = (socklen_t)fromlen;
+    }
+    kite__conn_on_data(c, buf, len);
+}
+
 void kite__conn_on_eof(kite_conn_t *c, int status)
 {
     if (c->flags & KITE__C_CLOSED)

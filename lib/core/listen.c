@@ -70,31 +70,24 @@ static int bind_listen(const struct sockaddr_storage *ss, socklen_t sl, unsigned
     return fd;
 }
 
-int kite__listen_socket(const char *iface, int port, const char *unix_path, unsigned options,
-                        int reuseport, int *bound_port, int *family)
+/* The address to bind: @iface (IPv4, IPv6, "[v6]") or any (dual stack). */
+static int make_addr(const char *iface, int port, unsigned options, struct sockaddr_storage *ss,
+                     socklen_t *sl)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl;
-    int fd;
-
-    if (unix_path) {
-        *bound_port = -1;
-        return listen_unix(unix_path, family);
-    }
-    memset(&ss, 0, sizeof(ss));
+    memset(ss, 0, sizeof(*ss));
     if (!iface || !*iface) {
         if (options & KITE_VH_NOIPV6) {
-            struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+            struct sockaddr_in *sin = (struct sockaddr_in *)ss;
             sin->sin_family = AF_INET;
             sin->sin_addr.s_addr = htonl(INADDR_ANY);
         } else {
-            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+            struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
             sin6->sin6_family = AF_INET6;
             sin6->sin6_addr = in6addr_any;
         }
     } else {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
         const char *a = iface;
         char buf[64];
         size_t n = strlen(a);
@@ -114,13 +107,59 @@ int kite__listen_socket(const char *iface, int port, const char *unix_path, unsi
             return KITE_EINVAL;
         }
     }
-    if (ss.ss_family == AF_INET) {
-        ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-        sl = sizeof(struct sockaddr_in);
+    if (ss->ss_family == AF_INET) {
+        ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+        *sl = sizeof(struct sockaddr_in);
     } else {
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-        sl = sizeof(struct sockaddr_in6);
+        ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+        *sl = sizeof(struct sockaddr_in6);
     }
+    return 0;
+}
+
+/* A UDP socket bound to @iface/@port for a KITE_VH_UDP vhost. */
+int kite__udp_socket(const char *iface, int port, unsigned options, int *bound_port)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int fd, on = 1, e;
+
+    if ((fd = make_addr(iface, port, options, &ss, &sl)) < 0)
+        return fd;
+    fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -errno;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    if (ss.ss_family == AF_INET6) {
+        int v6only = (options & KITE_VH_IPV6ONLY) ? 1 : 0;
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+    }
+    if (bind(fd, (struct sockaddr *)&ss, sl)) {
+        e = -errno;
+        kite_err("udp on %s port %d: %s", iface ? iface : "*", port, strerror(-e));
+        close(fd);
+        return e;
+    }
+    sl = sizeof(ss);
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *bound_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                                : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    return fd;
+}
+
+int kite__listen_socket(const char *iface, int port, const char *unix_path, unsigned options,
+                        int reuseport, int *bound_port, int *family)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    int fd;
+
+    if (unix_path) {
+        *bound_port = -1;
+        return listen_unix(unix_path, family);
+    }
+    if ((fd = make_addr(iface, port, options, &ss, &sl)) < 0)
+        return fd;
     /* SO_REUSEPORT lets another process that sets it too share the port
      * silently, so the first thread's socket is bound once without it:
      * that bind fails if anyone else holds the port. */

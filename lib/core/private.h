@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
@@ -79,6 +80,7 @@ enum {
     KITE__C_WANT_LINGER = 1 << 13, /* input may be unread: shut down, drain, then close */
     KITE__C_RX_HELD = 1 << 16,     /* input held in c->in until reading resumes */
     KITE__C_NOTSOCK = 1 << 17,     /* an adopted pipe/FIFO: write(), not sendmsg() */
+    KITE__C_UDP = 1 << 18,         /* a UDP socket: datagrams, rd holds the last peer */
     /* bits 24-31 belong to the role */
 };
 
@@ -239,6 +241,8 @@ void kite__vhosts_destroy(kite_context_t *ctx);
 
 /* core/listen.c */
 /* @reuseport: 0 exclusive, 1 SO_REUSEPORT, 2 check exclusively first. */
+/* A UDP socket bound to @iface/@port; the fd or a negative code. */
+int kite__udp_socket(const char *iface, int port, unsigned options, int *bound_port);
 int kite__listen_socket(const char *iface, int port, const char *unix_path, unsigned options,
                         int reuseport, int *bound_port, int *family);
 
@@ -251,8 +255,16 @@ extern const struct kite__role_ops kite__role_h1;
 extern const struct kite__role_ops kite__role_ws;
 extern const struct kite__role_ops kite__role_raw;
 
+/* The role data of a UDP connection: who sent the last datagram. */
+struct kite__udp {
+    struct sockaddr_storage peer;
+    socklen_t len;
+};
+
 /* roles/raw: make @c a raw connection of @proto (on_established follows). */
 int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto);
+kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kite_protocol_t *proto,
+                             int *err);
 
 /* The service thread running on the calling thread, or NULL. */
 kite__pt_t *kite__pt_current(void);

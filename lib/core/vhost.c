@@ -213,9 +213,26 @@ static int add_to_listener(kite__listener_t *ls, kite_vhost_t *vh)
     return 0;
 }
 
+static int listen_udp(kite_context_t *ctx, kite_vhost_t *vh, int port)
+{
+    int fd, r = 0, bound;
+
+    /* One socket, on the first service thread. */
+    fd = kite__udp_socket(vh->iface, port, vh->options, &bound);
+    if (fd < 0)
+        return fd;
+    vh->port = bound;
+    /* On failure the socket is closed with its conn (or, when even the
+     * conn could not be made, out of memory, left to process exit). */
+    return kite__udp_start(&ctx->pts[0], vh, fd, vh->raw_proto, &r) ? 0 : r;
+}
+
 static int listen_all(kite_context_t *ctx, kite_vhost_t *vh, int port)
 {
     int i, r;
+
+    if (vh->options & KITE_VH_UDP)
+        return listen_udp(ctx, vh, port);
 
     for (i = 0; i < ctx->npts; i++) {
         kite__pt_t *pt = &ctx->pts[i];
@@ -319,7 +336,8 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     for (i = 0; i < vh->nprotocols; i++)
         if (kite_pvo_get(pvo_for(vh->pvo, vh->protocols[i]->name), "raw"))
             vh->raw_proto = vh->protocols[i];
-    if ((vh->options & (KITE_VH_RAW_ONLY | KITE_VH_FALLBACK_TO_RAW)) && !vh->raw_proto) {
+    if ((vh->options & (KITE_VH_RAW_ONLY | KITE_VH_FALLBACK_TO_RAW | KITE_VH_UDP)) &&
+        !vh->raw_proto) {
         kite_err("vhost %s: raw needs a protocol with the pvo option \"raw\"", vh->name);
         r = KITE_EINVAL;
         goto fail;

@@ -47,7 +47,13 @@ struct kite__event_ops {
     /* Wrap an open fd (a stream socket, or a pipe/FIFO when !is_socket) in a
      * new connection of @vh; NULL with *err. */
     kite_conn_t *(*adopt)(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err);
+    /* Wrap a bound UDP socket; datagrams come to kite__conn_on_datagram(). */
+    kite_conn_t *(*udp_open)(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err);
 };
+
+/* core: a datagram from @from arrived on UDP conn @c. */
+void kite__conn_on_datagram(kite_conn_t *c, char *buf, size_t len, const struct sockaddr *from,
+                            unsigned fromlen);
 
 extern const struct kite__event_ops kite__event_uv;
 extern const struct kite__event_ops kite__event_extpoll;
@@ -55,5 +61,7 @@ extern const struct kite__event_ops kite__event_extpoll;
 /* sock.c: non-blocking socket writes shared by the backends. */
 ssize_t kite__sock_writev(int fd, const struct iovec *iov, int n, int more, int is_socket);
 ssize_t kite__sock_sendfile(int fd, int file, off_t *pos, size_t len);
+int kite__sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *to,
+                      unsigned tolen);
 
 #endif

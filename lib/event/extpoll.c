@@ -346,11 +346,26 @@ static void on_writable(xconn_t *x)
     kite__out_write_done(&x->conn, 0, total);
 }
 
+static void on_datagram(xconn_t *x)
+{
+    kite__pt_t *pt = x->conn.pt;
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof(from);
+    ssize_t n = recvfrom(x->o.fd, pt->rxbuf, KITE__RXBUF_SIZE, 0, (struct sockaddr *)&from, &fl);
+
+    if (n >= 0)
+        kite__conn_on_datagram(&x->conn, pt->rxbuf, (size_t)n, (struct sockaddr *)&from, fl);
+}
+
 static void on_readable(xconn_t *x)
 {
     kite__pt_t *pt = x->conn.pt;
     ssize_t n;
 
+    if (x->conn.flags & KITE__C_UDP) {
+        on_datagram(x);
+        return;
+    }
     do
         n = read(x->o.fd, pt->rxbuf, KITE__RXBUF_SIZE);
     while (n < 0 && errno == EINTR);
@@ -509,6 +524,11 @@ static kite_conn_t *adopt(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socke
     return &x->conn;
 }
 
+static kite_conn_t *udp_open(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err)
+{
+    return adopt(pt, vh, fd, 1, err);
+}
+
 const struct kite__event_ops kite__event_extpoll = {
     .name = "extpoll",
     .pt_init = pt_init,
@@ -530,4 +550,5 @@ const struct kite__event_ops kite__event_extpoll = {
     .fd = conn_fd,
     .conn_close = conn_close,
     .adopt = adopt,
+    .udp_open = udp_open,
 };

@@ -38,3 +38,16 @@ ssize_t kite__sock_sendfile(int fd, int file, off_t *pos, size_t len)
         return 0;
     return -errno;
 }
+
+int kite__sock_sendto(int fd, const void *buf, size_t len, const struct sockaddr *to,
+                      unsigned tolen)
+{
+    ssize_t r;
+
+    do
+        r = sendto(fd, buf, len, MSG_NOSIGNAL, to, (socklen_t)tolen);
+    while (r < 0 && errno == EINTR);
+    if (r >= 0)
+        return 0;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? KITE_EAGAIN : -errno;
+}

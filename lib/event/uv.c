@@ -45,6 +45,7 @@ typedef union uvstream {
     uv_stream_t stream;
     uv_tcp_t tcp;
     uv_pipe_t pipe;
+    uv_udp_t udp;
 } uvstream_t;
 
 typedef struct uvconn {
@@ -372,13 +373,31 @@ static int listen_start(kite__pt_t *pt, kite__listener_t *ls)
     return 0;
 }
 
+static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
+                        const struct sockaddr *addr, unsigned flags)
+{
+    uvconn_t *uc = container_of(h, uvconn_t, h.udp);
+
+    (void)flags;
+    kite__pt_set_current(uc->conn.pt);
+    if (nread > 0 || (nread == 0 && addr))
+        kite__conn_on_datagram(&uc->conn, buf->base, (size_t)nread, addr,
+                               addr && addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                                   : sizeof(struct sockaddr_in));
+    else if (nread < 0)
+        kite__conn_on_eof(&uc->conn, uverr((int)nread));
+}
+
 static int read_start(kite_conn_t *c)
 {
     int r;
 
     if (c->flags & KITE__C_READING)
         return 0;
-    r = uv_read_start(&UC(c)->h.stream, on_alloc, on_read);
+    if (c->flags & KITE__C_UDP)
+        r = uv_udp_recv_start(&UC(c)->h.udp, on_alloc, on_udp_recv);
+    else
+        r = uv_read_start(&UC(c)->h.stream, on_alloc, on_read);
     if (!r)
         c->flags |= KITE__C_READING;
     return uverr(r);
@@ -388,7 +407,10 @@ static void read_stop(kite_conn_t *c)
 {
     if (!(c->flags & KITE__C_READING))
         return;
-    uv_read_stop(&UC(c)->h.stream);
+    if (c->flags & KITE__C_UDP)
+        uv_udp_recv_stop(&UC(c)->h.udp);
+    else
+        uv_read_stop(&UC(c)->h.stream);
     c->flags &= ~KITE__C_READING;
 }
 
@@ -505,6 +527,33 @@ static kite_conn_t *adopt(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socke
     return &uc->conn;
 }
 
+static kite_conn_t *udp_open(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err)
+{
+    uvpt_t *up = UP(pt);
+    uvconn_t *uc = calloc(1, sizeof(*uc));
+    int r;
+
+    if (!uc) {
+        *err = KITE_ENOMEM;
+        return NULL;
+    }
+    r = uv_udp_init(up->loop, &uc->h.udp);
+    if (r) {
+        free(uc);
+        *err = uverr(r);
+        return NULL;
+    }
+    r = uv_udp_open(&uc->h.udp, fd);
+    if (r) {
+        uv_close(&uc->h.handle, adopt_failed);
+        *err = uverr(r);
+        return NULL;
+    }
+    up->open++;
+    kite__conn_init(&uc->conn, pt, NULL, vh);
+    return &uc->conn;
+}
+
 const struct kite__event_ops kite__event_uv = {
     .name = "libuv",
     .pt_init = pt_init,
@@ -526,4 +575,5 @@ const struct kite__event_ops kite__event_uv = {
     .fd = conn_fd,
     .conn_close = conn_close,
     .adopt = adopt,
+    .udp_open = udp_open,
 };

@@ -20,7 +20,7 @@
 #include "tap.h"
 
 static kite_context_t *ctx;
-static kite_vhost_t *vh_raw, *vh_fb;
+static kite_vhost_t *vh_raw, *vh_fb, *vh_udp;
 static char pipe_rx[256];
 static size_t pipe_rx_len;
 static int adopted_closed;
@@ -37,9 +37,15 @@ static int raw_rx(kite_conn_t *c, void *user, const void *in, size_t len)
         }
         return 0;
     }
-    if (kite_write(c, "echo:", 5, KITE_WRITE_RAW) < 0)
-        return 1;
-    return kite_write(c, in, len, KITE_WRITE_RAW) < 0;
+    {
+        /* One write, so that on UDP the answer is one datagram. */
+        char out[2048];
+        if (len > sizeof(out) - 5)
+            len = sizeof(out) - 5;
+        memcpy(out, "echo:", 5);
+        memcpy(out + 5, in, len);
+        return kite_write(c, out, len + 5, KITE_WRITE_RAW) < 0;
+    }
 }
 
 static void raw_closed(kite_conn_t *c, void *user, int code)
@@ -135,6 +141,27 @@ static void *client(void *arg)
     tap_ok(!strncmp(buf, "HTTP/1.1 200", 12), "fallback-to-raw: a method split over reads is HTTP");
     close(fd);
 
+    {
+        struct sockaddr_in to = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)kite_vhost_port(vh_udp))};
+        struct timeval tv = {5, 0};
+        int u = socket(AF_INET, SOCK_DGRAM, 0), i, ok = 0;
+        ssize_t n;
+
+        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        for (i = 0; i < 5; i++) {
+            char msg[32];
+            int len = snprintf(msg, sizeof(msg), "dgram %d", i);
+            sendto(u, msg, (size_t)len, 0, (struct sockaddr *)&to, sizeof(to));
+            n = recv(u, buf, sizeof(buf) - 1, 0);
+            buf[n > 0 ? n : 0] = '\0';
+            if (n == len + 5 && !strncmp(buf, "echo:", 5) && !strcmp(buf + 5, msg))
+                ok++;
+        }
+        tap_is_int(ok, 5, "UDP vhost: each datagram echoed to its sender");
+        close(u);
+    }
     roundtrip(app_sock[0], "sock", buf, 9);
     tap_is_str(buf, "echo:sock", "adopted socket: echoed");
     if (write(app_pipe[1], "|from the pipe", 14) != 14)
@@ -164,6 +191,12 @@ int main(void)
     vh_fb = kite_vhost_create(ctx, &vi, &err);
     tap_ok(vh_raw && vh_fb, "raw-only and fallback vhosts");
     if (!vh_raw || !vh_fb)
+        return tap_done();
+    vi.options = KITE_VH_UDP;
+    vi.mounts = NULL;
+    vh_udp = kite_vhost_create(ctx, &vi, &err);
+    tap_ok(vh_udp && kite_vhost_port(vh_udp) > 0, "a UDP vhost on an ephemeral port");
+    if (!vh_udp)
         return tap_done();
     bad.options = KITE_VH_RAW_ONLY;
     bad.pvo = NULL;

@@ -67,11 +67,41 @@ static int on_timeout(kite_conn_t *c)
     return -1;
 }
 
+int kite_udp_peer(const kite_conn_t *c, struct sockaddr_storage *ss, unsigned *len)
+{
+    const struct kite__udp *u = c->rd;
+
+    if (!(c->flags & KITE__C_UDP) || !u)
+        return KITE_EINVAL;
+    if (!u->len)
+        return KITE_ENOENT;
+    memcpy(ss, &u->peer, u->len);
+    *len = u->len;
+    return 0;
+}
+
+int kite_udp_sendto(kite_conn_t *c, const void *buf, size_t len, const struct sockaddr *to,
+                    unsigned tolen)
+{
+    if (!(c->flags & KITE__C_UDP))
+        return KITE_EINVAL;
+    if (c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))
+        return KITE_ECLOSED;
+    return kite__sock_sendto(c->pt->evops->fd(c), buf, len, to, tolen);
+}
+
 static int raw_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 {
     (void)flags;
     if (c->flags & KITE__C_CLOSING)
         return KITE_ECLOSED;
+    if (c->flags & KITE__C_UDP) {
+        /* One datagram, straight back to whoever sent the last one. */
+        const struct kite__udp *u = c->rd;
+        if (!u || !u->len)
+            return KITE_ENOENT;
+        return kite_udp_sendto(c, buf, len, (const struct sockaddr *)&u->peer, u->len);
+    }
     if (c->out_bytes + len > c->pt->ctx->info.max_output)
         return KITE_EAGAIN;
     return kite__out_append(c, buf, len);
@@ -83,6 +113,35 @@ static void on_close(kite_conn_t *c, int reason)
 
     if (p && p->on_closed)
         p->on_closed(c, c->user, reason);
+    if (c->flags & KITE__C_UDP) {
+        free(c->rd);
+        c->rd = NULL;
+    }
+}
+
+/* A UDP socket (bound, non-blocking) as a raw connection of @vh. */
+kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kite_protocol_t *proto,
+                             int *err)
+{
+    kite_conn_t *c;
+    int r;
+
+    c = pt->evops->udp_open(pt, vh, fd, err);
+    if (!c)
+        return NULL;
+    c->flags |= KITE__C_UDP | KITE__C_IN_SVC;
+    c->rd = calloc(1, sizeof(struct kite__udp));
+    r = c->rd ? kite__raw_start(c, proto) : KITE_ENOMEM;
+    if (r == 0)
+        r = pt->evops->read_start(c);
+    if (r < 0)
+        kite__conn_close_now(c, 6);
+    kite__conn_leave(c);
+    if (r < 0) {
+        *err = r;
+        return NULL;
+    }
+    return c;
 }
 
 const struct kite__role_ops kite__role_raw = {
@@ -106,7 +165,8 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
 
     if (!pt || pt->ctx != vh->ctx)
         pt = &vh->ctx->pts[0];
-    if (!p || fd < 0 || (flags != KITE_ADOPT_SOCKET && flags != KITE_ADOPT_FILE))
+    if (!p || fd < 0 ||
+        (flags != KITE_ADOPT_SOCKET && flags != KITE_ADOPT_FILE && flags != KITE_ADOPT_UDP))
         goto fail;
     if (fstat(fd, &st)) {
         r = KITE_EBADF;
@@ -117,6 +177,12 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
         goto fail;
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    if (flags == KITE_ADOPT_UDP) {
+        c = kite__udp_start(pt, vh, fd, p, &r);
+        if (!c)
+            goto fail;
+        return c;
+    }
     c = pt->evops->adopt(pt, vh, fd, flags == KITE_ADOPT_SOCKET, &r);
     if (!c)
         goto fail;
