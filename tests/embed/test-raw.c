@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@ static kite_vhost_t *vh_raw, *vh_fb, *vh_udp;
 static char pipe_rx[256];
 static size_t pipe_rx_len;
 static int adopted_closed;
+static atomic_int stop;
 
 /* "echo" answers every raw piece with "echo:" + the piece. */
 static int raw_rx(kite_conn_t *c, void *user, const void *in, size_t len)
@@ -170,13 +172,72 @@ static void *client(void *arg)
     close(app_pipe[1]);
     close(app_sock[0]);
     usleep(100 * 1000);
+    atomic_store(&stop, 1);
     kite_cancel_service(ctx);
     return NULL;
 }
 
-int main(void)
+/* The external-poll variant: the test owns a poll() array. */
+static struct pollfd pfds[64];
+static int npfds;
+
+static int x_add(void *u, int fd, short ev)
 {
-    kite_context_info_t ci = {0};
+    (void)u;
+    if (npfds == 64)
+        return -1;
+    pfds[npfds].fd = fd;
+    pfds[npfds++].events = ev;
+    return 0;
+}
+
+static int x_del(void *u, int fd)
+{
+    int i;
+
+    (void)u;
+    for (i = 0; i < npfds; i++)
+        if (pfds[i].fd == fd) {
+            pfds[i] = pfds[--npfds];
+            return 0;
+        }
+    return -1;
+}
+
+static int x_mode(void *u, int fd, short ev)
+{
+    int i;
+
+    (void)u;
+    for (i = 0; i < npfds; i++)
+        if (pfds[i].fd == fd) {
+            pfds[i].events = ev;
+            return 0;
+        }
+    return -1;
+}
+
+static const kite_extpoll_t xops = {x_add, x_del, x_mode, NULL};
+
+static void run_extpoll(void)
+{
+    while (!atomic_load(&stop)) {
+        struct pollfd copy[64];
+        int i, n = npfds;
+
+        memcpy(copy, pfds, sizeof(copy[0]) * (size_t)n);
+        if (poll(copy, (nfds_t)n, kite_next_timeout_ms(ctx, 0)) > 0)
+            for (i = 0; i < n; i++)
+                if (copy[i].revents)
+                    kite_service_pollfd(ctx, &copy[i]);
+        kite_service_pending(ctx, 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    int extpoll = argc > 1 && !strcmp(argv[1], "extpoll");
+    kite_context_info_t ci = {.extpoll = extpoll ? &xops : NULL};
     kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos, .pvo = &pvo};
     kite_vhost_info_t bad = vi;
     pthread_t th;
@@ -219,7 +280,10 @@ int main(void)
            "unknown protocol: KITE_EINVAL");
 
     pthread_create(&th, NULL, client, NULL);
-    kite_run(ctx);
+    if (extpoll)
+        run_extpoll();
+    else
+        kite_run(ctx);
     pthread_join(th, NULL);
     tap_is_int((int)pipe_rx_len, 14, "the pipe's bytes reached on_raw");
     tap_ok(adopted_closed >= 2, "closing the far ends closed the adopted conns (%d on_closed)",
