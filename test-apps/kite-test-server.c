@@ -17,6 +17,11 @@
  *   -E PATH      error-document-404 for the main vhost
  *   -k SECS      keep-alive timeout, -T SECS request timeout
  *   -m SECS      cache-max-age for the file mount
+ *   -R PORT      a raw-only vhost (raw-test echoes; 0: ephemeral, printed
+ *                as "kite-test-server: raw port N")
+ *   -F           fallback to raw on the main vhost (raw-test echoes)
+ *   -f FIFO      adopt FIFO (made if missing) into raw-test, which prints
+ *                what arrives as "raw-test: fifo: <bytes>"
  * It prints "kite-test-server: listening on port N" once ready.
  * The flags and the setup live in test-server-common.c, shared with
  * kite-test-extpoll (the same server on the application's poll()).

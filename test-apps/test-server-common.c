@@ -2,10 +2,14 @@
  * The option parsing and the context/vhost setup of kite-test-server,
  * shared with kite-test-extpoll. See kite-test-server.c for the flags.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "protocol-dumb-increment.h"
 #include "protocol-echo.h"
@@ -13,6 +17,7 @@
 #include "protocol-lws-mirror.h"
 #include "protocol-lws-status.h"
 #include "protocol-post-demo.h"
+#include "protocol-raw-test.h"
 #include "test-server-common.h"
 
 #ifndef KITE_TEST_HTML
@@ -29,11 +34,30 @@ static const kite_protocol_t *const protocols[] = {
     NULL,
 };
 
+/* The same plus raw-test, for the main vhost with -F or -f only, so that
+ * without them nothing changes. */
+static const kite_protocol_t *const protocols_raw[] = {
+    &kite_protocol_dumb_increment, &kite_protocol_lws_mirror,
+    &kite_protocol_lws_status,     &kite_protocol_echo,
+    &kite_protocol_post_demo,      &kite_protocol_http_test,
+    &kite_protocol_raw_test,       NULL,
+};
+
+/* -R's raw-only vhost: raw-test alone. */
+static const kite_protocol_t *const protocols_raw_only[] = {
+    &kite_protocol_raw_test,
+    NULL,
+};
+
 /* Per-vhost protocol options: dumb-increment is the default protocol
  * (pvo->name is the protocol, pvo->options its options). */
 static kite_pvo_t pvo_di_options = {.name = "options", .value = "0"};
 static const kite_pvo_t pvo_di_default = {.next = &pvo_di_options, .name = "default", .value = "1"};
-static const kite_pvo_t pvo = {
+static const kite_pvo_t pvo_raw_opt = {.name = "raw", .value = "1"};
+/* raw-test as the protocol of raw connections (pvo option "raw"): on the
+ * -R vhost, and chained after the main vhost's pvo with -F. */
+static const kite_pvo_t pvo_raw = {.name = "raw-test", .options = &pvo_raw_opt};
+static kite_pvo_t pvo = {
     .name = "dumb-increment-protocol",
     .options = &pvo_di_default,
 };
@@ -43,20 +67,48 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
-            "          [-T timeout-secs] [-m cache-max-age]\n",
+            "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n",
             argv0);
+}
+
+/* -f: the FIFO's read end becomes a raw connection of raw-test on the main
+ * vhost. The server also holds a write end open, so that writers coming
+ * and going never make the read end see EOF (which would close it). */
+static int adopt_fifo(test_server_t *ts, const char *path)
+{
+    kite_conn_t *c;
+    int fd, err = 0;
+
+    if (mkfifo(path, 0600) && errno != EEXIST) {
+        fprintf(stderr, "kite-test-server: mkfifo %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "kite-test-server: open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    ts->fifo_keep = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    c = kite_adopt_fd(ts->vhost, fd, KITE_ADOPT_FILE, "raw-test", &err);
+    if (!c) {
+        fprintf(stderr, "kite-test-server: adopt %s: %s\n", path, kite_strerror(err));
+        return -1;
+    }
+    kite_raw_test_mark_fifo(c);
+    return 0;
 }
 
 int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci)
 {
     kite_vhost_info_t vi = {0};
-    const char *resource = KITE_TEST_HTML, *unix_path = NULL;
+    const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL;
     char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS];
-    int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT;
+    int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0;
 
     memset(ts, 0, sizeof(*ts));
+    ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -98,6 +150,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         case 'm':
             ts->m_root.cache_max_age = atoi(optarg);
             break;
+        case 'R':
+            raw_port = atoi(optarg);
+            break;
+        case 'F':
+            fallback = 1;
+            break;
+        case 'f':
+            fifo = optarg;
+            break;
         default:
             usage(argv[0]);
             return opt == 'h' ? 0 : 2;
@@ -126,8 +187,12 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     ts->m_redir.origin = ">https://github.com/";
 
     vi.name = "localhost";
-    vi.protocols = protocols;
+    vi.protocols = fallback || fifo ? protocols_raw : protocols;
     vi.pvo = &pvo;
+    if (fallback) {
+        pvo.next = &pvo_raw;
+        vi.options |= KITE_VH_FALLBACK_TO_RAW;
+    }
     vi.mounts = &ts->m_root;
     ts->vhost = kite_vhost_create(ts->context, &vi, &err);
     if (!ts->vhost) {
@@ -161,6 +226,23 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             goto fail;
         }
     }
+    if (raw_port >= 0) {
+        kite_vhost_info_t ri = {0};
+
+        ri.name = "raw";
+        ri.iface = vi.iface;
+        ri.port = raw_port;
+        ri.options = KITE_VH_RAW_ONLY;
+        ri.protocols = protocols_raw_only;
+        ri.pvo = &pvo_raw;
+        ts->raw_vhost = kite_vhost_create(ts->context, &ri, &err);
+        if (!ts->raw_vhost) {
+            fprintf(stderr, "kite-test-server: raw vhost: %s\n", kite_strerror(err));
+            goto fail;
+        }
+    }
+    if (fifo && adopt_fifo(ts, fifo) < 0)
+        goto fail;
     return -1;
 
 fail:
@@ -172,5 +254,7 @@ fail:
 void test_server_announce(const test_server_t *ts)
 {
     printf("kite-test-server: listening on port %d\n", kite_vhost_port(ts->vhost));
+    if (ts->raw_vhost)
+        printf("kite-test-server: raw port %d\n", kite_vhost_port(ts->raw_vhost));
     fflush(stdout);
 }

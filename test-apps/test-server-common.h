@@ -12,7 +12,9 @@
 
 typedef struct test_server_s {
     kite_context_t *context;
-    kite_vhost_t *vhost; /* the main vhost ("localhost") */
+    kite_vhost_t *vhost;     /* the main vhost ("localhost") */
+    kite_vhost_t *raw_vhost; /* -R: the raw-only vhost, or NULL */
+    int fifo_keep;           /* -f: the write end the server holds, or -1 */
     /* private: what the vhosts point at, which must outlive them */
     kite_mount_t m_root, m_form, m_test, m_redir;
     kite_mount_t extra_mounts[TEST_SERVER_MAX_EXTRA_VHOSTS];
