@@ -30,7 +30,7 @@ with open(os.path.join(D, "meta.env")) as f:
             k, v = line.rstrip("\n").split("=", 1)
             meta[k] = v
 
-NAME = {"SUT": "kite"}
+NAME = {"SUT": "kite", "SUT-extpoll": "kite-extpoll"}
 records = []   # dicts: t, tag, server, wl, variant, run, + values
 with open(os.path.join(D, "raw.tsv")) as f:
     for line in f:
@@ -778,6 +778,29 @@ if missed3:
     profile_block("perf-kite-1k-c50", "`wrk -t1 -c50 -d%ss` on /1k.txt" % meta.get("profile_dur", "5"))
 
 # method
+xp_http = rows("http-ka", "kite-extpoll", "1k c=50")
+xp_ws = [r for r in rows("ws-echo", "kite-extpoll") if r["variant"].startswith("S=16 N=50 ")]
+if xp_http or xp_ws:
+    P("## External poll backend (issue 8): kite-test-extpoll next to kite-test-server")
+    P("")
+    P("The same server on an application-owned `poll()` array (`kite_service_fd`,")
+    P("`kite_next_timeout_ms`) against the libuv backend, same run, same mode; target: within 15 %.")
+    P("")
+    P("| workload | libuv (kite-test-server) | poll (kite-test-extpoll) | ratio | target |")
+    P("|---|---|---|---|---|")
+    a_ = per_core("kite", "1k c=50")
+    b_ = med(xp_http, "rps")
+    b_ = b_ * FACTOR if b_ is not None else None
+    if a_ and b_:
+        P("| HTTP keep-alive 1 KB c50, req/s per core | %s | %s | %.2f | %s |"
+          % (k_(a_), k_(b_), b_ / a_, "**met**" if b_ / a_ >= 0.85 else "**NOT met**"))
+    a_ = ws_med("kite", 16, 50)
+    b_ = med(xp_ws, "msgs_per_s")
+    if a_ and b_:
+        P("| ws echo 16 B N=50, msgs/s per core | %s | %s | %.2f | %s |"
+          % (k_(a_ * FACTOR), k_(b_ * FACTOR), b_ / a_, "**met**" if b_ / a_ >= 0.85 else "**NOT met**"))
+    P("")
+
 P("## Method")
 P("")
 P("* Harness: `../shared/bench` (its README describes every workload); kite is its SUT hook:")

@@ -24,7 +24,8 @@
 # Environment (defaults):
 #   RUNS=3 DUR=10 WARMUP=2        runs per figure, seconds per run, unrecorded warm-up
 #   WS_RUNS=$RUNS                 runs per ws echo figure (18 figures per server)
-#   WORKLOADS="http close mem ws wsmem"     any subset, in this order of running
+#   WORKLOADS="http close mem ws wsmem extpoll"   any subset, in this order of running
+#                                 (extpoll: kite-test-extpoll vs the libuv server, 1 KB c50 + ws 16 B N=50)
 #   HTTP_SERVERS="kite nginx lighttpd lws-test"   for http, close, mem
 #   WS_SERVERS="kite lws-echo lws-echo-uv"        for ws
 #   WSMEM_SERVERS="kite lws-test"                 for wsmem
@@ -57,7 +58,7 @@ SERVERS=${SERVERS-}
 HTTP_SERVERS=${HTTP_SERVERS-"kite nginx lighttpd lws-test"}
 WS_SERVERS=${WS_SERVERS-"kite lws-echo lws-echo-uv"}
 WSMEM_SERVERS=${WSMEM_SERVERS-"kite lws-test"}
-WORKLOADS=${WORKLOADS-"http close mem ws wsmem"}
+WORKLOADS=${WORKLOADS-"http close mem ws wsmem extpoll"}
 KITE_WSMEM_PROTOS=${KITE_WSMEM_PROTOS-"dumb-increment-protocol echo"}
 CPU_QUOTA=${CPU_QUOTA-50}
 MEM_QUOTA=${MEM_QUOTA-}
@@ -228,9 +229,28 @@ harness() {   # workload server runs quota [env...]: one harness command, failur
 
 for w in $WORKLOADS; do
 	case $w in
-	http | close | mem | ws | wsmem) ;;
-	*) say "WARNING: unknown workload '$w' (http close mem ws wsmem)"; FAILED="$FAILED $w"; continue ;;
+	http | close | mem | ws | wsmem | extpoll) ;;
+	*) say "WARNING: unknown workload '$w' (http close mem ws wsmem extpoll)"; FAILED="$FAILED $w"; continue ;;
 	esac
+	if [ "$w" = extpoll ]; then
+		# kite-test-extpoll (the same server on the application-owned poll()
+		# backend) next to the libuv one: 1 KB keep-alive c50 and ws 16 B N=50.
+		# Its records are written as server "SUT-extpoll".
+		echo "phase_start_$w=$(date +%s)" >>"$RUN_DIR/meta.env"
+		XBIN="$(dirname "$KITE_BIN")/kite-test-extpoll"
+		rm -rf "$RUN_DIR/extpoll.tmp"
+		harness http kite "$RUNS" "$CPU_QUOTA" HTTP_CONNS=50 BENCH_RESULTS="$RUN_DIR/extpoll.tmp" \
+			SUT_CMD="$XBIN -p \$BENCH_PORT -i 127.0.0.1 -r \$BENCH_DOCROOT -k 300 -n"
+		harness ws kite "$WS_RUNS" "$CPU_QUOTA" WS_CONNS=50 WS_SIZES=16 \
+			BENCH_RESULTS="$RUN_DIR/extpoll.tmp" \
+			SUT_CMD="$XBIN -p \$BENCH_PORT -i 127.0.0.1 -r \$BENCH_DOCROOT -k 300 -n"
+		[ -f "$RUN_DIR/extpoll.tmp/raw.tsv" ] &&
+			awk -F'\t' -v OFS='\t' '$3 == "SUT" {$3 = "SUT-extpoll"} {print}' \
+				"$RUN_DIR/extpoll.tmp/raw.tsv" >>"$RAW"
+		rm -rf "$RUN_DIR/extpoll.tmp"
+		echo "phase_end_$w=$(date +%s)" >>"$RUN_DIR/meta.env"
+		continue
+	fi
 	echo "phase_start_$w=$(date +%s)" >>"$RUN_DIR/meta.env"
 	for s in $(servers_for "$w"); do
 		can "$s" "$w" || { say "$w: skipping $s (no such workload for it)"; continue; }
