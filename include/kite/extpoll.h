@@ -21,6 +21,10 @@ typedef struct kite_extpoll_s {
     int (*del_fd)(void *user, int fd);
     int (*change_mode)(void *user, int fd, short events);
     void *user;
+    /* Optional: called around each of the three calls above, for an
+     * application whose poll array other threads touch too. */
+    void (*lock)(void *user);
+    void (*unlock)(void *user);
 } kite_extpoll_t;
 
 /**

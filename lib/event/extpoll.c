@@ -107,6 +107,8 @@ static int want(xpt_t *xp, xobj_t *o, short events)
 
     if (o->added && o->events == events)
         return 0;
+    if (xp->app->lock)
+        xp->app->lock(xp->app->user);
     if (!o->added) {
         r = xp->app->add_fd(xp->app->user, o->fd, events);
         if (r >= 0)
@@ -114,6 +116,8 @@ static int want(xpt_t *xp, xobj_t *o, short events)
     } else {
         r = xp->app->change_mode(xp->app->user, o->fd, events);
     }
+    if (xp->app->unlock)
+        xp->app->unlock(xp->app->user);
     if (r >= 0)
         o->events = events;
     return r < 0 ? KITE_EIO : 0;
@@ -121,8 +125,13 @@ static int want(xpt_t *xp, xobj_t *o, short events)
 
 static void forget(xpt_t *xp, xobj_t *o)
 {
-    if (o->added)
+    if (o->added) {
+        if (xp->app->lock)
+            xp->app->lock(xp->app->user);
         xp->app->del_fd(xp->app->user, o->fd);
+        if (xp->app->unlock)
+            xp->app->unlock(xp->app->user);
+    }
     o->added = 0;
     if (o->fd >= 0 && o->fd < xp->table_len)
         xp->table[o->fd] = NULL;

@@ -181,9 +181,12 @@ static void *client(void *arg)
 static struct pollfd pfds[64];
 static int npfds;
 
+static int unlocked_call, locked, lock_calls, unlocked_calls;
+
 static int x_add(void *u, int fd, short ev)
 {
     (void)u;
+    unlocked_call += locked != 1;
     if (npfds == 64)
         return -1;
     pfds[npfds].fd = fd;
@@ -196,6 +199,7 @@ static int x_del(void *u, int fd)
     int i;
 
     (void)u;
+    unlocked_call += locked != 1;
     for (i = 0; i < npfds; i++)
         if (pfds[i].fd == fd) {
             pfds[i] = pfds[--npfds];
@@ -209,6 +213,7 @@ static int x_mode(void *u, int fd, short ev)
     int i;
 
     (void)u;
+    unlocked_call += locked != 1;
     for (i = 0; i < npfds; i++)
         if (pfds[i].fd == fd) {
             pfds[i].events = ev;
@@ -217,7 +222,23 @@ static int x_mode(void *u, int fd, short ev)
     return -1;
 }
 
-static const kite_extpoll_t xops = {x_add, x_del, x_mode, NULL};
+/* The optional lock pair: every callback comes between lock and unlock. */
+
+static void x_lock(void *u)
+{
+    (void)u;
+    locked++;
+    lock_calls++;
+}
+
+static void x_unlock(void *u)
+{
+    (void)u;
+    locked--;
+    unlocked_calls++;
+}
+
+static const kite_extpoll_t xops = {x_add, x_del, x_mode, NULL, x_lock, x_unlock};
 
 static void run_extpoll(void)
 {
@@ -289,5 +310,11 @@ int main(int argc, char **argv)
     tap_ok(adopted_closed >= 2, "closing the far ends closed the adopted conns (%d on_closed)",
            adopted_closed);
     kite_context_destroy(ctx);
+    if (extpoll) {
+        tap_ok(lock_calls > 0 && lock_calls == unlocked_calls, "extpoll lock/unlock paired (%d)",
+               lock_calls);
+        tap_is_int(unlocked_call, 0, "every add/del/change_mode came under the lock");
+        tap_is_int(npfds, 0, "every fd was deleted from the app's poll array");
+    }
     return tap_done();
 }
