@@ -134,7 +134,10 @@ void kite_context_destroy(kite_context_t *ctx)
     free(ctx);
 }
 
-static __thread kite__pt_t *current_pt;
+/* initial-exec: a plain %fs-relative access, not a __tls_get_addr call on every
+ * read callback (libkite is linked at startup, or dlopen()ed into a process
+ * with static TLS to spare, as glibc reserves). */
+static __thread kite__pt_t *current_pt __attribute__((tls_model("initial-exec")));
 
 kite__pt_t *kite__pt_current(void)
 {
