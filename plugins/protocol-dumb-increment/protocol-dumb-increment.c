@@ -64,9 +64,12 @@ static int on_established(kite_conn_t *c, void *user)
     struct pss *pss = user;
 
     pss->number = 0;
-    if (!quiet(c))
-        return kite_timer_schedule(c, &pss->timer, DUMB_PERIOD_US, tick) < 0;
-    return 0;
+    if (quiet(c))
+        return 0;
+    /* The first number goes out at once, right behind the 101; then one
+     * every period. */
+    return kite_callback_on_writable(c) < 0 ||
+           kite_timer_schedule(c, &pss->timer, DUMB_PERIOD_US, tick) < 0;
 }
 
 static int on_writeable(kite_conn_t *c, void *user)
