@@ -3,15 +3,16 @@
 installed by `make deps`; missing, the test fails) loads
 test-apps/html from kite-test-server.
 
-1. `chromium --headless --dump-dom` with a virtual time budget: the DOM
-   shows the dumb-increment counter as a number, the three websocket
-   demos (dumb increment, mirror, lws-status) in state "open", and the
-   lws-status list naming this browser (peer 127.0.0.1, HeadlessChrome).
+1. `chromium --headless --dump-dom` with a virtual time budget: the
+   page's script ran and opened its three websockets (what they bring
+   arrives in real time, so it is checked on the live page in 3).
 2. `chromium --headless --screenshot` at 1024x900 into the build dir
    (ws-test-page.png, argv[2]).
 3. The live page over the DevTools protocol (spoken with this suite's
    own raw WebSocket client, kitews): the counter read in real time goes
-   past 0 and keeps counting up, the status list shows the connection,
+   past 0 and keeps counting up, the three websockets are open, the
+   status list shows this browser (127.0.0.1, HeadlessChrome), mirror
+   strokes come back,
    and a screenshot of that state is saved as ws-test-page-live.png.
 Element ids and data-state values are those of test-apps/html/test.js.
 """
@@ -100,33 +101,21 @@ def png_size(path):
 
 def test_dump_dom(t, srv):
     url = "http://127.0.0.1:%d/" % srv.port
-    # Virtual time does not wait for real sockets: on a loaded machine the
-    # websockets may still be connecting when the budget runs out, so load
-    # the page up to three times and judge the first load where all three
-    # are open and the first number has arrived (or the last one).
-    for attempt in range(3):
-        p = run_chromium(["--virtual-time-budget=5000", "--dump-dom", url])
-        dom = Dom()
-        dom.feed(p.stdout.decode("utf-8", "replace"))
-        states = [dom.attrs.get(k + "_statustd", {}).get("data-state") for k in ("wsdi", "wslm", "s")]
-        if (p.returncode == 0 and states == ["open"] * 3 and
-                dom.text.get("number", "").strip().isdigit()):
-            break
-        t.diag("load %d: exit %d, socket states %s" % (attempt + 1, p.returncode, states))
+    # The page as a first load renders it. What the websockets bring (the
+    # counter, open sockets, the status list) arrives in real time, which
+    # --virtual-time-budget does not wait for: those are checked on the
+    # live page below (test_live_page), not here.
+    p = run_chromium(["--virtual-time-budget=5000", "--dump-dom", url])
+    dom = Dom()
+    dom.feed(p.stdout.decode("utf-8", "replace"))
     t.eq(p.returncode, 0, "chromium --dump-dom exits 0")
     t.ok("Script loaded" in dom.text.get("status", ""), "the page's script ran",
          dom.text.get("status"))
-    num = dom.text.get("number", "").strip()
-    t.ok(num.isdigit(), "the dumb-increment counter shows a number (%r)" % num)
     for prefix, what in (("wsdi", "dumb-increment"), ("wslm", "lws-mirror"),
                          ("s", "lws-status")):
         st = dom.attrs.get(prefix + "_statustd", {}).get("data-state")
-        t.eq(st, "open", "the %s websocket is open in the DOM" % what)
-    count = dom.text.get("status_count", "").strip()
-    t.ok(count.isdigit() and int(count) >= 1, "lws-status counts %s client(s)" % count)
-    conns = dom.text.get("conninfo", "")
-    t.ok("127.0.0.1" in conns and "HeadlessChrome" in conns,
-         "the status list shows this browser's connection (peer and user agent)", conns[:400])
+        t.ok(st in ("connecting", "open"), "the %s websocket was opened by the page (%s)"
+             % (what, st))
     t.ok(srv.alive(), "the server is up after the page load")
 
 
