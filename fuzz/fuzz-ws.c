@@ -121,8 +121,8 @@ void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)
  * Input kept between reads: the contract of lib/core/input.c, written
  * out here rather than included, with a buffer of exactly the size held
  * (core rounds up to 1 KiB) so that an off-by-one in how the parser hands
- * back its buffer shows at once. (core/input.c itself computes
- * c->in + c->in_cap with c->in NULL, which UBSan stops at.)
+ * back its buffer shows at once (that is how the held-input replay bug
+ * was found).
  */
 int kite__conn_keep_input(kite_conn_t *c, const char *b, size_t len)
 {
