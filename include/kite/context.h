@@ -31,6 +31,12 @@ typedef struct kite_context_info_s {
      * handles to the application's loops and the application runs them;
      * a NULL entry gets kite's own loop. foreign_loop is foreign_loops[0]. */
     void *const *foreign_loops;
+    /* Appended members: */
+    /* lwsws reject-service-keywords: name is a User-Agent substring, value
+     * the status ("404" or "404 Not Found") answered without serving. */
+    const kite_pvo_t *reject_service_keywords;
+    unsigned ip_limit_ah;  /* requests per peer IP with a head being read; 0: no limit */
+    unsigned ip_limit_wsi; /* connections per peer IP; 0: no limit */
 } kite_context_info_t;
 
 /**
@@ -74,6 +80,46 @@ typedef void (*kite_post_cb)(kite_context_t *ctx, void *arg);
  * the loop stopped, so @arg can be freed.
  */
 KITE_EXTERN int kite_post(kite_context_t *ctx, int tsi, kite_post_cb cb, void *arg);
+
+/**
+ * kite_context_reload_begin() - start replacing the vhosts of a running
+ * (or not yet running) context. Until commit or abort, kite_vhost_create()
+ * makes staged vhosts: checked, protocols initialised and new addresses
+ * bound (so "port in use" is reported now), but not serving. Call from
+ * one non-service thread (kited's main thread). Returns 0 or KITE_ESTATE
+ * when a reload is already staged.
+ */
+KITE_EXTERN int kite_context_reload_begin(kite_context_t *ctx);
+
+/**
+ * kite_context_reload_commit() - make the staged vhosts the live ones. On
+ * every service thread the listeners switch to them: a listener whose
+ * address the new set still uses keeps its socket (no connection is
+ * refused meanwhile), new addresses start listening, unused ones close.
+ * Connections keep working: a keep-alive connection picks its vhost from
+ * the new set for its next request; websockets and other upgraded
+ * connections stay on the old vhost, which is freed (on_vhost_destroy,
+ * then info->on_destroyed) when its last connection closes.
+ */
+KITE_EXTERN int kite_context_reload_commit(kite_context_t *ctx);
+
+/** kite_context_reload_abort() - free the staged vhosts; the live ones stay. */
+KITE_EXTERN void kite_context_reload_abort(kite_context_t *ctx);
+
+/**
+ * kite_context_drain() - graceful stop, from any thread: stop accepting,
+ * let requests in flight finish (their responses say Connection: close),
+ * close idle keep-alive connections, close websockets with 1001, then
+ * return from kite_run(). Whatever is still open after @timeout_ms is
+ * closed. Returns 0 or KITE_ESTATE when not running.
+ */
+KITE_EXTERN int kite_context_drain(kite_context_t *ctx, unsigned timeout_ms);
+
+/**
+ * kite_context_reopen_logs() - reopen every vhost's access log (after
+ * logrotate moved it). Any thread. Returns 0 or the first error.
+ */
+KITE_EXTERN int kite_context_reopen_logs(kite_context_t *ctx);
 
 KITE_EXTERN void *kite_context_user(const kite_context_t *ctx);
 KITE_EXTERN int kite_context_count_threads(const kite_context_t *ctx);

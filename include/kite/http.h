@@ -43,6 +43,10 @@ KITE_EXTERN int64_t kite_http_content_length(const kite_http_req_t *req);
 /** Copy the query argument @name (percent-decoded) to @buf. Returns length or KITE_ENOENT/E2BIG. */
 KITE_EXTERN int kite_http_query_arg(const kite_http_req_t *req, const char *name, char *buf,
                                     size_t len);
+/** The mount's pmo option @name for this request, or NULL. */
+KITE_EXTERN const char *kite_http_mount_option(const kite_http_req_t *req, const char *name);
+/** The user name that passed basic-auth on this request, or NULL. */
+KITE_EXTERN const char *kite_http_auth_user(const kite_http_req_t *req);
 /** The request being served on @c, or NULL. */
 KITE_EXTERN const kite_http_req_t *kite_http_request(const kite_conn_t *c);
 

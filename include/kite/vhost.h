@@ -31,6 +31,13 @@ typedef struct kite_mount_s {
     unsigned cache_reuse : 1;
     unsigned cache_revalidate : 1;
     unsigned cache_intermediaries : 1;
+    /* Appended members: */
+    const char *basic_auth;      /* lwsws basic-auth: a "user:password[:mask]" file */
+    unsigned auth_mask;          /* the user's mask (third field) must have these bits */
+    const kite_pvo_t *interpret; /* file suffix (".ext") -> protocol that serves it */
+    const kite_pvo_t *pmo;       /* per-mount options, see kite_http_mount_option() */
+    unsigned cgi_timeout;        /* seconds (CGI mounts) */
+    const kite_pvo_t *cgi_env;   /* extra CGI environment (CGI mounts) */
 } kite_mount_t;
 
 enum {
@@ -40,6 +47,7 @@ enum {
     KITE_VH_RAW_ONLY = 1 << 3,        /* accepted conns are raw (see kite/raw.h) */
     KITE_VH_FALLBACK_TO_RAW = 1 << 4, /* non-HTTP first bytes: the conn becomes raw */
     KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
+    KITE_VH_STRICT_HOST = 1 << 6,     /* a Host naming no vhost on the port gets 400 */
 };
 
 /**
@@ -59,6 +67,12 @@ typedef struct kite_vhost_info_s {
     const char *error_document_404; /* URL path served for 404s */
     unsigned keepalive_timeout;     /* 0: the context's */
     void *user;
+    /* Appended members: */
+    const char *access_log; /* combined log format file, appended; NULL: none */
+    /* Called once the vhost is gone (context destroy, or a reload retired
+     * it and its last connection closed), on a service thread or the
+     * destroying thread; what the info referenced may be freed then. */
+    void (*on_destroyed)(void *user);
 } kite_vhost_info_t;
 
 /**
