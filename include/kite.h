@@ -38,6 +38,7 @@ typedef struct kite_http_req_s kite_http_req_t;
 #include "kite/plugin.h"
 #include "kite/extpoll.h"
 #include "kite/raw.h"
+#include "kite/config.h"
 
 #ifdef __cplusplus
 }

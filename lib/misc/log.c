@@ -21,6 +21,19 @@
 static int log_mask = KITE_LL_DEFAULT;
 static kite_log_emit_cb log_emit;
 
+/* While set, error lines of this thread go here instead of the sink, so
+ * that the config loader can put file:line in front of them. */
+static __thread char *capture_buf;
+static __thread size_t capture_len;
+
+void kite__log_capture(char *buf, size_t len)
+{
+    capture_buf = len ? buf : NULL;
+    capture_len = len;
+    if (capture_buf)
+        buf[0] = '\0';
+}
+
 KITE_EXTERN void kite_set_log_level(int mask, kite_log_emit_cb emit)
 {
     log_mask = mask;
@@ -87,6 +100,14 @@ KITE_EXTERN void kite_log(int level, const char *fmt, ...)
     va_list ap;
     int n;
 
+    if (capture_buf && level == KITE_LL_ERR) {
+        if (!capture_buf[0]) { /* the first error is the cause */
+            va_start(ap, fmt);
+            vsnprintf(capture_buf, capture_len, fmt, ap);
+            va_end(ap);
+        }
+        return;
+    }
     if (!(log_mask & level))
         return;
 

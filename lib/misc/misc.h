@@ -72,4 +72,10 @@ int kite__pattern_match(const char *pat, size_t plen, const char *str, size_t sl
  */
 int kite__strncasecmp(const char *a, const char *b, size_t len);
 
+/*
+ * Send this thread's error lines to @buf (the first one is kept) instead
+ * of the log, until called with @len 0.
+ */
+void kite__log_capture(char *buf, size_t len);
+
 #endif

@@ -1,0 +1,220 @@
+/*
+ * Resolving a loaded config: origins by scheme, docroots and files that
+ * must be readable, protocol names against the plugins and the
+ * embedder's protocols, duplicate vhosts. What cannot work is reported
+ * here, with its file and line, before anything listens.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config/private.h"
+#include "misc/misc.h"
+
+char *kite__cfg_abspath(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *p)
+{
+    char buf[PATH_MAX];
+
+    if (p[0] == '/' || !f)
+        return kite__cfg_strdup(cfg, p);
+    if (snprintf(buf, sizeof(buf), "%s/%s", f->dir, p) >= (int)sizeof(buf))
+        return kite__cfg_strdup(cfg, p);
+    return kite__cfg_strdup(cfg, buf);
+}
+
+static const kite_protocol_t *find_protocol(kite__cfg_t *cfg, const char *name)
+{
+    const kite_protocol_t *const *p;
+
+    for (p = cfg->builtin; p && *p; p++)
+        if (!strcmp((*p)->name, name))
+            return *p;
+    for (p = cfg->plugins ? kite_plugins_protocols(cfg->plugins) : NULL; p && *p; p++)
+        if (!strcmp((*p)->name, name))
+            return *p;
+    return NULL;
+}
+
+/* "unknown protocol" with the names there are, so a typo is obvious. */
+static int unknown_protocol(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *path,
+                            const char *name)
+{
+    char known[512] = "";
+    const kite_protocol_t *const *lists[2], *const *p;
+    size_t n = 0;
+    int i;
+
+    lists[0] = cfg->builtin;
+    lists[1] = cfg->plugins ? kite_plugins_protocols(cfg->plugins) : NULL;
+    for (i = 0; i < 2; i++)
+        for (p = lists[i]; p && *p && n < sizeof(known); p++)
+            n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", n ? ", " : "", (*p)->name);
+    return kite__cfg_error(cfg, f, path, "unknown protocol \"%s\" (loaded: %s)", name,
+                           n ? known : "none; is plugin-dir set?");
+}
+
+static int add_proto(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, const char *name,
+                     const kite__cfg_file_t *f, const char *path, int *n)
+{
+    const kite_protocol_t *p = find_protocol(cfg, name);
+    int i;
+
+    if (!p)
+        return unknown_protocol(cfg, f, path, name);
+    for (i = 0; i < *n; i++)
+        if (vh->protocols[i] == p)
+            return 0;
+    vh->protocols[(*n)++] = p;
+    return 0;
+}
+
+static int check_dir(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *path, const char *d)
+{
+    struct stat st;
+
+    if (stat(d, &st) < 0)
+        return kite__cfg_error(cfg, f, path, "docroot \"%s\": %s", d, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return kite__cfg_error(cfg, f, path, "docroot \"%s\" is not a directory", d);
+    if (access(d, R_OK | X_OK) < 0)
+        return kite__cfg_error(cfg, f, path, "docroot \"%s\": %s", d, strerror(errno));
+    return 0;
+}
+
+static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mount_t *cm, int *np)
+{
+    static const char *const later[] = {"cgi://", "http://", "https://"};
+    kite_mount_t *m = &cm->m;
+    char op[KITE__CFG_PATH_MAX];
+    const char *o = m->origin;
+    size_t i;
+
+    kite__cfg_path(op, "%s.origin", cm->path);
+    if (!strncmp(o, "file://", 7) || !strstr(o, "://")) {
+        const char *dir = !strncmp(o, "file://", 7) ? o + 7 : o;
+        if (!*dir)
+            return kite__cfg_error(cfg, cm->file, op, "file:// needs a directory");
+        m->origin = kite__cfg_abspath(cfg, cm->file, dir);
+        m->origin_protocol = KITE_MOUNT_FILE;
+        return m->origin ? check_dir(cfg, cm->file, op, m->origin) : KITE_ENOMEM;
+    }
+    if (!strncmp(o, "callback://", 11)) {
+        const char *name = m->protocol ? m->protocol : o + 11;
+        if (!*name)
+            return kite__cfg_error(cfg, cm->file, op, "callback:// needs a protocol name");
+        return add_proto(cfg, vh, name, cm->file, m->protocol ? cm->path : op, np);
+    }
+    if (!strncmp(o, ">http://", 8) || !strncmp(o, ">https://", 9)) {
+        if (!o[o[5] == 's' ? 9 : 8]) /* ">https://" or ">http://" */
+            return kite__cfg_error(cfg, cm->file, op, "redirect needs a target");
+        return 0;
+    }
+    for (i = 0; i < sizeof(later) / sizeof(later[0]); i++)
+        if (!strncmp(o, later[i], strlen(later[i])))
+            return kite__cfg_error(cfg, cm->file, op,
+                                   "%s mounts are not supported by this kite yet (%s)", later[i],
+                                   i ? "reverse proxy" : "CGI");
+    return kite__cfg_error(cfg, cm->file, op,
+                           "unknown origin scheme in \"%s\" (file://, callback://, >http://, "
+                           ">https://)",
+                           o);
+}
+
+static int resolve_mount(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mount_t *cm, int *np)
+{
+    kite_mount_t *m = &cm->m;
+    const kite_pvo_t *p;
+    char kp[KITE__CFG_PATH_MAX];
+    int r = 0;
+
+    if (!m->mountpoint)
+        return kite__cfg_error(cfg, cm->file, cm->path, "mount has no \"mountpoint\"");
+    if (m->mountpoint[0] != '/') {
+        kite__cfg_path(kp, "%s.mountpoint", cm->path);
+        return kite__cfg_error(cfg, cm->file, kp, "\"%s\" must start with '/'", m->mountpoint);
+    }
+    if (!m->origin)
+        return kite__cfg_error(cfg, cm->file, cm->path, "mount has no \"origin\"");
+    r = resolve_origin(cfg, vh, cm, np);
+    for (p = m->interpret; p; p = p->next) {
+        kite__cfg_path(kp, "%s.interpret.%s", cm->path, p->name);
+        if (add_proto(cfg, vh, p->value, cm->file, kp, np) < 0)
+            r = KITE_EINVAL;
+    }
+    if (m->basic_auth && access(m->basic_auth, R_OK) < 0) {
+        kite__cfg_path(kp, "%s.basic-auth", cm->path);
+        r = kite__cfg_error(cfg, cm->file, kp, "\"%s\": %s", m->basic_auth, strerror(errno));
+    }
+    return r;
+}
+
+static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
+{
+    kite_vhost_info_t *in = &vh->info;
+    char kp[KITE__CFG_PATH_MAX];
+    const kite_pvo_t *p;
+    int i, n = 0, r = 0, max;
+
+    if (!in->name)
+        in->name = "localhost";
+    if (vh->tls_key) {
+        kite__cfg_path(kp, "%s.%s", vh->path, vh->tls_key);
+        r = kite__cfg_error(cfg, vh->file, kp, "TLS is not supported by this kite yet");
+    }
+    if (vh->unix_socket) {
+        if (!in->iface)
+            return kite__cfg_error(cfg, vh->file, vh->path,
+                                   "unix-socket needs \"interface\" set to the socket's path");
+        in->unix_socket = kite__cfg_abspath(cfg, vh->file, in->iface);
+        in->iface = NULL;
+    } else if (!vh->port_set && !(in->options & KITE_VH_NO_LISTEN)) {
+        return kite__cfg_error(cfg, vh->file, vh->path, "vhost \"%s\" has no \"port\"", in->name);
+    }
+    if (in->error_document_404 && in->error_document_404[0] != '/') {
+        kite__cfg_path(kp, "%s.error-document-404", vh->path);
+        r = kite__cfg_error(cfg, vh->file, kp, "must be a URL path starting with '/'");
+    }
+    for (i = 0; i < idx; i++) {
+        kite__cfg_vhost_t *o = &cfg->vhosts[i];
+        if (!strcmp(o->info.name, in->name) && o->info.port == in->port &&
+            !o->unix_socket == !vh->unix_socket)
+            r = kite__cfg_error(cfg, vh->file, vh->path,
+                                "vhost \"%s\" on port %d is already defined at %s:%d", in->name,
+                                in->port, o->file->name, kite__cfg_line(o->file, o->path));
+    }
+    /* at most: every ws-protocols name, a callback per mount, every interpret entry */
+    max = vh->nproto_names + vh->nmounts + 1;
+    for (i = 0; i < vh->nmounts; i++)
+        for (p = vh->mounts[i].m.interpret; p; p = p->next)
+            max++;
+    vh->protocols = kite__cfg_alloc(cfg, (size_t)max * sizeof(*vh->protocols));
+    if (!vh->protocols)
+        return KITE_ENOMEM;
+    for (i = 0; i < vh->nproto_names; i++)
+        if (add_proto(cfg, vh, vh->proto_names[i], vh->file, vh->proto_paths[i], &n) < 0)
+            r = KITE_EINVAL;
+    for (i = 0; i < vh->nmounts; i++) {
+        if (resolve_mount(cfg, vh, &vh->mounts[i], &n) < 0)
+            r = KITE_EINVAL;
+        if (i)
+            vh->mounts[i - 1].m.next = &vh->mounts[i].m;
+    }
+    in->protocols = vh->protocols;
+    in->pvo = vh->pvo;
+    in->mounts = vh->nmounts ? &vh->mounts[0].m : NULL;
+    return r;
+}
+
+int kite__cfg_resolve(kite__cfg_t *cfg)
+{
+    int i, r = 0;
+
+    for (i = 0; i < cfg->nvhosts; i++)
+        if (resolve_vhost(cfg, &cfg->vhosts[i], i) < 0)
+            r = KITE_EINVAL;
+    return r;
+}

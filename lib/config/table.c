@@ -1,0 +1,449 @@
+/*
+ * The directive table: one row per key (name, scope, type, setter,
+ * where the value goes, documentation). Loading, "did you mean", and
+ * READMEs/README.config.md's key list all come from these rows, so a
+ * key cannot be accepted without being documented or documented without
+ * being accepted.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/private.h"
+
+#define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
+
+static int set_str(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    return kite__cfg_string(cfg, v, f, path, AT(obj, d->off, const char *));
+}
+
+/* A file or directory path: relative ones are taken from the config file's directory. */
+static int set_path(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    const char *s;
+
+    if (kite__cfg_string(cfg, v, f, path, &s) < 0)
+        return KITE_EINVAL;
+    if (!*s)
+        return kite__cfg_error(cfg, f, path, "empty path");
+    *AT(obj, d->off, const char *) = kite__cfg_abspath(cfg, f, s);
+    return *AT(obj, d->off, const char *) ? 0 : KITE_ENOMEM;
+}
+
+static int set_uint(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    unsigned long n;
+
+    if (kite__cfg_uint(cfg, v, f, path, d->arg, &n) < 0)
+        return KITE_EINVAL;
+    *AT(obj, d->off, unsigned) = (unsigned)n;
+    return 0;
+}
+
+static int set_int(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    unsigned long n;
+
+    if (kite__cfg_uint(cfg, v, f, path, d->arg, &n) < 0)
+        return KITE_EINVAL;
+    if (!n) /* count-threads: 0 threads cannot serve */
+        return kite__cfg_error(cfg, f, path, "must be at least 1");
+    *AT(obj, d->off, int) = (int)n;
+    return 0;
+}
+
+static int set_port(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    kite__cfg_vhost_t *vh = obj;
+    unsigned long n;
+
+    if (kite__cfg_uint(cfg, v, f, path, 65535, &n) < 0)
+        return KITE_EINVAL;
+    vh->info.port = (int)n;
+    vh->port_set = 1;
+    return 0;
+}
+
+static int set_ulong(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                     const kite__cfg_file_t *f, const char *path)
+{
+    return kite__cfg_uint(cfg, v, f, path, d->arg ? d->arg : (unsigned long)-1,
+                          AT(obj, d->off, unsigned long));
+}
+
+static int set_size(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    unsigned long n;
+
+    if (kite__cfg_uint(cfg, v, f, path, (unsigned long)1 << 40, &n) < 0)
+        return KITE_EINVAL;
+    if (!n)
+        return kite__cfg_error(cfg, f, path, "must be at least 1");
+    *AT(obj, d->off, size_t) = n;
+    return 0;
+}
+
+static int set_id(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                  const kite__cfg_file_t *f, const char *path)
+{
+    unsigned long n;
+
+    if (kite__cfg_uint(cfg, v, f, path, 0x7fffffff, &n) < 0)
+        return KITE_EINVAL;
+    *AT(obj, d->off, long) = (long)n;
+    return 0;
+}
+
+static int set_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    int b;
+
+    if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
+        return KITE_EINVAL;
+    if (b)
+        *AT(obj, d->off, unsigned) |= d->arg;
+    else
+        *AT(obj, d->off, unsigned) &= ~d->arg;
+    return 0;
+}
+
+static int set_bool(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    return kite__cfg_bool(cfg, v, f, path, AT(obj, d->off, int));
+}
+
+/* kite_mount_t's cache flags are bit-fields: no offsetof for them. */
+static int set_cache_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                          const kite__cfg_file_t *f, const char *path)
+{
+    kite_mount_t *m = &((kite__cfg_mount_t *)obj)->m;
+    int b;
+
+    if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
+        return KITE_EINVAL;
+    if (d->arg == 1)
+        m->cache_reuse = b & 1;
+    else if (d->arg == 2)
+        m->cache_revalidate = b & 1;
+    else
+        m->cache_intermediaries = b & 1;
+    return 0;
+}
+
+static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
+}
+
+/* Keys that need TLS are accepted in the table so that they are checked
+ * and documented; the vhost is then refused at resolve time. */
+static int set_tls(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    kite__cfg_vhost_t *vh = obj;
+    const char *s;
+    int b;
+
+    if (d->arg ? kite__cfg_bool(cfg, v, f, path, &b) < 0
+               : kite__cfg_string(cfg, v, f, path, &s) < 0)
+        return KITE_EINVAL;
+    if (!vh->tls_key && (!d->arg || b))
+        vh->tls_key = d->name;
+    return 0;
+}
+
+/* plugin-dir may be given several times in one object, as lwsws allows:
+ * jansson keeps only the last, so the other values come from the text. */
+static int add_plugin_dir(kite__cfg_t *cfg, json_t *v, const kite__cfg_file_t *f, const char *path)
+{
+    const char **dirs;
+    const char *s;
+
+    if (kite__cfg_string(cfg, v, f, path, &s) < 0)
+        return KITE_EINVAL;
+    dirs = kite__cfg_alloc(cfg, (size_t)(cfg->nplugin_dirs + 2) * sizeof(*dirs));
+    if (!dirs)
+        return KITE_ENOMEM;
+    if (cfg->nplugin_dirs)
+        memcpy(dirs, cfg->plugin_dirs, (size_t)cfg->nplugin_dirs * sizeof(*dirs));
+    if (!(dirs[cfg->nplugin_dirs] = kite__cfg_abspath(cfg, f, s)))
+        return KITE_ENOMEM;
+    if (access(dirs[cfg->nplugin_dirs], R_OK | X_OK) < 0)
+        return kite__cfg_error(cfg, f, path, "plugin dir \"%s\": %s", dirs[cfg->nplugin_dirs],
+                               strerror(errno));
+    cfg->nplugin_dirs++;
+    cfg->plugin_dirs = dirs;
+    if (!cfg->plugin_dir_file)
+        cfg->plugin_dir_file = f;
+    return 0;
+}
+
+static int set_plugin_dir(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                          const kite__cfg_file_t *f, const char *path)
+{
+    int i, n = 0, r = 0;
+    size_t k;
+    json_t *e;
+
+    if (json_is_array(v)) {
+        json_array_foreach(v, k, e) if (add_plugin_dir(cfg, e, f, path) < 0) r = KITE_EINVAL;
+        return r;
+    }
+    for (i = 0; i < f->npos; i++)
+        if (!strcmp(f->pos[i].path, path))
+            n++;
+    if (n < 2)
+        return add_plugin_dir(cfg, v, f, path);
+    for (i = 0; i < f->npos; i++) {
+        json_error_t je;
+        json_t *one;
+        if (strcmp(f->pos[i].path, path))
+            continue;
+        one = json_loadb(f->text + f->pos[i].voff, f->pos[i].vlen, JSON_DECODE_ANY, &je);
+        if (!one)
+            return kite__cfg_error(cfg, f, path, "%s", je.text);
+        if (add_plugin_dir(cfg, one, f, path) < 0)
+            r = KITE_EINVAL;
+        json_decref(one);
+    }
+    return r;
+}
+
+static int set_mounts(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                      const kite__cfg_file_t *f, const char *path)
+{
+    kite__cfg_vhost_t *vh = obj;
+    size_t i;
+    json_t *e;
+    int r = 0;
+
+    if (!json_is_array(v))
+        return kite__cfg_error(cfg, f, path, "expected an array of mounts");
+    vh->mounts = kite__cfg_alloc(cfg, json_array_size(v) * sizeof(*vh->mounts) + 1);
+    if (!vh->mounts)
+        return KITE_ENOMEM;
+    json_array_foreach(v, i, e)
+    {
+        kite__cfg_mount_t *m = &vh->mounts[vh->nmounts++];
+        m->file = f;
+        kite__cfg_path(m->path, "%s[%zu]", path, i);
+        if (!json_is_object(e))
+            r = kite__cfg_error(cfg, f, m->path, "expected a mount object");
+        else if (kite__cfg_apply_object(cfg, KITE__SC_MOUNT, m, e, f, m->path) < 0)
+            r = KITE_EINVAL;
+    }
+    return r;
+}
+
+/* "ws-protocols": [{ "name": { "pvo": "value", ... } }, ...] */
+static int add_protocol(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, const char *name, json_t *opts,
+                        const kite__cfg_file_t *f, const char *path, kite_pvo_t ***tail)
+{
+    kite_pvo_t *p = kite__cfg_alloc(cfg, sizeof(*p));
+    const char **names = kite__cfg_alloc(cfg, (size_t)(vh->nproto_names + 1) * sizeof(*names));
+    const char **paths = kite__cfg_alloc(cfg, (size_t)(vh->nproto_names + 1) * sizeof(*paths));
+    int i;
+
+    if (!p || !names || !paths || !(p->name = kite__cfg_strdup(cfg, name)))
+        return KITE_ENOMEM;
+    for (i = 0; i < vh->nproto_names; i++)
+        if (!strcmp(vh->proto_names[i], name))
+            return kite__cfg_error(cfg, f, path, "protocol \"%s\" is listed twice", name);
+    if (vh->nproto_names) {
+        memcpy(names, vh->proto_names, (size_t)vh->nproto_names * sizeof(*names));
+        memcpy(paths, vh->proto_paths, (size_t)vh->nproto_names * sizeof(*paths));
+    }
+    if (!(paths[vh->nproto_names] = kite__cfg_strdup(cfg, path)))
+        return KITE_ENOMEM;
+    names[vh->nproto_names++] = p->name;
+    vh->proto_names = names;
+    vh->proto_paths = paths;
+    if (!json_is_object(opts))
+        return kite__cfg_error(cfg, f, path, "expected an object of per-vhost options");
+    if (kite__cfg_pvo_list(cfg, opts, f, path, &p->options) < 0)
+        return KITE_EINVAL;
+    **tail = p;
+    *tail = (kite_pvo_t **)&p->next;
+    return 0;
+}
+
+static int set_protocols(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                         const kite__cfg_file_t *f, const char *path)
+{
+    kite__cfg_vhost_t *vh = obj;
+    kite_pvo_t **tail = &vh->pvo;
+    json_t *arr = v, *e, *opts;
+    const char *name;
+    size_t i;
+    int r = 0;
+
+    if (json_is_object(v)) {
+        arr = json_array();
+        if (!arr || json_array_append(arr, v) < 0)
+            return KITE_ENOMEM;
+    } else if (!json_is_array(v)) {
+        return kite__cfg_error(cfg, f, path, "expected an array of {\"protocol\": {options}}");
+    } else {
+        json_incref(arr);
+    }
+    json_array_foreach(arr, i, e)
+    {
+        char ep[KITE__CFG_PATH_MAX];
+        kite__cfg_path(ep, json_is_array(v) ? "%s[%zu]" : "%s", path, i);
+        if (!json_is_object(e)) {
+            r = kite__cfg_error(cfg, f, ep, "expected {\"protocol\": {options}}");
+            continue;
+        }
+        json_object_foreach(e, name, opts)
+        {
+            char pp[KITE__CFG_PATH_MAX];
+            kite__cfg_path(pp, "%s.%s", ep, name);
+            if (add_protocol(cfg, vh, name, opts, f, pp, &tail) < 0)
+                r = KITE_EINVAL;
+        }
+    }
+    json_decref(arr);
+    return r;
+}
+
+#define G(f)  offsetof(kite__cfg_t, f)
+#define V(f)  offsetof(kite__cfg_vhost_t, f)
+#define M(f)  offsetof(kite__cfg_mount_t, f)
+#define GLOB  KITE__SC_GLOBAL
+#define VHOST KITE__SC_VHOST
+#define MOUNT KITE__SC_MOUNT
+
+const kite__directive_t kite__directives[] = {
+    {"uid", GLOB, "number", set_id, G(g.uid), 0, "user id to switch to after binding"},
+    {"gid", GLOB, "number", set_id, G(g.gid), 0, "group id to switch to after binding"},
+    {"username", GLOB, "string", set_str, G(g.username), 0, "user to switch to (instead of uid)"},
+    {"groupname", GLOB, "string", set_str, G(g.groupname), 0,
+     "group to switch to (instead of gid)"},
+    {"count-threads", GLOB, "number", set_int, G(ci.count_threads), 64,
+     "service threads, each with its own event loop (1-64)"},
+    {"server-string", GLOB, "string", set_str, G(ci.server_string), 0,
+     "the Server: header value; \"\" sends none"},
+    {"plugin-dir", GLOB, "string, repeatable", set_plugin_dir, 0, 0,
+     "a directory of protocol plugins (*.so) to load; may be given more than once"},
+    {"timeout-secs", GLOB, "number", set_uint, G(ci.timeout_secs), 3600,
+     "time allowed to send a request head or body"},
+    {"ws-pingpong-secs", GLOB, "number", set_uint, G(ci.ws_ping_pong_secs), 86400,
+     "ping idle websockets this often and close those that do not answer; 0: off"},
+    {"reject-service-keywords", GLOB, "[{\"keyword\": \"status\"}]", set_pvo,
+     G(ci.reject_service_keywords), 0,
+     "a User-Agent containing a keyword gets that status (\"404\") and nothing else"},
+    {"rlimit-nofile", GLOB, "number", set_ulong, G(g.rlimit_nofile), 0,
+     "raise the open file limit (RLIMIT_NOFILE) to this at startup"},
+    {"ip-limit-ah", GLOB, "number", set_uint, G(ci.ip_limit_ah), 1000000,
+     "connections per peer IP that may be sending a request head at once; 0: no limit"},
+    {"ip-limit-wsi", GLOB, "number", set_uint, G(ci.ip_limit_wsi), 1000000,
+     "connections per peer IP; 0: no limit"},
+    {"init-ssl", GLOB, "boolean", set_bool, G(init_ssl), 0,
+     "accepted for lwsws configs; TLS is set up when a vhost has a certificate"},
+    {"keepalive_timeout", GLOB, "number", set_uint, G(ci.keepalive_timeout), 86400,
+     "idle keep-alive time for vhosts without their own (default 5)"},
+    {"send-timeout-secs", GLOB, "number", set_uint, G(ci.send_timeout), 86400,
+     "a peer that reads nothing of pending output for this long is closed (default 30)"},
+    {"max-output", GLOB, "number", set_size, G(ci.max_output), 0,
+     "bytes of unsent output allowed per connection (default 1048576)"},
+    {"max-header-size", GLOB, "number", set_uint, G(ci.max_header_size), 1u << 20,
+     "largest request head; 431 past it (default 8192)"},
+    {"ws-max-message", GLOB, "number", set_size, G(ci.ws_max_message), 0,
+     "largest websocket message; 1009 past it (default 16777216)"},
+
+    {"name", VHOST, "string", set_str, V(info.name), 0,
+     "the vhost's name, matched against the Host header"},
+    {"port", VHOST, "number", set_port, 0, 0, "TCP port to listen on (0: any free port)"},
+    {"interface", VHOST, "string", set_str, V(info.iface), 0,
+     "address to listen on (default: all); with unix-socket, the socket's path"},
+    {"unix-socket", VHOST, "boolean", set_bool, V(unix_socket), 0,
+     "listen on the AF_UNIX socket named by interface"},
+    {"unix-socket-perms", VHOST, "\"user:group\"", set_str, V(unix_perms), 0,
+     "owner given to the unix socket"},
+    {"host-ssl-key", VHOST, "string", set_tls, 0, 0, "TLS private key (needs TLS support)"},
+    {"host-ssl-cert", VHOST, "string", set_tls, 0, 0, "TLS certificate (needs TLS support)"},
+    {"host-ssl-ca", VHOST, "string", set_tls, 0, 0, "TLS CA chain (needs TLS support)"},
+    {"client-cert-required", VHOST, "boolean", set_tls, 0, 1,
+     "require a client certificate (needs TLS support)"},
+    {"allow-non-tls", VHOST, "boolean", set_tls, 0, 1,
+     "serve plain HTTP on the TLS port too (needs TLS support)"},
+    {"redirect-http", VHOST, "boolean", set_tls, 0, 1,
+     "plain HTTP requests are redirected to https (needs TLS support)"},
+    {"ciphers", VHOST, "string", set_tls, 0, 0, "TLS cipher list (needs TLS support)"},
+    {"sts", VHOST, "boolean", set_tls, 0, 1, "send Strict-Transport-Security (needs TLS support)"},
+    {"access-log", VHOST, "string", set_path, V(info.access_log), 0,
+     "append a combined-format access log to this file"},
+    {"keepalive_timeout", VHOST, "number", set_uint, V(info.keepalive_timeout), 86400,
+     "idle keep-alive time in seconds"},
+    {"headers", VHOST, "[{\"name\": \"value\"}]", set_pvo, V(info.headers), 0,
+     "headers added to every response"},
+    {"error-document-404", VHOST, "string", set_str, V(info.error_document_404), 0,
+     "URL path of the page served with 404s"},
+    {"strict-host-check", VHOST, "boolean", set_flag, V(info.options), KITE_VH_STRICT_HOST,
+     "a Host header naming no vhost on the port gets 400"},
+    {"noipv6", VHOST, "boolean", set_flag, V(info.options), KITE_VH_NOIPV6, "listen on IPv4 only"},
+    {"ipv6only", VHOST, "boolean", set_flag, V(info.options), KITE_VH_IPV6ONLY,
+     "the IPv6 listener takes no IPv4"},
+    {"onlyraw", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
+     "connections are raw sockets for the protocol with the pvo \"raw\""},
+    {"mounts", VHOST, "[mount]", set_mounts, 0, 0, "URL space: see the mount keys"},
+    {"ws-protocols", VHOST, "[{\"protocol\": {pvo}}]", set_protocols, 0, 0,
+     "the protocols enabled on the vhost, each with its options; \"default\": 1 picks the "
+     "protocol for websockets that ask for none"},
+
+    {"mountpoint", MOUNT, "string", set_str, M(m.mountpoint), 0, "URL prefix (\"/\", \"/app\")"},
+    {"origin", MOUNT, "string", set_str, M(m.origin), 0,
+     "file:///dir, callback://protocol, >http://host/path, >https://host/path (301)"},
+    {"default", MOUNT, "string", set_str, M(m.def), 0, "index file of directories"},
+    {"protocol", MOUNT, "string", set_str, M(m.protocol), 0,
+     "protocol serving a callback mount (instead of the origin's name)"},
+    {"cache-max-age", MOUNT, "number", set_uint, M(m.cache_max_age), 0x7fffffff,
+     "Cache-Control max-age in seconds"},
+    {"cache-reuse", MOUNT, "boolean", set_cache_flag, 0, 1,
+     "responses may be reused without revalidating (not no-cache)"},
+    {"cache-revalidate", MOUNT, "boolean", set_cache_flag, 0, 2, "must-revalidate"},
+    {"cache-intermediaries", MOUNT, "boolean", set_cache_flag, 0, 3,
+     "public (shared caches may keep it) instead of private"},
+    {"extra-mimetypes", MOUNT, "{\".ext\": \"type\"}", set_pvo, M(m.extra_mimetypes), 0,
+     "MIME types for more file extensions"},
+    {"interpret", MOUNT, "{\".ext\": \"protocol\"}", set_pvo, M(m.interpret), 0,
+     "files with the suffix are handed to the protocol instead of being sent"},
+    {"basic-auth", MOUNT, "string", set_path, M(m.basic_auth), 0,
+     "file of user:password lines; the mount then needs HTTP basic authentication"},
+    {"auth-mask", MOUNT, "number", set_uint, M(m.auth_mask), 0xffffffffu,
+     "with basic-auth: the user's mask (third field) must have these bits"},
+    {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
+     "per-mount options for the protocol serving it"},
+    {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,
+     "seconds a CGI may run (cgi:// mounts)"},
+    {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_pvo, M(m.cgi_env), 0,
+     "extra CGI environment variables (cgi:// mounts)"},
+};
+
+const size_t kite__ndirectives = sizeof(kite__directives) / sizeof(kite__directives[0]);
+
+void kite_config_write_reference(FILE *out)
+{
+    static const char *const heads[] = {"global", "vhosts[]", "vhosts[].mounts[]"};
+    int sc;
+    size_t i;
+
+    for (sc = 0; sc < 3; sc++) {
+        fprintf(out, "\n### %s\n\n| key | type | meaning |\n|---|---|---|\n", heads[sc]);
+        for (i = 0; i < kite__ndirectives; i++)
+            if (kite__directives[i].scope == sc)
+                fprintf(out, "| `%s` | %s | %s |\n", kite__directives[i].name,
+                        kite__directives[i].type, kite__directives[i].doc);
+    }
+}

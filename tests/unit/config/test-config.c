@@ -1,0 +1,186 @@
+/*
+ * Config loader: every broken config under tests/data/config/bad gives
+ * exactly the messages its "# expect:" lines (or its expect file) say,
+ * and a good config with every kind of value resolves to the right
+ * context, vhost and mount settings.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/private.h"
+#include "tap.h"
+
+static const kite_protocol_t proto_a = {.abi = KITE_PROTOCOL_ABI, .name = "test-a"};
+static const kite_protocol_t proto_b = {.abi = KITE_PROTOCOL_ABI, .name = "test-b"};
+static const kite_protocol_t *const protos[] = {&proto_a, &proto_b, NULL};
+
+/* The expected messages: "# expect: " lines of a file, or dir/expect. */
+static int expected(const char *name, char *out, size_t len)
+{
+    char path[512], line[1024];
+    size_t n = 0;
+    FILE *f;
+    int isdir = !strchr(name, '.');
+
+    snprintf(path, sizeof(path), isdir ? "%s/expect" : "%s", name);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    out[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        const char *m = line;
+        if (!isdir) {
+            if (strncmp(line, "# expect: ", 10))
+                break;
+            m += 10;
+        }
+        n += (size_t)snprintf(out + n, len - n, "%s", m);
+    }
+    fclose(f);
+    return 0;
+}
+
+static void check_bad(void)
+{
+    struct dirent **list;
+    int n, i;
+
+    n = scandir("bad", &list, NULL, alphasort);
+    tap_ok(n > 20, "bad config fixtures found (%d)", n);
+    if (chdir("bad") < 0)
+        return;
+    for (i = 0; i < n; i++) {
+        char want[4096], got[4096];
+        kite_config_opts_t o = {.protocols = protos,
+                                .flags = KITE_CONFIG_NO_DEFAULT_DIR,
+                                .errbuf = got,
+                                .errlen = sizeof(got)};
+        const char *name = list[i]->d_name;
+        kite_config_t *cfg;
+        int err = 0;
+
+        if (name[0] != '.' && !expected(name, want, sizeof(want))) {
+            cfg = kite_config_load(name, &o, &err);
+            tap_ok(!cfg && err == KITE_EINVAL, "%s is refused", name);
+            tap_is_str(got, want, "%s: the message", name);
+            kite_config_put(cfg);
+        }
+        free(list[i]);
+    }
+    free(list);
+    if (chdir("..") < 0)
+        tap_ok(0, "chdir back");
+}
+
+static void check_good(void)
+{
+    char errs[4096];
+    kite_config_opts_t o = {.protocols = protos,
+                            .flags = KITE_CONFIG_NO_DEFAULT_DIR,
+                            .errbuf = errs,
+                            .errlen = sizeof(errs)};
+    const kite_context_info_t *ci;
+    const kite_config_global_t *g;
+    kite__cfg_vhost_t *vh;
+    const kite_mount_t *m;
+    kite_config_t *cfg;
+    int err = 0;
+
+    cfg = kite_config_load("good", &o, &err);
+    tap_ok(cfg != NULL, "the good config loads");
+    if (!cfg) {
+        printf("# %s", errs);
+        return;
+    }
+    ci = kite_config_context_info(cfg);
+    g = kite_config_global(cfg);
+    tap_is_int(g->uid, 48, "uid from a string");
+    tap_is_int(g->gid, 48, "gid from a number");
+    tap_is_int(g->rlimit_nofile, 20000, "rlimit-nofile");
+    tap_is_int(ci->count_threads, 2, "count-threads");
+    tap_is_str(ci->server_string, "myserver v1 #1", "a '#' inside a string is not a comment");
+    tap_is_int(ci->timeout_secs, 7, "timeout-secs");
+    tap_is_int(ci->ws_ping_pong_secs, 30, "ws-pingpong-secs");
+    tap_is_int(ci->ip_limit_ah, 4, "ip-limit-ah");
+    tap_is_int(ci->ip_limit_wsi, 8, "ip-limit-wsi");
+    tap_is_str(kite_pvo_get(ci->reject_service_keywords, "badbot"), "403",
+               "reject-service-keywords from an array of objects");
+    tap_is_int(cfg->nvhosts, 3, "vhosts of conf.d files in name order, backups skipped");
+    if (cfg->nvhosts != 3)
+        goto out;
+    vh = &cfg->vhosts[0];
+    tap_is_str(vh->info.name, "site.example", "vhost name");
+    tap_is_int(vh->info.port, 7681, "port from a string");
+    tap_is_str(vh->info.iface, "127.0.0.1", "interface");
+    tap_is_int(vh->info.keepalive_timeout, 60, "keepalive_timeout");
+    tap_is_int(vh->info.options, KITE_VH_STRICT_HOST | KITE_VH_NOIPV6, "option flags");
+    tap_ok(vh->info.access_log && vh->info.access_log[0] == '/' &&
+               strstr(vh->info.access_log, "good/conf.d/site.log"),
+           "access-log relative to its file");
+    tap_is_str(vh->info.error_document_404, "/404.html", "error-document-404");
+    tap_is_str(kite_pvo_get(vh->info.headers, "X-Test"), "yes", "headers");
+    tap_ok(vh->info.protocols[0] == &proto_a && vh->info.protocols[1] == &proto_b &&
+               !vh->info.protocols[2],
+           "ws-protocols resolved in order");
+    tap_is_str(vh->info.pvo->name, "test-a", "pvo per protocol");
+    tap_is_str(kite_pvo_get(vh->info.pvo->options, "default"), "1", "a number pvo as a string");
+    m = vh->info.mounts;
+    tap_ok(m && m->origin_protocol == KITE_MOUNT_FILE && m->origin[0] == '/',
+           "file:// origin resolved to an absolute docroot");
+    tap_ok(m && m->cache_max_age == 60 && m->cache_reuse && !m->cache_revalidate &&
+               m->cache_intermediaries,
+           "cache keys");
+    tap_is_str(m ? kite_pvo_get(m->extra_mimetypes, ".zip") : NULL, "application/zip",
+               "extra-mimetypes");
+    tap_is_str(m ? kite_pvo_get(m->interpret, ".lp") : NULL, "test-b", "interpret");
+    m = m ? m->next : NULL;
+    tap_is_str(m ? m->origin : NULL, "callback://test-b", "callback mount");
+    tap_is_str(m ? kite_pvo_get(m->pmo, "greeting") : NULL, "hello", "pmo");
+    tap_ok(m && m->basic_auth && strstr(m->basic_auth, "conf.d/../passwords"),
+           "basic-auth relative to its file");
+    tap_is_int(m ? m->auth_mask : 0, 3, "auth-mask");
+    m = m ? m->next : NULL;
+    tap_is_str(m ? m->origin : NULL, ">https://example.com/", "redirect mount");
+    tap_ok(m && !m->next, "three mounts");
+    vh = &cfg->vhosts[2];
+    tap_ok(vh->info.unix_socket && strstr(vh->info.unix_socket, "kite.sock") && !vh->info.iface,
+           "unix-socket takes its path from interface");
+out:
+    kite_config_put(cfg);
+}
+
+static void check_reference(void)
+{
+    size_t i, j;
+    int dup = 0;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    for (i = 0; i < kite__ndirectives; i++)
+        for (j = i + 1; j < kite__ndirectives; j++)
+            if (kite__directives[i].scope == kite__directives[j].scope &&
+                !strcmp(kite__directives[i].name, kite__directives[j].name))
+                dup++;
+    tap_is_int(dup, 0, "no key is in the table twice in one scope");
+    kite_config_write_reference(f);
+    fclose(f);
+    tap_ok(buf && strstr(buf, "| `plugin-dir` | string, repeatable |"), "the reference lists keys");
+    free(buf);
+}
+
+int main(int argc, char **argv)
+{
+    kite_set_log_level(0, NULL);
+    if (argc < 2 || chdir(argv[1]) < 0) {
+        printf("Bail out! usage: test-config DATA_DIR\n");
+        return 1;
+    }
+    check_bad();
+    check_good();
+    check_reference();
+    return tap_done();
+}
