@@ -82,6 +82,8 @@ fuzz: deps fuzz-deps
 	./build-fuzz/fuzz/fuzz-h1 -max_total_time=60 build-fuzz/corpus-h1
 	rm -rf build-fuzz/corpus-ws && cp -r fuzz/corpus/ws build-fuzz/corpus-ws
 	./build-fuzz/fuzz/fuzz-ws -max_total_time=60 build-fuzz/corpus-ws
+	rm -rf build-fuzz/corpus-config && cp -r fuzz/corpus/config build-fuzz/corpus-config
+	./build-fuzz/fuzz/fuzz-config -max_total_time=60 build-fuzz/corpus-config
 
 bench: deps bench-deps build
 	bash bench/run.sh

@@ -226,16 +226,19 @@ out:
     return buf;
 }
 
-kite__cfg_file_t *kite__cfg_file_read(kite__cfg_t *cfg, const char *name)
+kite__cfg_file_t *kite__cfg_file_parse(kite__cfg_t *cfg, const char *name, char *text, size_t len)
 {
     kite__cfg_file_t *f = calloc(1, sizeof(*f));
     json_error_t je;
     scan_t s = {0};
     char *slash, *abs;
-    int e = ENOMEM;
 
-    if (!f || !(f->name = strdup(name)) || !(f->dir = strdup(name)))
+    if (!f || !(f->name = strdup(name)) || !(f->dir = strdup(name))) {
+        free(text);
         goto fail;
+    }
+    f->text = text;
+    f->len = len;
     slash = strrchr(f->dir, '/');
     if (slash)
         slash[slash == f->dir] = '\0';
@@ -246,11 +249,6 @@ kite__cfg_file_t *kite__cfg_file_read(kite__cfg_t *cfg, const char *name)
     if (abs) {
         free(f->dir);
         f->dir = abs;
-    }
-    f->text = read_all(name, &f->len, &e);
-    if (!f->text) {
-        kite__cfg_error(cfg, NULL, NULL, "%s: cannot read: %s", name, strerror(e));
-        goto out;
     }
     blank_comments(f->text, f->len);
     f->root = json_loadb(f->text, f->len, 0, &je);
@@ -270,6 +268,19 @@ fail:
 out:
     kite__cfg_file_free(f);
     return NULL;
+}
+
+kite__cfg_file_t *kite__cfg_file_read(kite__cfg_t *cfg, const char *name)
+{
+    size_t len = 0;
+    int e = ENOMEM;
+    char *text = read_all(name, &len, &e);
+
+    if (!text) {
+        kite__cfg_error(cfg, NULL, NULL, "%s: cannot read: %s", name, strerror(e));
+        return NULL;
+    }
+    return kite__cfg_file_parse(cfg, name, text, len);
 }
 
 void kite__cfg_file_free(kite__cfg_file_t *f)

@@ -76,9 +76,9 @@ static int apply_file(kite__cfg_t *cfg, const kite__cfg_file_t *f)
     return r;
 }
 
-static int read_one(kite__cfg_t *cfg, const char *name)
+static int add_file(kite__cfg_t *cfg, kite__cfg_file_t *f)
 {
-    kite__cfg_file_t *f = kite__cfg_file_read(cfg, name), **tail;
+    kite__cfg_file_t **tail;
 
     if (!f)
         return KITE_EINVAL;
@@ -86,6 +86,24 @@ static int read_one(kite__cfg_t *cfg, const char *name)
         ;
     *tail = f;
     return apply_file(cfg, f);
+}
+
+static int read_one(kite__cfg_t *cfg, const char *name)
+{
+    return add_file(cfg, kite__cfg_file_read(cfg, name));
+}
+
+int kite__cfg_load_text(kite__cfg_t *cfg, const char *name, const char *text, size_t len)
+{
+    char *t = malloc(len + 1);
+
+    if (!t)
+        return KITE_ENOMEM;
+    memcpy(t, text, len);
+    t[len] = '\0';
+    if (add_file(cfg, kite__cfg_file_parse(cfg, name, t, len)) < 0)
+        return KITE_EINVAL;
+    return kite__cfg_resolve(cfg) < 0 || cfg->nerr ? KITE_EINVAL : 0;
 }
 
 static int wanted(const struct dirent *d)
@@ -169,17 +187,12 @@ static void config_free(kite__cfg_t *cfg)
     free(cfg);
 }
 
-kite_config_t *kite_config_load(const char *path, const kite_config_opts_t *opts, int *err)
+kite__cfg_t *kite__cfg_new(const kite_config_opts_t *opts)
 {
     kite__cfg_t *cfg = calloc(1, sizeof(*cfg));
-    struct stat st;
-    int r;
 
-    if (!cfg) {
-        if (err)
-            *err = KITE_ENOMEM;
+    if (!cfg)
         return NULL;
-    }
     atomic_init(&cfg->refs, 1);
     cfg->g.uid = cfg->g.gid = -1;
     if (opts) {
@@ -188,6 +201,20 @@ kite_config_t *kite_config_load(const char *path, const kite_config_opts_t *opts
         cfg->errlen = opts->errlen;
         if (cfg->errbuf && cfg->errlen)
             cfg->errbuf[0] = '\0';
+    }
+    return cfg;
+}
+
+kite_config_t *kite_config_load(const char *path, const kite_config_opts_t *opts, int *err)
+{
+    kite__cfg_t *cfg = kite__cfg_new(opts);
+    struct stat st;
+    int r;
+
+    if (!cfg) {
+        if (err)
+            *err = KITE_ENOMEM;
+        return NULL;
     }
     if (stat(path, &st) < 0) {
         kite__cfg_error(cfg, NULL, NULL, "%s: %s", path, strerror(errno));

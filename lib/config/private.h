@@ -111,6 +111,8 @@ void kite__cfg_arena_free(kite__cfg_t *cfg);
 
 /* config/file.c */
 kite__cfg_file_t *kite__cfg_file_read(kite__cfg_t *cfg, const char *name);
+/* Takes @text (malloc'd, NUL-terminated at @len) whatever happens. */
+kite__cfg_file_t *kite__cfg_file_parse(kite__cfg_t *cfg, const char *name, char *text, size_t len);
 void kite__cfg_file_free(kite__cfg_file_t *f);
 /* The line of @path, or of its nearest ancestor that has one; 0 if none. */
 int kite__cfg_line(const kite__cfg_file_t *f, const char *path);
@@ -143,6 +145,10 @@ int kite__cfg_bool(kite__cfg_t *cfg, json_t *v, const kite__cfg_file_t *f, const
 /* An object of name: scalar, or an array of such objects, as a pvo list. */
 int kite__cfg_pvo_list(kite__cfg_t *cfg, json_t *v, const kite__cfg_file_t *f, const char *path,
                        const kite_pvo_t **out);
+
+/* config/load.c: a config from text in memory (the fuzz target) */
+kite__cfg_t *kite__cfg_new(const kite_config_opts_t *opts);
+int kite__cfg_load_text(kite__cfg_t *cfg, const char *name, const char *text, size_t len);
 
 /* config/resolve.c */
 int kite__cfg_resolve(kite__cfg_t *cfg);

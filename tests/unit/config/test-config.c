@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include "config/private.h"
@@ -152,7 +153,59 @@ out:
     kite_config_put(cfg);
 }
 
-static void check_reference(void)
+#define BEGIN_MARK "<!-- directives:begin -->\n"
+#define END_MARK   "<!-- directives:end -->"
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf;
+    long n;
+
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    rewind(f);
+    buf = calloc(1, (size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* README.config.md's key list is the table's: regenerate it with
+ * `test-config DATA_DIR README --write`, a test fails when they differ. */
+static void check_readme(const char *readme, const char *gen, int write)
+{
+    char *doc = slurp(readme), *b, *e;
+
+    tap_ok(doc != NULL, "%s is readable", readme);
+    if (!doc)
+        return;
+    b = strstr(doc, BEGIN_MARK);
+    e = b ? strstr(b, END_MARK) : NULL;
+    tap_ok(b && e, "the README has the directives markers");
+    if (b && e) {
+        b += strlen(BEGIN_MARK);
+        if (write) {
+            FILE *f = fopen(readme, "w");
+            if (f) {
+                fprintf(f, "%.*s%s%s", (int)(b - doc), doc, gen, e);
+                fclose(f);
+            }
+        } else {
+            int same = (size_t)(e - b) == strlen(gen) && !strncmp(b, gen, strlen(gen));
+            tap_ok(same, "README.config.md lists exactly the directive table (regenerate: "
+                         "test-config DATA_DIR README --write)");
+        }
+    }
+    free(doc);
+}
+
+static void check_reference(const char *readme, int write)
 {
     size_t i, j;
     int dup = 0;
@@ -169,18 +222,25 @@ static void check_reference(void)
     kite_config_write_reference(f);
     fclose(f);
     tap_ok(buf && strstr(buf, "| `plugin-dir` | string, repeatable |"), "the reference lists keys");
+    if (buf && readme)
+        check_readme(readme, buf, write);
     free(buf);
 }
 
 int main(int argc, char **argv)
 {
     kite_set_log_level(0, NULL);
+    char readme[4096] = "";
+
+    /* the README path is taken before chdir, relative to where we started */
+    if (argc > 2 && !realpath(argv[2], readme))
+        snprintf(readme, sizeof(readme), "%s", argv[2]);
     if (argc < 2 || chdir(argv[1]) < 0) {
-        printf("Bail out! usage: test-config DATA_DIR\n");
+        printf("Bail out! usage: test-config DATA_DIR [README [--write]]\n");
         return 1;
     }
     check_bad();
     check_good();
-    check_reference();
+    check_reference(readme[0] ? readme : NULL, argc > 3 && !strcmp(argv[3], "--write"));
     return tap_done();
 }
