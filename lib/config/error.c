@@ -24,7 +24,7 @@ void kite__cfg_path(char *out, const char *fmt, ...)
 int kite__cfg_error(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *path, const char *fmt,
                     ...)
 {
-    char msg[1024];
+    char msg[1024], *p;
     size_t n = 0;
     va_list ap;
 
@@ -40,6 +40,10 @@ int kite__cfg_error(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *pat
     va_start(ap, fmt);
     vsnprintf(msg + n, sizeof(msg) - n, fmt, ap);
     va_end(ap);
+    /* one message, one line: jansson quotes raw input, newlines included */
+    for (p = msg; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     kite_err("%s", msg);
     if (cfg->errbuf && cfg->errlen > cfg->errused + 1) {
         int w = snprintf(cfg->errbuf + cfg->errused, cfg->errlen - cfg->errused, "%s\n", msg);

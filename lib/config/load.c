@@ -292,12 +292,14 @@ int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *err
         errbuf[0] = '\0';
     for (i = 0; i < cfg->nvhosts; i++) {
         kite__cfg_vhost_t *vh = &cfg->vhosts[i];
+        kite_vhost_t *created;
         char msg[512];
         int e = 0;
         vh->info.user = vh;
         vh->info.on_destroyed = vhost_gone;
         kite__log_capture(msg, sizeof(msg));
-        if (kite_vhost_create(ctx, &vh->info, &e))
+        created = kite_vhost_create(ctx, &vh->info, &e);
+        if (created)
             atomic_fetch_add(&cfg->refs, 1);
         kite__log_capture(NULL, 0);
         if (e < 0) {
@@ -309,6 +311,11 @@ int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *err
         }
         if (vh->unix_perms && (r = chown_socket(cfg, vh)) < 0)
             break;
+        if (vh->info.unix_socket)
+            kite_notice("vhost %s: listening on unix:%s", vh->info.name, vh->info.unix_socket);
+        else
+            kite_notice("vhost %s: listening on %s port %d", vh->info.name,
+                        vh->info.iface ? vh->info.iface : "*", kite_vhost_port(created));
     }
     cfg->errbuf = NULL;
     cfg->errlen = 0;
