@@ -1,8 +1,10 @@
 /*
- * Request routing: the vhost by Host, the path decoded and normalised,
- * the mount by longest prefix, then the origin: files, redirects or a
- * protocol's callbacks (with its request body streamed to it in pieces).
- * Also the end of a transaction for the bound protocol.
+ * Request routing: the vhost by Host (and the checks of filter.c), the
+ * path decoded and normalised, the mount by longest prefix, its
+ * basic-auth, then the origin: files (or the protocol interpreting them),
+ * redirects or a protocol's callbacks (with its request body streamed to
+ * it in pieces). Also the end of a transaction: its access log line, and
+ * on_closed for the bound protocol.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +96,11 @@ static int bind_protocol(kite_conn_t *c, const kite_protocol_t *p)
     return 0;
 }
 
-static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m)
+int kite__http_callback(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_t *p)
 {
-    const kite_protocol_t *p = m->proto;
     int r;
 
+    t->tflags |= KITE__T_PROTO;
     if (bind_protocol(c, p) < 0)
         return kite__http_error(c, t, 500, NULL);
     if (p->on_filter && p->on_filter(c, c->user, t))
@@ -129,9 +131,12 @@ static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
 {
     const kite__mount_rt_t *m;
-    int n;
+    int n, answered;
 
     c->vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len);
+    n = kite__http_filter(c, t, &answered);
+    if (answered)
+        return n;
     if (kite__ws_is_upgrade(t))
         return kite__ws_upgrade(c, t);
     if (t->p.method_id == KITE_HTTP_CONNECT || !t->p.path) {
@@ -160,11 +165,17 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         return kite__http_error(c, t, 404, NULL);
     t->mrt = m;
     t->mount_path = t->path + m->mp_len;
+    n = kite__http_mount_auth(c, t, m, &answered);
+    if (answered)
+        return n;
     switch (m->type) {
     case KITE_MOUNT_FILE:
+        n = kite__http_interpret(c, t, m, t->mount_path, &answered);
+        if (answered)
+            return n;
         return kite__http_serve_file(c, t, m, t->mount_path, 200);
     case KITE_MOUNT_CALLBACK:
-        return callback(c, t, m);
+        return kite__http_callback(c, t, m->proto);
     default:
         return redirect(c, t, m);
     }
@@ -174,8 +185,7 @@ int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t 
 {
     const kite_protocol_t *p = c->proto;
 
-    if (!len || (t->tflags & KITE__T_FINAL) || !t->mrt || t->mrt->type != KITE_MOUNT_CALLBACK ||
-        !p->on_http_body)
+    if (!len || (t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body)
         return 0;
     return p->on_http_body(c, c->user, buf, len) ? KITE_ECLOSED : 0;
 }
@@ -185,8 +195,7 @@ int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t)
     const kite_protocol_t *p = c->proto;
 
     t->tflags |= KITE__T_BODY_DONE;
-    if ((t->tflags & KITE__T_FINAL) || !t->mrt || t->mrt->type != KITE_MOUNT_CALLBACK ||
-        !p->on_http_body_done)
+    if ((t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body_done)
         return 0;
     return p->on_http_body_done(c, c->user) ? KITE_ECLOSED : 0;
 }
@@ -200,7 +209,9 @@ void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
      * binds a protocol or the connection closes: the transaction usually
      * ends inside the handler's own kite_write(KITE_WRITE_HTTP_FINAL), and
      * the handler may still use @user after that call returns. */
-    if (p && t->mrt && t->mrt->type == KITE_MOUNT_CALLBACK) {
+    if (t->tflags & KITE__T_HEAD_SENT)
+        kite__alog_txn(c, t);
+    if (p && (t->tflags & KITE__T_PROTO)) {
         if (p->on_closed)
             p->on_closed(c, c->user, closing);
         c->proto = NULL;
