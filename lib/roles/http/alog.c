@@ -54,7 +54,7 @@ struct alog_pt {
 struct kite__alog {
     struct kite__alog *next; /* every open log, for reopen */
     kite_context_t *ctx;
-    char *path;
+    char *path, *vhost;
     struct alog_file *cur;
     int npts;
     struct alog_pt pts[];
@@ -63,7 +63,7 @@ struct kite__alog {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct kite__alog *logs;
 
-static struct alog_file *file_open(const char *path, int *err)
+static struct alog_file *file_open(const char *vhost, const char *path, int *err)
 {
     struct alog_file *f = malloc(sizeof(*f));
 
@@ -74,7 +74,7 @@ static struct alog_file *file_open(const char *path, int *err)
     f->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (f->fd < 0) {
         *err = -errno;
-        kite_err("access log %s: %s", path, strerror(errno));
+        kite_err("vhost %s: access-log \"%s\": %s", vhost, path, strerror(errno));
         free(f);
         return NULL;
     }
@@ -130,10 +130,8 @@ int kite__alog_open(kite_vhost_t *vh, const char *path)
         goto fail;
     a->ctx = ctx;
     a->npts = ctx->npts;
-    if (!(a->cur = file_open(path, &r))) {
-        kite_err("vhost %s: cannot open access-log \"%s\"", vh->name, path);
+    if (!(a->vhost = strdup(vh->name)) || !(a->cur = file_open(vh->name, path, &r)))
         goto fail;
-    }
     for (i = 0; i < a->npts; i++) {
         if (!(a->pts[i].buf = malloc(BUF_SIZE))) {
             r = KITE_ENOMEM;
@@ -156,7 +154,10 @@ fail:
     }
     if (a)
         file_release(a->cur);
-    free(a ? a->path : NULL);
+    if (a) {
+        free(a->path);
+        free(a->vhost);
+    }
     free(a);
     return r;
 }
@@ -182,6 +183,7 @@ void kite__alog_close(kite_vhost_t *vh)
     file_release(a->cur);
     pthread_mutex_unlock(&lock);
     free(a->path);
+    free(a->vhost);
     free(a);
     vh->alog = NULL;
 }
@@ -228,7 +230,7 @@ int kite_context_reopen_logs(kite_context_t *ctx)
     for (a = logs; a; a = a->next) {
         if (a->ctx != ctx)
             continue;
-        if (!(f = file_open(a->path, &e))) {
+        if (!(f = file_open(a->vhost, a->path, &e))) {
             if (!r)
                 r = e;
             continue;
