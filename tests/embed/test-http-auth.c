@@ -2,7 +2,8 @@
  * basic-auth, auth-mask, interpret and pmo on a vhost's mounts: the
  * right password passes (and kite_http_auth_user() names the user), a
  * wrong or missing one gets 401 with the realm, a user without the
- * mask's bits gets 403, a changed password file is picked up; a file of
+ * mask's bits gets 403, a websocket upgrade on the mount needs the
+ * password too, a changed password file is picked up; a file of
  * an interpreted suffix goes to the protocol with its path, other files
  * are sent; kite_http_mount_option() returns the mount's pmo; an
  * interpret naming an unknown protocol fails the vhost.
@@ -57,6 +58,29 @@ static int get(int port, const char *path, const char *b64, char *resp, size_t c
     return srv_request(port, req, resp, cap);
 }
 
+/* A websocket upgrade of @path: the status of the answer. */
+static int upgrade(int port, const char *path, const char *b64)
+{
+    char req[512], head[512];
+    int fd = srv_dial(port), status = -1;
+    ssize_t n;
+
+    snprintf(req, sizeof(req),
+             "GET %s HTTP/1.1\r\nHost: authhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+             "Sec-WebSocket-Protocol: who\r\n%s%s%s\r\n",
+             path, b64 ? "Authorization: Basic " : "", b64 ? b64 : "", b64 ? "\r\n" : "");
+    if (fd < 0 || srv_send(fd, req) < 0) {
+        close(fd);
+        return -1;
+    }
+    n = read(fd, head, sizeof(head) - 1);
+    head[n > 0 ? n : 0] = '\0';
+    close(fd);
+    sscanf(head, "HTTP/1.1 %d", &status);
+    return status;
+}
+
 #define ALICE_OK  "YWxpY2U6czNjcmV0"     /* alice:s3cret */
 #define ALICE_BAD "YWxpY2U6d3Jvbmc="     /* alice:wrong */
 #define ALICE_NEW "YWxpY2U6bmV3cGFzcw==" /* alice:newpass */
@@ -86,6 +110,10 @@ static void test_auth(int port)
     tap_is_int(get(port, "/admin/", ALICE_OK, resp, sizeof(resp)), 403, "no mask: 403");
     tap_is_int(get(port, "/admin/", ALICE_BAD, resp, sizeof(resp)), 401,
                "wrong password on a masked mount: 401");
+
+    tap_is_int(upgrade(port, "/private/ws", NULL), 401, "a websocket upgrade needs the password");
+    tap_is_int(upgrade(port, "/private/ws", ALICE_OK), 101, "... and gets through with it");
+    tap_is_int(upgrade(port, "/elsewhere", NULL), 101, "an upgrade outside any mount still works");
 
     /* A new password: the file is checked at most once a second. */
     write_file(users, "alice:newpass\nbob:pw2:0x3\n");

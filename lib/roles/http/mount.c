@@ -131,13 +131,15 @@ int kite__http_callback(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
 {
     const kite__mount_rt_t *m;
-    int n, answered;
+    int n, answered, upgrade;
 
     c->vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len);
     n = kite__http_filter(c, t, &answered);
     if (answered)
         return n;
-    if (kite__ws_is_upgrade(t))
+    /* A websocket upgrade needs no mount, but one with basic-auth guards it. */
+    upgrade = kite__ws_is_upgrade(t);
+    if (upgrade && (!t->p.path || t->p.path[0] != '/'))
         return kite__ws_upgrade(c, t);
     if (t->p.method_id == KITE_HTTP_CONNECT || !t->p.path) {
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
@@ -162,12 +164,14 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     t->path[n] = '\0';
     m = find_mount(c->vh, t->path);
     if (!m)
-        return kite__http_error(c, t, 404, NULL);
+        return upgrade ? kite__ws_upgrade(c, t) : kite__http_error(c, t, 404, NULL);
     t->mrt = m;
     t->mount_path = t->path + m->mp_len;
     n = kite__http_mount_auth(c, t, m, &answered);
     if (answered)
         return n;
+    if (upgrade)
+        return kite__ws_upgrade(c, t);
     switch (m->type) {
     case KITE_MOUNT_FILE:
         n = kite__http_interpret(c, t, m, t->mount_path, &answered);
