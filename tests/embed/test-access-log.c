@@ -148,6 +148,24 @@ static void test_lines(kite_context_t *ctx, int port)
         tap_ok(!strstr(log, "/after"), "the renamed file does not get it");
         unlink(old);
     }
+
+    /* Past 4 KiB the buffer is written at once, not a second later. */
+    {
+        static char ua[300], req[400], all[40 * 400];
+        int fd = srv_dial(port), i;
+        size_t before = file_size(logpath);
+        memset(ua, 'u', sizeof(ua) - 1);
+        snprintf(req, sizeof(req), "GET /bulk HTTP/1.1\r\nHost: log\r\nUser-Agent: %s\r\n\r\n", ua);
+        all[0] = '\0';
+        for (i = 0; i < 20; i++)
+            strcat(all, req);
+        srv_send(fd, all);
+        srv_send(fd, "GET /bulk HTTP/1.1\r\nHost: log\r\nConnection: close\r\n\r\n");
+        srv_read_all(fd, all, sizeof(all));
+        close(fd);
+        srv_sleep_ms(100);
+        tap_ok(file_size(logpath) >= before + 4096, "a full buffer is written without waiting");
+    }
 }
 
 int main(void)

@@ -89,6 +89,8 @@ static void test_host_and_keywords(void)
                    "strict: HTTP/1.0 without Host gets 400");
         tap_is_int(srv_request(pl, "GET / HTTP/1.0\r\n\r\n", resp, sizeof(resp)), 200,
                    "not strict: HTTP/1.0 without Host is served");
+        tap_is_int(srv_request(pl, "GET / HTTP/1.1\r\n\r\n", resp, sizeof(resp)), 400,
+                   "not strict: HTTP/1.1 without Host is 400 all the same");
     }
 
     tap_is_int(host_get(pl, "lax.example", "Mozilla/5.0 (badbot 1.1)"), 404,
