@@ -47,6 +47,8 @@ KITE_EXTERN int kite_http_query_arg(const kite_http_req_t *req, const char *name
 KITE_EXTERN const char *kite_http_mount_option(const kite_http_req_t *req, const char *name);
 /** The user name that passed basic-auth on this request, or NULL. */
 KITE_EXTERN const char *kite_http_auth_user(const kite_http_req_t *req);
+/** On an interpret mount: the file (full filesystem path) the request resolved to, or NULL. */
+KITE_EXTERN const char *kite_http_file_path(const kite_http_req_t *req);
 /** The request being served on @c, or NULL. */
 KITE_EXTERN const kite_http_req_t *kite_http_request(const kite_conn_t *c);
 

@@ -42,6 +42,13 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     pt->conns = c;
     pt->nconns++;
     kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
+    if (kite__peer_add(c) < 0) {
+        /* Over ip-limit-wsi. The backend has yet to start reading, so the
+         * close comes from the timer heap, in this same loop pass. */
+        c->flags |= KITE__C_CLOSING | KITE__C_ABORT;
+        kite__timer_set(pt, &c->tmo, kite__pt_now(pt));
+        return;
+    }
     if (ls && (vh->options & KITE_VH_RAW_ONLY) && kite__raw_start(c, vh->raw_proto) < 0)
         kite__conn_close_now(c, 6);
 }
@@ -86,6 +93,7 @@ static void finish_close(kite_conn_t *c)
         c->cnext->cprev = c->cprev;
     c->cnext = c->cprev = NULL;
     pt->nconns--;
+    kite__peer_del(c);
 }
 
 void kite__conn_close_now(kite_conn_t *c, int reason)

@@ -90,8 +90,11 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
     ctx->server_string = strdup(info->server_string ? info->server_string : "kite");
     ctx->npts = ctx->info.count_threads;
     ctx->pts = calloc((size_t)ctx->npts, sizeof(*ctx->pts));
-    if (!ctx->server_string || !ctx->pts)
+    if (!ctx->server_string || !ctx->pts || kite__peers_create(ctx) < 0)
         goto fail;
+    if ((r = kite__http_reject_check(info->reject_service_keywords)) < 0)
+        goto fail;
+    r = KITE_ENOMEM;
     for (i = 0; i < ctx->npts; i++) {
         kite__pt_t *pt = &ctx->pts[i];
 
@@ -129,6 +132,7 @@ void kite_context_destroy(kite_context_t *ctx)
         if (ctx->pts[i].rxbuf)
             pt_free(&ctx->pts[i]);
     kite__vhosts_destroy(ctx);
+    kite__peers_destroy(ctx);
     free(ctx->pts);
     free(ctx->server_string);
     free(ctx);

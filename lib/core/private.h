@@ -100,6 +100,7 @@ struct kite_conn_s {
     uint32_t flags;
     uint8_t state; /* role-defined */
     uint8_t close_reason;
+    uint32_t peer; /* core/iplimit.c entry of the peer address; 0: none (fits the padding) */
     kite_conn_t *rnext, *rprev; /* ready list */
     kite_conn_t *cnext, *cprev; /* every conn of the pt */
     kite_timer_t *timers;       /* app timers, for cancel on close */
@@ -127,6 +128,7 @@ typedef struct kite__mount_rt {
     char *root;         /* file mounts: realpath of the docroot */
     size_t root_len;
     const kite_protocol_t *proto; /* callback mounts */
+    struct kite__mount_x *x;      /* roles/http/mountx.c: basic-auth, interpret; or NULL */
 } kite__mount_rt_t;
 
 struct kite_vhost_s {
@@ -151,6 +153,7 @@ struct kite_vhost_s {
     size_t headers_len;
     char *error_document_404;
     void *user;
+    struct kite__alog *alog; /* roles/http/alog.c: the access log, or NULL */
 };
 
 typedef struct kite__post {
@@ -194,6 +197,7 @@ struct kite_context_s {
     atomic_int cancel;
     int running;
     void *user;
+    struct kite__peers *peers; /* core/iplimit.c: connections per peer address */
 };
 
 /* core/conn.c */
@@ -237,6 +241,8 @@ uint64_t kite__pt_now(kite__pt_t *pt);
 
 /* core/vhost.c */
 kite_vhost_t *kite__vhost_by_host(const kite__listener_t *ls, const char *host, size_t len);
+/* The vhost on @ls whose name is @host (port and trailing dot ignored), or NULL. */
+kite_vhost_t *kite__vhost_named(const kite__listener_t *ls, const char *host, size_t len);
 void kite__vhosts_destroy(kite_context_t *ctx);
 
 /* core/listen.c */
@@ -245,6 +251,23 @@ void kite__vhosts_destroy(kite_context_t *ctx);
 int kite__udp_socket(const char *iface, int port, unsigned options, int *bound_port);
 int kite__listen_socket(const char *iface, int port, const char *unix_path, unsigned options,
                         int reuseport, int *bound_port, int *family);
+
+/* core/iplimit.c: peer addresses of TCP connections, counted across the
+ * service threads for ip-limit-wsi / ip-limit-ah and named in the access
+ * log. Touched at accept and close only (and per request head for the ah
+ * count, which is an atomic in the entry). */
+int kite__peers_create(kite_context_t *ctx);
+void kite__peers_destroy(kite_context_t *ctx);
+/* Track the peers of new connections from now on (an access log needs them). */
+void kite__peers_enable(kite_context_t *ctx);
+/* After accept: count @c's peer. KITE_EAGAIN when the peer is over ip-limit-wsi. */
+int kite__peer_add(kite_conn_t *c);
+void kite__peer_del(kite_conn_t *c);
+/* The peer's address as text ("-" when untracked). */
+const char *kite__peer_text(const kite_conn_t *c);
+/* ip-limit-ah: take (1) or give back (0) a head-reading slot. Taking fails with
+ * KITE_EAGAIN when the peer is at its limit. */
+int kite__peer_ah(kite_conn_t *c, int take);
 
 /* core/context.c */
 const char *kite__pt_date(kite__pt_t *pt);

@@ -12,6 +12,7 @@
 
 #include "event/event.h"
 #include "misc/misc.h"
+#include "roles/http/private-http.h"
 
 static int same_str(const char *a, const char *b)
 {
@@ -162,7 +163,7 @@ static int prepare_mount(kite_vhost_t *vh, const kite_mount_t *m, kite__mount_rt
             return KITE_EINVAL;
         }
     }
-    return 0;
+    return kite__http_mount_prepare(vh, rt);
 }
 
 static int prepare_mounts(kite_vhost_t *vh)
@@ -278,8 +279,11 @@ static void vhost_free(kite_vhost_t *vh)
     for (i = 0; vh->vhd && i < vh->ninit; i++)
         if (vh->protocols[i]->on_vhost_destroy)
             vh->protocols[i]->on_vhost_destroy(vh, vh->vhd[i]);
-    for (i = 0; i < vh->nmounts; i++)
+    for (i = 0; i < vh->nmounts; i++) {
+        kite__http_mount_free(&vh->mrt[i]);
         free(vh->mrt[i].root);
+    }
+    kite__alog_close(vh);
     free(vh->mrt);
     free(vh->vhd);
     free(vh->name);
@@ -326,7 +330,8 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     vh->pvo = info->pvo;
     vh->mounts = info->mounts;
     vh->user = info->user;
-    if ((r = render_headers(vh, info->headers)) < 0 || (r = prepare_mounts(vh)) < 0)
+    if ((r = render_headers(vh, info->headers)) < 0 || (r = prepare_mounts(vh)) < 0 ||
+        (r = kite__alog_open(vh, info->access_log)) < 0)
         goto fail;
     vh->vhd = calloc((size_t)vh->nprotocols + 1, sizeof(void *));
     if (!vh->vhd) {
@@ -375,13 +380,11 @@ fail0:
     return NULL;
 }
 
-kite_vhost_t *kite__vhost_by_host(const kite__listener_t *ls, const char *host, size_t len)
+kite_vhost_t *kite__vhost_named(const kite__listener_t *ls, const char *host, size_t len)
 {
     size_t n = len;
     int i;
 
-    if (!host || ls->nvhosts == 1)
-        return ls->vhosts[0];
     /* Drop the port: "name:port" or "[v6]:port". */
     if (n && host[0] == '[') {
         const char *e = memchr(host, ']', n);
@@ -399,7 +402,17 @@ kite_vhost_t *kite__vhost_by_host(const kite__listener_t *ls, const char *host, 
         if (strlen(name) == n && !kite__strncasecmp(name, host, n))
             return ls->vhosts[i];
     }
-    return ls->vhosts[0];
+    return NULL;
+}
+
+kite_vhost_t *kite__vhost_by_host(const kite__listener_t *ls, const char *host, size_t len)
+{
+    kite_vhost_t *vh;
+
+    if (!host || ls->nvhosts == 1)
+        return ls->vhosts[0];
+    vh = kite__vhost_named(ls, host, len);
+    return vh ? vh : ls->vhosts[0];
 }
 
 void kite__vhosts_destroy(kite_context_t *ctx)

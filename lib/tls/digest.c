@@ -26,3 +26,13 @@ int kite__base64_encode(const void *in, size_t len, char *out, size_t cap)
         return KITE_E2BIG;
     return (int)olen;
 }
+
+int kite__base64_decode(const char *in, size_t len, void *out, size_t cap)
+{
+    size_t olen = 0;
+    int r = mbedtls_base64_decode(out, cap, &olen, (const unsigned char *)in, len);
+
+    if (r == MBEDTLS_ERR_BASE64_BUFFER_TOO_SMALL)
+        return KITE_E2BIG;
+    return r ? KITE_EINVAL : (int)olen;
+}

@@ -14,4 +14,8 @@ int kite__sha1(const void *in, size_t len, unsigned char out[20]);
 /* Base64 of @len bytes into @out (NUL-terminated). Returns the length or KITE_E2BIG. */
 int kite__base64_encode(const void *in, size_t len, char *out, size_t cap);
 
+/* Bytes of the base64 text @in (not NUL-terminated) into @out. Returns the
+ * length, KITE_E2BIG or KITE_EINVAL (not base64). */
+int kite__base64_decode(const char *in, size_t len, void *out, size_t cap);
+
 #endif

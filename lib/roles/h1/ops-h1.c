@@ -49,6 +49,26 @@ static void fail_request(kite_conn_t *c, int status)
         kite_close(c, 0, NULL);
 }
 
+/* ip-limit-ah: a connection holds a slot of its peer while it reads a
+ * request head. Returns 0, or <0 when the peer has none left. */
+static int ah_take(kite_conn_t *c)
+{
+    if ((c->flags & H1_F_AH) || !c->peer)
+        return 0;
+    if (kite__peer_ah(c, 1) < 0)
+        return KITE_EAGAIN;
+    c->flags |= H1_F_AH;
+    return 0;
+}
+
+static void ah_give(kite_conn_t *c)
+{
+    if (!(c->flags & H1_F_AH))
+        return;
+    c->flags &= ~H1_F_AH;
+    kite__peer_ah(c, 0);
+}
+
 static void end_txn(kite_conn_t *c, int closing)
 {
     kite_http_req_t *t = c->rd;
@@ -209,6 +229,7 @@ static int process(kite_conn_t *c, char *buf, size_t len)
                     /* Not HTTP: the conn is the raw protocol's, and the
                      * bytes read so far are its first. */
                     c->flags &= ~H1_F_PROCESSING;
+                    ah_give(c);
                     if (kite__raw_start(c, c->vh->raw_proto) < 0)
                         return KITE_ECLOSED;
                     return c->role->on_data(c, buf + off, len - off);
@@ -228,6 +249,13 @@ static int process(kite_conn_t *c, char *buf, size_t len)
                 off = len;
                 break;
             }
+            /* A head that arrived whole holds its slot only for this moment,
+             * but is refused all the same when the peer has none left. */
+            if (ah_take(c) < 0) {
+                fail_request(c, 503);
+                off = len;
+                break;
+            }
             if (n == 0) {
                 if (c->state == H1_IDLE) {
                     c->state = H1_HEAD;
@@ -235,6 +263,7 @@ static int process(kite_conn_t *c, char *buf, size_t len)
                 }
                 goto hold;
             }
+            ah_give(c);
             c->scan = 0;
             c->flags |= H1_F_SERVED;
             r = start_request(c, buf + off, (size_t)n);
@@ -392,6 +421,7 @@ static int h1_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 
 static void on_close(kite_conn_t *c, int reason)
 {
+    ah_give(c);
     end_txn(c, reason ? reason : 1);
 }
 

@@ -1,8 +1,10 @@
 /*
- * Request routing: the vhost by Host, the path decoded and normalised,
- * the mount by longest prefix, then the origin: files, redirects or a
- * protocol's callbacks (with its request body streamed to it in pieces).
- * Also the end of a transaction for the bound protocol.
+ * Request routing: the vhost by Host (and the checks of filter.c), the
+ * path decoded and normalised, the mount by longest prefix, its
+ * basic-auth, then the origin: files (or the protocol interpreting them),
+ * redirects or a protocol's callbacks (with its request body streamed to
+ * it in pieces). Also the end of a transaction: its access log line, and
+ * on_closed for the bound protocol.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,11 +96,11 @@ static int bind_protocol(kite_conn_t *c, const kite_protocol_t *p)
     return 0;
 }
 
-static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m)
+int kite__http_callback(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_t *p)
 {
-    const kite_protocol_t *p = m->proto;
     int r;
 
+    t->tflags |= KITE__T_PROTO;
     if (bind_protocol(c, p) < 0)
         return kite__http_error(c, t, 500, NULL);
     if (p->on_filter && p->on_filter(c, c->user, t))
@@ -129,10 +131,15 @@ static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
 {
     const kite__mount_rt_t *m;
-    int n;
+    int n, answered, upgrade;
 
     c->vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len);
-    if (kite__ws_is_upgrade(t))
+    n = kite__http_filter(c, t, &answered);
+    if (answered)
+        return n;
+    /* A websocket upgrade needs no mount, but one with basic-auth guards it. */
+    upgrade = kite__ws_is_upgrade(t);
+    if (upgrade && (!t->p.path || t->p.path[0] != '/'))
         return kite__ws_upgrade(c, t);
     if (t->p.method_id == KITE_HTTP_CONNECT || !t->p.path) {
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
@@ -157,14 +164,22 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     t->path[n] = '\0';
     m = find_mount(c->vh, t->path);
     if (!m)
-        return kite__http_error(c, t, 404, NULL);
+        return upgrade ? kite__ws_upgrade(c, t) : kite__http_error(c, t, 404, NULL);
     t->mrt = m;
     t->mount_path = t->path + m->mp_len;
+    n = kite__http_mount_auth(c, t, m, &answered);
+    if (answered)
+        return n;
+    if (upgrade)
+        return kite__ws_upgrade(c, t);
     switch (m->type) {
     case KITE_MOUNT_FILE:
+        n = kite__http_interpret(c, t, m, t->mount_path, &answered);
+        if (answered)
+            return n;
         return kite__http_serve_file(c, t, m, t->mount_path, 200);
     case KITE_MOUNT_CALLBACK:
-        return callback(c, t, m);
+        return kite__http_callback(c, t, m->proto);
     default:
         return redirect(c, t, m);
     }
@@ -174,8 +189,7 @@ int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t 
 {
     const kite_protocol_t *p = c->proto;
 
-    if (!len || (t->tflags & KITE__T_FINAL) || !t->mrt || t->mrt->type != KITE_MOUNT_CALLBACK ||
-        !p->on_http_body)
+    if (!len || (t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body)
         return 0;
     return p->on_http_body(c, c->user, buf, len) ? KITE_ECLOSED : 0;
 }
@@ -185,8 +199,7 @@ int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t)
     const kite_protocol_t *p = c->proto;
 
     t->tflags |= KITE__T_BODY_DONE;
-    if ((t->tflags & KITE__T_FINAL) || !t->mrt || t->mrt->type != KITE_MOUNT_CALLBACK ||
-        !p->on_http_body_done)
+    if ((t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body_done)
         return 0;
     return p->on_http_body_done(c, c->user) ? KITE_ECLOSED : 0;
 }
@@ -200,7 +213,9 @@ void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
      * binds a protocol or the connection closes: the transaction usually
      * ends inside the handler's own kite_write(KITE_WRITE_HTTP_FINAL), and
      * the handler may still use @user after that call returns. */
-    if (p && t->mrt && t->mrt->type == KITE_MOUNT_CALLBACK) {
+    if (t->tflags & KITE__T_HEAD_SENT)
+        kite__alog_txn(c, t);
+    if (p && (t->tflags & KITE__T_PROTO)) {
         if (p->on_closed)
             p->on_closed(c, c->user, closing);
         c->proto = NULL;

@@ -22,6 +22,7 @@ enum {
     KITE__T_BODY_DONE = 1 << 6, /* ... and all of it was read */
     KITE__T_CONTINUE = 1 << 7,  /* 100 Continue was sent */
     KITE__T_NO_BODY = 1 << 8,   /* status forbids a body (1xx, 204, 304) */
+    KITE__T_PROTO = 1 << 9,     /* a protocol serves it (callback mount, interpret) */
 };
 
 struct kite__http_wire {
@@ -43,7 +44,9 @@ struct kite_http_req_s {
     char *head; /* the head copy (arena or heap) */
     char *path; /* decoded, normalised */
     const char *mount_path;
-    char *rh; /* extra response header lines from the handler */
+    char *auth_user; /* basic-auth user (arena or heap), or NULL */
+    char *file_path; /* interpret: the resolved file (arena or heap), or NULL */
+    char *rh;        /* extra response header lines from the handler */
     size_t rh_len, rh_cap;
     size_t used;       /* arena bytes used */
     int64_t resp_len;  /* response Content-Length; -1 unknown */
@@ -69,6 +72,53 @@ int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t 
 int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t);
 /* The transaction ends: tell the protocol and release its memory. */
 void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing);
+
+/* A mount's basic-auth and interpret settings, resolved at vhost creation. */
+struct kite__interp {
+    const char *suffix;
+    size_t len;
+    const kite_protocol_t *proto;
+};
+struct kite__mount_x {
+    struct kite__auth *auth;
+    char *realm_hdr; /* "Basic realm=\"<vhost>\"" */
+    struct kite__interp *interp;
+    int ninterp;
+};
+
+/* mountx.c */
+int kite__http_mount_prepare(kite_vhost_t *vh, kite__mount_rt_t *rt);
+void kite__http_mount_free(kite__mount_rt_t *rt);
+/* Basic-auth on @m's mount: 0 to go on, or the result of the 401/403 sent. */
+int kite__http_mount_auth(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                          int *answered);
+/* interpret: when @rel names a file with an interpreted suffix, hand the
+ * request to its protocol (*handled set); else leave it to file serving. */
+int kite__http_interpret(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                         const char *rel, int *handled);
+
+/* auth.c: the user:password[:mask] file, per service thread. */
+struct kite__auth *kite__auth_load(const char *path, int npts, int *err);
+void kite__auth_free(struct kite__auth *a);
+/* Check "Basic ..." credentials: 0 with *user and *mask set, or KITE_EPERM. */
+int kite__auth_check(struct kite__auth *a, kite__pt_t *pt, const char *authz, char *user,
+                     size_t ucap, unsigned *mask);
+
+/* filter.c: the checks before routing (strict Host, rejected User-Agents).
+ * Returns 0 to go on, or the result of the answer sent (*answered set). */
+int kite__http_filter(kite_conn_t *c, kite_http_req_t *t, int *answered);
+int kite__http_reject_check(const kite_pvo_t *kw);
+
+/* alog.c */
+int kite__alog_open(kite_vhost_t *vh, const char *path);
+void kite__alog_close(kite_vhost_t *vh);
+/* Flush @pt's lines and cancel its timer: for a vhost retired while the
+ * context runs, called on @pt before the vhost is freed. */
+void kite__alog_detach(kite_vhost_t *vh, kite__pt_t *pt);
+void kite__alog_txn(kite_conn_t *c, const kite_http_req_t *t);
+
+/* mount.c: hand the request to @p's on_http, as a callback mount does. */
+int kite__http_callback(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_t *p);
 
 /* file.c */
 int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *mrt,

@@ -31,6 +31,7 @@ kite_http_req_t *kite__http_txn_get(kite__pt_t *pt)
     t->mrt = NULL;
     t->head = t->path = t->rh = NULL;
     t->mount_path = NULL;
+    t->auth_user = t->file_path = NULL;
     t->rh_len = t->rh_cap = t->used = 0;
     t->resp_len = -1;
     t->resp_sent = t->body_left = 0;
@@ -53,6 +54,10 @@ void kite__http_txn_put(kite__pt_t *pt, kite_http_req_t *t)
         free(t->path);
     if (t->rh && !in_arena(t, t->rh))
         free(t->rh);
+    if (t->auth_user && !in_arena(t, t->auth_user))
+        free(t->auth_user);
+    if (t->file_path && !in_arena(t, t->file_path))
+        free(t->file_path);
     if (pt->ntxn_free >= MAX_FREE_TXN) {
         free(t);
         return;

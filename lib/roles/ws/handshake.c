@@ -177,6 +177,8 @@ int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
     kite__ws_idle_timeout(c);
     r = p->on_established ? p->on_established(c, c->user) : 0;
     ws->req = NULL;
+    t->status = 101;
+    kite__alog_txn(c, t);
     kite__http_txn_put(c->pt, t);
     if (r)
         kite__ws_fail(c, KITE_WS_CLOSE_POLICY, "refused by the protocol");
