@@ -180,9 +180,10 @@ static int scan_value(scan_t *s, size_t plen)
         r = scan_array(s, plen);
     else if (s->t[s->i] == '"')
         skip_string(s);
-    else
-        while (s->i < s->len && !strchr(",]} \t\r\n", s->t[s->i]))
+    else /* a literal; at least one byte, so that odd input (a NUL) cannot stall the scan */
+        do
             s->i++;
+        while (s->i < s->len && s->t[s->i] && !strchr(",]} \t\r\n", s->t[s->i]));
     s->depth--;
     return r;
 }
