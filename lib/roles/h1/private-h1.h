@@ -19,6 +19,7 @@ enum kite__h1_state {
 #define H1_F_PROCESSING (1u << 24) /* inside the input loop */
 #define H1_F_HELD       (1u << 25) /* input held until the output drains */
 #define H1_F_SERVED     (1u << 26) /* a request has been seen on this conn */
+#define H1_F_LAST       (1u << 27) /* draining: the current request is the last */
 
 extern const struct kite__http_wire kite__h1_wire;
 
