@@ -254,6 +254,7 @@ void kite__pt_run_posts(kite__pt_t *pt)
     pt->posts = NULL;
     pt->posts_tail = &pt->posts;
     pthread_mutex_unlock(&pt->post_lock);
+    kite__drain_check(pt);
     while (p) {
         kite__post_t *next = p->next;
         p->cb(pt->ctx, p->arg);

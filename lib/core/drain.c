@@ -1,6 +1,7 @@
 /*
- * Graceful stop. kite_context_drain() only posts, so any thread may call
- * it. On each service thread the listeners close, and every connection is
+ * Graceful stop. kite_context_drain() only sets atomics and wakes the
+ * service threads, so any thread or a signal handler may call it. On each
+ * service thread, when it wakes, the listeners close, and every connection is
  * asked to finish through its role: an HTTP request in flight completes
  * (its response says Connection: close) and idle keep-alive connections
  * close, websockets get a 1001 close frame, raw connections close. A
@@ -8,8 +9,6 @@
  * is, kite_cancel_service() makes kite_run() return. A timer closes what
  * is still open after the timeout.
  */
-#include <stdlib.h>
-
 #include "event/event.h"
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
@@ -55,19 +54,18 @@ static void drain_timeout(kite_vhost_t *vh, kite_timer_t *t)
         kite__drain_pt_done(pt);
 }
 
-static void drain_start(kite_context_t *ctx, void *arg)
+void kite__drain_check(kite__pt_t *pt)
 {
-    kite__pt_t *pt = arg;
+    kite_context_t *ctx = pt->ctx;
     kite__listener_t *ls;
     kite_conn_t *c, *next;
 
-    (void)ctx;
-    if (!pt->ev)
-        return; /* the context is being destroyed */
+    if (pt->drain || atomic_load_explicit(&ctx->draining, memory_order_acquire) != 2 || !pt->ev)
+        return;
     pt->drain = 1;
     for (ls = pt->listeners; ls; ls = ls->next)
         pt->evops->listen_close(ls);
-    kite__pt_timer_schedule(pt, &pt->drain_timer, ctx->drain_ms, drain_timeout);
+    kite__pt_timer_schedule(pt, &pt->drain_timer, atomic_load(&ctx->drain_ms), drain_timeout);
     for (c = pt->conns; c; c = next) {
         next = c->cnext;
         kite__conn_drain(c);
@@ -78,35 +76,19 @@ static void drain_start(kite_context_t *ctx, void *arg)
 
 int kite_context_drain(kite_context_t *ctx, unsigned timeout_ms)
 {
-    kite__post_t **nodes;
-    int i;
+    int i, zero = 0;
 
     if (!atomic_load(&ctx->running) && !ctx->info.extpoll && !ctx->info.foreign_loop &&
         !ctx->info.foreign_loops)
         return KITE_ESTATE;
-    nodes = calloc((size_t)ctx->npts, sizeof(*nodes));
-    for (i = 0; nodes && i < ctx->npts; i++)
-        if (!(nodes[i] = malloc(sizeof(**nodes))))
-            break;
-    if (!nodes || i < ctx->npts) {
-        for (i = 0; nodes && i < ctx->npts; i++)
-            free(nodes[i]);
-        free(nodes);
-        return KITE_ENOMEM;
-    }
-    if (atomic_exchange(&ctx->draining, 1)) {
-        for (i = 0; i < ctx->npts; i++)
-            free(nodes[i]);
-        free(nodes);
+    if (!atomic_compare_exchange_strong(&ctx->draining, &zero, 1))
         return KITE_ESTATE;
-    }
-    ctx->drain_ms = timeout_ms;
+    /* Atomics and wakeups only, as kite_cancel_service(): a signal handler
+     * may call this. Each thread starts draining when it wakes. */
+    atomic_store(&ctx->drain_ms, timeout_ms);
     atomic_store(&ctx->drain_left, ctx->npts);
-    for (i = 0; i < ctx->npts; i++) {
-        nodes[i]->cb = drain_start;
-        nodes[i]->arg = &ctx->pts[i];
-        kite__post_node(&ctx->pts[i], nodes[i]);
-    }
-    free(nodes);
+    atomic_store_explicit(&ctx->draining, 2, memory_order_release);
+    for (i = 0; i < ctx->npts; i++)
+        ctx->pts[i].evops->wakeup(&ctx->pts[i]);
     return 0;
 }

@@ -207,9 +207,9 @@ struct kite_context_s {
     /* Appended for reload and drain (lib/core/reload.c, drain.c). */
     struct kite__reload *reload; /* the staged vhosts, or NULL */
     atomic_int reload_pending;   /* service threads a commit has not reached yet */
-    atomic_int draining;
-    atomic_int drain_left; /* service threads that still have conns */
-    unsigned drain_ms;
+    atomic_int draining;         /* 1: drain called, 2: its timeout is set */
+    atomic_int drain_left;       /* service threads that still have conns */
+    atomic_uint drain_ms;
     atomic_int destroying; /* kite_context_destroy() runs: free vhosts there */
 };
 
@@ -279,6 +279,8 @@ int kite__reload_stage(kite_context_t *ctx, kite_vhost_t *vh, int port);
 
 /* core/drain.c: the last conn of a draining pt closed. */
 void kite__drain_pt_done(kite__pt_t *pt);
+/* A wakeup: start draining @pt if kite_context_drain() was called. */
+void kite__drain_check(kite__pt_t *pt);
 /* Let @c finish what is in flight and close (kite__role_ops.drain). */
 void kite__conn_drain(kite_conn_t *c);
 
