@@ -258,6 +258,16 @@ static kite_vhost_t **take(struct job *j, int tsi, int g)
     return a;
 }
 
+static int retired(const struct job *j, const kite_vhost_t *vh)
+{
+    int i;
+
+    for (i = 0; i < j->nretired; i++)
+        if (j->retired[i] == vh)
+            return 1;
+    return 0;
+}
+
 /* A listener the new set does not use: stop accepting, free it. Its h1
  * conns finish their request and close; websockets and raw conns stay. */
 static void listener_retire(kite__pt_t *pt, kite__listener_t *ls)
@@ -285,6 +295,7 @@ static void apply(kite_context_t *ctx, void *arg)
     struct job *j = p->j;
     kite__pt_t *pt = &ctx->pts[p->tsi];
     kite__listener_t **pp, *ls, *next;
+    kite_conn_t *c, *cnext;
     int g, i, serving = pt->ev && !pt->drain; /* no ev: the context is being destroyed */
 
     for (pp = &pt->listeners; (ls = *pp);) {
@@ -315,6 +326,12 @@ static void apply(kite_context_t *ctx, void *arg)
         pt->listeners = ls;
         if (pt->evops->listen(pt, ls) < 0)
             kite_err("reload: listen on port %d failed on service thread %d", ls->port, p->tsi);
+    }
+    /* A UDP vhost's socket is its conn: a retired one closes with it. */
+    for (c = pt->conns; c; c = cnext) {
+        cnext = c->cnext;
+        if ((c->flags & KITE__C_UDP) && retired(j, c->vh))
+            kite__conn_drain(c);
     }
     if (atomic_fetch_sub_explicit(&j->left, 1, memory_order_acq_rel) != 1)
         return;

@@ -6,7 +6,9 @@
  * vhost on its next request without reconnecting; a websocket keeps
  * echoing, and its old vhost is destroyed (on_vhost_destroy, then
  * on_destroyed) only once it closes; a port the reload adds accepts, one
- * it drops refuses; a port in use fails the staged create and abort
+ * it drops refuses; a kept unix socket serves the new set and a dropped
+ * one is removed; a retired UDP vhost closes its socket; a port in use
+ * (or a UDP vhost) fails the staged create and abort
  * leaves the old set serving; ten reloads in a row under a client that
  * loops requests cost no request. Argument: "uv" (one service thread),
  * "threads" (two, for TSan) or "extpoll".
@@ -17,12 +19,14 @@
 
 #include "kite.h"
 #include "client-util.h"
+#include "http-get.h"
 #include "tap.h"
 
 #define MAXV  64
 #define MAXFD 4096
 
 static kite_context_t *ctx;
+static char upath[64]; /* a unix socket the first reload keeps, the next drops */
 static int use_extpoll;
 static atomic_int stop;
 
@@ -116,7 +120,8 @@ static const kite_mount_t m_b = {.mountpoint = "/", .origin = "callback://b"};
 
 /* A vhost on 127.0.0.1:@port answering @which ('A' or 'B') with X-Set: @set.
  * Returns its slot, or -1 with *err. */
-static int make_vh(int port, char which, const char *set, int *err, kite_vhost_t **out)
+static int make_vh_on(int port, const char *unix_path, char which, const char *set, int *err,
+                      kite_vhost_t **out)
 {
     kite_vhost_info_t vi = {0};
     int i = nslots++;
@@ -127,6 +132,7 @@ static int make_vh(int port, char which, const char *set, int *err, kite_vhost_t
     hdrs[i].value = hvals[i];
     vi.iface = "127.0.0.1";
     vi.port = port;
+    vi.unix_socket = unix_path;
     vi.protocols = protos;
     vi.mounts = which == 'A' ? &m_a : &m_b;
     vi.headers = &hdrs[i];
@@ -138,6 +144,55 @@ static int make_vh(int port, char which, const char *set, int *err, kite_vhost_t
     if (!vh)
         nslots--; /* never made: the slot is free again */
     return vh ? i : -1;
+}
+
+static int make_vh(int port, char which, const char *set, int *err, kite_vhost_t **out)
+{
+    return make_vh_on(port, NULL, which, set, err, out);
+}
+
+static int udp_rx(kite_conn_t *c, void *user, const void *in, size_t len)
+{
+    (void)c;
+    (void)user;
+    (void)in;
+    (void)len;
+    return 0;
+}
+
+static const kite_protocol_t p_udp = {.abi = KITE_PROTOCOL_ABI, .name = "udp", .on_raw = udp_rx};
+static const kite_protocol_t *const uprotos[] = {&p_udp, NULL};
+static const kite_pvo_t uopt = {.name = "raw", .value = "1"};
+static const kite_pvo_t upvo = {.name = "udp", .options = &uopt};
+
+/* A UDP vhost (its socket is a conn on the first service thread). */
+static int make_vh_udp(int *err, kite_vhost_t **out)
+{
+    kite_vhost_info_t vi = {0};
+    int i = nslots++;
+
+    vi.iface = "127.0.0.1";
+    vi.options = KITE_VH_UDP;
+    vi.protocols = uprotos;
+    vi.pvo = &upvo;
+    vi.user = &slots[i];
+    vi.on_destroyed = on_destroyed;
+    *out = kite_vhost_create(ctx, &vi, err);
+    if (!*out)
+        nslots--;
+    return *out ? i : -1;
+}
+
+/* 1 when a UDP socket can be bound to 127.0.0.1:@port (nobody holds it). */
+static int udp_port_free(int port)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0), ok;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ok = !bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+    close(fd);
+    return ok;
 }
 
 static int wait_destroyed(int slot, int ms)
@@ -250,19 +305,24 @@ static void *loop_client(void *arg)
 
 static void test_reload(void)
 {
-    kite_vhost_t *vh1, *vh3, *vh2;
-    int s1a, s1b, s2a, s2c, s3a, err = 0, p1, p3, p2, k, w, fd, q, i, last[2];
+    kite_vhost_t *vh1, *vh3, *vh2, *vhu;
+    int s1a, s1b, s1u, s1d, pu, s2a, s2c, s3a, err = 0, p1, p3, p2, k, w, fd, q, i, last[2];
     struct sockaddr_in sin = {.sin_family = AF_INET};
     socklen_t sl = sizeof(sin);
     struct looper lp = {0};
     pthread_t th, lt;
+    char body[64];
     cu_resp_t r;
 
     s1a = make_vh(0, 'A', "1", &err, &vh1);
     s1b = make_vh(0, 'A', "1b", &err, &vh3);
-    tap_ok(s1a >= 0 && s1b >= 0, "first set created (%s)", kite_err_name(err));
-    if (s1a < 0 || s1b < 0)
+    s1u = make_vh_on(0, upath, 'A', "u1", &err, NULL);
+    s1d = make_vh_udp(&err, &vhu);
+    tap_ok(s1a >= 0 && s1b >= 0 && s1u >= 0 && s1d >= 0, "first set created (%s)",
+           kite_err_name(err));
+    if (s1a < 0 || s1b < 0 || s1u < 0 || s1d < 0)
         return;
+    pu = kite_vhost_port(vhu);
     p1 = kite_vhost_port(vh1);
     p3 = kite_vhost_port(vh3);
     pthread_create(&th, NULL, service, NULL);
@@ -278,6 +338,7 @@ static void test_reload(void)
     tap_is_int(kite_context_reload_begin(ctx), KITE_ESTATE, "a second begin: KITE_ESTATE");
     s2a = make_vh(p1, 'B', "2", &err, NULL);
     s2c = make_vh(0, 'B', "3", &err, &vh2);
+    make_vh_on(0, upath, 'B', "u2", &err, NULL);
     tap_ok(s2a >= 0 && s2c >= 0, "staged vhosts created while running (%s)", kite_err_name(err));
     if (s2a < 0 || s2c < 0)
         return;
@@ -303,6 +364,11 @@ static void test_reload(void)
     tap_ok(fd < 0 && errno == ECONNREFUSED, "the dropped port refuses connections");
     if (fd >= 0)
         close(fd);
+    tap_ok(http_get(0, upath, "/", body, sizeof(body)) == 200 && !strcmp(body, "B"),
+           "the kept unix socket serves the new vhost");
+    tap_ok(wait_destroyed(s1u, 5000), "the unix socket's old vhost is destroyed");
+    tap_ok(wait_destroyed(s1d, 5000) && udp_port_free(pu),
+           "a retired UDP vhost is destroyed with its socket");
 
     cu_ws_send(w, 8, "\x03\xe8", 2);
     tap_is_int(cu_ws_close_code(w), 1000, "websocket closed by the client");
@@ -320,6 +386,8 @@ static void test_reload(void)
     tap_is_int(kite_context_reload_begin(ctx), 0, "second reload begins");
     s3a = make_vh(p1, 'A', "4", &err, NULL);
     tap_ok(s3a >= 0, "a staged vhost on the kept port");
+    tap_ok(make_vh_udp(&err, &vhu) < 0 && err == KITE_ENOTSUP, "a UDP vhost cannot be staged: %s",
+           kite_err_name(err));
     tap_ok(make_vh(ntohs(sin.sin_port), 'A', "5", &err, NULL) < 0 && err == KITE_EADDRINUSE,
            "a staged vhost on a port in use fails: %s", kite_err_name(err));
     kite_context_reload_abort(ctx);
@@ -354,6 +422,8 @@ static void test_reload(void)
         cu_sleep_ms(30);
     }
     tap_is_int(i, 10, "ten reloads committed");
+    tap_ok(access(upath, F_OK) && http_get(0, upath, "/", NULL, 0) < 0,
+           "the unix socket the reloads dropped is closed and removed");
     cu_sleep_ms(100);
     atomic_store(&lp.run, 0);
     pthread_join(lt, NULL);
@@ -381,6 +451,7 @@ int main(int argc, char **argv)
     ci.keepalive_timeout = 60;
     if (use_extpoll)
         ci.extpoll = &xp;
+    snprintf(upath, sizeof(upath), "/tmp/kite-test-reload-%d.sock", (int)getpid());
     ctx = kite_context_create(&ci, &err);
     tap_ok(ctx != NULL, "context (%s, %d service threads)", mode, ci.count_threads);
     if (!ctx)
