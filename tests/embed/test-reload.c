@@ -8,10 +8,10 @@
  * on_destroyed) only once it closes; a port the reload adds accepts, one
  * it drops refuses; a kept unix socket serves the new set and a dropped
  * one is removed; a retired UDP vhost closes its socket; a port in use
- * (or a UDP vhost) fails the staged create and abort
- * leaves the old set serving; ten reloads in a row under a client that
- * loops requests cost no request. Argument: "uv" (one service thread),
- * "threads" (two, for TSan) or "extpoll".
+ * (or a UDP vhost) fails the staged create and abort leaves the old set
+ * serving; ten reloads in a row under a client that loops requests cost
+ * no request. Argument: "uv" (one service thread), "threads" (two, for
+ * TSan) or "extpoll".
  */
 #include <poll.h>
 #include <pthread.h>
