@@ -300,7 +300,7 @@ static void apply(kite_context_t *ctx, void *arg)
 
     for (pp = &pt->listeners; (ls = *pp);) {
         g = group_of(j, ls->vhosts[0]);
-        if (g < 0) {
+        if (g < 0 || !j->arr[p->tsi * j->ngroups + g]) {
             *pp = ls->next;
             listener_retire(pt, ls);
             continue;
