@@ -129,13 +129,14 @@ static int callback(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
 {
     const kite__mount_rt_t *m;
+    kite_vhost_t *vh;
     int n;
 
     /* From the listener's current array: after a reload a keep-alive conn
      * gets the new vhost. No listener (a reload removed it, or an adopted
-     * fd): the conn keeps its vhost. */
-    if (c->ls)
-        kite__conn_set_vhost(c, kite__vhost_by_host(c->ls, t->p.host, t->p.host_len));
+     * fd): the conn keeps its vhost. References move only on a change. */
+    if (c->ls && (vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len)) != c->vh)
+        kite__conn_set_vhost(c, vh);
     if (kite__ws_is_upgrade(t))
         return kite__ws_upgrade(c, t);
     if (t->p.method_id == KITE_HTTP_CONNECT || !t->p.path) {
