@@ -434,9 +434,19 @@ static void test_reload(void)
             k += wait_destroyed(i, 5000) ? 0 : 1;
     tap_is_int(k, 0, "every retired vhost has been destroyed");
 
+    /* A websocket still on a retired vhost when the context goes: destroy
+     * frees that vhost with it. */
+    w = cu_ws_open(p1, "echo");
+    tap_ok(w >= 0 && kite_context_reload_begin(ctx) == 0 &&
+               make_vh(p1, 'A', "end", &err, NULL) >= 0 && kite_context_reload_commit(ctx) == 0,
+           "a reload with a websocket open");
+    tap_ok(cu_ws_echo(w, "still") && !atomic_load(&slots[last[0]].destroyed),
+           "the websocket keeps its retired vhost");
     atomic_store(&stop, 1);
     kite_cancel_service(ctx);
     pthread_join(th, NULL);
+    if (w >= 0)
+        close(w);
 }
 
 /* A context whose loops never run: a commit waits in the post queues,
