@@ -1,13 +1,13 @@
 /*
  * Graceful stop. kite_context_drain() only sets atomics and wakes the
- * service threads, so any thread or a signal handler may call it. On each
- * service thread, when it wakes, the listeners close, and every connection is
- * asked to finish through its role: an HTTP request in flight completes
- * (its response says Connection: close) and idle keep-alive connections
- * close, websockets get a 1001 close frame, raw connections close. A
- * thread whose last connection has gone is drained; when every thread
- * is, kite_cancel_service() makes kite_run() return. A timer closes what
- * is still open after the timeout.
+ * service threads, so any thread or a signal handler may call it. Each
+ * service thread, when it wakes, closes its listeners and asks every
+ * connection to finish through its role: an HTTP request in flight
+ * completes (its response says Connection: close) and idle keep-alive
+ * connections close, websockets get a 1001 close frame, raw connections
+ * close. A thread whose last connection has gone is drained; when every
+ * thread is, kite_cancel_service() makes kite_run() return. A timer
+ * closes what is still open after the timeout.
  */
 #include "event/event.h"
 
@@ -15,15 +15,19 @@
 
 void kite__conn_drain(kite_conn_t *c)
 {
+    uint32_t busy = c->flags & KITE__C_IN_SVC;
+
     if (c->flags & (KITE__C_CLOSED | KITE__C_CLOSING))
         return;
-    /* As for a timer: handlers run inside, the leave flushes and closes. */
+    /* As for a timer: handlers run inside, the leave flushes and closes
+     * (or the outer entry does, when there is one). */
     c->flags |= KITE__C_IN_SVC;
     if (c->role->drain)
         c->role->drain(c);
     else
         kite__conn_close_graceful(c);
-    kite__conn_leave(c);
+    if (!busy)
+        kite__conn_leave(c);
 }
 
 void kite__drain_pt_done(kite__pt_t *pt)
