@@ -11,12 +11,12 @@
  * (the application's poll loop: the drain is over when kite keeps no fd
  * but its wakeup eventfd).
  */
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "kite.h"
 #include "client-util.h"
+#include "extpoll-loop.h"
 #include "tap.h"
 
 #define SLOW_MS 300
@@ -66,68 +66,17 @@ static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://app"
 
 /* --- extpoll: the application's loop, in the main thread ----------------- */
 
-#define MAXFD 4096
-
-static short xev[MAXFD];
-static char xadded[MAXFD];
-static int nadded;
 static atomic_int drain_called;
-
-static int x_add(void *user, int fd, short events)
-{
-    (void)user;
-    if (fd < 0 || fd >= MAXFD)
-        return -1;
-    nadded += !xadded[fd];
-    xadded[fd] = 1;
-    xev[fd] = events;
-    return 0;
-}
-
-static int x_del(void *user, int fd)
-{
-    (void)user;
-    if (fd < 0 || fd >= MAXFD)
-        return -1;
-    nadded -= xadded[fd];
-    xadded[fd] = 0;
-    return 0;
-}
-
-static int x_chg(void *user, int fd, short events)
-{
-    (void)user;
-    if (fd < 0 || fd >= MAXFD)
-        return -1;
-    xev[fd] = events;
-    return 0;
-}
-
-static const kite_extpoll_t xp = {.add_fd = x_add, .del_fd = x_del, .change_mode = x_chg};
 
 /* Serve until the drain is over: kite keeps no fd but its eventfd. */
 static int extpoll_run(void)
 {
-    static struct pollfd pfd[MAXFD];
     uint64_t end = cu_now_ms() + 20000;
-    int n, i, fd, ms;
 
-    while (!(atomic_load(&drain_called) && nadded == 1)) {
+    while (!(atomic_load(&drain_called) && el_nadded == 1)) {
         if (cu_now_ms() > end)
             return -1;
-        for (n = 0, fd = 0; fd < MAXFD; fd++)
-            if (xadded[fd]) {
-                pfd[n].fd = fd;
-                pfd[n].events = xev[fd];
-                pfd[n++].revents = 0;
-            }
-        ms = kite_next_timeout_ms(ctx, 0);
-        if (poll(pfd, (nfds_t)n, ms < 0 || ms > 50 ? 50 : ms) < 0)
-            continue;
-        for (i = 0; i < n; i++)
-            if (pfd[i].revents && xadded[pfd[i].fd])
-                kite_service_pollfd(ctx, &pfd[i]);
-        kite_service_pending(ctx, 0);
+        el_pass(ctx, 50);
     }
     return 0;
 }
@@ -140,7 +89,7 @@ static kite_context_t *make_ctx(int threads, int extpoll)
     kite_vhost_t *vh;
 
     if (extpoll)
-        ci.extpoll = &xp;
+        ci.extpoll = &el_ops;
     c = kite_context_create(&ci, NULL);
     if (!c)
         return NULL;

@@ -13,17 +13,16 @@
  * no request. Argument: "uv" (one service thread), "threads" (two, for
  * TSan) or "extpoll".
  */
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
 #include "kite.h"
 #include "client-util.h"
+#include "extpoll-loop.h"
 #include "http-get.h"
 #include "tap.h"
 
-#define MAXV  64
-#define MAXFD 4096
+#define MAXV 64
 
 static kite_context_t *ctx;
 static char upath[64]; /* a unix socket the first reload keeps, the next drops */
@@ -204,66 +203,17 @@ static int wait_destroyed(int slot, int ms)
     return atomic_load(&slots[slot].destroyed);
 }
 
-/* --- the application's poll loop (extpoll) -------------------------------- */
-
-static short xev[MAXFD];
-static char xadded[MAXFD];
-
-static int x_add(void *user, int fd, short events)
-{
-    (void)user;
-    if (fd < 0 || fd >= MAXFD)
-        return -1;
-    xadded[fd] = 1;
-    xev[fd] = events;
-    return 0;
-}
-
-static int x_del(void *user, int fd)
-{
-    (void)user;
-    if (fd < 0 || fd >= MAXFD)
-        return -1;
-    xadded[fd] = 0;
-    return 0;
-}
-
-static int x_chg(void *user, int fd, short events)
-{
-    (void)user;
-    if (fd < 0 || fd >= MAXFD)
-        return -1;
-    xev[fd] = events;
-    return 0;
-}
-
-static const kite_extpoll_t xp = {.add_fd = x_add, .del_fd = x_del, .change_mode = x_chg};
+/* --- the service: kite_run, or the application's poll loop --------------- */
 
 static void *service(void *arg)
 {
-    static struct pollfd pfd[MAXFD];
-    int n, i, fd, ms;
-
     (void)arg;
     if (!use_extpoll) {
         kite_run(ctx);
         return NULL;
     }
-    while (!atomic_load(&stop)) {
-        for (n = 0, fd = 0; fd < MAXFD; fd++)
-            if (xadded[fd]) {
-                pfd[n].fd = fd;
-                pfd[n].events = xev[fd];
-                pfd[n++].revents = 0;
-            }
-        ms = kite_next_timeout_ms(ctx, 0);
-        if (poll(pfd, (nfds_t)n, ms < 0 || ms > 100 ? 100 : ms) < 0)
-            continue;
-        for (i = 0; i < n; i++)
-            if (pfd[i].revents && xadded[pfd[i].fd])
-                kite_service_pollfd(ctx, &pfd[i]);
-        kite_service_pending(ctx, 0);
-    }
+    while (!atomic_load(&stop))
+        el_pass(ctx, 100);
     return NULL;
 }
 
@@ -482,7 +432,7 @@ int main(int argc, char **argv)
     ci.count_threads = !strcmp(mode, "threads") ? 2 : 1;
     ci.keepalive_timeout = 60;
     if (use_extpoll)
-        ci.extpoll = &xp;
+        ci.extpoll = &el_ops;
     snprintf(upath, sizeof(upath), "/tmp/kite-test-reload-%d.sock", (int)getpid());
     ctx = kite_context_create(&ci, &err);
     tap_ok(ctx != NULL, "context (%s, %d service threads)", mode, ci.count_threads);
