@@ -111,7 +111,8 @@ KITE_EXTERN void kite_context_reload_abort(kite_context_t *ctx);
  * let requests in flight finish (their responses say Connection: close),
  * close idle keep-alive connections, close websockets with 1001, then
  * return from kite_run(). Whatever is still open after @timeout_ms is
- * closed. Returns 0 or KITE_ESTATE when not running.
+ * closed. Only atomics and wakeups: safe from a signal handler. Returns 0,
+ * or KITE_ESTATE when not running or already draining.
  */
 KITE_EXTERN int kite_context_drain(kite_context_t *ctx, unsigned timeout_ms);
 

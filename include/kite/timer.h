@@ -42,7 +42,9 @@ KITE_EXTERN void kite_timer_cancel(kite_timer_t *t);
  * kite_vhost_timer_schedule() - call @cb(@vh, @t) once on service thread
  * @tsi, @us microseconds from now. Call it from that thread (for another
  * thread, from a kite_post() callback). Cancel with kite_timer_cancel();
- * pending vhost timers are dropped when the context is destroyed.
+ * pending vhost timers are dropped when the vhost or the context is
+ * destroyed. Returns 0, KITE_EINVAL, or KITE_ESTATE for a vhost a reload
+ * retired whose last connection has gone.
  */
 KITE_EXTERN int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t, uint64_t us,
                                           kite_vhost_timer_cb cb);

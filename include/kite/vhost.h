@@ -77,8 +77,10 @@ typedef struct kite_vhost_info_s {
 
 /**
  * kite_vhost_create() - add a vhost and start listening on every service
- * thread. Call before kite_run(). Returns NULL with *err (KITE_EADDRINUSE,
- * KITE_EINVAL, KITE_ENOMEM, ...) on failure; the reason is logged.
+ * thread. Call before kite_run(), or between kite_context_reload_begin()
+ * and commit (the vhost is then staged, see kite/context.h). Returns NULL
+ * with *err (KITE_EADDRINUSE, KITE_EINVAL, KITE_ENOMEM, KITE_ESTATE, ...)
+ * on failure; the reason is logged.
  */
 KITE_EXTERN kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *info,
                                             int *err);

@@ -33,6 +33,7 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     c->pt = pt;
     c->ls = ls;
     c->vh = vh;
+    kite__vhost_ref(vh);
     c->role = &kite__role_h1;
     c->tmo.conn = c;
     c->tmo.cb = state_timeout_cb;
@@ -94,6 +95,10 @@ static void finish_close(kite_conn_t *c)
     c->cnext = c->cprev = NULL;
     pt->nconns--;
     kite__peer_del(c);
+    /* A retired vhost may go with its last conn (freed from a post). */
+    kite__vhost_unref(c->vh);
+    if (pt->drain == 1 && !pt->nconns)
+        kite__drain_pt_done(pt);
 }
 
 void kite__conn_close_now(kite_conn_t *c, int reason)

@@ -46,6 +46,7 @@ static void pt_free(kite__pt_t *pt)
     }
     kite__http_pt_free(pt);
     kite__pt_segs_free(pt);
+    kite__pt_timers_drop(pt);
     free(pt->heap);
     free(pt->rxbuf);
     pthread_mutex_destroy(&pt->post_lock);
@@ -128,6 +129,9 @@ void kite_context_destroy(kite_context_t *ctx)
 
     if (!ctx)
         return;
+    /* Vhosts whose last reference goes from here on are freed at once. */
+    atomic_store(&ctx->destroying, 1);
+    kite_context_reload_abort(ctx);
     for (i = 0; ctx->pts && i < ctx->npts; i++)
         if (ctx->pts[i].rxbuf)
             pt_free(&ctx->pts[i]);
@@ -228,16 +232,21 @@ int kite_post(kite_context_t *ctx, int tsi, kite_post_cb cb, void *arg)
     p = malloc(sizeof(*p));
     if (!p)
         return KITE_ENOMEM;
-    p->next = NULL;
     p->cb = cb;
     p->arg = arg;
     pt = &ctx->pts[tsi];
+    kite__post_node(pt, p);
+    return 0;
+}
+
+void kite__post_node(kite__pt_t *pt, kite__post_t *p)
+{
+    p->next = NULL;
     pthread_mutex_lock(&pt->post_lock);
     *pt->posts_tail = p;
     pt->posts_tail = &p->next;
     pthread_mutex_unlock(&pt->post_lock);
     pt->evops->wakeup(pt);
-    return 0;
 }
 
 void kite__pt_run_posts(kite__pt_t *pt)
@@ -249,6 +258,7 @@ void kite__pt_run_posts(kite__pt_t *pt)
     pt->posts = NULL;
     pt->posts_tail = &pt->posts;
     pthread_mutex_unlock(&pt->post_lock);
+    kite__drain_check(pt);
     while (p) {
         kite__post_t *next = p->next;
         p->cb(pt->ctx, p->arg);

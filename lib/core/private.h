@@ -46,6 +46,9 @@ struct kite__role_ops {
     int (*close)(kite_conn_t *c, int code, const char *reason);
     /* Reading was re-enabled: deliver input held in c->in. */
     void (*on_rx_resume)(kite_conn_t *c);
+    /* Graceful stop (drain, or a reload removed the conn's listener):
+     * finish what is in flight, then close; NULL: flush and close. */
+    void (*drain)(kite_conn_t *c);
 };
 
 /* Output queue segment: bytes to send, in order. */
@@ -154,6 +157,10 @@ struct kite_vhost_s {
     char *error_document_404;
     void *user;
     struct kite__alog *alog; /* roles/http/alog.c: the access log, or NULL */
+    /* Appended for reload: the context holds one reference while the vhost
+     * is live or staged, each conn whose c->vh it is holds one. */
+    atomic_int refs;
+    void (*on_destroyed)(void *user);
 };
 
 typedef struct kite__post {
@@ -186,6 +193,9 @@ struct kite__pt {
     int stop;
     time_t date_sec;
     char date[32];
+    /* Appended for drain: 1 draining, 2 drained (no conns left). */
+    int drain;
+    kite_timer_t drain_timer; /* force-closes what is left */
 };
 
 struct kite_context_s {
@@ -195,9 +205,16 @@ struct kite_context_s {
     int npts;
     kite_vhost_t *vhosts;
     atomic_int cancel;
-    int running;
+    atomic_int running;
     void *user;
     struct kite__peers *peers; /* core/iplimit.c: connections per peer address */
+    /* Appended for reload and drain (lib/core/reload.c, drain.c). */
+    struct kite__reload *reload; /* the staged vhosts, or NULL */
+    atomic_int reload_pending;   /* service threads a commit has not reached yet */
+    atomic_int draining;         /* 1: drain called, 2: its timeout is set */
+    atomic_int drain_left;       /* service threads that still have conns */
+    atomic_uint drain_ms;
+    atomic_int destroying; /* kite_context_destroy() runs: free vhosts there */
 };
 
 /* core/conn.c */
@@ -238,12 +255,40 @@ void kite__timer_set(kite__pt_t *pt, kite_timer_t *t, uint64_t deadline);
 void kite__timer_del(kite__pt_t *pt, kite_timer_t *t);
 void kite__pt_run_timers(kite__pt_t *pt);
 uint64_t kite__pt_now(kite__pt_t *pt);
+/* Cancel @vh's vhost timers on @pt (call on @pt's thread). */
+void kite__pt_vhost_timers_cancel(kite__pt_t *pt, const kite_vhost_t *vh);
+/* A timer of the pt itself: @cb(NULL, @t) in @ms. */
+void kite__pt_timer_schedule(kite__pt_t *pt, kite_timer_t *t, uint64_t ms, kite_vhost_timer_cb cb);
+/* The pt is going away: forget every timer still in its heap, free it. */
+void kite__pt_timers_drop(kite__pt_t *pt);
 
 /* core/vhost.c */
 kite_vhost_t *kite__vhost_by_host(const kite__listener_t *ls, const char *host, size_t len);
 /* The vhost on @ls whose name is @host (port and trailing dot ignored), or NULL. */
 kite_vhost_t *kite__vhost_named(const kite__listener_t *ls, const char *host, size_t len);
 void kite__vhosts_destroy(kite_context_t *ctx);
+
+/* core/vhost.c: the end of a vhost (on_vhost_destroy, free, on_destroyed). */
+void kite__vhost_free(kite_vhost_t *vh);
+/* Are @a and @b served by the same listener (same address and port, or path)? */
+int kite__vhost_same_addr(const kite_vhost_t *a, const kite_vhost_t *b);
+
+/* core/refs.c: vhost references. The last unref cancels the vhost's timers
+ * on every service thread, then frees it (from the last of them). */
+void kite__vhost_ref(kite_vhost_t *vh);
+void kite__vhost_unref(kite_vhost_t *vh);
+/* @c now serves @vh (a request picked another vhost). */
+void kite__conn_set_vhost(kite_conn_t *c, kite_vhost_t *vh);
+
+/* core/reload.c: add @vh to the staged set, binding its address if new. */
+int kite__reload_stage(kite_context_t *ctx, kite_vhost_t *vh, int port);
+
+/* core/drain.c: the last conn of a draining pt closed. */
+void kite__drain_pt_done(kite__pt_t *pt);
+/* A wakeup: start draining @pt if kite_context_drain() was called. */
+void kite__drain_check(kite__pt_t *pt);
+/* Let @c finish what is in flight and close (kite__role_ops.drain). */
+void kite__conn_drain(kite_conn_t *c);
 
 /* core/listen.c */
 /* @reuseport: 0 exclusive, 1 SO_REUSEPORT, 2 check exclusively first. */
@@ -272,6 +317,8 @@ int kite__peer_ah(kite_conn_t *c, int take);
 /* core/context.c */
 const char *kite__pt_date(kite__pt_t *pt);
 void kite__pt_run_posts(kite__pt_t *pt);
+/* kite_post() with a node allocated beforehand (cannot fail). */
+void kite__post_node(kite__pt_t *pt, kite__post_t *p);
 
 /* The role every accepted connection starts in (roles/h1). */
 extern const struct kite__role_ops kite__role_h1;

@@ -187,6 +187,9 @@ int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t, uint64
 
     if (tsi < 0 || tsi >= vh->ctx->npts || (t->flags & T_CONN))
         return KITE_EINVAL;
+    /* A vhost on its way out (its timers are being cancelled) takes none. */
+    if (!atomic_load_explicit(&vh->refs, memory_order_acquire))
+        return KITE_ESTATE;
     pt = &vh->ctx->pts[tsi];
     if (t->flags & T_VHOST)
         kite__timer_del(&vh->ctx->pts[t->key_tsi], t);
@@ -198,4 +201,55 @@ int kite_vhost_timer_schedule(kite_vhost_t *vh, int tsi, kite_timer_t *t, uint64
     t->key_tsi = (uint16_t)tsi;
     kite__timer_set(pt, t, kite__pt_now(pt) + (us + 999) / 1000);
     return 0;
+}
+
+void kite__pt_vhost_timers_cancel(kite__pt_t *pt, const kite_vhost_t *vh)
+{
+    kite_timer_t *list = NULL, *t;
+    uint32_t i;
+
+    /* Collect first: deleting reorders the heap under the scan. Vhost
+     * timers do not use ->next otherwise. */
+    for (i = 1; i <= pt->heap_len; i++) {
+        t = pt->heap[i];
+        if ((t->flags & T_VHOST) && t->vh == vh) {
+            t->next = list;
+            list = t;
+        }
+    }
+    while ((t = list)) {
+        list = t->next;
+        t->next = NULL;
+        kite__timer_del(pt, t);
+        t->flags &= ~T_VHOST;
+    }
+}
+
+void kite__pt_timer_schedule(kite__pt_t *pt, kite_timer_t *t, uint64_t ms, kite_vhost_timer_cb cb)
+{
+    if (t->flags & T_VHOST)
+        kite__timer_del(pt, t);
+    else
+        t->heap_idx = 0;
+    t->flags = T_VHOST;
+    t->vh = NULL;
+    t->vcb = cb;
+    t->key_tsi = (uint16_t)pt->tsi;
+    kite__timer_set(pt, t, kite__pt_now(pt) + ms);
+}
+
+void kite__pt_timers_drop(kite__pt_t *pt)
+{
+    uint32_t i;
+
+    /* What is left are vhost and pt timers (conns cancel theirs when they
+     * close): a kite_timer_cancel() after this must not reach the heap. */
+    for (i = 1; i <= pt->heap_len; i++) {
+        pt->heap[i]->heap_idx = 0;
+        pt->heap[i]->flags &= ~T_VHOST;
+    }
+    pt->heap_len = 0;
+    free(pt->heap);
+    pt->heap = NULL;
+    pt->heap_cap = 0;
 }

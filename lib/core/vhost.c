@@ -299,7 +299,8 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     kite_vhost_t *vh, **tail;
     int i, r = KITE_ENOMEM;
 
-    if (ctx->running) {
+    /* Serving vhosts change only through a reload (core/reload.c). */
+    if ((ctx->running && !ctx->reload) || (!ctx->reload && atomic_load(&ctx->reload_pending))) {
         r = KITE_ESTATE;
         goto fail0;
     }
@@ -307,6 +308,7 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     if (!vh)
         goto fail0;
     vh->ctx = ctx;
+    atomic_init(&vh->refs, 1);
     vh->name = strdup(info->name ? info->name : "localhost");
     vh->iface = info->iface ? strdup(info->iface) : NULL;
     vh->unix_path = info->unix_socket ? strdup(info->unix_socket) : NULL;
@@ -356,11 +358,19 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         }
         vh->ninit = i + 1;
     }
+    if (ctx->reload) {
+        /* Staged: sockets bound now, served from the commit on. */
+        if ((r = kite__reload_stage(ctx, vh, info->port)) < 0)
+            goto fail;
+        vh->on_destroyed = info->on_destroyed;
+        return vh;
+    }
     if (!(vh->options & KITE_VH_NO_LISTEN) && (r = listen_all(ctx, vh, info->port)) < 0)
         goto fail_listen;
     for (tail = &ctx->vhosts; *tail; tail = &(*tail)->next)
         ;
     *tail = vh;
+    vh->on_destroyed = info->on_destroyed;
     return vh;
 
 fail_listen:
@@ -432,8 +442,26 @@ void kite__vhosts_destroy(kite_context_t *ctx)
         ctx->vhosts = vh->next;
         if (vh->unix_path)
             unlink(vh->unix_path);
-        vhost_free(vh);
+        kite__vhost_free(vh);
     }
+}
+
+void kite__vhost_free(kite_vhost_t *vh)
+{
+    void (*done)(void *) = vh->on_destroyed;
+    void *user = vh->user;
+
+    vhost_free(vh);
+    /* Last: what the info referenced (mounts, pvos) was in use until now. */
+    if (done)
+        done(user);
+}
+
+int kite__vhost_same_addr(const kite_vhost_t *a, const kite_vhost_t *b)
+{
+    if (a->unix_path || b->unix_path)
+        return a->unix_path && b->unix_path && !strcmp(a->unix_path, b->unix_path);
+    return a->port && a->port == b->port && same_str(a->iface, b->iface);
 }
 
 int kite_vhost_port(const kite_vhost_t *vh)

@@ -439,6 +439,7 @@ int kite_service_fd(kite_context_t *ctx, int fd, short revents)
 
     if (!xp)
         return KITE_ESTATE;
+    kite__pt_set_current(xp->pt);
     if (fd < 0)
         return kite_service_pending(ctx, 0) < 0 ? KITE_EIO : 1;
     if (fd >= xp->table_len || !(o = xp->table[fd]))
@@ -507,6 +508,7 @@ int kite_service_pending(kite_context_t *ctx, int tsi)
 
     if (!xp)
         return KITE_EINVAL;
+    kite__pt_set_current(xp->pt);
     kite__pt_run_posts(xp->pt);
     if (xp->timer_due != UINT64_MAX && xp->timer_due <= mono_ms()) {
         xp->timer_due = UINT64_MAX;

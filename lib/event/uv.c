@@ -62,6 +62,7 @@ typedef struct wreq {
 typedef struct uvlisten {
     uvstream_t h;
     kite__listener_t *ls;
+    uvpt_t *up; /* a reload may free ls before the close callback */
 } uvlisten_t;
 
 static uvpt_t *UP(kite__pt_t *pt)
@@ -163,9 +164,8 @@ static int pt_init(kite__pt_t *pt, void *foreign_loop)
 static void listener_closed(uv_handle_t *h)
 {
     uvlisten_t *ul = container_of(h, uvlisten_t, h.handle);
-    uvpt_t *up = UP(ul->ls->pt);
 
-    up->open--;
+    ul->up->open--;
     free(ul);
 }
 
@@ -354,6 +354,7 @@ static int listen_start(kite__pt_t *pt, kite__listener_t *ls)
     if (!ul)
         return KITE_ENOMEM;
     ul->ls = ls;
+    ul->up = up;
     if (ls->family == AF_UNIX) {
         uv_pipe_init(up->loop, &ul->h.pipe, 0);
         r = uv_pipe_open(&ul->h.pipe, ls->fd);

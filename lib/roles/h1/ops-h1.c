@@ -132,8 +132,9 @@ static int start_request(kite_conn_t *c, char *buf, size_t n)
         return 0;
     }
     p = &t->p;
-    if ((p->version == 11 && !(p->flags & KITE_H1_CONN_CLOSE)) ||
-        (p->version == 10 && (p->flags & KITE_H1_CONN_KEEPALIVE)))
+    if (((p->version == 11 && !(p->flags & KITE_H1_CONN_CLOSE)) ||
+         (p->version == 10 && (p->flags & KITE_H1_CONN_KEEPALIVE))) &&
+        !(c->flags & H1_F_LAST))
         t->tflags |= KITE__T_KEEPALIVE;
     if (p->flags & KITE_H1_CHUNKED) {
         t->tflags |= KITE__T_BODY;
@@ -425,6 +426,19 @@ static void on_close(kite_conn_t *c, int reason)
     end_txn(c, reason ? reason : 1);
 }
 
+static void h1_drain(kite_conn_t *c)
+{
+    kite_http_req_t *t = c->rd;
+
+    /* A request in flight (or whose head is arriving) is answered, with
+     * Connection: close; an idle connection closes now. */
+    c->flags |= H1_F_LAST;
+    if (t)
+        t->tflags &= ~KITE__T_KEEPALIVE;
+    else if (c->state == H1_IDLE)
+        kite_close(c, 0, NULL);
+}
+
 int kite_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 {
     if (!c || (len && !buf))
@@ -445,4 +459,5 @@ const struct kite__role_ops kite__role_h1 = {
     .on_timeout = on_timeout,
     .write = h1_write,
     .on_close = on_close,
+    .drain = h1_drain,
 };

@@ -20,6 +20,7 @@ enum kite__h1_state {
 #define H1_F_HELD       (1u << 25) /* input held until the output drains */
 #define H1_F_SERVED     (1u << 26) /* a request has been seen on this conn */
 #define H1_F_AH         (1u << 27) /* holds an ip-limit-ah slot while reading a head */
+#define H1_F_LAST       (1u << 28) /* draining: the current request is the last */
 
 extern const struct kite__http_wire kite__h1_wire;
 

@@ -131,9 +131,14 @@ int kite__http_callback(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
 {
     const kite__mount_rt_t *m;
+    kite_vhost_t *vh;
     int n, answered, upgrade;
 
-    c->vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len);
+    /* From the listener's current array: after a reload a keep-alive conn
+     * gets the new vhost. No listener (a reload removed it, or an adopted
+     * fd): the conn keeps its vhost. References move only on a change. */
+    if (c->ls && (vh = kite__vhost_by_host(c->ls, t->p.host, t->p.host_len)) != c->vh)
+        kite__conn_set_vhost(c, vh);
     n = kite__http_filter(c, t, &answered);
     if (answered)
         return n;

@@ -477,6 +477,11 @@ static void on_close(kite_conn_t *c, int reason)
     c->rd = NULL;
 }
 
+static void ws_drain(kite_conn_t *c)
+{
+    ws_close(c, KITE_WS_CLOSE_GOING_AWAY, "going away");
+}
+
 int kite_ws_is_websocket(const kite_conn_t *c)
 {
     return c->role == &kite__role_ws;
@@ -515,4 +520,5 @@ const struct kite__role_ops kite__role_ws = {
     .on_close = on_close,
     .close = ws_close,
     .on_rx_resume = on_rx_resume,
+    .drain = ws_drain,
 };
