@@ -48,8 +48,11 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
+# kited with the repository root as its config DIR: conf.d/ serves the
+# test page, the test protocols (plugins built in $(BUILD)/plugins), a
+# callback mount and a redirect on 127.0.0.1:7681.
 run: build
-	./$(BUILD)/test-apps/kite-test-server -p $(PORT) -i 127.0.0.1
+	./$(BUILD)/apps/kited/kited -c . -n -P $(BUILD)/plugins
 
 test: deps test-normal test-asan test-tsan
 	@$(PY) tests/summary.py $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN)
