@@ -52,6 +52,32 @@ static void pt_free(kite__pt_t *pt)
     pthread_mutex_destroy(&pt->post_lock);
 }
 
+/* A flat copy of a name/value list in one block: the caller's list (a
+ * config's, which a reload may free) need not outlive the context. */
+static kite_pvo_t *pvo_copy(const kite_pvo_t *l)
+{
+    const kite_pvo_t *p;
+    size_t n = 0, bytes = 0;
+    kite_pvo_t *out;
+    char *s;
+
+    for (p = l; p; p = p->next, n++)
+        bytes += strlen(p->name ? p->name : "") + strlen(p->value ? p->value : "") + 2;
+    out = malloc(n * sizeof(*out) + bytes);
+    if (!out)
+        return NULL;
+    s = (char *)(out + n);
+    for (p = l, n = 0; p; p = p->next, n++) {
+        out[n].next = p->next ? &out[n + 1] : NULL;
+        out[n].options = NULL;
+        out[n].name = strcpy(s, p->name ? p->name : "");
+        s += strlen(s) + 1;
+        out[n].value = strcpy(s, p->value ? p->value : "");
+        s += strlen(s) + 1;
+    }
+    return out;
+}
+
 kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
 {
     kite_context_t *ctx;
@@ -94,6 +120,10 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
     if (!ctx->server_string || !ctx->pts || kite__peers_create(ctx) < 0)
         goto fail;
     if ((r = kite__http_reject_check(info->reject_service_keywords)) < 0)
+        goto fail;
+    r = KITE_ENOMEM;
+    if (info->reject_service_keywords && !(ctx->info.reject_service_keywords = ctx->reject_copy =
+                                               pvo_copy(info->reject_service_keywords)))
         goto fail;
     r = KITE_ENOMEM;
     for (i = 0; i < ctx->npts; i++) {
@@ -139,6 +169,7 @@ void kite_context_destroy(kite_context_t *ctx)
     kite__peers_destroy(ctx);
     free(ctx->pts);
     free(ctx->server_string);
+    free(ctx->reject_copy);
     free(ctx);
 }
 

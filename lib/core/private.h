@@ -208,6 +208,7 @@ struct kite_context_s {
     atomic_int running;
     void *user;
     struct kite__peers *peers; /* core/iplimit.c: connections per peer address */
+    kite_pvo_t *reject_copy;   /* info.reject_service_keywords, owned */
     /* Appended for reload and drain (lib/core/reload.c, drain.c). */
     struct kite__reload *reload; /* the staged vhosts, or NULL */
     atomic_int reload_pending;   /* service threads a commit has not reached yet */
