@@ -72,6 +72,9 @@ int kite__pattern_match(const char *pat, size_t plen, const char *str, size_t sl
  */
 int kite__strncasecmp(const char *a, const char *b, size_t len);
 
+/* Write @v in decimal at @p (at most 20 bytes, no NUL); returns the end. */
+char *kite__put_u64(char *p, uint64_t v);
+
 /*
  * Send this thread's error lines to @buf (the first one is kept) instead
  * of the log, until called with @len 0.

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "misc/misc.h"
 #include "roles/h1/private-h1.h"
 
 #define HEAD_FIXED 256
@@ -18,19 +19,6 @@ static char *put(char *p, const char *s, size_t n)
     if (n)
         memcpy(p, s, n);
     return p + n;
-}
-
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[24];
-    int n = 0;
-
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10));
-    while (n)
-        *p++ = tmp[--n];
-    return p;
 }
 
 static int respond(kite_conn_t *c, kite_http_req_t *t, int status, const char *ctype, int64_t clen)
@@ -65,7 +53,7 @@ static int respond(kite_conn_t *c, kite_http_req_t *t, int status, const char *c
     if (!p)
         return KITE_ENOMEM;
     p = put(p, "HTTP/1.1 ", 9);
-    p = put_u64(p, (uint64_t)status);
+    p = kite__put_u64(p, (uint64_t)status);
     *p++ = ' ';
     p = put(p, reason, strlen(reason));
     p = put(p, "\r\n", 2);
@@ -86,7 +74,7 @@ static int respond(kite_conn_t *c, kite_http_req_t *t, int status, const char *c
         p = put(p, "Transfer-Encoding: chunked\r\n", 28);
     } else if (clen >= 0 && status != 304 && status != 204 && status >= 200) {
         p = put(p, "Content-Length: ", 16);
-        p = put_u64(p, (uint64_t)clen);
+        p = kite__put_u64(p, (uint64_t)clen);
         p = put(p, "\r\n", 2);
     }
     if (!(t->tflags & KITE__T_KEEPALIVE))

@@ -291,19 +291,6 @@ static char *put(char *p, const char *s, size_t n)
     return p + n;
 }
 
-static char *put_u64(char *p, uint64_t v)
-{
-    char tmp[24];
-    int n = 0;
-
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10));
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 static const char *clf_date(struct alog_pt *ap)
 {
     time_t now = time(NULL);
@@ -353,12 +340,12 @@ void kite__alog_txn(kite_conn_t *c, const kite_http_req_t *t)
         *p++ = '-';
     }
     p = put(p, "\" ", 2);
-    p = put_u64(p, t->status);
+    p = kite__put_u64(p, t->status);
     *p++ = ' ';
     /* Body bytes of the response, "-" for none (Apache's %b). */
     bytes = (t->tflags & (KITE__T_IS_HEAD | KITE__T_NO_BODY)) ? 0 : (uint64_t)t->resp_sent;
     if (bytes)
-        p = put_u64(p, bytes);
+        p = kite__put_u64(p, bytes);
     else
         *p++ = '-';
     p = put(p, " \"", 2);
