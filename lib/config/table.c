@@ -146,6 +146,16 @@ static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
 }
 
+/* CGI keys are checked and documented like the others, then refused: this
+ * kite has no CGI, and a key that cannot take effect is an error. */
+static int set_cgi(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    if ((d->arg ? set_uint(cfg, obj, d, v, f, path) : set_pvo(cfg, obj, d, v, f, path)) < 0)
+        return KITE_EINVAL;
+    return kite__cfg_error(cfg, f, path, "CGI is not supported by this kite yet");
+}
+
 /* Keys that need TLS are accepted in the table so that they are checked
  * and documented; the vhost is then refused at resolve time. */
 static int set_tls(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
@@ -425,9 +435,9 @@ const kite__directive_t kite__directives[] = {
      "with basic-auth: the user's mask (third field) must have these bits"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
-    {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,
+    {"cgi-timeout", MOUNT, "number", set_cgi, M(m.cgi_timeout), 86400,
      "seconds a CGI may run (cgi:// mounts)"},
-    {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_pvo, M(m.cgi_env), 0,
+    {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_cgi, M(m.cgi_env), 0,
      "extra CGI environment variables (cgi:// mounts)"},
 };
 

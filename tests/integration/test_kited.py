@@ -283,6 +283,8 @@ def t_server_string(r, plain):
 def t_count_threads(r):
     with Kited(r, "threads-1", {"conf": one_vhost_conf('"count-threads": 1')}) as k1, \
             Kited(r, "threads-4", {"conf": one_vhost_conf('"count-threads": "4"')}) as k4:
+        # the service threads may still be starting when "serving" is logged
+        wait_for(lambda: tasks(k4.pid) - tasks(k1.pid) >= 3, 10)
         n1, n4 = tasks(k1.pid), tasks(k4.pid)
         r.ok(n4 - n1 >= 3, "count-threads 4: three more threads than with 1 (%d vs %d)" % (n4, n1))
         ok = all(get(k4.ports["localhost"]).status == 200 for _ in range(8))
@@ -521,12 +523,12 @@ def t_vhosts_by_host(r):
 
 def t_unix_socket(r):
     files = {"conf": '{ "vhosts": [{ "name": "unix", "unix-socket": 1, "interface": '
-                     '"@DIR@/kite.sock", %s "port": 0,\n  "mounts": [{ "mountpoint": "/", '
+                     '"kite.sock", %s "port": 0,\n  "mounts": [{ "mountpoint": "/", '
                      '"origin": "file://www", "default": "index.html" }] }] }'
                      % ('"unix-socket-perms": "nobody:nogroup",' if IS_ROOT else "")}
     with Kited(r, "unix-socket", files) as k:
         sock = k.path("kite.sock")
-        r.ok(stat.S_ISSOCK(os.stat(sock).st_mode), "unix-socket: the socket exists at interface")
+        r.ok(stat.S_ISSOCK(os.stat(sock).st_mode), "unix-socket: the socket exists at interface (relative to the conf dir)")
         res = request(None, unix=sock)
         r.ok(res.status == 200 and res.body == INDEX, "unix-socket: HTTP over AF_UNIX", repr(res))
         if IS_ROOT:
@@ -785,28 +787,104 @@ def t_mounts(r):
 
 
 def t_refused(r):
-    cases = [
-        ("cgi-timeout", '{ "mountpoint": "/cgi", "origin": "cgi://@DIR@/www", '
-         '"cgi-timeout": "10" }', "cgi:// mounts are not supported by this kite yet"),
-        ("cgi-env", '{ "mountpoint": "/cgi", "origin": "cgi://@DIR@/www", '
-         '"cgi-env": [{ "A": "b" }] }', "cgi:// mounts are not supported by this kite yet"),
-        ("proxy", '{ "mountpoint": "/px", "origin": "http://127.0.0.1:1/" }',
-         "not supported by this kite yet"),
-    ]
-    for what, mount, msg in cases:
-        k = Kited(r, what, {"conf": one_vhost_conf(mounts="[%s]" % mount)})
+    def check(what, conf, pat, extra=None):
+        k = Kited(r, what, dict({"conf": conf}, **(extra or {})))
         rc, err = k.check()
-        r.ok(rc == 1 and msg in err and "vhosts[0].mounts[0].origin" in err,
-             "%s: --check-config refuses it, saying so" % what, err)
+        r.ok(rc == 1 and re.search(pat, err), "%s: --check-config refuses it, saying so" % what,
+             "rc %s\n%s" % (rc, err))
         shutil.rmtree(k.dir, ignore_errors=True)
-    for key in ("host-ssl-key", "host-ssl-cert", "host-ssl-ca"):
-        k = Kited(r, key, {"conf": one_vhost_conf(extra=' "%s": "@DIR@/x.pem",' % key),
-                           "x.pem": "x"})
-        rc, err = k.check()
-        r.ok(rc == 1 and re.search(r"conf:\d+: vhosts\[0\]\.%s: TLS is not supported by this "
-                                   r"kite yet" % key, err),
-             "%s: --check-config refuses it with the message" % key, err)
-        shutil.rmtree(k.dir, ignore_errors=True)
+    for key, val in (("cgi-timeout", '"10"'), ("cgi-env", '[{ "A": "b" }]')):
+        check(key, one_vhost_conf(mounts='[{ "mountpoint": "/", "origin": "file://www", '
+                                         '"default": "index.html",\n  "%s": %s }]' % (key, val)),
+              r"conf:\d+: vhosts\[0\]\.mounts\[0\]\.%s: CGI is not supported by this kite yet"
+              % key)
+    check("cgi://", one_vhost_conf(mounts='[{ "mountpoint": "/cgi", "origin": '
+                                          '"cgi://@DIR@/www" }]'),
+          r"vhosts\[0\]\.mounts\[0\]\.origin: cgi:// mounts are not supported by this kite yet")
+    check("proxy http://", one_vhost_conf(mounts='[{ "mountpoint": "/px", "origin": '
+                                                 '"http://127.0.0.1:1/" }]'),
+          r"vhosts\[0\]\.mounts\[0\]\.origin: http:// mounts are not supported by this kite yet")
+    for key, val in (("host-ssl-key", '"@DIR@/x.pem"'), ("host-ssl-cert", '"x.pem"'),
+                     ("host-ssl-ca", '"x.pem"'), ("ciphers", '"HIGH"'),
+                     ("client-cert-required", '"1"'), ("allow-non-tls", "true"),
+                     ("redirect-http", '"yes"'), ("sts", "1")):
+        check(key, one_vhost_conf(extra=' "%s": %s,' % (key, val)),
+              r"conf:\d+: vhosts\[0\]\.%s: TLS is not supported by this kite yet" % key,
+              {"x.pem": "x"})
+    k = Kited(r, "tls-off", {"conf": one_vhost_conf(
+        extra=' "sts": "0", "redirect-http": false, "allow-non-tls": "off",')})
+    rc, err = k.check()
+    r.ok(rc == 0 and "config OK" in err, "TLS booleans turned off are accepted", err)
+    shutil.rmtree(k.dir, ignore_errors=True)
+
+
+def t_global_limits(r):
+    conf = ('{\n  "global": {\n    "keepalive_timeout": "1",  # for vhosts without their own\n'
+            '    "max-header-size": 1024,\n    "ws-max-message": "1000",\n'
+            '    "send-timeout-secs": "1",\n    "max-output": "65536"\n  },\n'
+            '  "vhosts": [ %s, %s ]\n}\n' % (
+                vhost_json("g", 0, '\n  "ws-protocols": [{ "echo": {} }],',
+                           mounts='[{ "mountpoint": "/", "origin": "file://www", '
+                           '"default": "index.html" }, { "mountpoint": "/t", '
+                           '"origin": "callback://http-test" }]'),
+                vhost_json("own", 0, ' "keepalive_timeout": 30,')))
+    with Kited(r, "global-limits", {"conf": conf}) as k:
+        p = k.ports["g"]
+        with Conn(p) as c:
+            c.send(build_request("GET", "/"))
+            c.read_response()
+            dt = closed_after(c, 8)
+            r.ok(dt is not None and dt >= 0.7, "global keepalive_timeout 1: an idle keep-alive "
+                 "connection is closed after ~1 s (%s)" % dt)
+        with Conn(k.ports["own"]) as c:
+            c.send(build_request("GET", "/"))
+            c.read_response()
+            r.ok(c.no_data_for(2.5), "a vhost's own keepalive_timeout wins over the global one")
+        r.eq(get(p, headers={"X-Pad": "x" * 600}).status, 200,
+             "max-header-size 1024: a 700-byte head passes")
+        r.eq(get(p, headers={"X-Pad": "x" * 1500}).status, 431,
+             "max-header-size 1024: a 1600-byte head gets 431")
+        with kitews.connect(p, ["echo"]) as ws:
+            ws.send_text("y" * 900)
+            r.eq(len(ws.recv_message(timeout=5)[1]), 900, "ws-max-message 1000: 900 bytes echo")
+            ws.send_text("z" * 1100)
+            f, _ = ws.read_until_close(timeout=5)
+            r.eq(f.close_code if f else None, 1009, "ws-max-message 1000: 1100 bytes: close 1009")
+        # send-timeout-secs 1: a peer that reads nothing of a 64 MB response is
+        # dropped; reading afterwards finds the end long before 64 MB
+        c = Conn(p, rcvbuf=16384)
+        try:
+            c.send(build_request("GET", "/t/big?bytes=67108864"))
+            time.sleep(4.0)
+            got = 0
+            deadline = time.monotonic() + 20
+            try:
+                while time.monotonic() < deadline:
+                    d = c.sock.recv(1 << 20)
+                    if not d:
+                        break
+                    got += len(d)
+            except OSError:
+                pass
+            r.ok(got < 64 << 20, "send-timeout-secs 1: a peer that does not read is closed "
+                 "(%d bytes came)" % got)
+        finally:
+            c.close()
+
+
+def t_onlyraw(r):
+    files = {"conf": '{ "vhosts": [{ "name": "raw", "port": 0, "interface": "127.0.0.1",\n'
+                     '  "onlyraw": "1",  # raw sockets for raw-test\n'
+                     '  "ws-protocols": [{ "raw-test": { "raw": "1" } }] }] }'}
+    with Kited(r, "onlyraw", files) as k:
+        with Conn(k.ports["raw"]) as c:
+            c.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            want = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+            deadline = time.monotonic() + 5
+            while len(c.buf) < len(want) and c._fill(deadline):
+                pass
+            r.eq(bytes(c.buf), want, "onlyraw: an HTTP request is echoed raw by raw-test, "
+                 "not answered")
 
 
 # ---------------------------------------------------------------- command line
@@ -941,6 +1019,7 @@ def main():
         (t_plugin_dirs, False), (t_vhosts_by_host, False), (t_unix_socket, False),
         (t_keepalive, False), (t_headers_404, False), (t_ipv6, False), (t_access_log, False),
         (t_ws_protocols, False), (t_mounts, False), (t_refused, False),
+        (t_global_limits, False), (t_onlyraw, False),
         (t_check_config, False), (t_port_in_use, False), (t_daemon, False), (t_lwsws, False),
     ]
     recs = []
