@@ -2,14 +2,18 @@
 """kited's signals under load, loopback only, bounded (each part starts
 its own kited on a config directory it writes, and stops it):
 
-1. SIGHUP x10 (~250 ms apart) while 50 keep-alive HTTP connections and
-   50 echo websockets (plus 10 dumb-increment ones) are kept busy: no
-   request fails, no connection is closed by the server, every websocket
-   still echoes after the last reload, and keep-alive connections see the
-   new config ("X-Gen" header) on their next request.
+1. SIGHUP x10 (~250 ms apart, kited with 2 service threads) while 50
+   keep-alive HTTP connections and 50 echo websockets (plus 10
+   dumb-increment ones) are kept busy: no request fails, no connection
+   is closed by the server, every websocket still echoes after the last
+   reload, keep-alive connections see the new config ("X-Gen" header) on
+   their next request, and the access log has every request once.
 2. A rewritten config takes effect: same socket sees the new header, a
    new mount answers, a removed one 404s, a new vhost port listens, a
    removed one stops accepting.
+2b. Reloads removing and adding back a port whose conns are busy: those
+   conns end only cleanly (after a whole response with Connection:
+   close, or idle with a FIN), the conns of the kept port see nothing.
 3. A bad config (an unknown key; a port in use) is reported as
    file:line: path: reason and "keeping the running config"; the old
    config keeps serving.
@@ -51,6 +55,7 @@ N_WS = 50
 N_DUMB = 10
 N_RELOADS = 10
 RELOAD_PERIOD = 0.25
+THREADS = int(os.environ.get("KT_THREADS", "2"))  # service threads in part 1
 
 KITED = None
 PLUGINS = None
@@ -94,6 +99,7 @@ class Kited:
         self.put("index.html", b"<html>index</html>\n")
         self.err_path = os.path.join(self.dir, "stderr")
         self.proc = None
+        self.stopped = False
         self.latencies = []      # observed: SIGHUP sent -> "reload: done" seen
         self.log_latencies = []  # in the log: "SIGHUP: reloading" -> "reload: done"
 
@@ -178,7 +184,7 @@ class Kited:
         """SIGTERM; checks exit 0 within the drain timeout and a clean
         stderr. Returns the seconds it took."""
         t = self.tap
-        if self.proc is None:
+        if self.proc is None or self.stopped:
             return 0.0
         early = self.proc.poll()
         t0 = time.monotonic()
@@ -197,6 +203,7 @@ class Kited:
             t.eq(self.proc.returncode, 0, "%s exits with status 0 after SIGTERM" % self.name)
             bad = [m for m in kt.SANITIZER_MARKS if m in log]
             t.ok(not bad, "%s stderr has no sanitizer report" % self.name, log[-6000:])
+        self.stopped = True
         return took
 
     def cleanup(self):
@@ -364,7 +371,11 @@ def test_reload_under_load(t):
     k = Kited(t, "kited (reload under load)")
     try:
         port = free_ports(1)[0]
-        k.write_config([vhost("localhost", port, k.www, gen=0)])
+        alog = os.path.join(k.dir, "access.log")
+        if THREADS > 1:
+            k.write_config(None, fname="00-global.json",
+                           text='{"global": {"count-threads": "%d"}}\n' % THREADS)
+        k.write_config([vhost("localhost", port, k.www, gen=0, access_log=alog)])
         k.start()
         stop = threading.Event()
         final = threading.Event()
@@ -382,7 +393,7 @@ def test_reload_under_load(t):
         s0 = time.monotonic()
         for gen in range(1, N_RELOADS + 1):
             t_sig = time.monotonic()
-            k.write_config([vhost("localhost", port, k.www, gen=gen)])
+            k.write_config([vhost("localhost", port, k.www, gen=gen, access_log=alog)])
             outcomes.append(k.hup())
             left = RELOAD_PERIOD - (time.monotonic() - t_sig)
             if left > 0:
@@ -441,6 +452,16 @@ def test_reload_under_load(t):
              "every dumb-increment websocket counted strictly upwards through the reloads "
              "and still counts after them", "\n".join(errs[:10]))
         t.ok(kt.serves(port), "a new conn is served after the storm")
+        k.stop()  # flushes the access log
+        with open(alog, "rb") as f:
+            lines = f.read().decode("utf-8", "replace").splitlines()
+        bad = [ln for ln in lines if not COMBINED.match(ln)]
+        t.ok(not bad, "the access log written by the old and new vhosts has only whole lines",
+             "\n".join(bad[:5]))
+        ups = [ln for ln in lines if '" 101 ' in ln]
+        # the HTTP loads' requests, their final ones, and serves()
+        t.eq((len(lines) - len(ups), len(ups)), (nreq + N_HTTP + 1, N_WS + N_DUMB),
+             "every request and websocket upgrade of the storm is logged once")
     finally:
         k.stop()
         k.cleanup()
@@ -520,6 +541,110 @@ def test_new_config(t):
         t.ok(refused, "the removed port %d no longer accepts" % p3)
         t.ok(idle3.wait_closed(5), "an idle keep-alive conn on the removed port is closed")
         idle3.close()
+    finally:
+        k.stop()
+        k.cleanup()
+
+
+# ---------------------------------------------------------------- 2b
+
+class FlapLoad(threading.Thread):
+    """Keep-alive conns on a port that reloads remove and add back: every
+    response must be whole; a conn ends either after a response with
+    Connection: close (request in flight at the reload) or, idle, with a
+    FIN before any byte of the next response (the keep-alive close race;
+    never a reset, never a torn response)."""
+
+    def __init__(self, port, idx, stop):
+        super().__init__(daemon=True)
+        self.port, self.idx, self.stop_ev = port, idx, stop
+        self.ok = self.closed_after_response = self.closed_idle = self.refused = 0
+        self.errors = []
+
+    def run(self):
+        while not self.stop_ev.is_set():
+            try:
+                c = kt.Conn(self.port, timeout=TIMEOUT)
+            except ConnectionRefusedError:
+                self.refused += 1
+                time.sleep(0.01)
+                continue
+            except Exception as e:
+                self.errors.append("connect: %r" % e)
+                return
+            try:
+                k = 0
+                while not self.stop_ev.is_set():
+                    path = "/test/delay?ms=20" if (self.idx + k) % 2 else "/test/hello"
+                    k += 1
+                    c.send(kt.build_request("GET", path))
+                    try:
+                        r = c.read_response()
+                    except EOFError:
+                        if c.reset or c.buf:
+                            self.errors.append("%s: reset %s, %d bytes of a response" %
+                                               (path, c.reset, len(c.buf)))
+                        else:
+                            self.closed_idle += 1
+                        break
+                    if r.status != 200 or (path == "/test/hello" and r.body != b"hello\n"):
+                        self.errors.append("%s: %r" % (path, r))
+                        break
+                    self.ok += 1
+                    if (r.header("Connection") or "").lower() == "close":
+                        if not c.wait_closed(5):
+                            self.errors.append("Connection: close, but the conn stays open")
+                        self.closed_after_response += 1
+                        break
+            except Exception as e:
+                self.errors.append("%r" % e)
+                return
+            finally:
+                c.close()
+
+
+def test_removed_port_under_load(t):
+    t.diag("2b. a port removed and added back by reloads while its conns are busy")
+    k = Kited(t, "kited (port flapping)")
+    try:
+        p1, p2 = free_ports(2)
+        k.write_config([vhost("localhost", p1, k.www, gen=0), vhost("flap", p2, k.www, gen=0)])
+        k.start()
+        stop = threading.Event()
+        flap = [FlapLoad(p2, i, stop) for i in range(16)]
+        steady = [HttpLoad(p1, i, stop) for i in range(4)]
+        final = threading.Event()
+        for th in steady:
+            th.final_ev = final
+        for th in flap + steady:
+            th.start()
+        time.sleep(0.5)
+        outcomes = []
+        for g in range(1, 11):
+            vs = [vhost("localhost", p1, k.www, gen=g)]
+            if g % 2 == 0:
+                vs.append(vhost("flap", p2, k.www, gen=g))
+            k.write_config(vs)
+            outcomes.append(k.hup())
+            time.sleep(0.2)
+        stop.set()
+        final.set()
+        for th in flap + steady:
+            th.join(TIMEOUT * 2)
+        t.eq(outcomes, ["done"] * 10, "10 reloads, removing and adding back port %d" % p2)
+        errs = [e for th in flap for e in th.errors]
+        ok = sum(th.ok for th in flap)
+        after = sum(th.closed_after_response for th in flap)
+        idle = sum(th.closed_idle for th in flap)
+        t.diag("flapping port: %d responses, %d conns closed after a Connection: close "
+               "response, %d closed while idle, %d connects refused" %
+               (ok, after, idle, sum(th.refused for th in flap)))
+        t.ok(not errs, "conns on the removed port only ever end cleanly: after a whole "
+             "response with Connection: close, or idle with a FIN", "\n".join(errs[:10]))
+        t.ok(after > 0, "requests in flight at a removal finish with Connection: close")
+        errs = [th.error for th in steady if th.error]
+        t.ok(not errs and all(th.final == 10 for th in steady),
+             "conns on the kept port are not disturbed", "\n".join(errs))
     finally:
         k.stop()
         k.cleanup()
@@ -787,7 +912,8 @@ def main():
     KITED = os.path.abspath(sys.argv[1])
     PLUGINS = os.path.abspath(sys.argv[2])
     t = kt.Tap()
-    for fn in (test_reload_under_load, test_new_config, test_bad_config, test_sigterm,
+    for fn in (test_reload_under_load, test_new_config, test_removed_port_under_load,
+               test_bad_config, test_sigterm,
                test_sigusr1):
         t.run(fn, t)
     t.done()
