@@ -22,6 +22,12 @@ void kite__conn_drain(kite_conn_t *c)
     /* As for a timer: handlers run inside, the leave flushes and closes
      * (or the outer entry does, when there is one). */
     c->flags |= KITE__C_IN_SVC;
+    /* We close first: an HTTP/1 peer may be sending its next request
+     * already. Closing with it unread would reset the conn (and the reset
+     * can destroy a response the peer has yet to read): shut down and
+     * drain its input first. */
+    if (c->role == &kite__role_h1)
+        c->flags |= KITE__C_WANT_LINGER;
     if (c->role->drain)
         c->role->drain(c);
     else

@@ -582,8 +582,9 @@ class FlapLoad(threading.Thread):
                         r = c.read_response()
                     except EOFError:
                         if c.reset or c.buf:
-                            self.errors.append("%s: reset %s, %d bytes of a response" %
-                                               (path, c.reset, len(c.buf)))
+                            self.errors.append("%s: reset %s, %d bytes of a response, "
+                                               "request %d on its conn" %
+                                               (path, c.reset, len(c.buf), k))
                         else:
                             self.closed_idle += 1
                         break
@@ -768,11 +769,13 @@ def test_sigterm(t):
                     pass
         t.eq(codes, [1001] * len(wss), "every websocket (10 on the retired vhost, 10 on the "
              "live one) gets a close frame with 1001")
-        t.ok(idle.wait_closed(5), "the idle keep-alive conn is closed")
+        t.ok(idle.wait_closed(5) and not idle.reset, "the idle keep-alive conn is closed (FIN)")
+        idle.close()
         r = slow.read_response(timeout=TIMEOUT)
         t.eq((r.status, (r.header("Connection") or "").lower()), (200, "close"),
              "the delayed response in flight completes with Connection: close")
-        t.ok(slow.wait_closed(5), "... and its conn is closed afterwards")
+        t.ok(slow.wait_closed(5) and not slow.reset, "... and its conn is closed afterwards")
+        slow.close()
         time.sleep(0.3)  # a slow reader
         rest = bytearray(got)
         ok = True
@@ -789,6 +792,7 @@ def test_sigterm(t):
         t.eq((head.status, len(body), body == big), (200, len(big), True),
              "the 8 MB download in flight completes (read slowly) and then the conn closes")
         t.ok(ok, "... without a reset")
+        dl.close()
         try:
             k.proc.wait(DRAIN_SECS + 5)
         except subprocess.TimeoutExpired:
