@@ -3,10 +3,11 @@
  * main thread while another thread holds client connections and calls
  * kite_context_drain(). Checked: an idle keep-alive connection is closed
  * at once; a slow request in flight is answered, with Connection: close;
- * websockets get a close frame with 1001; a half-sent request head and a
- * websocket that never answers the close are cut at the timeout, and
- * kite_run() returns then; with nothing stubborn left kite_run() returns
- * well before the timeout; nobody is accepted once draining. Argument:
+ * websockets get a close frame with 1001; raw connections are closed; a
+ * half-sent request head and a websocket that never answers the close
+ * are cut at the timeout, and kite_run() returns then; with nothing
+ * stubborn left kite_run() returns well before the timeout; nobody is
+ * accepted once draining. Argument:
  * the number of service threads (2 runs in the TSan suite), or "extpoll"
  * (the application's poll loop: the drain is over when kite keeps no fd
  * but its wakeup eventfd).
@@ -61,7 +62,18 @@ static const kite_protocol_t p_echo = {
     .name = "echo",
     .on_receive = echo_rx,
 };
+static int raw_rx(kite_conn_t *c, void *user, const void *in, size_t len)
+{
+    (void)user;
+    return kite_write(c, in, len, KITE_WRITE_RAW) < 0;
+}
+
+static const kite_protocol_t p_raw = {.abi = KITE_PROTOCOL_ABI, .name = "raw", .on_raw = raw_rx};
 static const kite_protocol_t *const protos[] = {&p_app, &p_echo, NULL};
+static const kite_protocol_t *const raw_protos[] = {&p_raw, NULL};
+static const kite_pvo_t raw_opt = {.name = "raw", .value = "1"};
+static const kite_pvo_t raw_pvo = {.name = "raw", .options = &raw_opt};
+static int raw_port;
 static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://app"};
 
 /* --- extpoll: the application's loop, in the main thread ----------------- */
@@ -102,6 +114,18 @@ static kite_context_t *make_ctx(int threads, int extpoll)
         return NULL;
     }
     port = kite_vhost_port(vh);
+    /* A raw-only vhost on a port of its own. */
+    memset(&vi, 0, sizeof(vi));
+    vi.iface = "127.0.0.1";
+    vi.options = KITE_VH_RAW_ONLY;
+    vi.protocols = raw_protos;
+    vi.pvo = &raw_pvo;
+    vh = kite_vhost_create(c, &vi, NULL);
+    if (!vh) {
+        kite_context_destroy(c);
+        return NULL;
+    }
+    raw_port = kite_vhost_port(vh);
     return c;
 }
 
@@ -114,8 +138,9 @@ static unsigned long long since_drain(void)
 
 static void *clients_cut(void *arg)
 {
-    int idle, slow, w1, w2, part, fd;
+    int idle, slow, w1, w2, part, raw, fd;
     unsigned long long ms;
+    char echo[8] = "";
     cu_resp_t r;
 
     (void)arg;
@@ -124,6 +149,10 @@ static void *clients_cut(void *arg)
     w1 = cu_ws_open(port, "echo");
     w2 = cu_ws_open(port, "echo");
     tap_ok(w1 >= 0 && w2 >= 0 && cu_ws_echo(w1, "x") && cu_ws_echo(w2, "y"), "two websockets");
+    raw = cu_connect(raw_port);
+    tap_ok(raw >= 0 && !cu_send(raw, "raw") && recv(raw, echo, 3, MSG_WAITALL) == 3 &&
+               !strcmp(echo, "raw"),
+           "a raw connection");
     part = cu_connect(port);
     cu_send(part, "GET / HTTP/1.1\r\nHost: lo");
     slow = cu_connect(port);
@@ -137,6 +166,8 @@ static void *clients_cut(void *arg)
 
     tap_ok(cu_closed_within(idle, 500) && since_drain() < 500,
            "the idle keep-alive conn is closed at once (%llu ms)", since_drain());
+    tap_ok(cu_closed_within(raw, 500) && since_drain() < 500,
+           "the raw connection is closed at once (%llu ms)", since_drain());
     tap_ok(cu_read_resp(slow, &r) == 200 && !strcmp(r.body, "done") && r.conn_close,
            "the request in flight is answered with Connection: close");
     tap_ok(cu_closed_within(slow, 2000), "... and its connection closed after it");
@@ -157,6 +188,7 @@ static void *clients_cut(void *arg)
     close(w1);
     close(w2);
     close(part);
+    close(raw);
     return NULL;
 }
 

@@ -5,7 +5,8 @@
  * Checked: a keep-alive connection made before the commit gets the new
  * vhost on its next request without reconnecting; a websocket keeps
  * echoing, and its old vhost is destroyed (on_vhost_destroy, then
- * on_destroyed) only once it closes; a port the reload adds accepts, one
+ * on_destroyed) only once it closes, its self-rearming vhost timers
+ * cancelled on every thread first; a port the reload adds accepts, one
  * it drops refuses; a kept unix socket serves the new set and a dropped
  * one is removed; a retired UDP vhost closes its socket; a port in use
  * (or a UDP vhost) fails the staged create and abort leaves the old set
@@ -42,8 +43,33 @@ static kite_pvo_t hdrs[MAXV];
 static char hvals[MAXV][8];
 static int nslots;
 
-static int respond(kite_conn_t *c, const char *body)
+/* Per-vhost data: a vhost timer per service thread that re-arms itself
+ * every few ms. It lives in memory on_vhost_destroy frees, so a timer left
+ * in a heap after the vhost ended is a use after free (ASan). */
+struct vhd {
+    kite_timer_t t[2];
+    int armed[2];
+};
+
+static void tick(kite_vhost_t *vh, kite_timer_t *t)
 {
+    struct vhd *d = kite_vhost_protocol_data(vh, kite_vhost_find_protocol(vh, "a"));
+    int tsi = t == &d->t[0] ? 0 : 1;
+
+    /* Refused (KITE_ESTATE) once the vhost's last reference is gone. */
+    kite_vhost_timer_schedule(vh, tsi, t, 3000, tick);
+}
+
+static int serve(kite_conn_t *c, const char *body)
+{
+    kite_vhost_t *vh = kite_conn_vhost(c);
+    struct vhd *d = kite_vhost_protocol_data(vh, kite_vhost_find_protocol(vh, "a"));
+    int tsi = kite_conn_tsi(c);
+
+    if (d && !d->armed[tsi]) {
+        d->armed[tsi] = 1;
+        kite_vhost_timer_schedule(vh, tsi, &d->t[tsi], 3000, tick);
+    }
     if (kite_http_respond(c, 200, "text/plain", (int64_t)strlen(body)) < 0)
         return 1;
     return kite_write(c, body, strlen(body), KITE_WRITE_HTTP_FINAL) < 0;
@@ -53,17 +79,25 @@ static int http_a(kite_conn_t *c, void *user, const kite_http_req_t *req)
 {
     (void)user;
     (void)req;
-    return respond(c, "A");
+    return serve(c, "A");
 }
 
 static int http_b(kite_conn_t *c, void *user, const kite_http_req_t *req)
 {
     (void)user;
     (void)req;
-    return respond(c, "B");
+    return serve(c, "B");
 }
 
-static int vh_init(kite_vhost_t *vh, const kite_pvo_t *pvo, void **vhd)
+static int vh_init_a(kite_vhost_t *vh, const kite_pvo_t *pvo, void **vhd)
+{
+    (void)vh;
+    (void)pvo;
+    *vhd = calloc(1, sizeof(struct vhd));
+    return !*vhd;
+}
+
+static int vh_init_b(kite_vhost_t *vh, const kite_pvo_t *pvo, void **vhd)
 {
     (void)vh;
     (void)pvo;
@@ -75,7 +109,7 @@ static void vh_destroy(kite_vhost_t *vh, void *vhd)
 {
     struct slot *s = kite_vhost_user(vh);
 
-    (void)vhd;
+    free(vhd);
     atomic_fetch_add(&s->vhd_destroyed, 1);
 }
 
@@ -97,14 +131,14 @@ static int echo_rx(kite_conn_t *c, void *user, const void *in, size_t len, unsig
 static const kite_protocol_t p_a = {
     .abi = KITE_PROTOCOL_ABI,
     .name = "a",
-    .on_vhost_init = vh_init,
+    .on_vhost_init = vh_init_a,
     .on_vhost_destroy = vh_destroy,
     .on_http = http_a,
 };
 static const kite_protocol_t p_b = {
     .abi = KITE_PROTOCOL_ABI,
     .name = "b",
-    .on_vhost_init = vh_init,
+    .on_vhost_init = vh_init_b,
     .on_vhost_destroy = vh_destroy,
     .on_http = http_b,
 };
