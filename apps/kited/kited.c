@@ -93,6 +93,10 @@ static void *signal_thread(void *arg)
             break;
         switch (sig) {
         case SIGHUP:
+            if (kd->draining) {
+                kite_notice("SIGHUP: stopping, no reload");
+                break;
+            }
             kite_notice("SIGHUP: reloading %s", kd->conf_dir);
             kited_reload(kd);
             break;
@@ -104,6 +108,7 @@ static void *signal_thread(void *arg)
         case SIGINT:
             kite_notice("%s: draining (at most %u s)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                         kd->drain_secs);
+            kd->draining = 1;
             kite_context_drain(kd->ctx, kd->drain_secs * 1000u);
             break;
         default: /* SIGUSR2: kite_run() returned, main wants us gone */

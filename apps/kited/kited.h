@@ -29,6 +29,7 @@ typedef struct kited {
     kite_context_t *ctx;
     sigset_t sigs;
     volatile int stopping;
+    int draining; /* SIGTERM/SIGINT seen (signal thread only) */
     int ready_fd; /* daemon: tells the waiting parent how startup went */
 } kited_t;
 
