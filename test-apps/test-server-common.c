@@ -53,6 +53,8 @@ static const kite_protocol_t *const protocols_raw_only[] = {
  * (pvo->name is the protocol, pvo->options its options). */
 static kite_pvo_t pvo_di_options = {.name = "options", .value = "0"};
 static const kite_pvo_t pvo_di_default = {.next = &pvo_di_options, .name = "default", .value = "1"};
+/* -G: every script also gets this (cgi-env). */
+static const kite_pvo_t cgi_env = {.name = "KITE_TEST_ENV", .value = "yes"};
 static const kite_pvo_t pvo_raw_opt = {.name = "raw", .value = "1"};
 /* raw-test as the protocol of raw connections (pvo option "raw"): on the
  * -R vhost, and chained after the main vhost's pvo with -F. */
@@ -67,7 +69,8 @@ static void usage(const char *argv0)
     fprintf(stderr,
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
-            "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n",
+            "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
+            "          [-G cgi-dir] [-g cgi-timeout-secs]\n",
             argv0);
 }
 
@@ -101,14 +104,14 @@ static int adopt_fifo(test_server_t *ts, const char *path)
 int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci)
 {
     kite_vhost_info_t vi = {0};
-    const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL;
+    const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL, *cgi_dir = NULL;
     char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS];
     int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0;
 
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -159,6 +162,12 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         case 'f':
             fifo = optarg;
             break;
+        case 'G':
+            cgi_dir = optarg;
+            break;
+        case 'g':
+            ts->m_cgi.cgi_timeout = (unsigned)atoi(optarg);
+            break;
         default:
             usage(argv[0]);
             return opt == 'h' ? 0 : 2;
@@ -185,6 +194,13 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     ts->m_test.next = &ts->m_redir;
     ts->m_redir.mountpoint = "/kite-site";
     ts->m_redir.origin = ">https://github.com/";
+    if (cgi_dir) {
+        ts->m_redir.next = &ts->m_cgi;
+        ts->m_cgi.mountpoint = "/cgi-bin";
+        ts->m_cgi.origin = cgi_dir;
+        ts->m_cgi.origin_protocol = KITE_MOUNT_CGI;
+        ts->m_cgi.cgi_env = &cgi_env;
+    }
 
     vi.name = "localhost";
     vi.protocols = fallback || fifo ? protocols_raw : protocols;

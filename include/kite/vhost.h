@@ -12,6 +12,7 @@ enum kite_mount_origin {
     KITE_MOUNT_CALLBACK,    /* origin or protocol: a protocol name */
     KITE_MOUNT_REDIR_HTTP,  /* origin: "host/path" -> 301 http:// */
     KITE_MOUNT_REDIR_HTTPS, /* origin: "host/path" -> 301 https:// */
+    KITE_MOUNT_CGI,         /* origin: a directory of CGI scripts (RFC 3875) */
 };
 
 /**
@@ -38,6 +39,12 @@ typedef struct kite_mount_s {
     const kite_pvo_t *pmo;       /* per-mount options, see kite_http_mount_option() */
     unsigned cgi_timeout;        /* seconds (CGI mounts) */
     const kite_pvo_t *cgi_env;   /* extra CGI environment (CGI mounts) */
+    /* LibHTTP cgi_pattern: on a file mount, files whose full path matches
+     * (kite__pattern_match glob, e.g. "**.cgi$|**.pl$") run as CGI. */
+    const char *cgi_pattern;
+    /* LibHTTP cgi_interpreter: run every script of the mount with this
+     * program (the script path its argument); NULL: exec the script. */
+    const char *cgi_interpreter;
 } kite_mount_t;
 
 enum {

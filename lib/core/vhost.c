@@ -96,10 +96,9 @@ static int mount_type(const kite_mount_t *m, const char **origin)
         const char *scheme;
         int type;
     } schemes[] = {
-        {"file://", KITE_MOUNT_FILE},
-        {"callback://", KITE_MOUNT_CALLBACK},
-        {">http://", KITE_MOUNT_REDIR_HTTP},
-        {">https://", KITE_MOUNT_REDIR_HTTPS},
+        {"file://", KITE_MOUNT_FILE},        {"callback://", KITE_MOUNT_CALLBACK},
+        {">http://", KITE_MOUNT_REDIR_HTTP}, {">https://", KITE_MOUNT_REDIR_HTTPS},
+        {"cgi://", KITE_MOUNT_CGI},
     };
     size_t i;
 
@@ -141,6 +140,7 @@ static int prepare_mount(kite_vhost_t *vh, const kite_mount_t *m, kite__mount_rt
     }
     switch (rt->type) {
     case KITE_MOUNT_FILE:
+    case KITE_MOUNT_CGI:
         if (!rt->origin || !(rt->root = realpath(rt->origin, NULL))) {
             kite_err("vhost %s: mount %s: docroot \"%s\": %s", vh->name, m->mountpoint,
                      rt->origin ? rt->origin : "", strerror(errno));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "misc/misc.h"
+#include "roles/cgi/private-cgi.h"
 #include "roles/http/private-http.h"
 #include "roles/ws/private-ws.h"
 
@@ -182,7 +183,11 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         n = kite__http_interpret(c, t, m, t->mount_path, &answered);
         if (answered)
             return n;
+        if (m->m->cgi_pattern && (n = kite__cgi_try(c, t, m, &answered), answered))
+            return n;
         return kite__http_serve_file(c, t, m, t->mount_path, 200);
+    case KITE_MOUNT_CGI:
+        return kite__cgi_serve(c, t, m);
     case KITE_MOUNT_CALLBACK:
         return kite__http_callback(c, t, m->proto);
     default:

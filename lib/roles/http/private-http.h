@@ -55,6 +55,7 @@ struct kite_http_req_s {
     kite__h1_chunked_t chunk;
     uint16_t status;
     uint16_t tflags;
+    uint8_t redirects; /* local redirects followed (CGI Location: /path) */
     char arena[KITE__TXN_ARENA];
 };
 
@@ -70,6 +71,9 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t);
 /* Request body bytes (@len may be 0 with @done set when it ends). */
 int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);
 int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t);
+/* Before routing @t again (a CGI local redirect): unbind the protocol and
+ * drop what the first route set (path, file, user, extra headers). */
+void kite__http_txn_reroute(kite_conn_t *c, kite_http_req_t *t);
 /* The transaction ends: tell the protocol and release its memory. */
 void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing);
 

@@ -38,6 +38,7 @@ kite_http_req_t *kite__http_txn_get(kite__pt_t *pt)
     memset(&t->chunk, 0, sizeof(t->chunk));
     t->status = 0;
     t->tflags = 0;
+    t->redirects = 0;
     return t;
 }
 
@@ -77,6 +78,22 @@ void kite__http_pt_free(kite__pt_t *pt)
     }
     pt->ntxn_free = 0;
     kite__fcache_destroy(pt);
+}
+
+void kite__http_txn_reroute(kite_conn_t *c, kite_http_req_t *t)
+{
+    c->proto = NULL;
+    t->tflags &= (uint16_t) ~(KITE__T_PROTO | KITE__T_CONTINUE);
+    if (t->path && !in_arena(t, t->path))
+        free(t->path);
+    if (t->auth_user && !in_arena(t, t->auth_user))
+        free(t->auth_user);
+    if (t->file_path && !in_arena(t, t->file_path))
+        free(t->file_path);
+    t->path = t->auth_user = t->file_path = NULL;
+    t->rh_len = 0;
+    t->mrt = NULL;
+    t->mount_path = NULL;
 }
 
 char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len)

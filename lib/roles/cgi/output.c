@@ -1,0 +1,254 @@
+/*
+ * A script's stdout: the CGI response head (RFC 3875 6.3: Status,
+ * Location, Content-Type and other header fields, ended by an empty line,
+ * "\n" or "\r\n" line ends), then the body relayed to the client. A body
+ * without Content-Length goes out chunked on HTTP/1.1 (the connection stays
+ * open) and close-delimited on 1.0; the wire role decides. "Location: /x"
+ * with no Status is a local redirect (6.2.2): the request is routed again
+ * as a GET of /x. NPH scripts (nph-*) write the whole HTTP response
+ * themselves and it goes out untouched, with the connection closed after.
+ *
+ * While more than KITE__CGI_HIGH bytes wait for the client, stdout is not
+ * read: the script blocks on its own write and memory stays bounded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "event/event.h"
+#include "misc/misc.h"
+#include "roles/cgi/private-cgi.h"
+
+/* Treat @c as inside an event of its own while we act on it from a pipe's
+ * callback, so that a close is finished (and output flushed) at the end. */
+static unsigned enter(kite_conn_t *c)
+{
+    unsigned was = c->flags & KITE__C_IN_SVC;
+
+    c->flags |= KITE__C_IN_SVC;
+    return was;
+}
+
+static void leave(kite_conn_t *c, unsigned was)
+{
+    if (!was)
+        kite__conn_leave(c);
+}
+
+static int name_is(const char *name, size_t n, const char *want)
+{
+    return n == strlen(want) && !kite__strncasecmp(name, want, n);
+}
+
+static int relay(kite__cgi_t *g, const char *buf, size_t len)
+{
+    kite_conn_t *c = g->client;
+    kite_http_req_t *t = g->t;
+    int r;
+
+    if (g->flags & CGI_NPH) {
+        r = kite__out_append(c, buf, len);
+    } else {
+        /* A script that writes past its own Content-Length is cut there. */
+        if (t->resp_len >= 0 && t->resp_sent + (int64_t)len > t->resp_len)
+            len = (size_t)(t->resp_len - t->resp_sent);
+        r = len ? t->wire->body(c, t, buf, len, 0) : 0;
+    }
+    if (r == 0 && c->out_bytes > KITE__CGI_HIGH && g->out) {
+        kite_rx_flow_control(g->out, 0);
+        kite_callback_on_writable(c);
+    }
+    return r;
+}
+
+static int local_redirect(kite__cgi_t *g, const char *loc)
+{
+    kite_conn_t *c = g->client;
+    kite_http_req_t *t = g->t;
+    size_t n = strlen(loc);
+    char *p, *q;
+
+    /* The new target lives in the arena (freed with the transaction); the
+     * request body, if any, was the script's. */
+    if (t->used + n + 1 > sizeof(t->arena) ||
+        ((t->tflags & KITE__T_BODY) && !(t->tflags & KITE__T_BODY_DONE)))
+        return 1;
+    p = t->arena + t->used;
+    t->used += n + 1;
+    memcpy(p, loc, n + 1);
+    q = strchr(p, '?');
+    t->p.path = p;
+    t->p.path_len = (uint32_t)(q ? (size_t)(q - p) : n);
+    if (q)
+        *q++ = '\0';
+    t->p.query = q;
+    t->p.query_len = q ? (uint32_t)strlen(q) : 0;
+    t->p.method = "GET";
+    t->p.method_id = KITE_HTTP_GET;
+    t->redirects++;
+    kite__cgi_release(c);
+    kite__http_txn_reroute(c, t);
+    if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
+        kite__conn_close_now(c, 2);
+    return 0;
+}
+
+/* Parse head[0..len) (the empty line excluded) and send the response head. */
+static int send_head(kite__cgi_t *g, char *head, size_t len)
+{
+    kite_conn_t *c = g->client;
+    kite_http_req_t *t = g->t;
+    const char *ctype = NULL, *loc = NULL;
+    int64_t clen = -1;
+    int status = 0;
+    char *p = head, *end = head + len;
+
+    while (p < end) {
+        char *nl = memchr(p, '\n', (size_t)(end - p)), *colon, *v, *e;
+        e = nl ? nl : end;
+        if (e > p && e[-1] == '\r')
+            e--;
+        *e = '\0';
+        colon = memchr(p, ':', (size_t)(e - p));
+        if (!colon || colon == p)
+            return KITE_EPROTO;
+        *colon = '\0';
+        for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+            ;
+        while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        if (name_is(p, (size_t)(colon - p), "Status")) {
+            status = atoi(v);
+            if (status < 200 || status > 999)
+                return KITE_EPROTO;
+        } else if (name_is(p, (size_t)(colon - p), "Location")) {
+            loc = v;
+        } else if (name_is(p, (size_t)(colon - p), "Content-Type")) {
+            ctype = v;
+        } else if (name_is(p, (size_t)(colon - p), "Content-Length")) {
+            char *x;
+            long long n = strtoll(v, &x, 10);
+            if (x == v || *x || n < 0)
+                return KITE_EPROTO;
+            clen = n;
+        } else if (!name_is(p, (size_t)(colon - p), "Connection") &&
+                   !name_is(p, (size_t)(colon - p), "Transfer-Encoding") &&
+                   !name_is(p, (size_t)(colon - p), "Keep-Alive") &&
+                   !name_is(p, (size_t)(colon - p), "Date") &&
+                   !name_is(p, (size_t)(colon - p), "Server")) {
+            /* Framing and the fields the wire role writes are ours. */
+            if (kite__http_add_header_n(t, p, v, (size_t)(e - v)) < 0)
+                return KITE_EPROTO;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    if (loc && *loc == '/' && !status && !local_redirect(g, loc))
+        return 1;
+    if (loc) {
+        if (kite__http_add_header_n(t, "Location", loc, strlen(loc)) < 0)
+            return KITE_EPROTO;
+        if (!status)
+            status = 302;
+    }
+    return t->wire->respond(c, t, status ? status : 200, ctype, clen < 0 ? -1 : clen);
+}
+
+/* The end of the head in head[0..len): its length with the empty line
+ * in *hl, the length without it returned; -1 when not there yet. */
+static long head_end(const char *h, size_t len, size_t *hl)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (h[i] != '\n')
+            continue;
+        if (i + 1 < len && h[i + 1] == '\n') {
+            *hl = i + 2;
+            return (long)i + 1;
+        }
+        if (i + 2 < len && h[i + 1] == '\r' && h[i + 2] == '\n') {
+            *hl = i + 3;
+            return (long)i + 1;
+        }
+    }
+    return -1;
+}
+
+static int head_bytes(kite__cgi_t *g, const char *buf, size_t len)
+{
+    size_t hl, take = len;
+    long n;
+    int r;
+
+    if (!g->head && !(g->head = malloc(KITE__CGI_HEAD_MAX)))
+        return KITE_ENOMEM;
+    if (take > KITE__CGI_HEAD_MAX - g->head_len)
+        take = KITE__CGI_HEAD_MAX - g->head_len;
+    memcpy(g->head + g->head_len, buf, take);
+    n = head_end(g->head, g->head_len + take, &hl);
+    if (n < 0) {
+        g->head_len += take;
+        return g->head_len == KITE__CGI_HEAD_MAX ? KITE_E2BIG : 0;
+    }
+    g->flags |= CGI_HEAD_DONE;
+    r = send_head(g, g->head, (size_t)n);
+    if (r != 0)
+        return r;
+    /* What followed the empty line, from the head buffer then @buf. */
+    hl -= g->head_len;
+    g->head_len = 0;
+    return hl < len ? relay(g, buf + hl, len - hl) : 0;
+}
+
+int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
+{
+    kite_conn_t *c = g->client;
+    unsigned was;
+    int r;
+
+    if (!c)
+        return 0;
+    was = enter(c);
+    if (g->flags & CGI_NPH) {
+        if (!(g->flags & CGI_HEAD_DONE)) {
+            g->flags |= CGI_HEAD_DONE;
+            g->t->tflags |= KITE__T_HEAD_SENT;
+            g->t->tflags &= ~KITE__T_KEEPALIVE;
+            g->t->status = len > 12 && !memcmp(buf, "HTTP/1.", 7) ? (uint16_t)atoi(buf + 9) : 200;
+        }
+        r = relay(g, buf, len);
+    } else if (g->flags & CGI_HEAD_DONE) {
+        r = relay(g, buf, len);
+    } else {
+        r = head_bytes(g, buf, len);
+        if (r < 0 && g->client) {
+            g->t->rh_len = 0; /* the script's fields are not the error page's */
+            kite_err("cgi %s: bad response head from the script (%s)", g->name, kite_strerror(r));
+            if (kite__http_error(c, g->t, 502, NULL) < 0)
+                kite__conn_close_now(c, 2);
+        }
+        r = r < 0 ? 0 : r;
+    }
+    if (r < 0)
+        kite__conn_close_now(c, 2);
+    leave(c, was);
+    return 0;
+}
+
+void kite__cgi_output_end(kite__cgi_t *g)
+{
+    kite_conn_t *c = g->client;
+    unsigned was;
+
+    if (!c)
+        return;
+    was = enter(c);
+    if (!(g->flags & CGI_HEAD_DONE)) {
+        kite_err("cgi %s: %s", g->name,
+                 g->head_len ? "the output ended inside the response head" : "no output");
+        if (kite__http_error(c, g->t, 502, NULL) < 0)
+            kite__conn_close_now(c, 2);
+    } else if (g->t->wire->body(c, g->t, NULL, 0, 1) < 0) {
+        kite__conn_close_now(c, 2);
+    }
+    leave(c, was);
+}
