@@ -87,7 +87,7 @@ static int check_dir(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *pa
 
 static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mount_t *cm, int *np)
 {
-    static const char *const later[] = {"cgi://", "http://", "https://"};
+    static const char *const later[] = {"http://", "https://"};
     kite_mount_t *m = &cm->m;
     char op[KITE__CFG_PATH_MAX];
     const char *o = m->origin;
@@ -100,6 +100,13 @@ static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mou
             return kite__cfg_error(cfg, cm->file, op, "file:// needs a directory");
         m->origin = kite__cfg_abspath(cfg, cm->file, dir);
         m->origin_protocol = KITE_MOUNT_FILE;
+        return m->origin ? check_dir(cfg, cm->file, op, m->origin) : KITE_ENOMEM;
+    }
+    if (!strncmp(o, "cgi://", 6)) {
+        if (!o[6])
+            return kite__cfg_error(cfg, cm->file, op, "cgi:// needs a directory");
+        m->origin = kite__cfg_abspath(cfg, cm->file, o + 6);
+        m->origin_protocol = KITE_MOUNT_CGI;
         return m->origin ? check_dir(cfg, cm->file, op, m->origin) : KITE_ENOMEM;
     }
     if (!strncmp(o, "callback://", 11)) {
@@ -116,12 +123,13 @@ static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mou
     for (i = 0; i < sizeof(later) / sizeof(later[0]); i++)
         if (!strncmp(o, later[i], strlen(later[i])))
             return kite__cfg_error(cfg, cm->file, op,
-                                   "%s mounts are not supported by this kite yet (%s)", later[i],
-                                   i ? "reverse proxy" : "CGI");
-    return kite__cfg_error(cfg, cm->file, op,
-                           "unknown origin scheme in \"%s\" (file://, callback://, >http://, "
-                           ">https://)",
-                           o);
+                                   "%s mounts are not supported by this kite yet (reverse proxy)",
+                                   later[i]);
+    return kite__cfg_error(
+        cfg, cm->file, op,
+        "unknown origin scheme in \"%s\" (file://, cgi://, callback://, >http://, "
+        ">https://)",
+        o);
 }
 
 static int resolve_mount(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mount_t *cm, int *np)

@@ -146,16 +146,6 @@ static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
 }
 
-/* CGI keys are checked and documented like the others, then refused: this
- * kite has no CGI, and a key that cannot take effect is an error. */
-static int set_cgi(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
-                   const kite__cfg_file_t *f, const char *path)
-{
-    if ((d->arg ? set_uint(cfg, obj, d, v, f, path) : set_pvo(cfg, obj, d, v, f, path)) < 0)
-        return KITE_EINVAL;
-    return kite__cfg_error(cfg, f, path, "CGI is not supported by this kite yet");
-}
-
 /* Keys that need TLS are accepted in the table so that they are checked
  * and documented; the vhost is then refused at resolve time. */
 static int set_tls(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
@@ -414,7 +404,7 @@ const kite__directive_t kite__directives[] = {
 
     {"mountpoint", MOUNT, "string", set_str, M(m.mountpoint), 0, "URL prefix (\"/\", \"/app\")"},
     {"origin", MOUNT, "string", set_str, M(m.origin), 0,
-     "file:///dir, callback://protocol, >http://host/path, >https://host/path (301)"},
+     "file:///dir, cgi:///dir, callback://protocol, >http://host/path, >https://host/path (301)"},
     {"default", MOUNT, "string", set_str, M(m.def), 0, "index file of directories"},
     {"protocol", MOUNT, "string", set_str, M(m.protocol), 0,
      "protocol serving a callback mount (instead of the origin's name)"},
@@ -435,10 +425,16 @@ const kite__directive_t kite__directives[] = {
      "with basic-auth: the user's mask (third field) must have these bits"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
-    {"cgi-timeout", MOUNT, "number", set_cgi, M(m.cgi_timeout), 86400,
-     "seconds a CGI may run (cgi:// mounts)"},
-    {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_cgi, M(m.cgi_env), 0,
-     "extra CGI environment variables (cgi:// mounts)"},
+    {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,
+     "seconds a CGI script may run before its process group is killed; 0: no limit"},
+    {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_pvo, M(m.cgi_env), 0,
+     "extra CGI environment variables (LibHTTP cgi_environment)"},
+    {"cgi-pattern", MOUNT, "string", set_str, M(m.cgi_pattern), 0,
+     "file mounts: files whose full path matches this glob run as CGI, e.g. "
+     "\"**.cgi$|**.pl$\" (LibHTTP cgi_pattern)"},
+    {"cgi-interpreter", MOUNT, "string", set_str, M(m.cgi_interpreter), 0,
+     "program that runs every CGI script of the mount, the script its argument "
+     "(LibHTTP cgi_interpreter); unset: the script itself (#!)"},
 };
 
 const size_t kite__ndirectives = sizeof(kite__directives) / sizeof(kite__directives[0]);

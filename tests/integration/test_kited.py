@@ -785,6 +785,55 @@ def t_mounts(r):
         shutil.rmtree(absdir, ignore_errors=True)
 
 
+CGI_ENV_SH = """#!/bin/sh
+printf 'Content-Type: text/plain\\n\\n'
+echo "APP_MODE=$APP_MODE"
+echo "SCRIPT_NAME=$SCRIPT_NAME"
+echo "PATH_INFO=$PATH_INFO"
+echo "PWD=$(pwd)"
+"""
+CGI_PERL = """print "Content-Type: text/plain\\n\\n";
+print "perl says $ENV{QUERY_STRING}\\n";
+"""
+
+
+def t_cgi(r):
+    """cgi:// mount with cgi-env, and cgi-pattern + cgi-interpreter under a file mount."""
+    mounts = """[
+    { "mountpoint": "/", "origin": "file://www", "default": "index.html",
+      "cgi-pattern": "**.pl$", "cgi-interpreter": "/usr/bin/perl" },
+    { "mountpoint": "/cgi-bin", "origin": "cgi://cgi", "cgi-timeout": "2",
+      "cgi-env": [{ "APP_MODE": "kited-test" }] },
+    { "mountpoint": "/bad", "origin": "file://www", "cgi-pattern": "**.pl$",
+      "cgi-interpreter": "/nonexistent/interpreter" }
+  ]"""
+    k = Kited(r, "cgi", {"conf": '{ "vhosts": [ %s ] }' % vhost_json("cg", 0, mounts=mounts),
+                         "cgi/env.sh": CGI_ENV_SH, "www/hello.pl": CGI_PERL,
+                         "cgi/sleep.sh": "#!/bin/sh\nsleep 30\n"})
+    for rel in ("cgi/env.sh", "cgi/sleep.sh"):
+        os.chmod(k.path(rel), 0o755)
+    with k:
+        p = k.ports["cg"]
+        res = get(p, "/cgi-bin/env.sh/x/y")
+        r.eq((res.status, res.body.decode()),
+             (200, "APP_MODE=kited-test\nSCRIPT_NAME=/cgi-bin/env.sh\nPATH_INFO=/x/y\n"
+              "PWD=%s\n" % os.path.realpath(k.path("cgi"))),
+             "cgi:// mount: cgi-env, SCRIPT_NAME, PATH_INFO, working directory")
+        res = get(p, "/hello.pl?q=1")
+        r.eq((res.status, res.body), (200, b"perl says q=1\n"),
+             "cgi-pattern **.pl$ with cgi-interpreter perl: the script runs")
+        r.eq(get(p, "/page.txt").body, b"a page\n", "cgi-pattern: other files are sent")
+        r.eq(get(p, "/bad/hello.pl").status, 500, "a missing cgi-interpreter: 500")
+        t0 = time.monotonic()
+        res = get(p, "/cgi-bin/sleep.sh", timeout=20)
+        r.ok(res.status == 504 and time.monotonic() - t0 < 10,
+             "cgi-timeout 2: a sleeping script is killed, 504", repr(res))
+        r.eq(get(p, "/cgi-bin/none.sh").status, 404, "a missing script: 404")
+        err = k.stderr()
+        r.ok("/nonexistent/interpreter" in err and "hello.pl" in err,
+             "the missing interpreter is logged with the script", err[-2000:])
+
+
 def t_refused(r):
     def check(what, conf, pat, extra=None):
         k = Kited(r, what, dict({"conf": conf}, **(extra or {})))
@@ -792,14 +841,6 @@ def t_refused(r):
         r.ok(rc == 1 and re.search(pat, err), "%s: --check-config refuses it, saying so" % what,
              "rc %s\n%s" % (rc, err))
         shutil.rmtree(k.dir, ignore_errors=True)
-    for key, val in (("cgi-timeout", '"10"'), ("cgi-env", '[{ "A": "b" }]')):
-        check(key, one_vhost_conf(mounts='[{ "mountpoint": "/", "origin": "file://www", '
-                                         '"default": "index.html",\n  "%s": %s }]' % (key, val)),
-              r"conf:\d+: vhosts\[0\]\.mounts\[0\]\.%s: CGI is not supported by this kite yet"
-              % key)
-    check("cgi://", one_vhost_conf(mounts='[{ "mountpoint": "/cgi", "origin": '
-                                          '"cgi://@DIR@/www" }]'),
-          r"vhosts\[0\]\.mounts\[0\]\.origin: cgi:// mounts are not supported by this kite yet")
     check("proxy http://", one_vhost_conf(mounts='[{ "mountpoint": "/px", "origin": '
                                                  '"http://127.0.0.1:1/" }]'),
           r"vhosts\[0\]\.mounts\[0\]\.origin: http:// mounts are not supported by this kite yet")
@@ -1017,7 +1058,7 @@ def main():
         (t_ip_limit_ah, False), (t_rlimit, False), (t_privileges, False),
         (t_plugin_dirs, False), (t_vhosts_by_host, False), (t_unix_socket, False),
         (t_keepalive, False), (t_headers_404, False), (t_ipv6, False), (t_access_log, False),
-        (t_ws_protocols, False), (t_mounts, False), (t_refused, False),
+        (t_ws_protocols, False), (t_mounts, False), (t_refused, False), (t_cgi, False),
         (t_global_limits, False), (t_onlyraw, False),
         (t_check_config, False), (t_port_in_use, False), (t_daemon, False), (t_lwsws, False),
     ]

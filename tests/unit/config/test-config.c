@@ -137,6 +137,8 @@ static void check_good(void)
     tap_is_str(m ? kite_pvo_get(m->extra_mimetypes, ".zip") : NULL, "application/zip",
                "extra-mimetypes");
     tap_is_str(m ? kite_pvo_get(m->interpret, ".lp") : NULL, "test-b", "interpret");
+    tap_is_str(m ? m->cgi_pattern : NULL, "**.cgi$|**.pl$", "cgi-pattern");
+    tap_is_str(m ? m->cgi_interpreter : NULL, "/usr/bin/perl", "cgi-interpreter");
     m = m ? m->next : NULL;
     tap_is_str(m ? m->origin : NULL, "callback://test-b", "callback mount");
     tap_is_str(m ? kite_pvo_get(m->pmo, "greeting") : NULL, "hello", "pmo");
@@ -145,7 +147,13 @@ static void check_good(void)
     tap_is_int(m ? m->auth_mask : 0, 3, "auth-mask");
     m = m ? m->next : NULL;
     tap_is_str(m ? m->origin : NULL, ">https://example.com/", "redirect mount");
-    tap_ok(m && !m->next, "three mounts");
+    m = m ? m->next : NULL;
+    tap_ok(m && m->origin_protocol == KITE_MOUNT_CGI && m->origin[0] == '/' &&
+               strstr(m->origin, "conf.d"),
+           "cgi:// origin resolved to an absolute directory");
+    tap_is_int(m ? m->cgi_timeout : 0, 20, "cgi-timeout");
+    tap_is_str(m ? kite_pvo_get(m->cgi_env, "APP_MODE") : NULL, "test", "cgi-env");
+    tap_ok(m && !m->next, "four mounts");
     vh = &cfg->vhosts[2];
     tap_ok(vh->info.unix_socket && strstr(vh->info.unix_socket, "kite.sock") && !vh->info.iface,
            "unix-socket takes its path from interface");
