@@ -38,7 +38,8 @@ typedef struct xobj {
 typedef struct xwrite {
     struct iovec iov[MAX_IOV];
     int n;
-    size_t total;
+    size_t total; /* bytes still to write */
+    size_t whole; /* bytes of the write as it was started */
 } xwrite_t;
 
 typedef struct xconn {
@@ -302,6 +303,7 @@ static int write_async(kite_conn_t *c, const struct iovec *iov, int n)
         x->w->iov[i] = iov[i];
         x->w->total += iov[i].iov_len;
     }
+    x->w->whole = x->w->total;
     return want(XP(c->pt), &x->o, conn_events(c));
 }
 
@@ -329,7 +331,9 @@ static void conn_close(kite_conn_t *c)
 static void on_writable(xconn_t *x)
 {
     xwrite_t *w = x->w;
-    size_t total = w->total;
+    /* The whole write is reported done, not only what this POLLOUT sent:
+     * a pipe often takes a big write in several pieces. */
+    size_t total = w->whole;
     ssize_t r = kite__sock_writev(x->o.fd, w->iov, w->n, 0, !(x->conn.flags & KITE__C_NOTSOCK));
     int i;
 

@@ -241,14 +241,18 @@ void kite__cgi_output_end(kite__cgi_t *g)
 
     if (!c)
         return;
-    was = enter(c);
-    if (!(g->flags & CGI_HEAD_DONE)) {
-        kite_err("cgi %s: %s", g->name,
-                 g->head_len ? "the output ended inside the response head" : "no output");
-        if (kite__http_error(c, g->t, 502, NULL) < 0)
+    if (g->flags & CGI_HEAD_DONE) {
+        /* Not inside enter(): the h1 role then goes on at once with a
+         * request that arrived behind this one, even with no bytes left
+         * to send (a body that had its Content-Length already). */
+        if (kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
             kite__conn_close_now(c, 2);
-    } else if (g->t->wire->body(c, g->t, NULL, 0, 1) < 0) {
-        kite__conn_close_now(c, 2);
+        return;
     }
+    was = enter(c);
+    kite_err("cgi %s: %s", g->name,
+             g->head_len ? "the output ended inside the response head" : "no output");
+    if (kite__http_error(c, g->t, 502, NULL) < 0)
+        kite__conn_close_now(c, 2);
     leave(c, was);
 }

@@ -164,11 +164,13 @@ int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsig
 
 void kite__cgi_close_pipes(kite__cgi_t *g)
 {
-    kite_conn_t *pc[3] = {g->in, g->out, g->err};
+    kite_conn_t *pc[2] = {g->in, g->out};
     int i;
 
-    g->in = g->out = g->err = NULL;
-    for (i = 0; i < 3; i++)
+    /* stderr stays open until the script closes it: its last lines are
+     * often written just before it exits. */
+    g->in = g->out = NULL;
+    for (i = 0; i < 2; i++)
         if (pc[i])
             kite__conn_close_now(pc[i], 0);
 }

@@ -82,7 +82,7 @@ void kite__cgi_output_end(kite__cgi_t *g);
 /* pipes.c: the pipe and pidfd conns. */
 int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsigned timeout_s);
 void kite__cgi_stderr(kite__cgi_t *g, const char *buf, size_t len);
-void kite__cgi_close_pipes(kite__cgi_t *g);
+void kite__cgi_close_pipes(kite__cgi_t *g); /* stdin and stdout */
 
 extern const kite_protocol_t kite__cgi_proto;
 

@@ -1,0 +1,2 @@
+#!/bin/sh
+printf 'Location: /cgi-bin/env.sh/after?from=redir\n\n'
