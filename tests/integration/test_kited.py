@@ -805,12 +805,16 @@ def t_cgi(r):
     { "mountpoint": "/cgi-bin", "origin": "cgi://cgi", "cgi-timeout": "2",
       "cgi-env": [{ "APP_MODE": "kited-test" }] },
     { "mountpoint": "/bad", "origin": "file://www", "cgi-pattern": "**.pl$",
-      "cgi-interpreter": "/nonexistent/interpreter" }
+      "cgi-interpreter": "/nonexistent/interpreter" },
+    { "mountpoint": "/cgi-auth", "origin": "cgi://cgi", "basic-auth": "users.txt" }
   ]"""
     k = Kited(r, "cgi", {"conf": '{ "vhosts": [ %s ] }' % vhost_json("cg", 0, mounts=mounts),
                          "cgi/env.sh": CGI_ENV_SH, "www/hello.pl": CGI_PERL,
-                         "cgi/sleep.sh": "#!/bin/sh\nsleep 30\n"})
-    for rel in ("cgi/env.sh", "cgi/sleep.sh"):
+                         "cgi/sleep.sh": "#!/bin/sh\nsleep 30\n",
+                         "cgi/who.sh": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+                                       "echo \"$AUTH_TYPE $REMOTE_USER $HTTP_AUTHORIZATION\"\n",
+                         "users.txt": "alice:s3cret\n"})
+    for rel in ("cgi/env.sh", "cgi/sleep.sh", "cgi/who.sh"):
         os.chmod(k.path(rel), 0o755)
     with k:
         p = k.ports["cg"]
@@ -829,6 +833,10 @@ def t_cgi(r):
         r.ok(res.status == 504 and time.monotonic() - t0 < 10,
              "cgi-timeout 2: a sleeping script is killed, 504", repr(res))
         r.eq(get(p, "/cgi-bin/none.sh").status, 404, "a missing script: 404")
+        cred = {"Authorization": "Basic " + base64.b64encode(b"alice:s3cret").decode()}
+        r.eq(get(p, "/cgi-auth/who.sh", headers=cred).body, b"Basic alice \n",
+             "after basic-auth: AUTH_TYPE and REMOTE_USER, no HTTP_AUTHORIZATION")
+        r.eq(get(p, "/cgi-auth/who.sh").status, 401, "basic-auth in front of a cgi:// mount")
         err = k.stderr()
         r.ok("/nonexistent/interpreter" in err and "hello.pl" in err,
              "the missing interpreter is logged with the script", err[-2000:])
