@@ -84,6 +84,7 @@ static int local_redirect(kite__cgi_t *g, const char *loc)
     t->p.query_len = q ? (uint32_t)strlen(q) : 0;
     t->p.method = "GET";
     t->p.method_id = KITE_HTTP_GET;
+    t->p.content_length = -1; /* the GET has no body (for CONTENT_LENGTH) */
     t->redirects++;
     kite__cgi_release(c);
     kite__http_txn_reroute(c, t);
@@ -234,13 +235,18 @@ int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
     return 0;
 }
 
-void kite__cgi_output_end(kite__cgi_t *g)
+void kite__cgi_output_end(kite__cgi_t *g, int eof)
 {
     kite_conn_t *c = g->client;
     unsigned was;
 
     if (!c)
         return;
+    if (!eof && (g->flags & CGI_HEAD_DONE)) {
+        /* A complete-looking end (the last chunk) would be a lie. */
+        kite__conn_close_now(c, 2);
+        return;
+    }
     if (g->flags & CGI_HEAD_DONE) {
         /* Not inside enter(): the h1 role then goes on at once with a
          * request that arrived behind this one, even with no bytes left

@@ -67,7 +67,6 @@ static void pipe_closed(kite_conn_t *pc, void *user, int code)
 {
     kite__cgi_t *g = of(user);
 
-    (void)code;
     if (!g)
         return;
     if (pc == g->in) {
@@ -79,7 +78,9 @@ static void pipe_closed(kite_conn_t *pc, void *user, int code)
         }
     } else if (pc == g->out) {
         g->out = NULL;
-        kite__cgi_output_end(g);
+        /* 3: the raw role saw the end of input; anything else (a drain,
+         * the context going away) cut the output short. */
+        kite__cgi_output_end(g, code == 3);
     } else if (pc == g->err) {
         g->err = NULL;
         kite__cgi_stderr(g, "\n", g->line_len ? 1 : 0);

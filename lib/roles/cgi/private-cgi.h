@@ -75,9 +75,10 @@ char **kite__cgi_env(kite_conn_t *c, kite_http_req_t *t, const char *script, siz
 int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_fd, int fds[4],
                     pid_t *pid);
 
-/* output.c: bytes from the script's stdout, and its end. */
+/* output.c: bytes from the script's stdout, and its end (@eof: the
+ * script closed it; 0: kite closed it, the response is cut short). */
 int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len);
-void kite__cgi_output_end(kite__cgi_t *g);
+void kite__cgi_output_end(kite__cgi_t *g, int eof);
 
 /* pipes.c: the pipe and pidfd conns. */
 int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsigned timeout_s);
