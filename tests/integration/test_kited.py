@@ -813,8 +813,10 @@ def t_cgi(r):
                          "cgi/sleep.sh": "#!/bin/sh\nsleep 30\n",
                          "cgi/who.sh": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
                                        "echo \"$AUTH_TYPE $REMOTE_USER $HTTP_AUTHORIZATION\"\n",
+                         "cgi/slow.sh": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+                                        "echo start\nsleep 1\necho end\n",
                          "users.txt": "alice:s3cret\n"})
-    for rel in ("cgi/env.sh", "cgi/sleep.sh", "cgi/who.sh"):
+    for rel in ("cgi/env.sh", "cgi/sleep.sh", "cgi/who.sh", "cgi/slow.sh"):
         os.chmod(k.path(rel), 0o755)
     with k:
         p = k.ports["cg"]
@@ -840,6 +842,14 @@ def t_cgi(r):
         err = k.stderr()
         r.ok("/nonexistent/interpreter" in err and "hello.pl" in err,
              "the missing interpreter is logged with the script", err[-2000:])
+        # SIGTERM while a script runs: the drain lets it finish its answer.
+        with concurrent.futures.ThreadPoolExecutor(1) as ex:
+            fut = ex.submit(get, p, "/cgi-bin/slow.sh", timeout=20)
+            time.sleep(0.4)
+            k.stop()
+            res = fut.result()
+        r.eq((res.status, res.body), (200, b"start\nend\n"),
+             "SIGTERM drain: a running script finishes its response")
 
 
 def t_refused(r):
