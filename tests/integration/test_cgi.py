@@ -120,8 +120,8 @@ def test_chunked_keepalive(t, srv):
         r2 = c.read_response()
         c.send(kt.build_request("GET", "/cgi-bin/chunks.sh"))
         r3 = c.read_response()
-    t.eq((r1.status, r1.header("Transfer-Encoding"), r1.body), (200, "chunked", b"one\ntwo\nthree\n"),
-         "output without a length: chunked")
+    t.eq((r1.status, r1.header("Transfer-Encoding"), r1.body),
+         (200, "chunked", b"one\ntwo\nthree\n"), "output without a length: chunked")
     t.eq((r2.header("Content-Length"), r2.header("Transfer-Encoding"), r2.body),
          ("6", None, b"sized\n"), "Content-Length from the script: not chunked, same connection")
     t.eq(r3.body, b"one\ntwo\nthree\n", "a third request on the same keep-alive connection")
