@@ -22,6 +22,10 @@
  *   -F           fallback to raw on the main vhost (raw-test echoes)
  *   -f FIFO      adopt FIFO (made if missing) into raw-test, which prints
  *                what arrives as "raw-test: fifo: <bytes>"
+ *   -s           https and wss, with -C CERT -K KEY or a self-signed
+ *                certificate made in the build directory (its path is
+ *                printed as "kite-test-server: TLS certificate PATH");
+ *                with -s, -V NAME=DIR:CERT:KEY gives a vhost its own
  * It prints "kite-test-server: listening on port N" once ready.
  * The flags and the setup live in test-server-common.c, shared with
  * kite-test-extpoll (the same server on the application's poll()).

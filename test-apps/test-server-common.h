@@ -30,6 +30,13 @@ typedef struct test_server_s {
  */
 int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci);
 
+/**
+ * test_server_tls() - make @vi a TLS vhost with @cert and @key, or with the
+ * certificate the server keeps in its build directory (made on first use)
+ * when both are NULL. Returns 0, or -1 (reported on stderr).
+ */
+int test_server_tls(kite_vhost_info_t *vi, const char *cert, const char *key);
+
 /** test_server_announce() - print the line the test helpers wait for. */
 void test_server_announce(const test_server_t *ts);
 

@@ -73,7 +73,20 @@ typedef struct kite_vhost_info_s {
      * it and its last connection closed), on a service thread or the
      * destroying thread; what the info referenced may be freed then. */
     void (*on_destroyed)(void *user);
+    /* Appended for TLS (READMEs/README.tls.md). With a certificate and a key
+     * the vhost serves https and wss; the vhosts sharing its port must
+     * have theirs too, and the client's SNI picks among them. Paths are
+     * read at creation. */
+    const char *tls_cert;    /* PEM certificate, maybe followed by its chain */
+    const char *tls_key;     /* PEM private key, RSA or ECDSA */
+    const char *tls_ca;      /* PEM certificates sent after it as its chain */
+    const char *tls_ciphers; /* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:..."; NULL: mbedTLS's */
+    unsigned tls_options;    /* KITE_TLS_* */
 } kite_vhost_info_t;
+
+enum {
+    KITE_TLS_STS = 1 << 0, /* send Strict-Transport-Security on every response */
+};
 
 /**
  * kite_vhost_create() - add a vhost and start listening on every service

@@ -1,0 +1,22 @@
+/*
+ * TLS helpers for applications. A vhost is made a TLS vhost by its
+ * tls_cert / tls_key (kite/vhost.h); this header has what else an
+ * application may want around that.
+ */
+#ifndef KITE_TLS_H
+#define KITE_TLS_H
+
+/**
+ * kite_tls_selfsigned_create() - write a new ECDSA P-256 private key and a
+ * self-signed certificate for @name (its CN and DNS subjectAltName, plus
+ * the loopback addresses 127.0.0.1 and ::1), valid from a day ago for
+ * @days days, as PEM to @cert_path and @key_path (mode 0600). Each file is
+ * written under a temporary name and renamed into place. For tests and
+ * development: browsers and curl accept it only when told to trust it.
+ * Returns 0, KITE_EINVAL (a name over 200 bytes), KITE_EIO (a file could
+ * not be written: errno-style code when known) or KITE_ENOMEM.
+ */
+KITE_EXTERN int kite_tls_selfsigned_create(const char *cert_path, const char *key_path,
+                                           const char *name, unsigned days);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * The TLS settings of a vhost: its certificate (RSA or ECDSA) with the
+ * chain from the certificate file and host-ssl-ca, the key checked
+ * against it, the cipher suites, ALPN, the key exchange groups and no
+ * renegotiation. Also what every TLS object shares: one random generator
+ * and the choice of vhost by SNI among those on a port.
+ */
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
+#include <mbedtls/ssl_ciphersuites.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "misc/misc.h"
+#include "tls/private-tls.h"
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int init_status;
+static mbedtls_entropy_context entropy;
+static mbedtls_ctr_drbg_context drbg;
+
+static void global_init(void)
+{
+    static const unsigned char pers[] = "kite";
+
+    if (kite__tls_crypto_init() < 0) {
+        init_status = KITE_EIO;
+        return;
+    }
+    mbedtls_entropy_init(&entropy);
+    mbedtls_ctr_drbg_init(&drbg);
+    /* mbedTLS is built with its threading layer: the generator locks itself,
+     * so the service threads share it. */
+    if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, pers, sizeof(pers) - 1))
+        init_status = KITE_EIO;
+}
+
+int kite__tls_global_init(void)
+{
+    pthread_once(&once, global_init);
+    if (init_status < 0)
+        kite_err("tls: cannot seed the random generator");
+    return init_status;
+}
+
+int kite__tls_rng(void *p, unsigned char *out, size_t len)
+{
+    (void)p;
+    return mbedtls_ctr_drbg_random(&drbg, out, len);
+}
+
+void kite__tls_log_err(const char *what, const char *name, int err)
+{
+    char buf[160];
+
+    mbedtls_strerror(err, buf, sizeof(buf));
+    kite_err("%s%s%s: %s (-0x%04x)", what, name ? " " : "", name ? name : "", buf, (unsigned)-err);
+}
+
+static int name_match(const char *pat, const char *name, size_t len)
+{
+    size_t n = strlen(pat);
+    const char *dot;
+
+    if (n == len && !kite__strncasecmp(pat, name, len))
+        return 1;
+    /* "*.example.org" covers one label: "a.example.org", not "a.b.example.org". */
+    if (n < 3 || pat[0] != '*' || pat[1] != '.' || !(dot = memchr(name, '.', len)) || dot == name)
+        return 0;
+    return (size_t)(name + len - dot) == n - 1 && !kite__strncasecmp(pat + 1, dot, n - 1) ? 2 : 0;
+}
+
+kite_vhost_t *kite__tls_sni_vhost(const kite__listener_t *ls, const char *name, size_t len)
+{
+    kite_vhost_t *wild = NULL;
+    int i, m;
+
+    for (i = 0; i < ls->nvhosts; i++) {
+        if (!ls->vhosts[i]->tls)
+            continue;
+        m = name_match(ls->vhosts[i]->name, name, len);
+        if (m == 1)
+            return ls->vhosts[i];
+        if (m == 2 && !wild)
+            wild = ls->vhosts[i];
+    }
+    return wild;
+}
+
+/* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:...", also with '_' (IANA) or
+ * ',' between names. */
+static int parse_ciphers(kite_vhost_t *vh, struct kite__tls_vhost *t, const char *list)
+{
+    char name[128];
+    const char *p = list, *e;
+    size_t n = 1, i;
+    int k = 0, id;
+
+    for (e = list; *e; e++)
+        n += *e == ':' || *e == ',';
+    t->ciphers = calloc(n + 1, sizeof(int));
+    if (!t->ciphers)
+        return KITE_ENOMEM;
+    while (*p) {
+        e = p + strcspn(p, ":, ");
+        if (e > p) {
+            if ((size_t)(e - p) >= sizeof(name))
+                goto bad;
+            for (i = 0; i < (size_t)(e - p); i++)
+                name[i] = p[i] == '_' ? '-' : p[i];
+            name[i] = '\0';
+            id = mbedtls_ssl_get_ciphersuite_id(name);
+            if (!id)
+                goto bad;
+            t->ciphers[k++] = id;
+        }
+        p = *e ? e + 1 : e;
+    }
+    if (!k) {
+        kite_err("vhost %s: empty cipher list", vh->name);
+        return KITE_EINVAL;
+    }
+    mbedtls_ssl_conf_ciphersuites(&t->conf, t->ciphers);
+    return 0;
+bad:
+    kite_err("vhost %s: unknown cipher suite \"%.*s\" (mbedTLS names, e.g. "
+             "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)",
+             vh->name, (int)(e - p), p);
+    return KITE_EINVAL;
+}
+
+/* Another vhost on the connection's port named by the client's SNI:
+ * present its certificate and serve the connection from it. */
+static int on_sni(void *p, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
+{
+    kite__tls_conn_t *tc = (kite__tls_conn_t *)((char *)ssl - offsetof(kite__tls_conn_t, ssl));
+    kite_conn_t *c = tc->c;
+    kite_vhost_t *vh;
+
+    (void)p;
+    if (!c->ls || !(vh = kite__tls_sni_vhost(c->ls, (const char *)name, len)) || vh == tc->cfg_vh)
+        return 0;
+    kite__conn_set_vhost(c, vh);
+    return mbedtls_ssl_set_hs_own_cert(ssl, &vh->tls->crt, &vh->tls->pk);
+}
+
+static int load(kite_vhost_t *vh, struct kite__tls_vhost *t, const kite_vhost_info_t *info)
+{
+    int r;
+
+    if ((r = mbedtls_x509_crt_parse_file(&t->crt, info->tls_cert))) {
+        kite__tls_log_err("certificate", info->tls_cert, r);
+        return KITE_EINVAL;
+    }
+    if (info->tls_ca && (r = mbedtls_x509_crt_parse_file(&t->crt, info->tls_ca))) {
+        kite__tls_log_err("CA chain", info->tls_ca, r);
+        return KITE_EINVAL;
+    }
+    if ((r = kite__pk_parse_keyfile(&t->pk, info->tls_key))) {
+        kite__tls_log_err("private key", info->tls_key, r);
+        return KITE_EINVAL;
+    }
+    if ((r = kite__pk_check_pair(&t->crt.pk, &t->pk))) {
+        kite_err("vhost %s: private key %s does not match certificate %s", vh->name, info->tls_key,
+                 info->tls_cert);
+        return KITE_EINVAL;
+    }
+    return 0;
+}
+
+int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
+{
+    struct kite__tls_vhost *t;
+    int r;
+
+    if (!info->tls_cert && !info->tls_key)
+        return 0;
+    if (!info->tls_cert || !info->tls_key) {
+        kite_err("vhost %s: TLS needs both a certificate and a private key", vh->name);
+        return KITE_EINVAL;
+    }
+    if ((r = kite__tls_global_init()) < 0)
+        return r;
+    t = calloc(1, sizeof(*t));
+    if (!t)
+        return KITE_ENOMEM;
+    vh->tls = t;
+    mbedtls_ssl_config_init(&t->conf);
+    mbedtls_x509_crt_init(&t->crt);
+    mbedtls_pk_init(&t->pk);
+    if ((r = load(vh, t, info)) < 0)
+        return r;
+    if ((r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
+                                         MBEDTLS_SSL_TRANSPORT_STREAM,
+                                         MBEDTLS_SSL_PRESET_DEFAULT))) {
+        kite__tls_log_err("vhost", vh->name, r);
+        return KITE_EINVAL;
+    }
+    mbedtls_ssl_conf_rng(&t->conf, kite__tls_rng, NULL);
+    kite__ssl_conf_min_tls12(&t->conf);
+    kite__ssl_conf_groups(&t->conf);
+    mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+    if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->crt, &t->pk))) {
+        kite__tls_log_err("vhost", vh->name, r);
+        return KITE_EINVAL;
+    }
+    /* Only what kite speaks is offered: "h2" joins the list with its role. */
+    t->alpn[0] = "http/1.1";
+    if ((r = mbedtls_ssl_conf_alpn_protocols(&t->conf, t->alpn))) {
+        kite__tls_log_err("vhost", vh->name, r);
+        return KITE_EINVAL;
+    }
+    mbedtls_ssl_conf_sni(&t->conf, on_sni, NULL);
+    if (info->tls_ciphers && (r = parse_ciphers(vh, t, info->tls_ciphers)) < 0)
+        return r;
+    return 0;
+}
+
+void kite__tls_vhost_free(kite_vhost_t *vh)
+{
+    struct kite__tls_vhost *t = vh->tls;
+
+    if (!t)
+        return;
+    mbedtls_ssl_config_free(&t->conf);
+    mbedtls_x509_crt_free(&t->crt);
+    mbedtls_pk_free(&t->pk);
+    free(t->ciphers);
+    free(t);
+    vh->tls = NULL;
+}
