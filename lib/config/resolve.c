@@ -152,6 +152,40 @@ static int resolve_mount(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_moun
     return r;
 }
 
+/* The TLS keys: cert and key together, the files readable, the rest only with them. */
+static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
+{
+    kite_vhost_info_t *in = &vh->info;
+    const struct {
+        const char *key, *file;
+    } files[] = {{"host-ssl-cert", in->tls_cert},
+                 {"host-ssl-key", in->tls_key},
+                 {"host-ssl-ca", in->tls_ca}};
+    char kp[KITE__CFG_PATH_MAX];
+    size_t i;
+    int r = 0;
+
+    if (!in->tls_cert != !in->tls_key) {
+        kite__cfg_path(kp, "%s.%s", vh->path, in->tls_cert ? "host-ssl-cert" : "host-ssl-key");
+        return kite__cfg_error(cfg, vh->file, kp, "needs %s too",
+                               in->tls_cert ? "host-ssl-key" : "host-ssl-cert");
+    }
+    if (!in->tls_cert && (in->tls_ca || in->tls_ciphers || (in->tls_options & KITE_TLS_STS))) {
+        kite__cfg_path(kp, "%s.%s", vh->path,
+                       in->tls_ca        ? "host-ssl-ca"
+                       : in->tls_ciphers ? "ciphers"
+                                         : "sts");
+        return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
+    }
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (!files[i].file || access(files[i].file, R_OK) == 0)
+            continue;
+        kite__cfg_path(kp, "%s.%s", vh->path, files[i].key);
+        r = kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", files[i].file, strerror(errno));
+    }
+    return r;
+}
+
 static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
 {
     kite_vhost_info_t *in = &vh->info;
@@ -163,8 +197,10 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
         in->name = "localhost";
     if (vh->tls_key) {
         kite__cfg_path(kp, "%s.%s", vh->path, vh->tls_key);
-        r = kite__cfg_error(cfg, vh->file, kp, "TLS is not supported by this kite yet");
+        r = kite__cfg_error(cfg, vh->file, kp, "%s is not supported by this kite yet", vh->tls_key);
     }
+    if (resolve_tls(cfg, vh) < 0)
+        r = KITE_EINVAL;
     if (vh->unix_socket) {
         if (!in->iface)
             return kite__cfg_error(cfg, vh->file, vh->path,

@@ -146,8 +146,8 @@ static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
 }
 
-/* Keys that need TLS are accepted in the table so that they are checked
- * and documented; the vhost is then refused at resolve time. */
+/* TLS keys kite does not have yet are accepted in the table so that they
+ * are checked and documented; the vhost is then refused at resolve time. */
 static int set_tls(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                    const kite__cfg_file_t *f, const char *path)
 {
@@ -371,17 +371,22 @@ const kite__directive_t kite__directives[] = {
      "listen on the AF_UNIX socket named by interface"},
     {"unix-socket-perms", VHOST, "\"user:group\"", set_str, V(unix_perms), 0,
      "owner given to the unix socket"},
-    {"host-ssl-key", VHOST, "string", set_tls, 0, 0, "TLS private key (needs TLS support)"},
-    {"host-ssl-cert", VHOST, "string", set_tls, 0, 0, "TLS certificate (needs TLS support)"},
-    {"host-ssl-ca", VHOST, "string", set_tls, 0, 0, "TLS CA chain (needs TLS support)"},
+    {"host-ssl-key", VHOST, "string", set_path, V(info.tls_key), 0,
+     "PEM private key (RSA or ECDSA); with host-ssl-cert the vhost serves https and wss"},
+    {"host-ssl-cert", VHOST, "string", set_path, V(info.tls_cert), 0,
+     "PEM certificate, maybe followed by its chain"},
+    {"host-ssl-ca", VHOST, "string", set_path, V(info.tls_ca), 0,
+     "PEM certificates sent after the certificate as its chain"},
     {"client-cert-required", VHOST, "boolean", set_tls, 0, 1,
      "require a client certificate (needs TLS support)"},
     {"allow-non-tls", VHOST, "boolean", set_tls, 0, 1,
      "serve plain HTTP on the TLS port too (needs TLS support)"},
     {"redirect-http", VHOST, "boolean", set_tls, 0, 1,
      "plain HTTP requests are redirected to https (needs TLS support)"},
-    {"ciphers", VHOST, "string", set_tls, 0, 0, "TLS cipher list (needs TLS support)"},
-    {"sts", VHOST, "boolean", set_tls, 0, 1, "send Strict-Transport-Security (needs TLS support)"},
+    {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,
+     "TLS cipher suites, mbedTLS names separated by ':' (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)"},
+    {"sts", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_STS,
+     "send Strict-Transport-Security on a TLS vhost's responses"},
     {"access-log", VHOST, "string", set_path, V(info.access_log), 0,
      "append a combined-format access log to this file"},
     {"keepalive_timeout", VHOST, "number", set_uint, V(info.keepalive_timeout), 86400,
