@@ -208,6 +208,7 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     }
     /* Only what kite speaks is offered: "h2" joins the list with its role. */
     t->alpn[0] = "http/1.1";
+    t->alpn[1] = "http/1.0";
     if ((r = mbedtls_ssl_conf_alpn_protocols(&t->conf, t->alpn))) {
         kite__tls_log_err("vhost", vh->name, r);
         return KITE_EINVAL;
