@@ -1,0 +1,208 @@
+#!/usr/bin/python3
+"""TLS through kited's JSON configuration: the lwsws keys host-ssl-cert,
+host-ssl-key, host-ssl-ca, ciphers and sts, two TLS vhosts on one port
+picked by SNI, --check-config naming an unreadable or mismatched file,
+and SIGHUP swapping a certificate while a keep-alive TLS connection stays
+open (new handshakes get the new certificate, a bad one is refused and the
+old kept). Certificates are made with the openssl CLI.
+
+usage: test_tls_kited.py <build dir>
+"""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kitetest as kt  # noqa: E402
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def make_cert(d, name, cn=None, kind="ec"):
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
+    newkey = ["-newkey", "rsa:2048"] if kind == "rsa" else [
+        "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"]
+    subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "2", "-subj",
+                    "/CN=" + (cn or name), "-addext", "subjectAltName=DNS:" + (cn or name),
+                    "-keyout", key, "-out", crt] + newkey, check=True, capture_output=True)
+    return crt, key
+
+
+def peer_cn(port, name, cafile=None):
+    """The CN of the certificate the server presents for SNI @name."""
+    ctx = ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
+    if cafile:
+        ctx.check_hostname = False
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname=name) as ss:
+            der = ss.getpeercert(binary_form=True)
+    p = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject"], input=der,
+                       capture_output=True)
+    m = re.search(rb"CN\s*=\s*([^,\n]+)", p.stdout)
+    return m.group(1).decode().strip() if m else None
+
+
+class Kited:
+    def __init__(self, binary, conf_dir, port):
+        self.binary, self.conf_dir, self.port = binary, conf_dir, port
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([binary, "-c", conf_dir, "-n", "-d", "7"],
+                                     stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("kited did not start:\n" + self.output())
+
+    def output(self):
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return None
+
+
+def write_conf(d, vhosts):
+    os.makedirs(os.path.join(d, "conf.d"), exist_ok=True)
+    with open(os.path.join(d, "conf"), "w") as f:
+        json.dump({"global": {"server-string": "kite-tls-test"}}, f)
+    with open(os.path.join(d, "conf.d", "sites"), "w") as f:
+        json.dump({"vhosts": vhosts}, f, indent=1)
+
+
+def check_config(binary, d):
+    return subprocess.run([binary, "--check-config", "-n", "-c", d], capture_output=True,
+                          text=True, timeout=20)
+
+
+def main():
+    t = kt.Tap()
+    kited = os.path.join(sys.argv[1], "apps", "kited", "kited")
+    base = tempfile.mkdtemp(prefix="kite-tls-kited-")
+    try:
+        run(t, kited, base)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    t.done()
+
+
+def run(t, kited, base):
+    www = os.path.join(base, "www")
+    os.makedirs(www)
+    with open(os.path.join(www, "index.html"), "wb") as f:
+        f.write(b"kite over tls\n")
+    a_crt, a_key = make_cert(base, "a.test", kind="rsa")
+    b_crt, b_key = make_cert(base, "b.test")
+    port = free_port()
+    mount = [{"mountpoint": "/", "origin": "file://" + www, "default": "index.html"}]
+    conf = os.path.join(base, "etc")
+    vhosts = [
+        {"name": "a.test", "port": port, "interface": "127.0.0.1", "host-ssl-cert": a_crt,
+         "host-ssl-key": a_key, "sts": True, "mounts": mount},
+        {"name": "b.test", "port": port, "interface": "127.0.0.1", "host-ssl-cert": b_crt,
+         "host-ssl-key": b_key, "host-ssl-ca": b_crt,
+         "ciphers": "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256",
+         "mounts": mount},
+    ]
+    write_conf(conf, vhosts)
+    r = check_config(kited, conf)
+    t.ok(r.returncode == 0 and "config OK" in r.stderr, "kited --check-config accepts TLS vhosts",
+         r.stderr[-2000:])
+
+    srv = Kited(kited, conf, port)
+    try:
+        res = {}
+        for name, crt in (("a.test", a_crt), ("b.test", b_crt)):
+            p = kt.curl(["--cacert", crt, "--resolve", "%s:%d:127.0.0.1" % (name, port), "-D", "-",
+                         "https://%s:%d/" % (name, port)])
+            res[name] = p.stdout.decode("latin-1")
+            t.ok(p.returncode == 0 and res[name].endswith("kite over tls\n"),
+                 "curl https://%s/ verifies its own certificate (SNI)" % name, p.stderr)
+        t.ok(re.search(r"(?i)strict-transport-security: max-age=15768000", res["a.test"]),
+             "sts: Strict-Transport-Security on a.test", res["a.test"][:600])
+        t.ok("strict-transport-security" not in res["b.test"].lower(),
+             "no Strict-Transport-Security on b.test (no sts)")
+        p = kt.curl(["-k", "--ciphers", "ECDHE-RSA-AES256-GCM-SHA384", "--tls-max", "1.2",
+                     "--resolve", "b.test:%d:127.0.0.1" % port, "https://b.test:%d/" % port])
+        t.ok(p.returncode != 0, "ciphers: b.test refuses a suite not in its list")
+
+        # SIGHUP with a new certificate for a.test: live conns stay, new
+        # handshakes get the new one.
+        ctx = ssl.create_default_context(cafile=a_crt)
+        live = kt.Conn(port)
+        live.sock = ctx.wrap_socket(live.sock, server_hostname="a.test")
+        live.send(kt.build_request("GET", "/", host="a.test"))
+        t.eq(live.read_response().status, 200, "a keep-alive TLS connection to a.test")
+        n_crt, n_key = make_cert(base, "a2", cn="a.test")
+        vhosts[0]["host-ssl-cert"], vhosts[0]["host-ssl-key"] = n_crt, n_key
+        write_conf(conf, vhosts)
+        srv.proc.send_signal(signal.SIGHUP)
+        ok = False
+        for _ in range(100):
+            if "reload: done" in srv.output():
+                ok = True
+                break
+            time.sleep(0.05)
+        t.ok(ok, "SIGHUP: the reload is done", srv.output()[-2000:])
+        t.eq(peer_cn(port, "a.test", n_crt), "a.test", "after SIGHUP a new handshake verifies "
+             "with the new certificate")
+        live.send(kt.build_request("GET", "/", host="a.test"))
+        t.eq(live.read_response().status, 200, "the keep-alive connection made before the "
+             "reload still works")
+        live.close()
+
+        # A key that does not match: the reload is refused, the old one stays.
+        vhosts[0]["host-ssl-key"] = b_key
+        write_conf(conf, vhosts)
+        srv.proc.send_signal(signal.SIGHUP)
+        for _ in range(100):
+            if "keeping the running config" in srv.output():
+                break
+            time.sleep(0.05)
+        out = srv.output()
+        t.ok("keeping the running config" in out and b_key in out,
+             "SIGHUP with a mismatched key: reported with the file, the running config kept",
+             out[-2000:])
+        t.eq(peer_cn(port, "a.test", n_crt), "a.test", "... and the last good certificate serves")
+    finally:
+        rc = srv.stop()
+    t.eq(rc, 0, "kited exits with status 0 after SIGTERM")
+
+    # --check-config names unreadable files, and a key that does not match.
+    vhosts[0]["host-ssl-cert"] = os.path.join(base, "missing.crt")
+    write_conf(conf, vhosts)
+    r = check_config(kited, conf)
+    t.ok(r.returncode == 1 and re.search(r"sites:\d+: vhosts\[0\]\.host-ssl-cert: .*missing\.crt.*"
+                                         r"No such file", r.stderr),
+         "--check-config: an unreadable certificate is named with file and line", r.stderr[-2000:])
+    vhosts[0]["host-ssl-cert"], vhosts[0]["host-ssl-key"] = a_crt, b_key
+    write_conf(conf, vhosts)
+    r = check_config(kited, conf)
+    t.ok(r.returncode == 1 and "does not match" in r.stderr and b_key in r.stderr,
+         "--check-config: a key that does not match its certificate is refused", r.stderr[-2000:])
+
+
+if __name__ == "__main__":
+    main()
