@@ -190,6 +190,8 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     mbedtls_ssl_config_init(&t->conf);
     mbedtls_x509_crt_init(&t->crt);
     mbedtls_pk_init(&t->pk);
+    mbedtls_ssl_cache_init(&t->cache);
+    mbedtls_ssl_ticket_init(&t->ticket);
     if ((r = load(vh, t, info)) < 0)
         return r;
     if ((r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
@@ -214,6 +216,17 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
         return KITE_EINVAL;
     }
     mbedtls_ssl_conf_sni(&t->conf, on_sni, NULL);
+    mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
+                                   mbedtls_ssl_cache_set);
+    /* Tickets are sealed with a key of this vhost's, made now and rotated
+     * daily by mbedTLS: a restart or a reload ends resumption, no more. */
+    if ((r = mbedtls_ssl_ticket_setup(&t->ticket, kite__tls_rng, NULL, MBEDTLS_CIPHER_AES_256_GCM,
+                                      86400))) {
+        kite__tls_log_err("session tickets for vhost", vh->name, r);
+        return KITE_EINVAL;
+    }
+    mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
+                                        mbedtls_ssl_ticket_parse, &t->ticket);
     if (info->tls_ciphers && (r = parse_ciphers(vh, t, info->tls_ciphers)) < 0)
         return r;
     return 0;
@@ -228,6 +241,8 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
     mbedtls_ssl_config_free(&t->conf);
     mbedtls_x509_crt_free(&t->crt);
     mbedtls_pk_free(&t->pk);
+    mbedtls_ssl_cache_free(&t->cache);
+    mbedtls_ssl_ticket_free(&t->ticket);
     free(t->ciphers);
     free(t);
     vh->tls = NULL;

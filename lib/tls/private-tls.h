@@ -7,6 +7,8 @@
 #define KITE_TLS_PRIVATE_H
 
 #include <mbedtls/ssl.h>
+#include <mbedtls/ssl_cache.h>
+#include <mbedtls/ssl_ticket.h>
 
 #include "tls/compat.h"
 #include "tls/tls.h"
@@ -19,7 +21,12 @@ struct kite__tls_vhost {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt crt; /* the certificate, then its chain (cert file, host-ssl-ca) */
     mbedtls_pk_context pk;
-    int *ciphers;        /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
+    int *ciphers; /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
+    /* Resumption without a full handshake: by session id from this cache,
+     * or from a ticket the client keeps (both lock themselves: the
+     * service threads share them). */
+    mbedtls_ssl_cache_context cache;
+    mbedtls_ssl_ticket_context ticket;
     const char *alpn[3]; /* offered protocols, NULL-terminated */
 };
 

@@ -5,6 +5,7 @@ ssl module, python3-websockets and Debian's libwebsockets-test-client.
 
 - curl https with --cacert; a 1 MiB file intact; keep-alive and
   pipelining over one TLS connection; close_notify at the end.
+- Resumption: with a session ticket and from the session cache.
 - SNI among three vhosts on one port (exact name with an RSA certificate,
   a "*.wild.test" wildcard with an ECDSA one, anything else: the port's
   first vhost), ALPN http/1.1 shown by s_client.
@@ -117,6 +118,20 @@ def test_keepalive_pipeline(t, srv, cafile):
         except ssl.SSLEOFError:
             clean = False
         t.ok(r.status == 200 and clean, "Connection: close ends with a close_notify")
+
+
+def test_resumption(t, srv, cafile):
+    d = tempfile.mkdtemp(prefix="kite-tls-sess-")
+    try:
+        sess = os.path.join(d, "sess")
+        for how, extra in (("a session ticket", []), ("the session cache", ["-no_ticket"])):
+            first = s_client(srv.port, "localhost", extra + ["-sess_out", sess])
+            again = s_client(srv.port, "localhost", extra + ["-sess_in", sess])
+            t.ok(re.search(r"^New, TLSv1\.2", first, re.M) and
+                 re.search(r"^Reused, TLSv1\.2", again, re.M),
+                 "resumption with %s: the second handshake is Reused" % how, again[-1500:])
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_bad_input(t, srv, cafile):
@@ -236,8 +251,8 @@ def main():
         t.done()
     cafile = cert_of(srv)
     try:
-        for fn in (test_curl, test_big_file, test_keepalive_pipeline, test_bad_input,
-                   test_websockets):
+        for fn in (test_curl, test_big_file, test_keepalive_pipeline, test_resumption,
+                   test_bad_input, test_websockets):
             t.run(fn, t, srv, cafile)
         if "extpoll" not in os.path.basename(srv.binary):
             t.run(test_lws_client, t, srv)
