@@ -86,6 +86,9 @@ typedef struct kite_vhost_info_s {
 
 enum {
     KITE_TLS_STS = 1 << 0, /* send Strict-Transport-Security on every response */
+    /* Plain HTTP on the TLS port too, told apart by the first byte (a TLS
+     * handshake starts with 0x16). The port's first vhost decides. */
+    KITE_TLS_ALLOW_NON_TLS = 1 << 1,
 };
 
 /**

@@ -170,11 +170,12 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
         return kite__cfg_error(cfg, vh->file, kp, "needs %s too",
                                in->tls_cert ? "host-ssl-key" : "host-ssl-cert");
     }
-    if (!in->tls_cert && (in->tls_ca || in->tls_ciphers || (in->tls_options & KITE_TLS_STS))) {
+    if (!in->tls_cert && (in->tls_ca || in->tls_ciphers || in->tls_options)) {
         kite__cfg_path(kp, "%s.%s", vh->path,
-                       in->tls_ca        ? "host-ssl-ca"
-                       : in->tls_ciphers ? "ciphers"
-                                         : "sts");
+                       in->tls_ca                         ? "host-ssl-ca"
+                       : in->tls_ciphers                  ? "ciphers"
+                       : (in->tls_options & KITE_TLS_STS) ? "sts"
+                                                          : "allow-non-tls");
         return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
     }
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {

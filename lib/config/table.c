@@ -379,8 +379,9 @@ const kite__directive_t kite__directives[] = {
      "PEM certificates sent after the certificate as its chain"},
     {"client-cert-required", VHOST, "boolean", set_tls, 0, 1,
      "require a client certificate (needs TLS support)"},
-    {"allow-non-tls", VHOST, "boolean", set_tls, 0, 1,
-     "serve plain HTTP on the TLS port too (needs TLS support)"},
+    {"allow-non-tls", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_ALLOW_NON_TLS,
+     "plain HTTP on the TLS port too, told apart by the first byte (the port's first vhost "
+     "decides)"},
     {"redirect-http", VHOST, "boolean", set_tls, 0, 1,
      "plain HTTP requests are redirected to https (needs TLS support)"},
     {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,

@@ -63,6 +63,21 @@ static int handshake(kite__tls_conn_t *tc)
     return 1;
 }
 
+static void tls_close(kite_conn_t *c, int graceful);
+
+/* allow-non-tls: a first byte that cannot start a TLS handshake record
+ * (0x16) makes the conn a plain one, and the bytes go to the role. */
+static int plain_instead(kite__tls_conn_t *tc, char *buf, size_t len)
+{
+    kite_conn_t *c = tc->c;
+
+    if (tc->started++ || (unsigned char)buf[0] == 0x16 ||
+        !(tc->cfg_vh->tls->options & KITE_TLS_ALLOW_NON_TLS))
+        return 0;
+    tls_close(c, 0);
+    return c->xp->ops->rx(c, buf, len) < 0 ? -1 : 1;
+}
+
 static int tls_rx(kite_conn_t *c, char *buf, size_t len)
 {
     kite__tls_conn_t *tc = KITE__TC(c);
@@ -70,6 +85,8 @@ static int tls_rx(kite_conn_t *c, char *buf, size_t len)
     size_t got = 0;
     int r, eof = 0;
 
+    if (!tc->started && (r = plain_instead(tc, buf, len)) != 0)
+        return r < 0 ? KITE_ECLOSED : 0;
     tp->rwin = (const unsigned char *)buf;
     tp->rwin_len = len;
     tp->out_len = 0;

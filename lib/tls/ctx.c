@@ -187,6 +187,7 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     if (!t)
         return KITE_ENOMEM;
     vh->tls = t;
+    t->options = info->tls_options;
     mbedtls_ssl_config_init(&t->conf);
     mbedtls_x509_crt_init(&t->crt);
     mbedtls_pk_init(&t->pk);

@@ -21,7 +21,8 @@ struct kite__tls_vhost {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt crt; /* the certificate, then its chain (cert file, host-ssl-ca) */
     mbedtls_pk_context pk;
-    int *ciphers; /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
+    unsigned options; /* KITE_TLS_* */
+    int *ciphers;     /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
     /* Resumption without a full handshake: by session id from this cache,
      * or from a ticket the client keeps (both lock themselves: the
      * service threads share them). */
@@ -44,6 +45,7 @@ typedef struct kite__tls_conn {
     unsigned char *later;
     size_t later_len;
     uint8_t hs_done;
+    uint8_t started;    /* bytes have arrived */
     uint8_t pend_async; /* pend is in the backend's asynchronous write */
     uint8_t said_bye;   /* close_notify sent */
 } kite__tls_conn_t;

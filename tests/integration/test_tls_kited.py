@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """TLS through kited's JSON configuration: the lwsws keys host-ssl-cert,
-host-ssl-key, host-ssl-ca, ciphers and sts, two TLS vhosts on one port
+host-ssl-key, host-ssl-ca, ciphers, sts and allow-non-tls, two TLS vhosts on one port
 picked by SNI, --check-config naming an unreadable or mismatched file,
 and SIGHUP swapping a certificate while a keep-alive TLS connection stays
 open (new handshakes get the new certificate, a bad one is refused and the
@@ -120,7 +120,7 @@ def run(t, kited, base):
     conf = os.path.join(base, "etc")
     vhosts = [
         {"name": "a.test", "port": port, "interface": "127.0.0.1", "host-ssl-cert": a_crt,
-         "host-ssl-key": a_key, "sts": True, "mounts": mount},
+         "host-ssl-key": a_key, "sts": True, "allow-non-tls": True, "mounts": mount},
         {"name": "b.test", "port": port, "interface": "127.0.0.1", "host-ssl-cert": b_crt,
          "host-ssl-key": b_key, "host-ssl-ca": b_crt,
          "ciphers": "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256",
@@ -144,6 +144,9 @@ def run(t, kited, base):
              "sts: Strict-Transport-Security on a.test", res["a.test"][:600])
         t.ok("strict-transport-security" not in res["b.test"].lower(),
              "no Strict-Transport-Security on b.test (no sts)")
+        r = kt.request(port, host="a.test")
+        t.eq((r.status, r.body), (200, b"kite over tls\n"),
+             "allow-non-tls: plain HTTP on the TLS port is served")
         p = kt.curl(["-k", "--ciphers", "ECDHE-RSA-AES256-GCM-SHA384", "--tls-max", "1.2",
                      "--resolve", "b.test:%d:127.0.0.1" % port, "https://b.test:%d/" % port])
         t.ok(p.returncode != 0, "ciphers: b.test refuses a suite not in its list")
