@@ -19,4 +19,12 @@
 KITE_EXTERN int kite_tls_selfsigned_create(const char *cert_path, const char *key_path,
                                            const char *name, unsigned days);
 
+/**
+ * kite_conn_tls_peer() - the subject of the certificate the client
+ * presented ("CN=alice, O=example"), NUL-terminated into @buf. Returns its
+ * length, KITE_ENOTSUP (not a TLS connection), KITE_ENOENT (no client
+ * certificate) or KITE_E2BIG (@len too small).
+ */
+KITE_EXTERN int kite_conn_tls_peer(const kite_conn_t *c, char *buf, size_t len);
+
 #endif

@@ -77,11 +77,13 @@ typedef struct kite_vhost_info_s {
      * the vhost serves https and wss; the vhosts sharing its port must
      * have theirs too, and the client's SNI picks among them. Paths are
      * read at creation. */
-    const char *tls_cert;    /* PEM certificate, maybe followed by its chain */
-    const char *tls_key;     /* PEM private key, RSA or ECDSA */
-    const char *tls_ca;      /* PEM certificates sent after it as its chain */
-    const char *tls_ciphers; /* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:..."; NULL: mbedTLS's */
-    unsigned tls_options;    /* KITE_TLS_* */
+    const char *tls_cert;      /* PEM certificate, maybe followed by its chain */
+    const char *tls_key;       /* PEM private key, RSA or ECDSA */
+    const char *tls_ca;        /* PEM certificates sent after it as its chain, and the CAs
+                                * that issue client certificates */
+    const char *tls_ciphers;   /* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:..."; NULL: mbedTLS's */
+    unsigned tls_options;      /* KITE_TLS_* */
+    unsigned tls_verify_depth; /* client certificates: CAs allowed above one; 0: 9 */
 } kite_vhost_info_t;
 
 enum {
@@ -89,6 +91,11 @@ enum {
     /* Plain HTTP on the TLS port too, told apart by the first byte (a TLS
      * handshake starts with 0x16). The port's first vhost decides. */
     KITE_TLS_ALLOW_NON_TLS = 1 << 1,
+    /* A client certificate issued by tls_ca (at most tls_verify_depth CAs
+     * above it) is required; without one the handshake fails. Handlers
+     * read its subject with kite_conn_tls_peer(). The port's first vhost
+     * decides when the client names no other by SNI. */
+    KITE_TLS_CLIENT_CERT_REQUIRED = 1 << 2,
 };
 
 /**

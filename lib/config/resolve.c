@@ -171,12 +171,18 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
                                in->tls_cert ? "host-ssl-key" : "host-ssl-cert");
     }
     if (!in->tls_cert && (in->tls_ca || in->tls_ciphers || in->tls_options)) {
-        kite__cfg_path(kp, "%s.%s", vh->path,
-                       in->tls_ca                         ? "host-ssl-ca"
-                       : in->tls_ciphers                  ? "ciphers"
-                       : (in->tls_options & KITE_TLS_STS) ? "sts"
-                                                          : "allow-non-tls");
+        const char *key = in->tls_ca ? "host-ssl-ca" : "ciphers";
+
+        if (in->tls_options)
+            key = (in->tls_options & KITE_TLS_STS)             ? "sts"
+                  : (in->tls_options & KITE_TLS_ALLOW_NON_TLS) ? "allow-non-tls"
+                                                               : "client-cert-required";
+        kite__cfg_path(kp, "%s.%s", vh->path, key);
         return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
+    }
+    if ((in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) && !in->tls_ca) {
+        kite__cfg_path(kp, "%s.client-cert-required", vh->path);
+        return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-ca (the CA of the clients)");
     }
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         if (!files[i].file || access(files[i].file, R_OK) == 0)

@@ -377,8 +377,11 @@ const kite__directive_t kite__directives[] = {
      "PEM certificate, maybe followed by its chain"},
     {"host-ssl-ca", VHOST, "string", set_path, V(info.tls_ca), 0,
      "PEM certificates sent after the certificate as its chain"},
-    {"client-cert-required", VHOST, "boolean", set_tls, 0, 1,
-     "require a client certificate (needs TLS support)"},
+    {"client-cert-required", VHOST, "boolean", set_flag, V(info.tls_options),
+     KITE_TLS_CLIENT_CERT_REQUIRED,
+     "require a client certificate issued by host-ssl-ca; handlers can read its subject"},
+    {"ssl-verify-depth", VHOST, "number", set_uint, V(info.tls_verify_depth), 100,
+     "client certificates: how many CAs may be above one (default 9)"},
     {"allow-non-tls", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_ALLOW_NON_TLS,
      "plain HTTP on the TLS port too, told apart by the first byte (the port's first vhost "
      "decides)"},

@@ -143,6 +143,7 @@ static int on_sni(void *p, mbedtls_ssl_context *ssl, const unsigned char *name, 
     if (!c->ls || !(vh = kite__tls_sni_vhost(c->ls, (const char *)name, len)) || vh == tc->cfg_vh)
         return 0;
     kite__conn_set_vhost(c, vh);
+    kite__tls_sni_auth(ssl, vh);
     return mbedtls_ssl_set_hs_own_cert(ssl, &vh->tls->crt, &vh->tls->pk);
 }
 
@@ -191,6 +192,7 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     mbedtls_ssl_config_init(&t->conf);
     mbedtls_x509_crt_init(&t->crt);
     mbedtls_pk_init(&t->pk);
+    mbedtls_x509_crt_init(&t->ca);
     mbedtls_ssl_cache_init(&t->cache);
     mbedtls_ssl_ticket_init(&t->ticket);
     if ((r = load(vh, t, info)) < 0)
@@ -230,7 +232,7 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
                                         mbedtls_ssl_ticket_parse, &t->ticket);
     if (info->tls_ciphers && (r = parse_ciphers(vh, t, info->tls_ciphers)) < 0)
         return r;
-    return 0;
+    return kite__tls_client_auth(vh, info);
 }
 
 void kite__tls_vhost_free(kite_vhost_t *vh)
@@ -242,6 +244,7 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
     mbedtls_ssl_config_free(&t->conf);
     mbedtls_x509_crt_free(&t->crt);
     mbedtls_pk_free(&t->pk);
+    mbedtls_x509_crt_free(&t->ca);
     mbedtls_ssl_cache_free(&t->cache);
     mbedtls_ssl_ticket_free(&t->ticket);
     free(t->ciphers);

@@ -21,8 +21,10 @@ struct kite__tls_vhost {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt crt; /* the certificate, then its chain (cert file, host-ssl-ca) */
     mbedtls_pk_context pk;
-    unsigned options; /* KITE_TLS_* */
-    int *ciphers;     /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
+    unsigned options;    /* KITE_TLS_* */
+    mbedtls_x509_crt ca; /* client certificates: the CAs that issue them */
+    int depth;           /* and how many may be above one */
+    int *ciphers;        /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
     /* Resumption without a full handshake: by session id from this cache,
      * or from a ticket the client keeps (both lock themselves: the
      * service threads share them). */
@@ -81,6 +83,11 @@ size_t kite__tls_written(kite_conn_t *c, size_t bytes);
 int kite__tls_emit(kite__tls_conn_t *tc);
 /* mbedTLS's send callback: records go to the thread's out[]. */
 int kite__tls_bio_send(void *p, const unsigned char *buf, size_t len);
+
+/* peer.c: require client certificates issued by @info's tls_ca. */
+int kite__tls_client_auth(kite_vhost_t *vh, const kite_vhost_info_t *info);
+/* peer.c: a handshake picked vhost @vh by SNI: ask for its client certificates. */
+void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite_vhost_t *vh);
 
 /* ctx.c: log "@what: mbedTLS's text for @err". */
 void kite__tls_log_err(const char *what, const char *name, int err);

@@ -42,6 +42,33 @@ def make_cert(d, name, cn=None, kind="ec"):
     return crt, key
 
 
+def openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+
+
+def client_certs(d):
+    """A CA, an intermediate under it; alice (from the CA), carol (from the
+    intermediate), bob (from another CA). Returns the paths."""
+    p = {k: os.path.join(d, k) for k in ("ca", "ca2", "inter", "alice", "bob", "carol")}
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "ca2"):
+        openssl("req", "-x509", *ec, "-days", "2", "-subj", "/CN=kite test %s" % ca,
+                "-keyout", p[ca] + ".key", "-out", p[ca] + ".crt")
+    ext = os.path.join(d, "ca.ext")
+    with open(ext, "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE\n")
+    for name, issuer, extra in (("inter", "ca", ["-extfile", ext]), ("alice", "ca", []),
+                                ("bob", "ca2", []), ("carol", "inter", [])):
+        openssl("req", "-new", *ec, "-subj", "/CN=%s/O=kite" % name, "-keyout", p[name] + ".key",
+                "-out", p[name] + ".csr")
+        openssl("x509", "-req", "-in", p[name] + ".csr", "-CA", p[issuer] + ".crt", "-CAkey",
+                p[issuer] + ".key", "-CAcreateserial", "-days", "2", "-out", p[name] + ".crt",
+                *extra)
+    with open(p["carol"] + ".chain", "w") as f:
+        f.write(open(p["carol"] + ".crt").read() + open(p["inter"] + ".crt").read())
+    return p
+
+
 def peer_cn(port, name, cafile=None):
     """The CN of the certificate the server presents for SNI @name."""
     ctx = ssl.create_default_context(cafile=cafile) if cafile else ssl._create_unverified_context()
@@ -60,7 +87,9 @@ class Kited:
     def __init__(self, binary, conf_dir, port):
         self.binary, self.conf_dir, self.port = binary, conf_dir, port
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([binary, "-c", conf_dir, "-n", "-d", "7"],
+        plugins = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(binary))),
+                               "plugins")
+        self.proc = subprocess.Popen([binary, "-c", conf_dir, "-n", "-P", plugins, "-d", "7"],
                                      stdout=self.log, stderr=self.log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and self.proc.poll() is None:
@@ -93,8 +122,9 @@ def write_conf(d, vhosts):
 
 
 def check_config(binary, d):
-    return subprocess.run([binary, "--check-config", "-n", "-c", d], capture_output=True,
-                          text=True, timeout=20)
+    plugins = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(binary))), "plugins")
+    return subprocess.run([binary, "--check-config", "-n", "-P", plugins, "-c", d],
+                          capture_output=True, text=True, timeout=20)
 
 
 def main():
@@ -126,6 +156,15 @@ def run(t, kited, base):
          "ciphers": "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:TLS-ECDHE-ECDSA-WITH-CHACHA20-POLY1305-SHA256",
          "mounts": mount},
     ]
+    cc = client_certs(base)
+    port2 = free_port()
+    vhosts.append({"name": "c.test", "port": port2, "interface": "127.0.0.1",
+                   "host-ssl-cert": b_crt, "host-ssl-key": b_key, "host-ssl-ca": cc["ca"] + ".crt",
+                   "client-cert-required": True, "ssl-verify-depth": 1,
+                   "mounts": [{"mountpoint": "/test", "origin": "callback://http-test"}]})
+    port3 = free_port()
+    vhosts.append(dict(vhosts[-1], port=port3))
+    del vhosts[-1]["ssl-verify-depth"]
     write_conf(conf, vhosts)
     r = check_config(kited, conf)
     t.ok(r.returncode == 0 and "config OK" in r.stderr, "kited --check-config accepts TLS vhosts",
@@ -150,6 +189,25 @@ def run(t, kited, base):
         p = kt.curl(["-k", "--ciphers", "ECDHE-RSA-AES256-GCM-SHA384", "--tls-max", "1.2",
                      "--resolve", "b.test:%d:127.0.0.1" % port, "https://b.test:%d/" % port])
         t.ok(p.returncode != 0, "ciphers: b.test refuses a suite not in its list")
+
+        # client-cert-required on c.test.
+        def peer(*cert, p=port2):
+            return kt.curl(["--cacert", b_crt, "--resolve", "b.test:%d:127.0.0.1" % p]
+                           + list(cert) + ["https://b.test:%d/test/peer" % p])
+        p = peer("--cert", cc["alice"] + ".crt", "--key", cc["alice"] + ".key")
+        t.eq((p.returncode, p.stdout), (0, b"CN=alice, O=kite\n"),
+             "client-cert-required: a certificate from host-ssl-ca is accepted, and the "
+             "handler reads its subject")
+        t.ok(peer().returncode != 0, "client-cert-required: no certificate, no connection")
+        p = peer("--cert", cc["bob"] + ".crt", "--key", cc["bob"] + ".key")
+        t.ok(p.returncode != 0, "client-cert-required: a certificate from another CA is refused")
+        p = peer("--cert", cc["carol"] + ".chain", "--key", cc["carol"] + ".key")
+        t.ok(p.returncode != 0, "ssl-verify-depth 1: a certificate two CAs deep is refused")
+        p = peer("--cert", cc["carol"] + ".chain", "--key", cc["carol"] + ".key", p=port3)
+        t.eq(p.stdout, b"CN=carol, O=kite\n", "... and accepted with the default depth")
+        p = kt.curl(["--cacert", a_crt, "--resolve", "a.test:%d:127.0.0.1" % port,
+                     "https://a.test:%d/" % port])
+        t.ok(p.returncode == 0, "a vhost without client-cert-required still serves")
 
         # SIGHUP with a new certificate for a.test: live conns stay, new
         # handshakes get the new one.
