@@ -3,9 +3,12 @@
  * or else one the server makes for "localhost" (ECDSA P-256, self-signed)
  * in its build directory on first use and reuses after. A lock file keeps
  * servers started together from writing a key and a certificate that do
- * not match.
+ * not match. SIGHUP reads the main vhost's certificate files again
+ * (kite_vhost_tls_reload()), from a thread of its own that waits for it.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -51,5 +54,40 @@ int test_server_tls(kite_vhost_info_t *vi, const char *cert, const char *key)
     vi->tls_cert = cert_path;
     vi->tls_key = key_path;
     printf("kite-test-server: TLS certificate %s\n", cert_path);
+    return 0;
+}
+
+static void *reload_thread(void *arg)
+{
+    kite_vhost_t *vh = arg;
+    sigset_t set;
+    int sig, r;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    while (!sigwait(&set, &sig)) {
+        r = kite_vhost_tls_reload(vh, NULL, NULL, NULL);
+        printf("kite-test-server: TLS reload: %s\n", r < 0 ? kite_strerror(r) : "ok");
+        fflush(stdout);
+    }
+    return NULL;
+}
+
+void test_server_block_sighup(void)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int test_server_tls_reload_on_sighup(const test_server_t *ts)
+{
+    pthread_t t;
+
+    if (pthread_create(&t, NULL, reload_thread, ts->vhost))
+        return -1;
+    pthread_detach(t);
     return 0;
 }

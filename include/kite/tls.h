@@ -20,6 +20,19 @@ KITE_EXTERN int kite_tls_selfsigned_create(const char *cert_path, const char *ke
                                            const char *name, unsigned days);
 
 /**
+ * kite_vhost_tls_reload() - read @vh's certificate, key and chain again,
+ * from @cert, @key and @ca where given (they become the vhost's paths),
+ * else from the paths it has. New handshakes use them; connections already
+ * open keep what they began with. On failure (an unreadable file, a key
+ * that does not match, reported in the log with the file) the current
+ * ones stay. Session tickets and the session cache start afresh. Any
+ * thread, while @vh is live. Returns 0, KITE_EINVAL (not a TLS vhost, or
+ * the files) or KITE_ENOMEM.
+ */
+KITE_EXTERN int kite_vhost_tls_reload(kite_vhost_t *vh, const char *cert, const char *key,
+                                      const char *ca);
+
+/**
  * kite_conn_tls_peer() - the subject of the certificate the client
  * presented ("CN=alice, O=example"), NUL-terminated into @buf. Returns its
  * length, KITE_ENOTSUP (not a TLS connection), KITE_ENOENT (no client

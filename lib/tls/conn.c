@@ -72,7 +72,7 @@ static int plain_instead(kite__tls_conn_t *tc, char *buf, size_t len)
     kite_conn_t *c = tc->c;
 
     if (tc->started++ || (unsigned char)buf[0] == 0x16 ||
-        !(tc->cfg_vh->tls->options & KITE_TLS_ALLOW_NON_TLS))
+        !(tc->cfg->options & KITE_TLS_ALLOW_NON_TLS))
         return 0;
     tls_close(c, 0);
     return c->xp->ops->rx(c, buf, len) < 0 ? -1 : 1;
@@ -157,6 +157,8 @@ static void tls_close(kite_conn_t *c, int graceful)
     mbedtls_ssl_free(&tc->ssl);
     free(tc->pend);
     free(tc->later);
+    kite__tls_cfg_put(tc->cfg);
+    kite__tls_cfg_put(tc->sni);
     kite__vhost_unref(tc->cfg_vh);
     free(tc);
 }
@@ -188,9 +190,10 @@ int kite__tls_conn_start(kite_conn_t *c)
     tc->c = c;
     tc->cfg_vh = vh;
     kite__vhost_ref(vh);
+    tc->cfg = kite__tls_cfg_get(vh);
     mbedtls_ssl_init(&tc->ssl);
     c->xp = &tc->xp;
-    if ((r = mbedtls_ssl_setup(&tc->ssl, &vh->tls->conf))) {
+    if ((r = mbedtls_ssl_setup(&tc->ssl, &tc->cfg->conf))) {
         kite__tls_log_err("tls setup", vh->name, r);
         return KITE_ENOMEM; /* the conn's close frees tc */
     }

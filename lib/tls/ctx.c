@@ -91,7 +91,7 @@ kite_vhost_t *kite__tls_sni_vhost(const kite__listener_t *ls, const char *name, 
 
 /* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:...", also with '_' (IANA) or
  * ',' between names. */
-static int parse_ciphers(kite_vhost_t *vh, struct kite__tls_vhost *t, const char *list)
+static int parse_ciphers(kite_vhost_t *vh, kite__tls_cfg_t *t, const char *list)
 {
     char name[128];
     const char *p = list, *e;
@@ -140,14 +140,16 @@ static int on_sni(void *p, mbedtls_ssl_context *ssl, const unsigned char *name, 
     kite_vhost_t *vh;
 
     (void)p;
-    if (!c->ls || !(vh = kite__tls_sni_vhost(c->ls, (const char *)name, len)) || vh == tc->cfg_vh)
+    if (!c->ls || !(vh = kite__tls_sni_vhost(c->ls, (const char *)name, len)) || vh == tc->cfg_vh ||
+        tc->sni)
         return 0;
     kite__conn_set_vhost(c, vh);
-    kite__tls_sni_auth(ssl, vh);
-    return mbedtls_ssl_set_hs_own_cert(ssl, &vh->tls->crt, &vh->tls->pk);
+    tc->sni = kite__tls_cfg_get(vh);
+    kite__tls_sni_auth(ssl, tc->sni);
+    return mbedtls_ssl_set_hs_own_cert(ssl, &tc->sni->crt, &tc->sni->pk);
 }
 
-static int load(kite_vhost_t *vh, struct kite__tls_vhost *t, const kite_vhost_info_t *info)
+static int load(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info)
 {
     int r;
 
@@ -171,23 +173,53 @@ static int load(kite_vhost_t *vh, struct kite__tls_vhost *t, const kite_vhost_in
     return 0;
 }
 
-int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
+/* Everything but the files: protocol versions, groups, ALPN, SNI,
+ * resumption, ciphers, client certificates. */
+static int configure(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info)
 {
-    struct kite__tls_vhost *t;
     int r;
 
-    if (!info->tls_cert && !info->tls_key)
-        return 0;
-    if (!info->tls_cert || !info->tls_key) {
-        kite_err("vhost %s: TLS needs both a certificate and a private key", vh->name);
-        return KITE_EINVAL;
-    }
-    if ((r = kite__tls_global_init()) < 0)
+    if ((r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
+                                         MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)))
+        goto fail;
+    mbedtls_ssl_conf_rng(&t->conf, kite__tls_rng, NULL);
+    kite__ssl_conf_min_tls12(&t->conf);
+    kite__ssl_conf_groups(&t->conf);
+    mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
+    if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->crt, &t->pk)))
+        goto fail;
+    /* Only what kite speaks is offered: "h2" joins the list with its role. */
+    t->alpn[0] = "http/1.1";
+    t->alpn[1] = "http/1.0";
+    if ((r = mbedtls_ssl_conf_alpn_protocols(&t->conf, t->alpn)))
+        goto fail;
+    mbedtls_ssl_conf_sni(&t->conf, on_sni, NULL);
+    mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
+                                   mbedtls_ssl_cache_set);
+    /* Tickets are sealed with a key of these settings, made now and rotated
+     * daily by mbedTLS: a restart or a reload ends resumption, no more. */
+    if ((r = mbedtls_ssl_ticket_setup(&t->ticket, kite__tls_rng, NULL, MBEDTLS_CIPHER_AES_256_GCM,
+                                      86400)))
+        goto fail;
+    mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
+                                        mbedtls_ssl_ticket_parse, &t->ticket);
+    if (info->tls_ciphers && (r = parse_ciphers(vh, t, info->tls_ciphers)) < 0)
         return r;
-    t = calloc(1, sizeof(*t));
-    if (!t)
-        return KITE_ENOMEM;
-    vh->tls = t;
+    return kite__tls_client_auth(vh, t, info);
+fail:
+    kite__tls_log_err("vhost", vh->name, r);
+    return KITE_EINVAL;
+}
+
+kite__tls_cfg_t *kite__tls_cfg_new(kite_vhost_t *vh, const kite_vhost_info_t *info, int *err)
+{
+    kite__tls_cfg_t *t = calloc(1, sizeof(*t));
+
+    if (!t) {
+        *err = KITE_ENOMEM;
+        return NULL;
+    }
+    atomic_init(&t->refs, 1);
     t->options = info->tls_options;
     mbedtls_ssl_config_init(&t->conf);
     mbedtls_x509_crt_init(&t->crt);
@@ -195,51 +227,16 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     mbedtls_x509_crt_init(&t->ca);
     mbedtls_ssl_cache_init(&t->cache);
     mbedtls_ssl_ticket_init(&t->ticket);
-    if ((r = load(vh, t, info)) < 0)
-        return r;
-    if ((r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
-                                         MBEDTLS_SSL_TRANSPORT_STREAM,
-                                         MBEDTLS_SSL_PRESET_DEFAULT))) {
-        kite__tls_log_err("vhost", vh->name, r);
-        return KITE_EINVAL;
+    if ((*err = load(vh, t, info)) < 0 || (*err = configure(vh, t, info)) < 0) {
+        kite__tls_cfg_put(t);
+        return NULL;
     }
-    mbedtls_ssl_conf_rng(&t->conf, kite__tls_rng, NULL);
-    kite__ssl_conf_min_tls12(&t->conf);
-    kite__ssl_conf_groups(&t->conf);
-    mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
-    if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->crt, &t->pk))) {
-        kite__tls_log_err("vhost", vh->name, r);
-        return KITE_EINVAL;
-    }
-    /* Only what kite speaks is offered: "h2" joins the list with its role. */
-    t->alpn[0] = "http/1.1";
-    t->alpn[1] = "http/1.0";
-    if ((r = mbedtls_ssl_conf_alpn_protocols(&t->conf, t->alpn))) {
-        kite__tls_log_err("vhost", vh->name, r);
-        return KITE_EINVAL;
-    }
-    mbedtls_ssl_conf_sni(&t->conf, on_sni, NULL);
-    mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
-                                   mbedtls_ssl_cache_set);
-    /* Tickets are sealed with a key of this vhost's, made now and rotated
-     * daily by mbedTLS: a restart or a reload ends resumption, no more. */
-    if ((r = mbedtls_ssl_ticket_setup(&t->ticket, kite__tls_rng, NULL, MBEDTLS_CIPHER_AES_256_GCM,
-                                      86400))) {
-        kite__tls_log_err("session tickets for vhost", vh->name, r);
-        return KITE_EINVAL;
-    }
-    mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
-                                        mbedtls_ssl_ticket_parse, &t->ticket);
-    if (info->tls_ciphers && (r = parse_ciphers(vh, t, info->tls_ciphers)) < 0)
-        return r;
-    return kite__tls_client_auth(vh, info);
+    return t;
 }
 
-void kite__tls_vhost_free(kite_vhost_t *vh)
+void kite__tls_cfg_put(kite__tls_cfg_t *t)
 {
-    struct kite__tls_vhost *t = vh->tls;
-
-    if (!t)
+    if (!t || atomic_fetch_sub(&t->refs, 1) != 1)
         return;
     mbedtls_ssl_config_free(&t->conf);
     mbedtls_x509_crt_free(&t->crt);
@@ -249,5 +246,4 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
     mbedtls_ssl_ticket_free(&t->ticket);
     free(t->ciphers);
     free(t);
-    vh->tls = NULL;
 }

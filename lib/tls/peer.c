@@ -14,7 +14,7 @@
  * at depth 0: a chain longer than allowed fails like a bad signature. */
 static int check_depth(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flags)
 {
-    const struct kite__tls_vhost *t = p;
+    const kite__tls_cfg_t *t = p;
 
     (void)crt;
     if (depth > t->depth)
@@ -22,9 +22,8 @@ static int check_depth(void *p, mbedtls_x509_crt *crt, int depth, uint32_t *flag
     return 0;
 }
 
-int kite__tls_client_auth(kite_vhost_t *vh, const kite_vhost_info_t *info)
+int kite__tls_client_auth(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info)
 {
-    struct kite__tls_vhost *t = vh->tls;
     int r;
 
     if (!(info->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED))
@@ -44,10 +43,8 @@ int kite__tls_client_auth(kite_vhost_t *vh, const kite_vhost_info_t *info)
     return 0;
 }
 
-void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite_vhost_t *vh)
+void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite__tls_cfg_t *t)
 {
-    struct kite__tls_vhost *t = vh->tls;
-
     if (!(t->options & KITE_TLS_CLIENT_CERT_REQUIRED)) {
         mbedtls_ssl_set_hs_authmode(ssl, MBEDTLS_SSL_VERIFY_NONE);
         return;

@@ -7,6 +7,8 @@
 #define KITE_TLS_PRIVATE_H
 
 #include <mbedtls/ssl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <mbedtls/ssl_cache.h>
 #include <mbedtls/ssl_ticket.h>
 
@@ -17,7 +19,10 @@
  * cipher suite adds (header, explicit IV, MAC or tag, padding). */
 #define KITE__TLS_RECORD_MAX (16384 + 2048)
 
-struct kite__tls_vhost {
+/* The TLS settings made from one reading of a vhost's files. A reload
+ * makes new ones; handshakes hold a reference on the ones they began with. */
+typedef struct kite__tls_cfg {
+    atomic_int refs;
     mbedtls_ssl_config conf;
     mbedtls_x509_crt crt; /* the certificate, then its chain (cert file, host-ssl-ca) */
     mbedtls_pk_context pk;
@@ -31,12 +36,21 @@ struct kite__tls_vhost {
     mbedtls_ssl_cache_context cache;
     mbedtls_ssl_ticket_context ticket;
     const char *alpn[3]; /* offered protocols, NULL-terminated */
+} kite__tls_cfg_t;
+
+/* vh->tls: what the vhost was made with, and its current settings. */
+struct kite__tls_vhost {
+    pthread_mutex_t lock;   /* guards cur */
+    kite__tls_cfg_t *cur;   /* a reference held */
+    kite_vhost_info_t info; /* the tls_* members, strings owned */
 };
 
 typedef struct kite__tls_conn {
     kite__xport_t xp; /* first: c->xp points here */
     kite_conn_t *c;
-    kite_vhost_t *cfg_vh; /* whose settings the ssl context uses (a reference held) */
+    kite_vhost_t *cfg_vh; /* the port's first vhost, when the conn came (a reference held) */
+    kite__tls_cfg_t *cfg; /* the settings the ssl context uses (a reference held) */
+    kite__tls_cfg_t *sni; /* those of the vhost SNI picked, or NULL (a reference held) */
     mbedtls_ssl_context ssl;
     /* Ciphertext the kernel has not taken yet, and how many bytes at the head
      * of the output queue it carries (they count as sent once it is). */
@@ -85,9 +99,15 @@ int kite__tls_emit(kite__tls_conn_t *tc);
 int kite__tls_bio_send(void *p, const unsigned char *buf, size_t len);
 
 /* peer.c: require client certificates issued by @info's tls_ca. */
-int kite__tls_client_auth(kite_vhost_t *vh, const kite_vhost_info_t *info);
-/* peer.c: a handshake picked vhost @vh by SNI: ask for its client certificates. */
-void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite_vhost_t *vh);
+int kite__tls_client_auth(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info);
+/* peer.c: a handshake picked settings @t by SNI: ask for its client certificates. */
+void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite__tls_cfg_t *t);
+
+/* ctx.c: settings from @info's files; NULL with *err (logged). */
+kite__tls_cfg_t *kite__tls_cfg_new(kite_vhost_t *vh, const kite_vhost_info_t *info, int *err);
+/* reload.c: a reference on @vh's current settings; drop it with put. */
+kite__tls_cfg_t *kite__tls_cfg_get(kite_vhost_t *vh);
+void kite__tls_cfg_put(kite__tls_cfg_t *t);
 
 /* ctx.c: log "@what: mbedTLS's text for @err". */
 void kite__tls_log_err(const char *what, const char *name, int err);

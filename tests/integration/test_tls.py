@@ -12,6 +12,9 @@ ssl module, python3-websockets and Debian's libwebsockets-test-client.
 - Garbage, plaintext HTTP and a truncated ClientHello close that conn
   only, and a good request works after each; a silent conn is closed by
   the handshake timeout.
+- kite_vhost_tls_reload() (kite-test-server's SIGHUP): a new certificate
+  for new handshakes while a keep-alive connection goes on; a bad key is
+  reported with its file and the last good certificate stays.
 - wss: python websockets over ssl and libwebsockets-test-client --ssl
   against dumb-increment (the numbers count up).
 """
@@ -20,6 +23,7 @@ import hashlib
 import os
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -242,6 +246,59 @@ def test_sni(t):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def served_cn(port):
+    out = s_client(port, "localhost")
+    m = re.search(r"subject=\s*CN\s*=\s*([^,\n]+)", out)
+    return m.group(1).strip() if m else out[-500:]
+
+
+def wait_line(srv, text, n):
+    """The @n-th "TLS reload:" line, once it is there."""
+    for _ in range(100):
+        with open(srv.out_path) as f:
+            lines = [ln for ln in f.read().splitlines() if text in ln]
+        if len(lines) >= n:
+            return lines[n - 1]
+        time.sleep(0.05)
+    return None
+
+
+def test_reload(t):
+    if "extpoll" in os.path.basename(kitetest.server_path()):
+        return
+    d = tempfile.mkdtemp(prefix="kite-tls-reload-")
+    try:
+        crt, key = openssl_cert(d, "one", "ec")
+        with Server(t, args=["-s", "-C", crt, "-K", key], name="server -C -K") as srv:
+            t.eq(served_cn(srv.port), "one", "-C/-K: the given certificate is served")
+            ctx = context(crt)
+            ctx.check_hostname = False
+            live = tls_conn(srv, ctx, name="one")
+            live.send(build_request("GET", "/test/hello"))
+            t.eq(live.read_response().body, b"hello\n", "a keep-alive TLS connection")
+            two = openssl_cert(d, "two", "rsa")
+            shutil.copy(two[0], crt)
+            shutil.copy(two[1], key)
+            srv.proc.send_signal(signal.SIGHUP)
+            t.ok((wait_line(srv, "TLS reload:", 1) or "").endswith(": ok"),
+                 "kite_vhost_tls_reload() reads the new files")
+            t.eq(served_cn(srv.port), "two", "new handshakes get the new certificate")
+            live.send(build_request("GET", "/test/hello"))
+            t.eq(live.read_response().body, b"hello\n",
+                 "the connection opened before the reload goes on")
+            live.close()
+            with open(key, "w") as f:
+                f.write("not a key\n")
+            srv.proc.send_signal(signal.SIGHUP)
+            line = wait_line(srv, "TLS reload:", 2) or ""
+            t.ok(line and not line.endswith(": ok") and key in srv.stderr(),
+                 "a bad key: the reload fails, the file is named in the log",
+                 line + "\n" + srv.stderr()[-1500:])
+            t.eq(served_cn(srv.port), "two", "... and the last good certificate serves on")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     t = Tap()
     try:
@@ -260,6 +317,7 @@ def main():
         srv.stop()
     t.run(test_sni, t)
     t.run(test_handshake_timeout, t, cafile)
+    t.run(test_reload, t)
     t.done()
 
 
