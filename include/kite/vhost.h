@@ -96,6 +96,11 @@ enum {
      * read its subject with kite_conn_tls_peer(). The port's first vhost
      * decides when the client names no other by SNI. */
     KITE_TLS_CLIENT_CERT_REQUIRED = 1 << 2,
+    /* Plain HTTP requests get a 301 to https://HOST/target: on a vhost
+     * without a certificate every request, on a TLS one those that came
+     * without TLS (KITE_TLS_ALLOW_NON_TLS). The port's first vhost
+     * decides. */
+    KITE_TLS_REDIRECT_HTTP = 1 << 3,
 };
 
 /**

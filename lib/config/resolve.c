@@ -170,7 +170,8 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
         return kite__cfg_error(cfg, vh->file, kp, "needs %s too",
                                in->tls_cert ? "host-ssl-key" : "host-ssl-cert");
     }
-    if (!in->tls_cert && (in->tls_ca || in->tls_ciphers || in->tls_options)) {
+    if (!in->tls_cert &&
+        (in->tls_ca || in->tls_ciphers || (in->tls_options & ~(unsigned)KITE_TLS_REDIRECT_HTTP))) {
         const char *key = in->tls_ca ? "host-ssl-ca" : "ciphers";
 
         if (in->tls_options)
@@ -202,10 +203,6 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
 
     if (!in->name)
         in->name = "localhost";
-    if (vh->tls_key) {
-        kite__cfg_path(kp, "%s.%s", vh->path, vh->tls_key);
-        r = kite__cfg_error(cfg, vh->file, kp, "%s is not supported by this kite yet", vh->tls_key);
-    }
     if (resolve_tls(cfg, vh) < 0)
         r = KITE_EINVAL;
     if (vh->unix_socket) {

@@ -146,23 +146,6 @@ static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
 }
 
-/* TLS keys kite does not have yet are accepted in the table so that they
- * are checked and documented; the vhost is then refused at resolve time. */
-static int set_tls(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
-                   const kite__cfg_file_t *f, const char *path)
-{
-    kite__cfg_vhost_t *vh = obj;
-    const char *s;
-    int b;
-
-    if (d->arg ? kite__cfg_bool(cfg, v, f, path, &b) < 0
-               : kite__cfg_string(cfg, v, f, path, &s) < 0)
-        return KITE_EINVAL;
-    if (!vh->tls_key && (!d->arg || b))
-        vh->tls_key = d->name;
-    return 0;
-}
-
 /* plugin-dir may be given several times in one object, as lwsws allows:
  * jansson keeps only the last, so the other values come from the text. */
 static int add_plugin_dir(kite__cfg_t *cfg, json_t *v, const kite__cfg_file_t *f, const char *path)
@@ -385,8 +368,9 @@ const kite__directive_t kite__directives[] = {
     {"allow-non-tls", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_ALLOW_NON_TLS,
      "plain HTTP on the TLS port too, told apart by the first byte (the port's first vhost "
      "decides)"},
-    {"redirect-http", VHOST, "boolean", set_tls, 0, 1,
-     "plain HTTP requests are redirected to https (needs TLS support)"},
+    {"redirect-http", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_REDIRECT_HTTP,
+     "plain HTTP requests get a 301 to https (all of them without host-ssl-cert; with it, those "
+     "allow-non-tls lets in)"},
     {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,
      "TLS cipher suites, mbedTLS names separated by ':' (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)"},
     {"sts", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_STS,

@@ -58,6 +58,8 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
             kite__conn_close_now(c, 6);
         return;
     }
+    if (ls && (ls->vhosts[0]->options & KITE__VH_TO_HTTPS))
+        c->flags |= KITE__C_TO_HTTPS;
     if (ls && (vh->options & KITE_VH_RAW_ONLY) && kite__raw_start(c, vh->raw_proto) < 0)
         kite__conn_close_now(c, 6);
 }

@@ -117,6 +117,7 @@ enum {
     KITE__C_RX_HELD = 1 << 16,     /* input held in c->in until reading resumes */
     KITE__C_NOTSOCK = 1 << 17,     /* an adopted pipe/FIFO: write(), not sendmsg() */
     KITE__C_UDP = 1 << 18,         /* a UDP socket: datagrams, rd holds the last peer */
+    KITE__C_TO_HTTPS = 1 << 19,    /* plain HTTP the vhost sends to https (redirect-http) */
     /* bits 24-31 belong to the role */
 };
 
@@ -167,6 +168,9 @@ typedef struct kite__mount_rt {
     const kite_protocol_t *proto; /* callback mounts */
     struct kite__mount_x *x;      /* roles/http/mountx.c: basic-auth, interpret; or NULL */
 } kite__mount_rt_t;
+
+/* vh->options bits kite sets itself, above the public KITE_VH_*. */
+#define KITE__VH_TO_HTTPS (1u << 31) /* KITE_TLS_REDIRECT_HTTP */
 
 struct kite_vhost_s {
     kite_vhost_t *next;

@@ -338,7 +338,9 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         (info->error_document_404 && !vh->error_document_404))
         goto fail;
     vh->port = info->port;
-    vh->options = info->options;
+    vh->options = info->options & ~KITE__VH_TO_HTTPS;
+    if (info->tls_options & KITE_TLS_REDIRECT_HTTP)
+        vh->options |= KITE__VH_TO_HTTPS;
     vh->keepalive_ms =
         1000u * (info->keepalive_timeout ? info->keepalive_timeout : ctx->info.keepalive_timeout);
     vh->protocols = info->protocols;

@@ -74,6 +74,8 @@ static int plain_instead(kite__tls_conn_t *tc, char *buf, size_t len)
     if (tc->started++ || (unsigned char)buf[0] == 0x16 ||
         !(tc->cfg->options & KITE_TLS_ALLOW_NON_TLS))
         return 0;
+    if (tc->cfg_vh->options & KITE__VH_TO_HTTPS)
+        c->flags |= KITE__C_TO_HTTPS;
     tls_close(c, 0);
     return c->xp->ops->rx(c, buf, len) < 0 ? -1 : 1;
 }

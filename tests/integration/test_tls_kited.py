@@ -165,6 +165,13 @@ def run(t, kited, base):
     port3 = free_port()
     vhosts.append(dict(vhosts[-1], port=port3))
     del vhosts[-1]["ssl-verify-depth"]
+    # redirect-http: a plain vhost, and plain HTTP on a TLS port.
+    port4, port5 = free_port(), free_port()
+    vhosts.append({"name": "r.test", "port": port4, "interface": "127.0.0.1",
+                   "redirect-http": True, "mounts": mount})
+    vhosts.append({"name": "e.test", "port": port5, "interface": "127.0.0.1",
+                   "host-ssl-cert": b_crt, "host-ssl-key": b_key, "allow-non-tls": True,
+                   "redirect-http": True, "mounts": mount})
     write_conf(conf, vhosts)
     r = check_config(kited, conf)
     t.ok(r.returncode == 0 and "config OK" in r.stderr, "kited --check-config accepts TLS vhosts",
@@ -208,6 +215,16 @@ def run(t, kited, base):
         p = kt.curl(["--cacert", a_crt, "--resolve", "a.test:%d:127.0.0.1" % port,
                      "https://a.test:%d/" % port])
         t.ok(p.returncode == 0, "a vhost without client-cert-required still serves")
+
+        r = kt.request(port4, target="/a%20b?x=1", host="r.test")
+        t.eq((r.status, r.header("Location")), (301, "https://r.test/a%20b?x=1"),
+             "redirect-http: a plain vhost answers 301 to https, path and query kept")
+        r = kt.request(port5, target="/", host="e.test:%d" % port5)
+        t.eq((r.status, r.header("Location")), (301, "https://e.test:%d/" % port5),
+             "redirect-http with allow-non-tls: plain HTTP on the TLS port gets 301")
+        p = kt.curl(["--cacert", b_crt, "--resolve", "b.test:%d:127.0.0.1" % port5,
+                     "https://b.test:%d/" % port5])
+        t.eq(p.stdout, b"kite over tls\n", "... and https on that port is served")
 
         # SIGHUP with a new certificate for a.test: live conns stay, new
         # handshakes get the new one.
