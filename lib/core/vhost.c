@@ -374,6 +374,11 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         r = KITE_EINVAL;
         goto fail;
     }
+    if (vh->tls && (vh->options & (KITE_VH_RAW_ONLY | KITE_VH_UDP))) {
+        kite_err("vhost %s: raw-only and UDP vhosts cannot have TLS", vh->name);
+        r = KITE_EINVAL;
+        goto fail;
+    }
     for (i = 0; i < vh->nprotocols; i++) {
         const kite_protocol_t *p = vh->protocols[i];
         if (p->on_vhost_init && p->on_vhost_init(vh, pvo_for(vh->pvo, p->name), &vh->vhd[i])) {
