@@ -5,7 +5,9 @@
  * output ends, so pipelined responses leave in one writev. What the kernel
  * refuses goes to the backend's asynchronous write, one at a time, and
  * file ranges that would block are read in chunks for it. Write interest
- * exists only while such a write is in flight.
+ * exists only while such a write is in flight. All of it goes through the
+ * conn's transport (lib/tls): straight to the backend for plain TCP,
+ * sealed into records for TLS.
  */
 #include <errno.h>
 #include <stdlib.h>
