@@ -84,6 +84,10 @@ typedef struct kite_vhost_info_s {
     const char *tls_ciphers;   /* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:..."; NULL: mbedTLS's */
     unsigned tls_options;      /* KITE_TLS_* */
     unsigned tls_verify_depth; /* client certificates: CAs allowed above one; 0: 9 */
+    /* Protocol versions as on the wire: 0x0301 TLS 1.0 ... 0x0304 TLS 1.3.
+     * 0: TLS 1.2 at least, and the newest mbedTLS has. A version this
+     * mbedTLS cannot do is refused at creation. */
+    unsigned tls_min_version, tls_max_version;
 } kite_vhost_info_t;
 
 enum {

@@ -161,6 +161,18 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
     } files[] = {{"host-ssl-cert", in->tls_cert},
                  {"host-ssl-key", in->tls_key},
                  {"host-ssl-ca", in->tls_ca}};
+    const struct {
+        int set;
+        const char *key;
+    } with_cert[] = {
+        {in->tls_ca != NULL, "host-ssl-ca"},
+        {in->tls_ciphers != NULL, "ciphers"},
+        {(in->tls_options & KITE_TLS_STS) != 0, "sts"},
+        {(in->tls_options & KITE_TLS_ALLOW_NON_TLS) != 0, "allow-non-tls"},
+        {(in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) != 0, "client-cert-required"},
+        {in->tls_verify_depth != 0, "ssl-verify-depth"},
+        {in->tls_min_version != 0, "ssl-min-version"},
+        {in->tls_max_version != 0, "ssl-max-version"}};
     char kp[KITE__CFG_PATH_MAX];
     size_t i;
     int r = 0;
@@ -170,20 +182,18 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
         return kite__cfg_error(cfg, vh->file, kp, "needs %s too",
                                in->tls_cert ? "host-ssl-key" : "host-ssl-cert");
     }
-    if (!in->tls_cert &&
-        (in->tls_ca || in->tls_ciphers || (in->tls_options & ~(unsigned)KITE_TLS_REDIRECT_HTTP))) {
-        const char *key = in->tls_ca ? "host-ssl-ca" : "ciphers";
-
-        if (in->tls_options)
-            key = (in->tls_options & KITE_TLS_STS)             ? "sts"
-                  : (in->tls_options & KITE_TLS_ALLOW_NON_TLS) ? "allow-non-tls"
-                                                               : "client-cert-required";
-        kite__cfg_path(kp, "%s.%s", vh->path, key);
-        return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
-    }
+    for (i = 0; !in->tls_cert && i < sizeof(with_cert) / sizeof(with_cert[0]); i++)
+        if (with_cert[i].set) {
+            kite__cfg_path(kp, "%s.%s", vh->path, with_cert[i].key);
+            return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
+        }
     if ((in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) && !in->tls_ca) {
         kite__cfg_path(kp, "%s.client-cert-required", vh->path);
         return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-ca (the CA of the clients)");
+    }
+    if (in->tls_min_version && in->tls_max_version && in->tls_min_version > in->tls_max_version) {
+        kite__cfg_path(kp, "%s.ssl-min-version", vh->path);
+        return kite__cfg_error(cfg, vh->file, kp, "is newer than ssl-max-version");
     }
     for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         if (!files[i].file || access(files[i].file, R_OK) == 0)

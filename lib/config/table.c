@@ -146,6 +146,24 @@ static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
 }
 
+/* "1.2" -> 0x0303, the TLS version as on the wire. */
+static int set_tls_version(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                           const kite__cfg_file_t *f, const char *path)
+{
+    static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+    const char *s;
+    size_t i;
+
+    if (kite__cfg_string(cfg, v, f, path, &s) < 0)
+        return KITE_EINVAL;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(s, names[i])) {
+            *AT(obj, d->off, unsigned) = 0x0301 + (unsigned)i;
+            return 0;
+        }
+    return kite__cfg_error(cfg, f, path, "\"%s\" is not a TLS version (1.0, 1.1, 1.2, 1.3)", s);
+}
+
 /* plugin-dir may be given several times in one object, as lwsws allows:
  * jansson keeps only the last, so the other values come from the text. */
 static int add_plugin_dir(kite__cfg_t *cfg, json_t *v, const kite__cfg_file_t *f, const char *path)
@@ -363,6 +381,10 @@ const kite__directive_t kite__directives[] = {
     {"client-cert-required", VHOST, "boolean", set_flag, V(info.tls_options),
      KITE_TLS_CLIENT_CERT_REQUIRED,
      "require a client certificate issued by host-ssl-ca; handlers can read its subject"},
+    {"ssl-min-version", VHOST, "\"1.2\"", set_tls_version, V(info.tls_min_version), 0,
+     "oldest TLS version accepted (default 1.2)"},
+    {"ssl-max-version", VHOST, "\"1.3\"", set_tls_version, V(info.tls_max_version), 0,
+     "newest TLS version offered (default: the newest mbedTLS has)"},
     {"ssl-verify-depth", VHOST, "number", set_uint, V(info.tls_verify_depth), 100,
      "client certificates: how many CAs may be above one (default 9)"},
     {"allow-non-tls", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_ALLOW_NON_TLS,

@@ -43,9 +43,17 @@ static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf)
     mbedtls_ssl_conf_groups(conf, groups);
 }
 
-static inline void kite__ssl_conf_min_tls12(mbedtls_ssl_config *conf)
+/* @min, @max: wire versions (0x0303 TLS 1.2, 0x0304 TLS 1.3); 0 for the
+ * default. 3.x has nothing older than TLS 1.2. Returns 0 or -1. */
+static inline int kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
 {
-    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+    if ((min && (min < 0x0303 || min > 0x0304)) || (max && (max < 0x0303 || max > 0x0304)))
+        return -1;
+    mbedtls_ssl_conf_min_tls_version(conf, min ? (mbedtls_ssl_protocol_version)min
+                                               : MBEDTLS_SSL_VERSION_TLS1_2);
+    if (max)
+        mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max);
+    return 0;
 }
 
 static inline int kite__x509write_serial(mbedtls_x509write_cert *w, const unsigned char *s,
@@ -79,9 +87,17 @@ static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf)
     mbedtls_ssl_conf_curves(conf, groups);
 }
 
-static inline void kite__ssl_conf_min_tls12(mbedtls_ssl_config *conf)
+/* @min, @max: wire versions (0x0301 TLS 1.0 ... 0x0303 TLS 1.2); 0 for the
+ * default. 2.28 has no TLS 1.3. Returns 0 or -1. */
+static inline int kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
 {
-    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+    if ((min && (min < 0x0301 || min > 0x0303)) || (max && (max < 0x0301 || max > 0x0303)))
+        return -1;
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 min ? (int)(min & 0xff) : MBEDTLS_SSL_MINOR_VERSION_3);
+    if (max)
+        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, (int)(max & 0xff));
+    return 0;
 }
 
 static inline int kite__x509write_serial(mbedtls_x509write_cert *w, const unsigned char *s,

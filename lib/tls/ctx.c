@@ -183,7 +183,13 @@ static int configure(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info
                                          MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)))
         goto fail;
     mbedtls_ssl_conf_rng(&t->conf, kite__tls_rng, NULL);
-    kite__ssl_conf_min_tls12(&t->conf);
+    if ((info->tls_min_version && info->tls_max_version &&
+         info->tls_min_version > info->tls_max_version) ||
+        kite__ssl_conf_versions(&t->conf, info->tls_min_version, info->tls_max_version) < 0) {
+        kite_err("vhost %s: this mbedTLS cannot do TLS versions 0x%04x to 0x%04x", vh->name,
+                 info->tls_min_version, info->tls_max_version);
+        return KITE_EINVAL;
+    }
     kite__ssl_conf_groups(&t->conf);
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->crt, &t->pk)))

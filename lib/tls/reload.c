@@ -46,6 +46,8 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     vh->tls = v;
     v->info.tls_options = info->tls_options;
     v->info.tls_verify_depth = info->tls_verify_depth;
+    v->info.tls_min_version = info->tls_min_version;
+    v->info.tls_max_version = info->tls_max_version;
     if (dup_str(&v->info.tls_cert, info->tls_cert) < 0 ||
         dup_str(&v->info.tls_key, info->tls_key) < 0 ||
         dup_str(&v->info.tls_ca, info->tls_ca) < 0 ||

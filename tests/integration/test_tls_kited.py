@@ -172,6 +172,11 @@ def run(t, kited, base):
     vhosts.append({"name": "e.test", "port": port5, "interface": "127.0.0.1",
                    "host-ssl-cert": b_crt, "host-ssl-key": b_key, "allow-non-tls": True,
                    "redirect-http": True, "mounts": mount})
+    # ssl-min-version: TLS 1.1 let in on one port only.
+    port6 = free_port()
+    vhosts.append({"name": "v.test", "port": port6, "interface": "127.0.0.1",
+                   "host-ssl-cert": b_crt, "host-ssl-key": b_key, "ssl-min-version": "1.1",
+                   "ssl-max-version": "1.2", "mounts": mount})
     write_conf(conf, vhosts)
     r = check_config(kited, conf)
     t.ok(r.returncode == 0 and "config OK" in r.stderr, "kited --check-config accepts TLS vhosts",
@@ -225,6 +230,15 @@ def run(t, kited, base):
         p = kt.curl(["--cacert", b_crt, "--resolve", "b.test:%d:127.0.0.1" % port5,
                      "https://b.test:%d/" % port5])
         t.eq(p.stdout, b"kite over tls\n", "... and https on that port is served")
+
+        def tls11(p):
+            out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % p,
+                                  "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"], input=b"",
+                                 capture_output=True, timeout=20)
+            return re.search(rb"^New, TLSv1\.1\b|Protocol\s*: TLSv1\.1", out.stdout, re.M) and \
+                out.returncode == 0
+        t.ok(tls11(port6), "ssl-min-version 1.1: a TLS 1.1 client is served")
+        t.ok(not tls11(port), "the default minimum (TLS 1.2) refuses a TLS 1.1 client")
 
         # SIGHUP with a new certificate for a.test: live conns stay, new
         # handshakes get the new one.
