@@ -12,6 +12,7 @@ ssl module, python3-websockets and Debian's libwebsockets-test-client.
 - Garbage, plaintext HTTP and a truncated ClientHello close that conn
   only, and a good request works after each; a silent conn is closed by
   the handshake timeout.
+- Two service threads handling handshakes at once.
 - kite_vhost_tls_reload() (kite-test-server's SIGHUP): a new certificate
   for new handshakes while a keep-alive connection goes on; a bad key is
   reported with its file and the last good certificate stays.
@@ -263,6 +264,18 @@ def wait_line(srv, text, n):
     return None
 
 
+def test_threads(t, cafile):
+    """Two service threads share the vhost's settings, the random generator
+    and the session cache: handshakes on both at once."""
+    if kitetest.single_threaded():
+        return
+    import concurrent.futures
+    with Server(t, args=["-s", "-t", "2"], name="server -s -t 2") as srv:
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            ok = list(ex.map(lambda _: https_ok(srv, cafile), range(64)))
+        t.eq(ok.count(True), 64, "-t 2: 64 https requests from 8 threads at once")
+
+
 def test_reload(t):
     if "extpoll" in os.path.basename(kitetest.server_path()):
         return
@@ -317,6 +330,7 @@ def main():
         srv.stop()
     t.run(test_sni, t)
     t.run(test_handshake_timeout, t, cafile)
+    t.run(test_threads, t, cafile)
     t.run(test_reload, t)
     t.done()
 
