@@ -2,13 +2,13 @@
  * The TLS settings of a vhost: its certificate (RSA or ECDSA) with the
  * chain from the certificate file and host-ssl-ca, the key checked
  * against it, the cipher suites, ALPN, the key exchange groups and no
- * renegotiation. Also what every TLS object shares: one random generator
- * and the choice of vhost by SNI among those on a port.
+ * renegotiation (the cipher list is read in ciphers.c). Also what every
+ * TLS object shares: one random generator and the choice of vhost by SNI
+ * among those on a port.
  */
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/error.h>
-#include <mbedtls/ssl_ciphersuites.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,48 +89,6 @@ kite_vhost_t *kite__tls_sni_vhost(const kite__listener_t *ls, const char *name, 
     return wild;
 }
 
-/* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:...", also with '_' (IANA) or
- * ',' between names. */
-static int parse_ciphers(kite_vhost_t *vh, kite__tls_cfg_t *t, const char *list)
-{
-    char name[128];
-    const char *p = list, *e;
-    size_t n = 1, i;
-    int k = 0, id;
-
-    for (e = list; *e; e++)
-        n += *e == ':' || *e == ',';
-    t->ciphers = calloc(n + 1, sizeof(int));
-    if (!t->ciphers)
-        return KITE_ENOMEM;
-    while (*p) {
-        e = p + strcspn(p, ":, ");
-        if (e > p) {
-            if ((size_t)(e - p) >= sizeof(name))
-                goto bad;
-            for (i = 0; i < (size_t)(e - p); i++)
-                name[i] = p[i] == '_' ? '-' : p[i];
-            name[i] = '\0';
-            id = mbedtls_ssl_get_ciphersuite_id(name);
-            if (!id)
-                goto bad;
-            t->ciphers[k++] = id;
-        }
-        p = *e ? e + 1 : e;
-    }
-    if (!k) {
-        kite_err("vhost %s: empty cipher list", vh->name);
-        return KITE_EINVAL;
-    }
-    mbedtls_ssl_conf_ciphersuites(&t->conf, t->ciphers);
-    return 0;
-bad:
-    kite_err("vhost %s: unknown cipher suite \"%.*s\" (mbedTLS names, e.g. "
-             "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)",
-             vh->name, (int)(e - p), p);
-    return KITE_EINVAL;
-}
-
 /* Another vhost on the connection's port named by the client's SNI:
  * present its certificate and serve the connection from it. */
 static int on_sni(void *p, mbedtls_ssl_context *ssl, const unsigned char *name, size_t len)
@@ -209,7 +167,7 @@ static int configure(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info
         goto fail;
     mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
                                         mbedtls_ssl_ticket_parse, &t->ticket);
-    if (info->tls_ciphers && (r = parse_ciphers(vh, t, info->tls_ciphers)) < 0)
+    if (info->tls_ciphers && (r = kite__tls_ciphers(vh, t, info->tls_ciphers)) < 0)
         return r;
     return kite__tls_client_auth(vh, t, info);
 fail:

@@ -103,6 +103,10 @@ int kite__tls_client_auth(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost
 /* peer.c: a handshake picked settings @t by SNI: ask for its client certificates. */
 void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite__tls_cfg_t *t);
 
+/* ciphers.c: set @t's cipher suites from @list. Returns 0, KITE_EINVAL
+ * (logged) or KITE_ENOMEM. */
+int kite__tls_ciphers(kite_vhost_t *vh, kite__tls_cfg_t *t, const char *list);
+
 /* ctx.c: settings from @info's files; NULL with *err (logged). */
 kite__tls_cfg_t *kite__tls_cfg_new(kite_vhost_t *vh, const kite_vhost_info_t *info, int *err);
 /* reload.c: a reference on @vh's current settings; drop it with put. */

@@ -108,6 +108,20 @@ int main(void)
     tap_ok(kite_vhost_create(ctx, &vi, &err) != NULL,
            "ciphers in both spellings, a chain, client certificates, sts (%s)", kite_strerror(err));
 
+    /* The list of the lwsws README, in OpenSSL's names. */
+    vi.name = "openssl.test";
+    vi.tls_ca = NULL;
+    vi.tls_options = 0;
+    vi.tls_ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                     "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                     "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES256-SHA384:"
+                     "ECDHE-ECDSA-AES128-SHA256:ECDHE-RSA-AES128-SHA256:AES128-GCM-SHA256";
+    err = 0;
+    tap_ok(kite_vhost_create(ctx, &vi, &err) != NULL, "ciphers in OpenSSL's names (%d)", err);
+    vi.tls_ciphers = "HIGH:!aNULL";
+    refused(ctx, &vi, "OpenSSL cipher keywords");
+
     if (a) {
         tap_is_int(kite_vhost_tls_reload(a, NULL, NULL, NULL), 0, "reload from the same files");
         tap_is_int(kite_vhost_tls_reload(a, crt2, key2, NULL), 0, "reload from new files");
