@@ -39,6 +39,7 @@ typedef struct kite_http_req_s kite_http_req_t;
 #include "kite/extpoll.h"
 #include "kite/raw.h"
 #include "kite/config.h"
+#include "kite/tls.h"
 
 #ifdef __cplusplus
 }

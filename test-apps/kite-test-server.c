@@ -22,6 +22,11 @@
  *   -F           fallback to raw on the main vhost (raw-test echoes)
  *   -f FIFO      adopt FIFO (made if missing) into raw-test, which prints
  *                what arrives as "raw-test: fifo: <bytes>"
+ *   -s           https and wss, with -C CERT -K KEY or a self-signed
+ *                certificate made in the build directory (its path is
+ *                printed as "kite-test-server: TLS certificate PATH");
+ *                with -s, -V NAME=DIR:CERT:KEY gives a vhost its own;
+ *                SIGHUP reloads the main vhost's certificate files
  * It prints "kite-test-server: listening on port N" once ready.
  * The flags and the setup live in test-server-common.c, shared with
  * kite-test-extpoll (the same server on the application's poll()).
@@ -41,10 +46,14 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     kite_context_info_t ci = {0};
-    int rc = test_server_create(&ts, argc, argv, &ci);
+    int rc;
 
+    test_server_block_sighup();
+    rc = test_server_create(&ts, argc, argv, &ci);
     if (rc >= 0)
         return rc;
+    if (test_server_tls_reload_on_sighup(&ts) < 0)
+        return 1;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     test_server_announce(&ts);

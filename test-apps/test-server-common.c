@@ -70,7 +70,7 @@ static void usage(const char *argv0)
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
-            "          [-G cgi-dir] [-g cgi-timeout-secs]\n",
+            "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n",
             argv0);
 }
 
@@ -105,13 +105,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
 {
     kite_vhost_info_t vi = {0};
     const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL, *cgi_dir = NULL;
+    const char *cert = NULL, *key = NULL;
     char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS];
-    int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0;
+    int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0,
+        tls = 0;
 
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -168,6 +170,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         case 'g':
             ts->m_cgi.cgi_timeout = (unsigned)atoi(optarg);
             break;
+        case 's':
+            tls = 1;
+            break;
+        case 'C':
+            cert = optarg;
+            break;
+        case 'K':
+            key = optarg;
+            break;
         default:
             usage(argv[0]);
             return opt == 'h' ? 0 : 2;
@@ -210,6 +221,8 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         vi.options |= KITE_VH_FALLBACK_TO_RAW;
     }
     vi.mounts = &ts->m_root;
+    if (tls && test_server_tls(&vi, cert, key) < 0)
+        goto fail;
     ts->vhost = kite_vhost_create(ts->context, &vi, &err);
     if (!ts->vhost) {
         fprintf(stderr, "kite-test-server: vhost: %s\n", kite_strerror(err));
@@ -221,6 +234,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         char *eq = strchr(extra[i], '=');
 
         *eq = '\0';
+        if (tls && (xi.tls_cert = strchr(eq + 1, ':')) &&
+            (xi.tls_key = strchr(xi.tls_cert + 1, ':'))) {
+            /* NAME=DIR:CERT:KEY: this vhost's own certificate, picked by SNI */
+            *(char *)xi.tls_cert++ = '\0';
+            *(char *)xi.tls_key++ = '\0';
+        } else {
+            xi.tls_cert = vi.tls_cert;
+            xi.tls_key = vi.tls_key;
+        }
         m->mountpoint = "/";
         m->origin = eq + 1;
         m->origin_protocol = KITE_MOUNT_FILE;

@@ -30,6 +30,23 @@ typedef struct test_server_s {
  */
 int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci);
 
+/**
+ * test_server_tls() - make @vi a TLS vhost with @cert and @key, or with the
+ * certificate the server keeps in its build directory (made on first use)
+ * when both are NULL. Returns 0, or -1 (reported on stderr).
+ */
+int test_server_tls(kite_vhost_info_t *vi, const char *cert, const char *key);
+
+/**
+ * test_server_block_sighup() - block SIGHUP in the calling thread and the
+ * threads it makes from now on (call before test_server_create()), and
+ * test_server_tls_reload_on_sighup() - then reload the main vhost's TLS
+ * files on each SIGHUP, printing "kite-test-server: TLS reload: ok" or the
+ * error. Returns 0 or -1.
+ */
+void test_server_block_sighup(void);
+int test_server_tls_reload_on_sighup(const test_server_t *ts);
+
 /** test_server_announce() - print the line the test helpers wait for. */
 void test_server_announce(const test_server_t *ts);
 

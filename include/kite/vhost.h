@@ -80,7 +80,39 @@ typedef struct kite_vhost_info_s {
      * it and its last connection closed), on a service thread or the
      * destroying thread; what the info referenced may be freed then. */
     void (*on_destroyed)(void *user);
+    /* Appended for TLS (READMEs/README.tls.md). With a certificate and a key
+     * the vhost serves https and wss; the vhosts sharing its port must
+     * have theirs too, and the client's SNI picks among them. Paths are
+     * read at creation. */
+    const char *tls_cert;      /* PEM certificate, maybe followed by its chain */
+    const char *tls_key;       /* PEM private key, RSA or ECDSA */
+    const char *tls_ca;        /* PEM certificates sent after it as its chain, and the CAs
+                                * that issue client certificates */
+    const char *tls_ciphers;   /* "TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256:..."; NULL: mbedTLS's */
+    unsigned tls_options;      /* KITE_TLS_* */
+    unsigned tls_verify_depth; /* client certificates: CAs allowed above one; 0: 9 */
+    /* Protocol versions as on the wire: 0x0301 TLS 1.0 ... 0x0304 TLS 1.3.
+     * 0: TLS 1.2 at least, and the newest mbedTLS has. A version this
+     * mbedTLS cannot do is refused at creation. */
+    unsigned tls_min_version, tls_max_version;
 } kite_vhost_info_t;
+
+enum {
+    KITE_TLS_STS = 1 << 0, /* send Strict-Transport-Security on every response */
+    /* Plain HTTP on the TLS port too, told apart by the first byte (a TLS
+     * handshake starts with 0x16). The port's first vhost decides. */
+    KITE_TLS_ALLOW_NON_TLS = 1 << 1,
+    /* A client certificate issued by tls_ca (at most tls_verify_depth CAs
+     * above it) is required; without one the handshake fails. Handlers
+     * read its subject with kite_conn_tls_peer(). The port's first vhost
+     * decides when the client names no other by SNI. */
+    KITE_TLS_CLIENT_CERT_REQUIRED = 1 << 2,
+    /* Plain HTTP requests get a 301 to https://HOST/target: on a vhost
+     * without a certificate every request, on a TLS one those that came
+     * without TLS (KITE_TLS_ALLOW_NON_TLS). The port's first vhost
+     * decides. */
+    KITE_TLS_REDIRECT_HTTP = 1 << 3,
+};
 
 /**
  * kite_vhost_create() - add a vhost and start listening on every service

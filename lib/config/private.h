@@ -39,8 +39,6 @@ typedef struct kite__cfg_file {
 
 typedef struct kite__cfg_blk kite__cfg_blk_t;
 
-enum { KITE__TLS_KEYS = 1 << 0 }; /* a vhost used a key that needs TLS */
-
 typedef struct kite__cfg_mount {
     kite_mount_t m;
     const kite__cfg_file_t *file;
@@ -60,7 +58,6 @@ typedef struct kite__cfg_vhost {
     const kite_protocol_t **protocols; /* resolved, NULL-terminated */
     int unix_socket;
     const char *unix_perms;
-    const char *tls_key; /* the first TLS key seen, for the message */
     int port_set;
     struct kite_config_s *cfg;
 } kite__cfg_vhost_t;

@@ -160,6 +160,58 @@ static int resolve_mount(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_moun
     return r;
 }
 
+/* The TLS keys: cert and key together, the files readable, the rest only with them. */
+static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
+{
+    kite_vhost_info_t *in = &vh->info;
+    const struct {
+        const char *key, *file;
+    } files[] = {{"host-ssl-cert", in->tls_cert},
+                 {"host-ssl-key", in->tls_key},
+                 {"host-ssl-ca", in->tls_ca}};
+    const struct {
+        int set;
+        const char *key;
+    } with_cert[] = {
+        {in->tls_ca != NULL, "host-ssl-ca"},
+        {in->tls_ciphers != NULL, "ciphers"},
+        {(in->tls_options & KITE_TLS_STS) != 0, "sts"},
+        {(in->tls_options & KITE_TLS_ALLOW_NON_TLS) != 0, "allow-non-tls"},
+        {(in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) != 0, "client-cert-required"},
+        {in->tls_verify_depth != 0, "ssl-verify-depth"},
+        {in->tls_min_version != 0, "ssl-min-version"},
+        {in->tls_max_version != 0, "ssl-max-version"}};
+    char kp[KITE__CFG_PATH_MAX];
+    size_t i;
+    int r = 0;
+
+    if (!in->tls_cert != !in->tls_key) {
+        kite__cfg_path(kp, "%s.%s", vh->path, in->tls_cert ? "host-ssl-cert" : "host-ssl-key");
+        return kite__cfg_error(cfg, vh->file, kp, "needs %s too",
+                               in->tls_cert ? "host-ssl-key" : "host-ssl-cert");
+    }
+    for (i = 0; !in->tls_cert && i < sizeof(with_cert) / sizeof(with_cert[0]); i++)
+        if (with_cert[i].set) {
+            kite__cfg_path(kp, "%s.%s", vh->path, with_cert[i].key);
+            return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
+        }
+    if ((in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) && !in->tls_ca) {
+        kite__cfg_path(kp, "%s.client-cert-required", vh->path);
+        return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-ca (the CA of the clients)");
+    }
+    if (in->tls_min_version && in->tls_max_version && in->tls_min_version > in->tls_max_version) {
+        kite__cfg_path(kp, "%s.ssl-min-version", vh->path);
+        return kite__cfg_error(cfg, vh->file, kp, "is newer than ssl-max-version");
+    }
+    for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        if (!files[i].file || access(files[i].file, R_OK) == 0)
+            continue;
+        kite__cfg_path(kp, "%s.%s", vh->path, files[i].key);
+        r = kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", files[i].file, strerror(errno));
+    }
+    return r;
+}
+
 static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
 {
     kite_vhost_info_t *in = &vh->info;
@@ -169,10 +221,8 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
 
     if (!in->name)
         in->name = "localhost";
-    if (vh->tls_key) {
-        kite__cfg_path(kp, "%s.%s", vh->path, vh->tls_key);
-        r = kite__cfg_error(cfg, vh->file, kp, "TLS is not supported by this kite yet");
-    }
+    if (resolve_tls(cfg, vh) < 0)
+        r = KITE_EINVAL;
     if (vh->unix_socket) {
         if (!in->iface)
             return kite__cfg_error(cfg, vh->file, vh->path,

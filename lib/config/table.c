@@ -146,21 +146,22 @@ static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return kite__cfg_pvo_list(cfg, v, f, path, AT(obj, d->off, const kite_pvo_t *));
 }
 
-/* Keys that need TLS are accepted in the table so that they are checked
- * and documented; the vhost is then refused at resolve time. */
-static int set_tls(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
-                   const kite__cfg_file_t *f, const char *path)
+/* "1.2" -> 0x0303, the TLS version as on the wire. */
+static int set_tls_version(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                           const kite__cfg_file_t *f, const char *path)
 {
-    kite__cfg_vhost_t *vh = obj;
+    static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
     const char *s;
-    int b;
+    size_t i;
 
-    if (d->arg ? kite__cfg_bool(cfg, v, f, path, &b) < 0
-               : kite__cfg_string(cfg, v, f, path, &s) < 0)
+    if (kite__cfg_string(cfg, v, f, path, &s) < 0)
         return KITE_EINVAL;
-    if (!vh->tls_key && (!d->arg || b))
-        vh->tls_key = d->name;
-    return 0;
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (!strcmp(s, names[i])) {
+            *AT(obj, d->off, unsigned) = 0x0301 + (unsigned)i;
+            return 0;
+        }
+    return kite__cfg_error(cfg, f, path, "\"%s\" is not a TLS version (1.0, 1.1, 1.2, 1.3)", s);
 }
 
 /* plugin-dir may be given several times in one object, as lwsws allows:
@@ -371,17 +372,31 @@ const kite__directive_t kite__directives[] = {
      "listen on the AF_UNIX socket named by interface"},
     {"unix-socket-perms", VHOST, "\"user:group\"", set_str, V(unix_perms), 0,
      "owner given to the unix socket"},
-    {"host-ssl-key", VHOST, "string", set_tls, 0, 0, "TLS private key (needs TLS support)"},
-    {"host-ssl-cert", VHOST, "string", set_tls, 0, 0, "TLS certificate (needs TLS support)"},
-    {"host-ssl-ca", VHOST, "string", set_tls, 0, 0, "TLS CA chain (needs TLS support)"},
-    {"client-cert-required", VHOST, "boolean", set_tls, 0, 1,
-     "require a client certificate (needs TLS support)"},
-    {"allow-non-tls", VHOST, "boolean", set_tls, 0, 1,
-     "serve plain HTTP on the TLS port too (needs TLS support)"},
-    {"redirect-http", VHOST, "boolean", set_tls, 0, 1,
-     "plain HTTP requests are redirected to https (needs TLS support)"},
-    {"ciphers", VHOST, "string", set_tls, 0, 0, "TLS cipher list (needs TLS support)"},
-    {"sts", VHOST, "boolean", set_tls, 0, 1, "send Strict-Transport-Security (needs TLS support)"},
+    {"host-ssl-key", VHOST, "string", set_path, V(info.tls_key), 0,
+     "PEM private key (RSA or ECDSA); with host-ssl-cert the vhost serves https and wss"},
+    {"host-ssl-cert", VHOST, "string", set_path, V(info.tls_cert), 0,
+     "PEM certificate, maybe followed by its chain"},
+    {"host-ssl-ca", VHOST, "string", set_path, V(info.tls_ca), 0,
+     "PEM certificates sent after the certificate as its chain"},
+    {"client-cert-required", VHOST, "boolean", set_flag, V(info.tls_options),
+     KITE_TLS_CLIENT_CERT_REQUIRED,
+     "require a client certificate issued by host-ssl-ca; handlers can read its subject"},
+    {"ssl-min-version", VHOST, "\"1.2\"", set_tls_version, V(info.tls_min_version), 0,
+     "oldest TLS version accepted (default 1.2)"},
+    {"ssl-max-version", VHOST, "\"1.3\"", set_tls_version, V(info.tls_max_version), 0,
+     "newest TLS version offered (default: the newest mbedTLS has)"},
+    {"ssl-verify-depth", VHOST, "number", set_uint, V(info.tls_verify_depth), 100,
+     "client certificates: how many CAs may be above one (default 9)"},
+    {"allow-non-tls", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_ALLOW_NON_TLS,
+     "plain HTTP on the TLS port too, told apart by the first byte (the port's first vhost "
+     "decides)"},
+    {"redirect-http", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_REDIRECT_HTTP,
+     "plain HTTP requests get a 301 to https (all of them without host-ssl-cert; with it, those "
+     "allow-non-tls lets in)"},
+    {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,
+     "TLS cipher suites, mbedTLS names separated by ':' (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)"},
+    {"sts", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_STS,
+     "send Strict-Transport-Security on a TLS vhost's responses"},
     {"access-log", VHOST, "string", set_path, V(info.access_log), 0,
      "append a combined-format access log to this file"},
     {"keepalive_timeout", VHOST, "number", set_uint, V(info.keepalive_timeout), 86400,

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "event/event.h"
+#include "tls/tls.h"
 
 #define LINGER_MS 2000
 
@@ -35,6 +36,7 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     c->vh = vh;
     kite__vhost_ref(vh);
     c->role = &kite__role_h1;
+    c->xp = &kite__xport_tcp;
     c->tmo.conn = c;
     c->tmo.cb = state_timeout_cb;
     c->cnext = pt->conns;
@@ -50,6 +52,14 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
         kite__timer_set(pt, &c->tmo, kite__pt_now(pt));
         return;
     }
+    if (ls && ls->vhosts[0]->tls) {
+        /* The handshake comes first; the role sees only what it carries. */
+        if (kite__tls_conn_start(c) < 0)
+            kite__conn_close_now(c, 6);
+        return;
+    }
+    if (ls && (ls->vhosts[0]->options & KITE__VH_TO_HTTPS))
+        c->flags |= KITE__C_TO_HTTPS;
     if (ls && (vh->options & KITE_VH_RAW_ONLY) && kite__raw_start(c, vh->raw_proto) < 0)
         kite__conn_close_now(c, 6);
 }
@@ -79,6 +89,7 @@ static void finish_close(kite_conn_t *c)
     }
     if (c->role->on_close)
         c->role->on_close(c, c->close_reason);
+    c->xp->ops->close(c, !(c->flags & KITE__C_ABORT));
     c->pt->evops->conn_close(c);
     kite__out_free(c);
     free(c->in);
@@ -127,7 +138,7 @@ static void start_linger(kite_conn_t *c)
      * shut our side and read until the peer closes, for a bounded time. */
     c->flags |= KITE__C_LINGER;
     c->flags &= ~KITE__C_RX_OFF;
-    if (c->pt->evops->shutdown_write(c) < 0) {
+    if (c->xp->ops->shutdown(c) < 0) {
         finish_close(c);
         return;
     }
@@ -167,7 +178,7 @@ void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len)
         return;
     c->flags |= KITE__C_IN_SVC;
     if (!(c->flags & KITE__C_CLOSING)) {
-        r = c->role->on_data(c, buf, len);
+        r = c->xp->ops->rx(c, buf, len);
         if (r < 0)
             kite__conn_close_now(c, 2);
     }

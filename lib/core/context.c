@@ -12,6 +12,7 @@
 #include "event/event.h"
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
+#include "tls/tls.h"
 
 static void set_defaults(kite_context_info_t *i)
 {
@@ -46,6 +47,7 @@ static void pt_free(kite__pt_t *pt)
     }
     kite__http_pt_free(pt);
     kite__pt_segs_free(pt);
+    kite__tls_pt_free(pt);
     kite__pt_timers_drop(pt);
     free(pt->heap);
     free(pt->rxbuf);

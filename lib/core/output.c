@@ -5,7 +5,9 @@
  * output ends, so pipelined responses leave in one writev. What the kernel
  * refuses goes to the backend's asynchronous write, one at a time, and
  * file ranges that would block are read in chunks for it. Write interest
- * exists only while such a write is in flight.
+ * exists only while such a write is in flight. All of it goes through the
+ * conn's transport (lib/tls): straight to the backend for plain TCP,
+ * sealed into records for TLS.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -272,8 +274,8 @@ void kite__out_flush(kite_conn_t *c)
 
         if (s->kind == KITE__SEG_FILE) {
             off_t pos = s->pos;
-            n = c->pt->evops->try_sendfile(c, kite__fcache_fd(s->fe), &pos,
-                                           s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX);
+            n = c->xp->ops->sendfile(c, kite__fcache_fd(s->fe), &pos,
+                                     s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX);
             if (n < 0)
                 goto fail;
             s->pos = pos;
@@ -283,7 +285,7 @@ void kite__out_flush(kite_conn_t *c)
             continue;
         }
         cnt = gather(c, iov, &total, &more);
-        n = c->pt->evops->try_writev(c, iov, cnt, more);
+        n = c->xp->ops->writev(c, iov, cnt, more);
         if (n < 0)
             goto fail;
         consume(c, (size_t)n);
@@ -299,7 +301,7 @@ blocked:
         goto fail;
     }
     cnt = gather(c, iov, &total, &more);
-    r = c->pt->evops->write_async(c, iov, cnt);
+    r = c->xp->ops->write_async(c, iov, cnt);
     if (r < 0) {
         n = r;
         goto fail;
@@ -324,7 +326,7 @@ void kite__out_write_done(kite_conn_t *c, int status, size_t bytes)
     if (status < 0) {
         kite__conn_close_now(c, 4);
     } else {
-        consume(c, bytes);
+        consume(c, c->xp->ops->written(c, bytes));
         if (c->out_head)
             kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
         kite__out_flush(c);

@@ -51,6 +51,39 @@ struct kite__role_ops {
     void (*drain)(kite_conn_t *c);
 };
 
+/* The transport of a connection: plain TCP, or TLS over it (lib/tls).
+ * Core moves bytes through it; roles never see it. Plain conns all point
+ * at one shared stateless transport; a TLS conn's transport is its own
+ * state, whose first member is this. */
+struct kite__xport_ops {
+    const char *name;
+    /* Bytes read from the socket: hand what they carry to the role. Returns 0,
+     * or <0 to close. */
+    int (*rx)(kite_conn_t *c, char *buf, size_t len);
+    /* As the backend's try_writev / try_sendfile: bytes of the output queue
+     * sent (maybe 0), or <0. */
+    ssize_t (*writev)(kite_conn_t *c, const struct iovec *iov, int n, int more);
+    ssize_t (*sendfile)(kite_conn_t *c, int fd, off_t *pos, size_t len);
+    /* The kernel refused part of what writev was given: send the rest of
+     * @iov in the background (the backend's write_async). */
+    int (*write_async)(kite_conn_t *c, const struct iovec *iov, int n);
+    /* An asynchronous write of @bytes on the socket finished: how many bytes
+     * of the output queue that was. */
+    size_t (*written)(kite_conn_t *c, size_t bytes);
+    /* Shut the write side (TLS: after a close_notify). */
+    int (*shutdown)(kite_conn_t *c);
+    /* The conn is going away (@graceful: it was not aborted); release
+     * transport state. */
+    void (*close)(kite_conn_t *c, int graceful);
+};
+
+typedef struct kite__xport {
+    const struct kite__xport_ops *ops;
+} kite__xport_t;
+
+/* lib/tls/tcp.c: the transport of plain connections. */
+extern const kite__xport_t kite__xport_tcp;
+
 /* Output queue segment: bytes to send, in order. */
 enum { KITE__SEG_MEM, KITE__SEG_REF, KITE__SEG_FILE };
 
@@ -84,12 +117,14 @@ enum {
     KITE__C_RX_HELD = 1 << 16,     /* input held in c->in until reading resumes */
     KITE__C_NOTSOCK = 1 << 17,     /* an adopted pipe/FIFO: write(), not sendmsg() */
     KITE__C_UDP = 1 << 18,         /* a UDP socket: datagrams, rd holds the last peer */
+    KITE__C_TO_HTTPS = 1 << 19,    /* plain HTTP the vhost sends to https (redirect-http) */
     /* bits 24-31 belong to the role */
 };
 
 struct kite_conn_s {
     kite__pt_t *pt;
     const struct kite__role_ops *role;
+    const kite__xport_t *xp; /* its transport */
     kite_vhost_t *vh;
     const kite__listener_t *ls;
     const kite_protocol_t *proto;
@@ -134,6 +169,9 @@ typedef struct kite__mount_rt {
     struct kite__mount_x *x;      /* roles/http/mountx.c: basic-auth, interpret; or NULL */
 } kite__mount_rt_t;
 
+/* vh->options bits kite sets itself, above the public KITE_VH_*. */
+#define KITE__VH_TO_HTTPS (1u << 31) /* KITE_TLS_REDIRECT_HTTP */
+
 struct kite_vhost_s {
     kite_vhost_t *next;
     kite_context_t *ctx;
@@ -156,7 +194,8 @@ struct kite_vhost_s {
     size_t headers_len;
     char *error_document_404;
     void *user;
-    struct kite__alog *alog; /* roles/http/alog.c: the access log, or NULL */
+    struct kite__alog *alog;     /* roles/http/alog.c: the access log, or NULL */
+    struct kite__tls_vhost *tls; /* lib/tls: certificate and TLS settings, or NULL */
     /* Appended for reload: the context holds one reference while the vhost
      * is live or staged, each conn whose c->vh it is holds one. */
     atomic_int refs;
@@ -196,6 +235,7 @@ struct kite__pt {
     /* Appended for drain: 1 draining, 2 drained (no conns left). */
     int drain;
     kite_timer_t drain_timer; /* force-closes what is left */
+    struct kite__tls_pt *tls; /* lib/tls: buffers of TLS conns, made with the first */
 };
 
 struct kite_context_s {

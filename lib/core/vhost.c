@@ -13,6 +13,7 @@
 #include "event/event.h"
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
+#include "tls/tls.h"
 
 static int same_str(const char *a, const char *b)
 {
@@ -87,6 +88,20 @@ static int render_headers(kite_vhost_t *vh, const kite_pvo_t *h)
     for (p = h; p; p = p->next)
         o += sprintf(o, "%s: %s\r\n", p->name, p->value);
     vh->headers_len = n;
+    return 0;
+}
+
+/* sts: browsers that saw it keep to https for half a year (lws's value). */
+static int add_sts(kite_vhost_t *vh)
+{
+    static const char sts[] = "Strict-Transport-Security: max-age=15768000 ; includeSubDomains\r\n";
+    char *h = realloc(vh->headers, vh->headers_len + sizeof(sts));
+
+    if (!h)
+        return KITE_ENOMEM;
+    memcpy(h + vh->headers_len, sts, sizeof(sts));
+    vh->headers = h;
+    vh->headers_len += sizeof(sts) - 1;
     return 0;
 }
 
@@ -240,6 +255,11 @@ static int listen_all(kite_context_t *ctx, kite_vhost_t *vh, int port)
         kite__listener_t *ls = find_shared(ctx, pt, vh);
         int fd, bound, family;
 
+        if (ls && !ls->vhosts[0]->tls != !vh->tls) {
+            kite_err("vhost %s: port %d is served %s TLS by vhost %s", vh->name, vh->port,
+                     vh->tls ? "without" : "with", ls->vhosts[0]->name);
+            return KITE_EINVAL;
+        }
         if (ls) {
             r = add_to_listener(ls, vh);
             if (r < 0)
@@ -284,6 +304,7 @@ static void vhost_free(kite_vhost_t *vh)
         free(vh->mrt[i].root);
     }
     kite__alog_close(vh);
+    kite__tls_vhost_free(vh);
     free(vh->mrt);
     free(vh->vhd);
     free(vh->name);
@@ -317,7 +338,9 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         (info->error_document_404 && !vh->error_document_404))
         goto fail;
     vh->port = info->port;
-    vh->options = info->options;
+    vh->options = info->options & ~KITE__VH_TO_HTTPS;
+    if (info->tls_options & KITE_TLS_REDIRECT_HTTP)
+        vh->options |= KITE__VH_TO_HTTPS;
     vh->keepalive_ms =
         1000u * (info->keepalive_timeout ? info->keepalive_timeout : ctx->info.keepalive_timeout);
     vh->protocols = info->protocols;
@@ -333,7 +356,9 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     vh->mounts = info->mounts;
     vh->user = info->user;
     if ((r = render_headers(vh, info->headers)) < 0 || (r = prepare_mounts(vh)) < 0 ||
-        (r = kite__alog_open(vh, info->access_log)) < 0)
+        (r = kite__alog_open(vh, info->access_log)) < 0 || (r = kite__tls_vhost_init(vh, info)) < 0)
+        goto fail;
+    if (vh->tls && (info->tls_options & KITE_TLS_STS) && (r = add_sts(vh)) < 0)
         goto fail;
     vh->vhd = calloc((size_t)vh->nprotocols + 1, sizeof(void *));
     if (!vh->vhd) {
@@ -346,6 +371,11 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     if ((vh->options & (KITE_VH_RAW_ONLY | KITE_VH_FALLBACK_TO_RAW | KITE_VH_UDP)) &&
         !vh->raw_proto) {
         kite_err("vhost %s: raw needs a protocol with the pvo option \"raw\"", vh->name);
+        r = KITE_EINVAL;
+        goto fail;
+    }
+    if (vh->tls && (vh->options & (KITE_VH_RAW_ONLY | KITE_VH_UDP))) {
+        kite_err("vhost %s: raw-only and UDP vhosts cannot have TLS", vh->name);
         r = KITE_EINVAL;
         goto fail;
     }

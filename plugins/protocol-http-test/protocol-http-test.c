@@ -9,6 +9,8 @@
  *   GET  delay?ms=N            answers after N ms (a kite timer)
  *   GET  thread?ms=N           another thread posts back after N ms
  *   POST echo                  streams the body; answers its size and FNV-1a
+ *   GET  peer                  the TLS client certificate's subject, "none"
+ *                              or "not tls"
  * Bodies are deterministic ('a' + offset % 26) so clients can check them.
  */
 #include <pthread.h>
@@ -137,6 +139,19 @@ static int start_thread(kite_conn_t *c, long ms)
     return 0;
 }
 
+static int show_peer(kite_conn_t *c)
+{
+    char subject[512];
+    int n = kite_conn_tls_peer(c, subject, sizeof(subject) - 1);
+
+    if (n == KITE_ENOTSUP)
+        n = snprintf(subject, sizeof(subject), "not tls");
+    else if (n < 0)
+        n = snprintf(subject, sizeof(subject), "none");
+    subject[n++] = '\n';
+    return send_text(c, 200, subject, (size_t)n);
+}
+
 static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
 {
     struct pss *pss = user;
@@ -160,6 +175,8 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
         return send_text(c, 200, "hello\n", 6);
     if (!strcmp(p, "headers"))
         return show_headers(c, req);
+    if (!strcmp(p, "peer"))
+        return show_peer(c);
     if (!strcmp(p, "stream")) {
         pss->ep = EP_STREAM;
         pss->n = arg_long(req, "n", 10, 100000);

@@ -14,12 +14,16 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
 
+# KITE_TEST_TLS=1: the same checks over https (the server gets -s, every
+# TCP Conn speaks TLS to it).
+TLS = os.environ.get("KITE_TEST_TLS") == "1"
 SOCK_TIMEOUT = 5.0
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
@@ -204,6 +208,8 @@ class Server:
 
     def start(self):
         cmd = [self.binary, "-p", "0", "-r", self.docroot.root] + self.args
+        if TLS and "-s" not in cmd:
+            cmd.append("-s")
         if self.iface:
             cmd += ["-i", self.iface]
         self.cmd = cmd
@@ -346,6 +352,15 @@ class Response:
                                                 short(self.body, 120))
 
 
+class _HalfCloseSSLSocket(ssl.SSLSocket):
+    """shutdown(SHUT_WR) half-closes the TCP connection and keeps TLS for
+    reading (ssl.SSLSocket.shutdown() would drop it), as tests of plain
+    sockets expect."""
+
+    def shutdown(self, how):
+        socket.socket.shutdown(self, how)
+
+
 class Conn:
     """A client connection with a read buffer and response parsing."""
 
@@ -363,6 +378,12 @@ class Conn:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
         self.sock.connect(unix if unix else (host, port))
+        if TLS:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            ctx.sslsocket_class = _HalfCloseSSLSocket
+            self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
         self.timeout = timeout
         self.buf = bytearray()
         self.eof = False
@@ -375,13 +396,16 @@ class Conn:
     def send(self, data):
         if isinstance(data, str):
             data = data.encode("latin-1")
-        self.sock.sendall(data)
+        try:
+            self.sock.sendall(data)
+        except ssl.SSLError as e:
+            raise BrokenPipeError(str(e))
 
     def send_slowly(self, data, step=1, delay=0.001):
         if isinstance(data, str):
             data = data.encode("latin-1")
         for i in range(0, len(data), step):
-            self.sock.sendall(data[i:i + step])
+            self.send(data[i:i + step])
             if delay:
                 time.sleep(delay)
 
@@ -396,7 +420,7 @@ class Conn:
             self.sock.settimeout(min(left, self.timeout))
         try:
             d = self.sock.recv(262144)
-        except ConnectionResetError:
+        except (ConnectionResetError, ssl.SSLError):
             self.eof = self.reset = True
             return False
         finally:
@@ -596,5 +620,8 @@ def serves(port, unix=None):
 
 def curl(args, timeout=30, input=None):
     """Run curl; returns CompletedProcess with bytes stdout/stderr."""
+    if TLS:
+        args = ["-k"] + [a.replace("http://", "https://", 1) if isinstance(a, str) else a
+                         for a in args]
     return subprocess.run(["curl", "-sS", "--max-time", "20", "--noproxy", "*"] + list(args),
                           capture_output=True, timeout=timeout, input=input)

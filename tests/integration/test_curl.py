@@ -6,7 +6,6 @@ a keep-alive conversation."""
 import json
 import os
 import re
-import socket
 import sys
 import tempfile
 
@@ -20,7 +19,7 @@ except ImportError:  # Debian python3-h11; `make deps` installs it
 
 
 def url(srv, path):
-    return "http://127.0.0.1:%d%s" % (srv.port, path)
+    return "%s://127.0.0.1:%d%s" % ("https" if kt.TLS else "http", srv.port, path)
 
 
 def test_curl_get(t, srv):
@@ -148,7 +147,7 @@ def test_h11(t, srv):
         t.ok(False, "python3-h11 is installed (apt-get install python3-h11)")
         return
     d = srv.docroot
-    sock = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    sock = kt.Conn(srv.port).sock
     conn = h11.Connection(our_role=h11.CLIENT)
     host = ("Host", "127.0.0.1:%d" % srv.port)
     etag = None

@@ -2,9 +2,11 @@
  * Checks made before a request is routed: strict-host-check (a Host that
  * names no vhost on the listener is refused when the listener's default
  * vhost asks for it) and reject-service-keywords (a User-Agent holding a
- * listed keyword gets the listed status and the built-in page). Both
- * cost nothing when not configured.
+ * listed keyword gets the listed status and the built-in page), and
+ * redirect-http (a conn core marked as plain HTTP its vhost wants on
+ * https gets a 301 there). They cost nothing when not configured.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,12 +35,32 @@ int kite__http_reject_check(const kite_pvo_t *kw)
     return 0;
 }
 
+static int to_https(kite_conn_t *c, kite_http_req_t *t)
+{
+    const char *host = t->p.host ? t->p.host : c->vh->name;
+    int hlen = t->p.host ? (int)t->p.host_len : (int)strlen(c->vh->name);
+    char loc[2048];
+    int n;
+
+    /* The path and query as they came (still encoded); no Host (HTTP/1.0):
+     * the vhost's name. */
+    n = snprintf(loc, sizeof(loc), "https://%.*s%.*s%s%.*s", hlen, host,
+                 t->p.path ? (int)t->p.path_len : 1, t->p.path ? t->p.path : "/",
+                 t->p.query ? "?" : "", t->p.query ? (int)t->p.query_len : 0,
+                 t->p.query ? t->p.query : "");
+    if (n < 0 || (size_t)n >= sizeof(loc))
+        return kite__http_error(c, t, 414, NULL);
+    return kite_http_redirect(c, 301, loc);
+}
+
 int kite__http_filter(kite_conn_t *c, kite_http_req_t *t, int *answered)
 {
     const kite_pvo_t *kw = c->pt->ctx->info.reject_service_keywords;
     const char *ua;
 
     *answered = 1;
+    if (c->flags & KITE__C_TO_HTTPS)
+        return to_https(c, t);
     if (c->ls && (c->ls->vhosts[0]->options & KITE_VH_STRICT_HOST) &&
         (!t->p.host || !kite__vhost_named(c->ls, t->p.host, t->p.host_len)))
         return kite__http_error(c, t, 400, "unknown host");

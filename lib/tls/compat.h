@@ -1,0 +1,118 @@
+/*
+ * The few places where mbedTLS 2.28 (Debian's) and 3.x differ in the API
+ * subset kite uses, in one place: everything else in lib/tls calls
+ * mbedTLS directly and must build on both.
+ */
+#ifndef KITE_TLS_COMPAT_H
+#define KITE_TLS_COMPAT_H
+
+#include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/ssl.h>
+#include <mbedtls/version.h>
+#include <mbedtls/x509_crt.h>
+
+/* lib/tls/ctx.c: the one random generator (a locked CTR-DRBG). */
+int kite__tls_rng(void *p, unsigned char *out, size_t len);
+
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+#include <psa/crypto.h>
+
+/* 3.x does its hashing through PSA, which must be started first. */
+static inline int kite__tls_crypto_init(void)
+{
+    return psa_crypto_init() == PSA_SUCCESS ? 0 : -1;
+}
+
+static inline int kite__pk_parse_keyfile(mbedtls_pk_context *pk, const char *path)
+{
+    return mbedtls_pk_parse_keyfile(pk, path, NULL, kite__tls_rng, NULL);
+}
+
+static inline int kite__pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv)
+{
+    return mbedtls_pk_check_pair(pub, prv, kite__tls_rng, NULL);
+}
+
+/* Key exchange groups, best first: x25519 and P-256 are the fast ones. */
+static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf)
+{
+    static const uint16_t groups[] = {
+        MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
+        MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
+    mbedtls_ssl_conf_groups(conf, groups);
+}
+
+/* @min, @max: wire versions (0x0303 TLS 1.2, 0x0304 TLS 1.3); 0 for the
+ * default. 3.x has nothing older than TLS 1.2. Returns 0 or -1. */
+static inline int kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
+{
+    if ((min && (min < 0x0303 || min > 0x0304)) || (max && (max < 0x0303 || max > 0x0304)))
+        return -1;
+    mbedtls_ssl_conf_min_tls_version(conf, min ? (mbedtls_ssl_protocol_version)min
+                                               : MBEDTLS_SSL_VERSION_TLS1_2);
+    if (max)
+        mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max);
+    return 0;
+}
+
+static inline int kite__x509write_serial(mbedtls_x509write_cert *w, const unsigned char *s,
+                                         size_t n)
+{
+    return mbedtls_x509write_crt_set_serial_raw(w, (unsigned char *)s, n);
+}
+#else
+static inline int kite__tls_crypto_init(void)
+{
+    return 0;
+}
+
+static inline int kite__pk_parse_keyfile(mbedtls_pk_context *pk, const char *path)
+{
+    return mbedtls_pk_parse_keyfile(pk, path, NULL);
+}
+
+static inline int kite__pk_check_pair(const mbedtls_pk_context *pub, const mbedtls_pk_context *prv)
+{
+    return mbedtls_pk_check_pair(pub, prv);
+}
+
+/* Without a list, 2.28 prefers secp521r1 against OpenSSL clients, which
+ * costs a third of the handshake rate: x25519 and P-256 first. */
+static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf)
+{
+    static const mbedtls_ecp_group_id groups[] = {MBEDTLS_ECP_DP_CURVE25519,
+                                                  MBEDTLS_ECP_DP_SECP256R1,
+                                                  MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
+    mbedtls_ssl_conf_curves(conf, groups);
+}
+
+/* @min, @max: wire versions (0x0301 TLS 1.0 ... 0x0303 TLS 1.2); 0 for the
+ * default. 2.28 has no TLS 1.3. Returns 0 or -1. */
+static inline int kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
+{
+    if ((min && (min < 0x0301 || min > 0x0303)) || (max && (max < 0x0301 || max > 0x0303)))
+        return -1;
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
+                                 min ? (int)(min & 0xff) : MBEDTLS_SSL_MINOR_VERSION_3);
+    if (max)
+        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, (int)(max & 0xff));
+    return 0;
+}
+
+static inline int kite__x509write_serial(mbedtls_x509write_cert *w, const unsigned char *s,
+                                         size_t n)
+{
+    mbedtls_mpi m;
+    int r;
+
+    mbedtls_mpi_init(&m);
+    r = mbedtls_mpi_read_binary(&m, s, n);
+    if (!r)
+        r = mbedtls_x509write_crt_set_serial(w, &m);
+    mbedtls_mpi_free(&m);
+    return r;
+}
+#endif
+
+#endif
