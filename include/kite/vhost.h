@@ -38,6 +38,10 @@ typedef struct kite_mount_s {
     const kite_pvo_t *pmo;       /* per-mount options, see kite_http_mount_option() */
     unsigned cgi_timeout;        /* seconds (CGI mounts) */
     const kite_pvo_t *cgi_env;   /* extra CGI environment (CGI mounts) */
+    /* LibHTTP options of file mounts; all off when zero: */
+    int dir_listing;         /* directories without an index file get an HTML listing */
+    const char *index_files; /* "index.html,index.htm": tried in order instead of def */
+    const char *hide_files;  /* LibHTTP glob of mount-relative paths that answer 404 */
 } kite_mount_t;
 
 enum {
@@ -73,6 +77,12 @@ typedef struct kite_vhost_info_s {
      * it and its last connection closed), on a service thread or the
      * destroying thread; what the info referenced may be freed then. */
     void (*on_destroyed)(void *user);
+    /* Access-Control-Allow-Origin on every response, and answers to CORS
+     * preflight OPTIONS requests; NULL: no CORS. */
+    const char *cors_origin;
+    /* A directory of error pages: error<status>.html, error<N>xx.html or
+     * error.html is sent with an error status; NULL: built-in pages. */
+    const char *error_pages;
 } kite_vhost_info_t;
 
 /**

@@ -62,6 +62,9 @@ typedef struct kite__cfg_vhost {
     const char *unix_perms;
     const char *tls_key; /* the first TLS key seen, for the message */
     int port_set;
+    unsigned static_max_age; /* static-file-max-age, when max_age_set */
+    int max_age_set;
+    const char *url_rewrite; /* "/prefix=dir,..." */
     struct kite_config_s *cfg;
 } kite__cfg_vhost_t;
 

@@ -116,6 +116,17 @@ static int set_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, jso
     return 0;
 }
 
+static int set_max_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                       const kite__cfg_file_t *f, const char *path)
+{
+    kite__cfg_vhost_t *vh = obj;
+
+    if (set_uint(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    vh->max_age_set = 1;
+    return 0;
+}
+
 static int set_bool(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                     const kite__cfg_file_t *f, const char *path)
 {
@@ -407,6 +418,15 @@ const kite__directive_t kite__directives[] = {
      "the IPv6 listener takes no IPv4"},
     {"onlyraw", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
      "connections are raw sockets for the protocol with the pvo \"raw\""},
+    {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
+     "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
+     "OPTIONS requests are answered"},
+    {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,
+     "directory of error pages: error404.html, then error4xx.html, then error.html"},
+    {"static-file-max-age", VHOST, "number", set_max_age, V(static_max_age), 0x7fffffff,
+     "Cache-Control max-age for file mounts without cache keys of their own"},
+    {"url-rewrite", VHOST, "\"/prefix=dir,...\"", set_str, V(url_rewrite), 0,
+     "LibHTTP url_rewrite_patterns: each URL prefix served from another directory"},
     {"mounts", VHOST, "[mount]", set_mounts, 0, 0, "URL space: see the mount keys"},
     {"ws-protocols", VHOST, "[{\"protocol\": {pvo}}]", set_protocols, 0, 0,
      "the protocols enabled on the vhost, each with its options; \"default\": 1 picks the "
@@ -433,6 +453,13 @@ const kite__directive_t kite__directives[] = {
      "file of user:password lines; the mount then needs HTTP basic authentication"},
     {"auth-mask", MOUNT, "number", set_uint, M(m.auth_mask), 0xffffffffu,
      "with basic-auth: the user's mask (third field) must have these bits"},
+    {"directory-listing", MOUNT, "boolean", set_bool, M(m.dir_listing), 0,
+     "a directory without an index file gets an HTML listing (else 403)"},
+    {"index-files", MOUNT, "\"a,b,...\"", set_str, M(m.index_files), 0,
+     "index files of directories, tried in order (instead of default)"},
+    {"hide-files", MOUNT, "pattern", set_str, M(m.hide_files), 0,
+     "LibHTTP glob (**, *, ?, $, |) of mount-relative paths (\"/a/b\") answered 404 and not "
+     "listed"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_cgi, M(m.cgi_timeout), 86400,

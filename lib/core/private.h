@@ -161,6 +161,8 @@ struct kite_vhost_s {
      * is live or staged, each conn whose c->vh it is holds one. */
     atomic_int refs;
     void (*on_destroyed)(void *user);
+    char *cors_origin;          /* access-control-allow-origin, or NULL */
+    kite__mount_rt_t *errpages; /* error-pages as a file mount, or NULL */
 };
 
 typedef struct kite__post {

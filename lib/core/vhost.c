@@ -289,6 +289,7 @@ static void vhost_free(kite_vhost_t *vh)
     free(vh->name);
     free(vh->iface);
     free(vh->unix_path);
+    kite__http_vhost_close(vh);
     free(vh->headers);
     free(vh->error_document_404);
     free(vh);
@@ -332,8 +333,8 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     vh->pvo = info->pvo;
     vh->mounts = info->mounts;
     vh->user = info->user;
-    if ((r = render_headers(vh, info->headers)) < 0 || (r = prepare_mounts(vh)) < 0 ||
-        (r = kite__alog_open(vh, info->access_log)) < 0)
+    if ((r = render_headers(vh, info->headers)) < 0 || (r = kite__http_vhost_open(vh, info)) < 0 ||
+        (r = prepare_mounts(vh)) < 0 || (r = kite__alog_open(vh, info->access_log)) < 0)
         goto fail;
     vh->vhd = calloc((size_t)vh->nprotocols + 1, sizeof(void *));
     if (!vh->vhd) {

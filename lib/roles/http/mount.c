@@ -150,6 +150,9 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
         return kite__http_error(c, t, 405, NULL);
     }
+    if (t->p.method_id == KITE_HTTP_OPTIONS && c->vh->cors_origin &&
+        kite_http_header(t, "Access-Control-Request-Method"))
+        return kite__http_cors_preflight(c, t);
     if (t->p.path[0] == '*') {
         /* OPTIONS * asks about the server as a whole. */
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS", 37);

@@ -75,28 +75,79 @@ static int prepare_interpret(kite_vhost_t *vh, kite__mount_rt_t *rt)
     return 0;
 }
 
+/* index-files, hide-files, directory-listing: split the list once here. */
+static int prepare_files(kite_vhost_t *vh, kite__mount_rt_t *rt)
+{
+    struct kite__mount_x *x = rt->x;
+    const char *s = rt->m->index_files, *e;
+    int n = 1;
+
+    if (rt->type != KITE_MOUNT_FILE) {
+        kite_err("vhost %s: mount %s: index-files, hide-files and directory-listing need a "
+                 "file mount",
+                 vh->name, rt->m->mountpoint);
+        return KITE_EINVAL;
+    }
+    x->listing = rt->m->dir_listing;
+    if ((x->hide = rt->m->hide_files) && *x->hide)
+        x->hide_len = strlen(x->hide);
+    else
+        x->hide = NULL;
+    if (!s)
+        return 0;
+    for (e = s; *e; e++)
+        n += *e == ',';
+    if (!(x->index = calloc((size_t)n + 1, sizeof(*x->index))))
+        return KITE_ENOMEM;
+    for (n = 0; *s; s = *e ? e + 1 : e) {
+        e = strchr(s, ',');
+        if (!e)
+            e = s + strlen(s);
+        while (s < e && *s == ' ')
+            s++;
+        if (s == e)
+            continue;
+        if (memchr(s, '/', (size_t)(e - s))) {
+            kite_err("vhost %s: mount %s: index-files: \"%.*s\" is not a file name", vh->name,
+                     rt->m->mountpoint, (int)(e - s), s);
+            return KITE_EINVAL;
+        }
+        if (!(x->index[n++] = strndup(s, (size_t)(e - s))))
+            return KITE_ENOMEM;
+    }
+    return 0;
+}
+
 int kite__http_mount_prepare(kite_vhost_t *vh, kite__mount_rt_t *rt)
 {
+    const kite_mount_t *m = rt->m;
     int r;
 
-    if (!rt->m->basic_auth && !rt->m->interpret)
+    if (!m->basic_auth && !m->interpret && !m->dir_listing && !m->index_files && !m->hide_files)
         return 0;
     if (!(rt->x = calloc(1, sizeof(*rt->x))))
         return KITE_ENOMEM;
-    if (rt->m->basic_auth && (r = prepare_auth(vh, rt)) < 0)
+    if (m->basic_auth && (r = prepare_auth(vh, rt)) < 0)
         return r;
-    if (rt->m->interpret && (r = prepare_interpret(vh, rt)) < 0)
+    if (m->interpret && (r = prepare_interpret(vh, rt)) < 0)
+        return r;
+    if ((m->dir_listing || m->index_files || m->hide_files) && (r = prepare_files(vh, rt)) < 0)
         return r;
     return 0;
 }
 
 void kite__http_mount_free(kite__mount_rt_t *rt)
 {
+    int i;
+
     if (!rt->x)
         return;
     kite__auth_free(rt->x->auth);
     free(rt->x->realm_hdr);
     free(rt->x->interp);
+    for (i = 0; rt->x->index && rt->x->index[i]; i++)
+        free(rt->x->index[i]);
+    free(rt->x->index);
     free(rt->x);
     rt->x = NULL;
 }

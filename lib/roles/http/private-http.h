@@ -8,6 +8,7 @@
 #define KITE_HTTP_PRIVATE_H
 
 #include "core/private.h"
+#include "misc/misc.h"
 #include "roles/h1/parser.h"
 
 #define KITE__TXN_ARENA 4096
@@ -84,6 +85,10 @@ struct kite__mount_x {
     char *realm_hdr; /* "Basic realm=\"<vhost>\"" */
     struct kite__interp *interp;
     int ninterp;
+    char **index; /* index-files, in order (NULL-terminated), or NULL */
+    const char *hide;
+    size_t hide_len;
+    int listing;
 };
 
 /* mountx.c */
@@ -96,6 +101,25 @@ int kite__http_mount_auth(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
  * request to its protocol (*handled set); else leave it to file serving. */
 int kite__http_interpret(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
                          const char *rel, int *handled);
+
+/* hide-files: does the mount-relative path @rel (from '/') match? */
+static inline int kite__http_hidden(const kite__mount_rt_t *m, const char *rel, size_t len)
+{
+    return m->x && m->x->hide && kite__pattern_match(m->x->hide, m->x->hide_len, rel, len) > 0;
+}
+
+/* dirlist.c: an HTML listing of the directory @dir (the file system path)
+ * for the URL path t->path, which ends in '/'; @rel is mount-relative. */
+int kite__http_dir_listing(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                           const char *dir, const char *rel);
+
+/* vhostx.c: access-control-allow-origin and error-pages of a vhost. */
+int kite__http_vhost_open(kite_vhost_t *vh, const kite_vhost_info_t *info);
+void kite__http_vhost_close(kite_vhost_t *vh);
+/* Answer an OPTIONS request with Access-Control-Request-Method. */
+int kite__http_cors_preflight(kite_conn_t *c, kite_http_req_t *t);
+/* The error page for @status from error-pages: 0 when one was sent. */
+int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
 
 /* auth.c: the user:password[:mask] file, per service thread. */
 struct kite__auth *kite__auth_load(const char *path, int npts, int *err);

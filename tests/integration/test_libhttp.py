@@ -1,0 +1,212 @@
+#!/usr/bin/python3
+"""kited with the LibHTTP options (issue 7): each key shown working by a
+request, and its refusal (hidden file 404, no listing 403, traversal
+through url-rewrite refused, bad values stopping --check-config).
+
+usage: test_libhttp.py KITED PLUGIN_DIR
+
+Reuses test_kited.py's Kited wrapper and recording: tests run in
+parallel threads and their checks are printed in TAP in a fixed order.
+"""
+import concurrent.futures
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kitetest  # noqa: E402
+import test_kited  # noqa: E402  (takes KITED PLUGIN_DIR from sys.argv too)
+from kitetest import Conn, request  # noqa: E402
+from test_kited import Kited, Rec, get, one_vhost_conf, vhost_json  # noqa: E402
+
+DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
+
+
+def conf_of(extra="", mounts=None):
+    return {"conf": one_vhost_conf(extra=extra, mounts=mounts)}
+
+
+def refused(r, what, conf, pat, extra=None):
+    k = Kited(r, what, dict({"conf": conf}, **(extra or {})))
+    rc, err = k.check()
+    r.ok(rc == 1 and re.search(pat, err), "%s: --check-config refuses it, saying so" % what,
+         "rc %s\n%s" % (rc, err))
+    shutil.rmtree(k.dir, ignore_errors=True)
+
+
+def t_listing(r):
+    mounts = """[
+    { "mountpoint": "/", "origin": "file://www", "directory-listing": "on",
+      "hide-files": "**.secret$|/list/hidden$|/list/hidden/" },
+    { "mountpoint": "/nolist", "origin": "file://www/list" }
+  ]"""
+    files = {"www/list/b.txt": "bbb", "www/list/a&<b>.txt": "x" * 1234,
+             "www/list/sp ace%.txt": "s", "www/list/dir/inner.txt": "in",
+             "www/list/x.secret": "SECRET", "www/list/hidden/h.txt": "HIDDEN",
+             "www/list/.dot": "DOT"}
+    files.update(conf_of(mounts=mounts))
+    with Kited(r, "listing", files) as k:
+        p = k.ports["localhost"]
+        res = get(p, "/list/")
+        body = res.body.decode("utf-8", "replace")
+        r.ok(res.status == 200 and (res.header("Content-Type") or "").startswith("text/html"),
+             "directory-listing: a directory without an index gets an HTML listing", repr(res))
+        names = re.findall(r'<a href="([^"]+)">([^<]+)</a>', body)
+        r.eq(names, [("../", "Parent directory"), ("dir/", "dir/"),
+                     ("a%26%3Cb%3E.txt", "a&amp;&lt;b&gt;.txt"), ("b.txt", "b.txt"),
+                     ("sp%20ace%25.txt", "sp ace%.txt")],
+             "directory-listing: sorted (directories first), links encoded, names escaped")
+        r.ok(re.search(r"a&amp;&lt;b&gt;\.txt</a></td><td>%s</td><td>1234</td>" % DATE, body)
+             and re.search(r"dir/</a></td><td>%s</td><td>-</td>" % DATE, body),
+             "directory-listing: sizes and dates", body)
+        r.ok("secret" not in body and "hidden" not in body and ".dot" not in body,
+             "directory-listing: hidden and dot files are not listed", body)
+        r.eq(get(p, "/list/sp%20ace%25.txt").body, b"s", "directory-listing: a listed link works")
+        r.eq(get(p, "/list/x.secret").status, 404, "hide-files: a matching file: 404")
+        r.eq(get(p, "/list/hidden/h.txt").status, 404, "hide-files: a file under a hidden dir: 404")
+        r.eq(get(p, "/list/hidden/").status, 404, "hide-files: the hidden dir's listing: 404")
+        r.eq(get(p, "/list/b.txt").body, b"bbb", "hide-files: other files are served")
+        r.eq(get(p, "/nolist/x.secret").body, b"SECRET", "hide-files: only on its mount")
+        r.eq(get(p, "/nolist/").status, 403, "no directory-listing: a directory without index: 403")
+        r.eq(get(p, "/").body, test_kited.INDEX, "directory-listing: an index file still wins")
+
+
+def t_index_files(r):
+    mounts = """[
+    { "mountpoint": "/", "origin": "file://www", "index-files": "index.htm, default.html" }
+  ]"""
+    files = {"www/both/index.htm": "HTM", "www/both/default.html": "DEF",
+             "www/one/default.html": "DEF", "www/none/index.html": "IDX"}
+    files.update(conf_of(mounts=mounts))
+    with Kited(r, "index-files", files) as k:
+        p = k.ports["localhost"]
+        r.eq(get(p, "/both/").body, b"HTM", "index-files: the first listed wins")
+        r.eq(get(p, "/one/").body, b"DEF", "index-files: the next is tried")
+        r.eq(get(p, "/none/").status, 403, "index-files: index.html is not in the list: 403")
+    refused(r, "index-files with a path", one_vhost_conf(mounts='[{ "mountpoint": "/", '
+                                                         '"origin": "file://www", '
+                                                         '"index-files": "a/b.html" }]'),
+            r"index-files: \"a/b.html\" is not a file name")
+
+
+def t_max_age(r):
+    mounts = """[
+    { "mountpoint": "/", "origin": "file://www" },
+    { "mountpoint": "/own", "origin": "file://www", "cache-max-age": 5 }
+  ]"""
+    with Kited(r, "max-age", conf_of(' "static-file-max-age": "120",', mounts)) as k:
+        p = k.ports["localhost"]
+        r.eq(get(p, "/page.txt").header("Cache-Control"), "public, max-age=120",
+             "static-file-max-age 120: Cache-Control of file mounts")
+        r.eq(get(p, "/own/page.txt").header("Cache-Control"), "private, max-age=5",
+             "static-file-max-age: a mount's own cache-max-age wins")
+    with Kited(r, "max-age-0", conf_of(' "static-file-max-age": 0,')) as k:
+        r.eq(get(k.ports["localhost"], "/page.txt").header("Cache-Control"), "no-cache",
+             "static-file-max-age 0: no-cache")
+    refused(r, "static-file-max-age -1", one_vhost_conf(extra=' "static-file-max-age": -1,'),
+            r"vhosts\[0\]\.static-file-max-age: must not be negative")
+
+
+def t_error_pages(r):
+    files = {"errs/error404.html": "E404", "errs/error4xx.html": "E4XX",
+             "only/error.html": "EANY"}
+    conf = "{ \"vhosts\": [ %s, %s ] }" % (
+        vhost_json("a", 0, ' "error-pages": "errs",'),
+        vhost_json("b", 0, ' "error-pages": "@DIR@/only",'))
+    files["conf"] = conf
+    with Kited(r, "error-pages", files) as k:
+        pa, pb = k.ports["a"], k.ports["b"]
+        res = get(pa, "/nothing", host="a")
+        r.eq((res.status, res.body), (404, b"E404"), "error-pages: error404.html with a 404")
+        res = request(pa, "DELETE", "/page.txt", host="a")
+        r.eq((res.status, res.body), (405, b"E4XX"), "error-pages: error4xx.html with a 405")
+        res = get(pb, "/nothing", host="b")
+        r.eq((res.status, res.body), (404, b"EANY"), "error-pages: error.html at last")
+        res = request(pa, "HEAD", "/nothing", host="a")
+        r.eq((res.status, res.body), (404, b""), "error-pages: HEAD gets no body")
+    refused(r, "error-pages missing", one_vhost_conf(extra=' "error-pages": "nowhere",'),
+            r"vhosts\[0\]\.error-pages: docroot \".*nowhere\": No such file")
+
+
+def t_url_rewrite(r):
+    outside = tempfile.mkdtemp(prefix="kited-it-out-")
+    with open(os.path.join(outside, "secret.txt"), "w") as f:
+        f.write("OUTSIDE")
+    files = {"other/o.txt": "OTHER", "more/m.txt": "MORE"}
+    files.update(conf_of(' "url-rewrite": "/ext=other,/x/y=@DIR@/more",'))
+    try:
+        with Kited(r, "url-rewrite", files) as k:
+            os.symlink(outside, k.path("other/link"))
+            p = k.ports["localhost"]
+            r.eq(get(p, "/ext/o.txt").body, b"OTHER", "url-rewrite: /ext= a relative directory")
+            r.eq(get(p, "/x/y/m.txt").body, b"MORE", "url-rewrite: /x/y= an absolute directory")
+            r.eq(get(p, "/page.txt").body, b"a page\n", "url-rewrite: the other mounts stay")
+            for target in ("/ext/../../conf", "/ext/%2e%2e/%2e%2e/conf", "/ext/..%2f..%2fconf",
+                           "/ext/link/secret.txt"):
+                res = get(p, target)
+                r.ok(res.status in (400, 403, 404) and b"OUTSIDE" not in res.body and
+                     b"vhosts" not in res.body,
+                     "url-rewrite: traversal %s refused" % target, repr(res))
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+    refused(r, "url-rewrite glob", one_vhost_conf(extra=' "url-rewrite": "**.doc$=www",'),
+            r"vhosts\[0\]\.url-rewrite: \"\*\*\.doc\$\": only URL prefixes")
+    refused(r, "url-rewrite no =", one_vhost_conf(extra=' "url-rewrite": "/a",'),
+            r"vhosts\[0\]\.url-rewrite: expected \"/prefix=directory\"")
+    refused(r, "url-rewrite missing dir", one_vhost_conf(extra=' "url-rewrite": "/a=nodir",'),
+            r"vhosts\[0\]\.url-rewrite\.origin: docroot \".*nodir\"")
+
+
+def t_cors(r):
+    pre = {"Origin": "http://other.test", "Access-Control-Request-Method": "PUT",
+           "Access-Control-Request-Headers": "X-Thing"}
+    with Kited(r, "cors", conf_of(' "access-control-allow-origin": "*",')) as k:
+        p = k.ports["localhost"]
+        res = get(p, "/page.txt", headers={"Origin": "http://other.test"})
+        r.eq(res.header("Access-Control-Allow-Origin"), "*",
+             "access-control-allow-origin: on a GET")
+        r.eq(get(p, "/missing").header("Access-Control-Allow-Origin"), "*",
+             "access-control-allow-origin: on an error too")
+        res = request(p, "OPTIONS", "/page.txt", headers=pre)
+        r.eq((res.status, res.header("Access-Control-Allow-Origin"),
+              res.header("Access-Control-Allow-Methods"),
+              res.header("Access-Control-Allow-Headers")),
+             (200, "*", "PUT", "X-Thing"), "CORS preflight OPTIONS: 200 with the allow headers")
+    with Kited(r, "no-cors", conf_of()) as k:
+        p = k.ports["localhost"]
+        res = request(p, "OPTIONS", "/page.txt", headers=pre)
+        r.ok(res.header("Access-Control-Allow-Origin") is None and
+             res.header("Access-Control-Allow-Methods") is None,
+             "without access-control-allow-origin: no CORS headers on a preflight", repr(res))
+    refused(r, "access-control-allow-origin number",
+            one_vhost_conf(extra=' "access-control-allow-origin": {},'),
+            r"vhosts\[0\]\.access-control-allow-origin: expected a string")
+
+
+def main():
+    tap = kitetest.Tap()
+    tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors]
+
+    def run(fn):
+        rec = Rec(fn.__name__)
+        t0 = time.monotonic()
+        try:
+            fn(rec)
+        except Exception:
+            rec.ok(False, "%s ran to the end" % fn.__name__, traceback.format_exc())
+        rec.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
+        return rec
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tests)) as ex:
+        recs = [f.result() for f in [ex.submit(run, fn) for fn in tests]]
+    for rec in recs:
+        rec.replay(tap)
+    tap.done()
+
+
+if __name__ == "__main__":
+    main()
