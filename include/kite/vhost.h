@@ -41,7 +41,7 @@ typedef struct kite_mount_s {
     /* LibHTTP options of file mounts; all off when zero: */
     int dir_listing;         /* directories without an index file get an HTML listing */
     const char *index_files; /* "index.html,index.htm": tried in order instead of def */
-    const char *hide_files;  /* LibHTTP glob of mount-relative paths that answer 404 */
+    const char *hide_files;  /* LibHTTP glob of file (or dir) names that answer 404 */
 } kite_mount_t;
 
 enum {
@@ -52,6 +52,7 @@ enum {
     KITE_VH_FALLBACK_TO_RAW = 1 << 4, /* non-HTTP first bytes: the conn becomes raw */
     KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
     KITE_VH_STRICT_HOST = 1 << 6,     /* a Host naming no vhost on the port gets 400 */
+    KITE_VH_NO_DECODE_URL = 1 << 7,   /* the path is routed as sent, %XX not decoded */
 };
 
 /**

@@ -127,6 +127,21 @@ static int set_max_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, 
     return 0;
 }
 
+/* A boolean that is on by default: false sets the flag @d->arg. */
+static int set_flag_off(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                        const kite__cfg_file_t *f, const char *path)
+{
+    int b;
+
+    if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
+        return KITE_EINVAL;
+    if (b)
+        *AT(obj, d->off, unsigned) &= ~d->arg;
+    else
+        *AT(obj, d->off, unsigned) |= d->arg;
+    return 0;
+}
+
 static int set_bool(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                     const kite__cfg_file_t *f, const char *path)
 {
@@ -421,6 +436,8 @@ const kite__directive_t kite__directives[] = {
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},
+    {"decode-url", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_DECODE_URL,
+     "percent-decode the URL path before routing (default on); off: %XX names files literally"},
     {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,
      "directory of error pages: error404.html, then error4xx.html, then error.html"},
     {"static-file-max-age", VHOST, "number", set_max_age, V(static_max_age), 0x7fffffff,
@@ -458,8 +475,8 @@ const kite__directive_t kite__directives[] = {
     {"index-files", MOUNT, "\"a,b,...\"", set_str, M(m.index_files), 0,
      "index files of directories, tried in order (instead of default)"},
     {"hide-files", MOUNT, "pattern", set_str, M(m.hide_files), 0,
-     "LibHTTP glob (**, *, ?, $, |) of mount-relative paths (\"/a/b\") answered 404 and not "
-     "listed"},
+     "LibHTTP glob (*, ?, $, |) of file names answered 404 and not listed; a matching "
+     "directory hides all below it"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_cgi, M(m.cgi_timeout), 86400,

@@ -41,7 +41,7 @@ def refused(r, what, conf, pat, extra=None):
 def t_listing(r):
     mounts = """[
     { "mountpoint": "/", "origin": "file://www", "directory-listing": "on",
-      "hide-files": "**.secret$|/list/hidden$|/list/hidden/" },
+      "hide-files": "*.secret$|hidden$" },
     { "mountpoint": "/nolist", "origin": "file://www/list" }
   ]"""
     files = {"www/list/b.txt": "bbb", "www/list/a&<b>.txt": "x" * 1234,
@@ -187,9 +187,27 @@ def t_cors(r):
             r"vhosts\[0\]\.access-control-allow-origin: expected a string")
 
 
+def t_decode_url(r):
+    files = {"www/a%20b.txt": "LITERAL", "www/a b.txt": "SPACE"}
+    conf = "{ \"vhosts\": [ %s, %s ] }" % (vhost_json("on", 0),
+                                         vhost_json("off", 0, ' "decode-url": "no",'))
+    files["conf"] = conf
+    with Kited(r, "decode-url", files) as k:
+        res_on = get(k.ports["on"], "/a%20b.txt", host="on")
+        res_off = get(k.ports["off"], "/a%20b.txt", host="off")
+        r.eq(res_on.body, b"SPACE", "decode-url default: %20 is a space")
+        r.eq(res_off.body, b"LITERAL", "decode-url no: %20 names the file literally")
+        res = get(k.ports["off"], "/%2e%2e/conf", host="off")
+        r.ok(res.status == 404 and b"vhosts" not in res.body,
+             "decode-url no: %2e%2e is a name, not a way up", repr(res))
+    refused(r, "decode-url maybe", one_vhost_conf(extra=' "decode-url": "maybe",'),
+            r"vhosts\[0\]\.decode-url: expected a boolean")
+
+
 def main():
     tap = kitetest.Tap()
-    tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors]
+    tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
+             t_decode_url]
 
     def run(fn):
         rec = Rec(fn.__name__)

@@ -101,10 +101,9 @@ static int by_name(const void *a, const void *b)
 }
 
 /* The entries of @dir that may be shown: *out (malloc'd) and their count. */
-static int read_entries(const kite__mount_rt_t *m, const char *dir, const char *rel,
-                        struct entry **out)
+static int read_entries(const kite__mount_rt_t *m, const char *dir, struct entry **out)
 {
-    char fp[PATH_MAX], rp[PATH_MAX];
+    char fp[PATH_MAX];
     struct entry *v = NULL, *nv;
     struct dirent *de;
     struct stat st;
@@ -114,11 +113,7 @@ static int read_entries(const kite__mount_rt_t *m, const char *dir, const char *
     if (!d)
         return KITE_EACCES;
     while ((de = readdir(d))) {
-        int k;
-        if (de->d_name[0] == '.')
-            continue;
-        k = snprintf(rp, sizeof(rp), "%s%s", rel, de->d_name);
-        if (k < 0 || (size_t)k >= sizeof(rp) || kite__http_hidden(m, rp, (size_t)k))
+        if (de->d_name[0] == '.' || kite__http_hidden(m, de->d_name, strlen(de->d_name)))
             continue;
         if (snprintf(fp, sizeof(fp), "%s%s", dir, de->d_name) >= (int)sizeof(fp) ||
             stat(fp, &st) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
@@ -180,13 +175,13 @@ static void render(struct buf *b, const char *url, const struct entry *v, int n)
 }
 
 int kite__http_dir_listing(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
-                           const char *dir, const char *rel)
+                           const char *dir)
 {
     struct buf b = {0};
     struct entry *v = NULL;
     int i, n, r;
 
-    n = read_entries(m, dir, rel, &v);
+    n = read_entries(m, dir, &v);
     if (n < 0)
         return kite__http_error(c, t, n == KITE_ENOMEM ? 500 : 403, NULL);
     render(&b, t->path, v, n);

@@ -222,7 +222,7 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
         r = open_index(c, mrt, path, rel, rlen, &fe, &n);
         if (r == KITE_ENOENT && mrt->x && mrt->x->listing) {
             join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL); /* fitted above */
-            return kite__http_dir_listing(c, t, mrt, path, rel);
+            return kite__http_dir_listing(c, t, mrt, path);
         }
         if (r == KITE_ENOENT)
             r = KITE_EACCES; /* a directory without an index: no listing */

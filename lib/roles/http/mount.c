@@ -163,8 +163,9 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     t->path = kite__http_txn_copy(t, t->p.path, t->p.path_len);
     if (!t->path)
         return kite__http_error(c, t, 500, NULL);
-    n = kite__url_decode_path(t->path, t->p.path_len, t->path);
-    if (n < 0)
+    n = (int)t->p.path_len;
+    if (!(c->vh->options & KITE_VH_NO_DECODE_URL) &&
+        (n = kite__url_decode_path(t->path, t->p.path_len, t->path)) < 0)
         return kite__http_error(c, t, 400, "bad escape in path");
     n = kite__path_normalise(t->path, (size_t)n);
     if (n < 0)

@@ -152,6 +152,21 @@ void kite__http_mount_free(kite__mount_rt_t *rt)
     rt->x = NULL;
 }
 
+/* LibHTTP's hide_files_patterns name files, not paths: each component is
+ * matched, so that a hidden directory hides what is under it too. */
+int kite__http_hidden_path(const kite__mount_rt_t *m, const char *rel, size_t len)
+{
+    const char *s = rel, *end = rel + len, *e;
+
+    for (; s < end; s = e + 1) {
+        if (!(e = memchr(s, '/', (size_t)(end - s))))
+            e = end;
+        if (e > s && kite__pattern_match(m->x->hide, m->x->hide_len, s, (size_t)(e - s)) > 0)
+            return 1;
+    }
+    return 0;
+}
+
 int kite__http_mount_auth(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
                           int *answered)
 {

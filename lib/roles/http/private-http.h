@@ -102,16 +102,17 @@ int kite__http_mount_auth(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
 int kite__http_interpret(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
                          const char *rel, int *handled);
 
-/* hide-files: does the mount-relative path @rel (from '/') match? */
+/* hide-files: does a component of the mount-relative path @rel match? */
+int kite__http_hidden_path(const kite__mount_rt_t *m, const char *rel, size_t len);
 static inline int kite__http_hidden(const kite__mount_rt_t *m, const char *rel, size_t len)
 {
-    return m->x && m->x->hide && kite__pattern_match(m->x->hide, m->x->hide_len, rel, len) > 0;
+    return m->x && m->x->hide && kite__http_hidden_path(m, rel, len);
 }
 
-/* dirlist.c: an HTML listing of the directory @dir (the file system path)
- * for the URL path t->path, which ends in '/'; @rel is mount-relative. */
+/* dirlist.c: an HTML listing of the directory @dir (the file system path,
+ * ending in '/') for the URL path t->path. */
 int kite__http_dir_listing(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
-                           const char *dir, const char *rel);
+                           const char *dir);
 
 /* vhostx.c: access-control-allow-origin and error-pages of a vhost. */
 int kite__http_vhost_open(kite_vhost_t *vh, const kite_vhost_info_t *info);
