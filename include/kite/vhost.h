@@ -84,6 +84,10 @@ typedef struct kite_vhost_info_s {
     /* A directory of error pages: error<status>.html, error<N>xx.html or
      * error.html is sent with an error status; NULL: built-in pages. */
     const char *error_pages;
+    /* LibHTTP access_control_list ("-0.0.0.0/0,+192.168/16,+::1"): peers
+     * it denies are closed at accept, before anything is read. On a port
+     * shared by vhosts, the list of the port's first vhost applies. */
+    const char *access_control_list;
 } kite_vhost_info_t;
 
 /**

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/private.h"
+#include "core/private.h"
 
 #define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
 
@@ -139,6 +140,29 @@ static int set_flag_off(kite__cfg_t *cfg, void *obj, const kite__directive_t *d,
         *AT(obj, d->off, unsigned) &= ~d->arg;
     else
         *AT(obj, d->off, unsigned) |= d->arg;
+    return 0;
+}
+
+/* access-control-list: parsed here too, so that a bad entry stops
+ * --check-config with its line rather than failing vhost creation. */
+static int set_acl(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    struct kite__acl *acl;
+    char bad[64];
+    int r;
+
+    if (set_str(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    r = kite__acl_parse(*AT(obj, d->off, const char *), &acl, bad, sizeof(bad));
+    if (r == KITE_EINVAL)
+        return kite__cfg_error(cfg, f, path,
+                               "bad entry \"%s\" (expected +NET or -NET, NET an IPv4 or IPv6 "
+                               "address with an optional /bits)",
+                               bad);
+    if (r < 0)
+        return r;
+    kite__acl_free(acl);
     return 0;
 }
 
@@ -433,6 +457,9 @@ const kite__directive_t kite__directives[] = {
      "the IPv6 listener takes no IPv4"},
     {"onlyraw", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
      "connections are raw sockets for the protocol with the pvo \"raw\""},
+    {"access-control-list", VHOST, "\"-0.0.0.0/0,+192.168/16,+::1\"", set_acl,
+     V(info.access_control_list), 0,
+     "LibHTTP ACL: peers denied by it are closed at accept (the last matching entry decides)"},
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},

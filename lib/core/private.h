@@ -163,6 +163,7 @@ struct kite_vhost_s {
     void (*on_destroyed)(void *user);
     char *cors_origin;          /* access-control-allow-origin, or NULL */
     kite__mount_rt_t *errpages; /* error-pages as a file mount, or NULL */
+    struct kite__acl *acl;      /* access-control-list, or NULL */
 };
 
 typedef struct kite__post {
@@ -304,6 +305,14 @@ int kite__listen_socket(const char *iface, int port, const char *unix_path, unsi
  * service threads for ip-limit-wsi / ip-limit-ah and named in the access
  * log. Touched at accept and close only (and per request head for the ah
  * count, which is an atomic in the entry). */
+/* core/acl.c: access-control-list. Parse: 0, or KITE_EINVAL with the bad
+ * entry in @bad. Check: 1 when @c's peer is allowed; else 0 with its
+ * address in @text (INET6_ADDRSTRLEN bytes). */
+struct kite__acl;
+int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t blen);
+void kite__acl_free(struct kite__acl *acl);
+int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text);
+
 int kite__peers_create(kite_context_t *ctx);
 void kite__peers_destroy(kite_context_t *ctx);
 /* Track the peers of new connections from now on (an access log needs them). */

@@ -12,6 +12,7 @@ import concurrent.futures
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -204,10 +205,63 @@ def t_decode_url(r):
             r"vhosts\[0\]\.decode-url: expected a boolean")
 
 
+def closed_without_answer(port, addr="127.0.0.1"):
+    """(closed, bytes received) for a request from @addr."""
+    with Conn(port, host=addr, timeout=3) as c:
+        try:
+            c.send(kitetest.build_request("GET", "/page.txt"))
+        except OSError:
+            return True, b""
+        closed = c.wait_closed(3.0)
+        return closed, bytes(c.buf)
+
+
+def t_acl(r):
+    def vh(name, acl, iface="127.0.0.1"):
+        return ('{ "name": "%s", "port": 0, "interface": "%s", "access-control-list": "%s",'
+                ' "mounts": [{ "mountpoint": "/", "origin": "file://www" }] }' % (name, iface, acl))
+    six = True
+    try:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.bind(("::1", 0))
+        s.close()
+    except OSError:
+        six = False
+    hosts = [vh("allow", "-0.0.0.0/0,+127.0.0.1"), vh("short", "-0.0.0.0/0,+127/8"),
+             vh("deny", "-0.0.0.0/0,+10/8,+192.168/16"), vh("last", "+127.0.0.0/8,-127.0.0.1/32")]
+    if six:
+        hosts += [vh("six", "-0.0.0.0/0,-::/0,+::1/128", "::1"), vh("sixno", "+0.0.0.0/0,-::1", "::1")]
+    files = {"conf": '{ "vhosts": [ %s ] }' % ",\n".join(hosts)}
+    with Kited(r, "acl", files) as k:
+        p = k.ports
+        r.eq(request(p["allow"], "GET", "/page.txt", host="allow").body, b"a page\n",
+             "access-control-list +127.0.0.1: served")
+        r.eq(request(p["short"], "GET", "/page.txt", host="short").body, b"a page\n",
+             "access-control-list +127/8 (short IPv4 form): served")
+        r.eq(closed_without_answer(p["deny"]), (True, b""),
+             "access-control-list without a match for 127.0.0.1: closed, no answer")
+        r.eq(closed_without_answer(p["last"]), (True, b""),
+             "access-control-list: the last matching entry decides (-127.0.0.1/32)")
+        if six:
+            r.eq(request(p["six"], "GET", "/page.txt", host="six", addr="::1").body,
+                 b"a page\n", "access-control-list +::1/128: IPv6 served")
+            r.eq(closed_without_answer(p["sixno"], "::1"), (True, b""),
+                 "access-control-list -::1: IPv6 closed")
+        else:
+            r.skip("access-control-list IPv6", "no IPv6 on this host")
+        time.sleep(0.2)
+        r.ok("127.0.0.1 refused by access-control-list" in k.stderr(),
+             "access-control-list: the refusal is logged", k.stderr()[-2000:])
+    for bad in ("+300.1.1.1", "127.0.0.1", "+10/33", "+::1/129", "+1.2.3.4.5", "+zz::"):
+        refused(r, "access-control-list %s" % bad,
+                one_vhost_conf(extra=' "access-control-list": "-0.0.0.0/0,%s",' % bad),
+                r"vhosts\[0\]\.access-control-list: bad entry \"%s\"" % re.escape(bad))
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
-             t_decode_url]
+             t_decode_url, t_acl]
 
     def run(fn):
         rec = Rec(fn.__name__)
