@@ -88,6 +88,9 @@ typedef struct kite_vhost_info_s {
      * it denies are closed at accept, before anything is read. On a port
      * shared by vhosts, the list of the port's first vhost applies. */
     const char *access_control_list;
+    /* LibHTTP throttle ("*=1k,10.0.0.0/8=0,/downloads/=5k"): bytes per
+     * second for each response, by peer subnet or URI; NULL: none. */
+    const char *throttle;
 } kite_vhost_info_t;
 
 /**

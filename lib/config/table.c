@@ -166,6 +166,27 @@ static int set_acl(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json
     return 0;
 }
 
+static int set_throttle(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                        const kite__cfg_file_t *f, const char *path)
+{
+    struct kite__throttle *th;
+    char bad[64];
+    int r;
+
+    if (set_str(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    r = kite__throttle_parse(*AT(obj, d->off, const char *), &th, bad, sizeof(bad));
+    if (r == KITE_EINVAL)
+        return kite__cfg_error(cfg, f, path,
+                               "bad entry \"%s\" (expected KEY=RATE, KEY \"*\", a subnet or a "
+                               "/uri-prefix, RATE bytes/s with an optional k or m)",
+                               bad);
+    if (r < 0)
+        return r;
+    kite__throttle_free(th);
+    return 0;
+}
+
 static int set_bool(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                     const kite__cfg_file_t *f, const char *path)
 {
@@ -460,6 +481,8 @@ const kite__directive_t kite__directives[] = {
     {"access-control-list", VHOST, "\"-0.0.0.0/0,+192.168/16,+::1\"", set_acl,
      V(info.access_control_list), 0,
      "LibHTTP ACL: peers denied by it are closed at accept (the last matching entry decides)"},
+    {"throttle", VHOST, "\"*=1k,10.0.0.0/8=0,/downloads/=5k\"", set_throttle, V(info.throttle), 0,
+     "LibHTTP throttle: bytes/s per response by peer subnet or URI prefix; last match wins"},
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},

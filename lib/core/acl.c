@@ -17,8 +17,8 @@
 #include "event/event.h"
 
 struct rule {
-    uint8_t allow, len, bits; /* len 4 or 16 */
-    uint8_t addr[16];
+    struct kite__net net;
+    uint8_t allow;
 };
 
 struct kite__acl {
@@ -27,8 +27,7 @@ struct kite__acl {
     struct rule r[];
 };
 
-/* "192.168/16", "10.1.2.3", "::1/128", "fe80::/10" into @ru. */
-static int parse_net(const char *s, size_t n, struct rule *ru)
+int kite__net_parse(const char *s, size_t n, struct kite__net *ru)
 {
     char buf[64], *slash, *end;
     unsigned long bits;
@@ -93,7 +92,7 @@ int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t 
             s++;
         if (s == e)
             continue;
-        if ((*s != '+' && *s != '-') || parse_net(s + 1, (size_t)(e - s - 1), ru) < 0) {
+        if ((*s != '+' && *s != '-') || kite__net_parse(s + 1, (size_t)(e - s - 1), &ru->net) < 0) {
             snprintf(bad, blen, "%.*s", (int)(e - s), s);
             free(acl);
             return KITE_EINVAL;
@@ -110,7 +109,7 @@ void kite__acl_free(struct kite__acl *acl)
     free(acl);
 }
 
-static int in_net(const struct rule *ru, const uint8_t *a, unsigned len)
+int kite__net_match(const struct kite__net *ru, const uint8_t *a, unsigned len)
 {
     unsigned full = ru->bits / 8u, rest = ru->bits % 8u;
 
@@ -119,31 +118,43 @@ static int in_net(const struct rule *ru, const uint8_t *a, unsigned len)
     return !rest || !((ru->addr[full] ^ a[full]) & (0xff00u >> rest));
 }
 
-int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text)
+int kite__conn_peer_ip(kite_conn_t *c, uint8_t *addr, unsigned *len)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     const uint8_t *a;
-    unsigned len;
-    int i, fd = c->pt->evops->fd(c), allow = acl->dflt;
+    int fd = c->pt->evops->fd(c);
 
     if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
-        return 1; /* adopted fds and unix sockets have no address to check */
+        return KITE_ENOENT;
     if (ss.ss_family == AF_INET6) {
         a = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
-        len = 16;
+        *len = 16;
         if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
             a += 12;
-            len = 4;
+            *len = 4;
         }
     } else if (ss.ss_family == AF_INET) {
         a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
-        len = 4;
+        *len = 4;
     } else {
-        return 1;
+        return KITE_ENOENT;
     }
+    memcpy(addr, a, *len);
+    return 0;
+}
+
+int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text)
+{
+    uint8_t a[16];
+    unsigned len;
+    int i, allow = acl->dflt;
+
+    /* Adopted fds and unix sockets have no address to check. */
+    if (kite__conn_peer_ip(c, a, &len) < 0)
+        return 1;
     for (i = 0; i < acl->n; i++)
-        if (in_net(&acl->r[i], a, len))
+        if (kite__net_match(&acl->r[i].net, a, len))
             allow = acl->r[i].allow;
     if (!allow)
         inet_ntop(len == 4 ? AF_INET : AF_INET6, a, text, INET6_ADDRSTRLEN);

@@ -80,6 +80,7 @@ static void finish_close(kite_conn_t *c)
     c->flags |= KITE__C_CLOSED;
     kite__ready_remove(c);
     kite__timer_del(pt, &c->tmo);
+    kite__conn_throttle_free(c);
     while ((t = c->timers)) {
         c->timers = t->next;
         kite__timer_del(pt, t);

@@ -102,6 +102,18 @@ static int open_acl(kite_vhost_t *vh, const char *list)
     return r;
 }
 
+static int open_throttle(kite_vhost_t *vh, const char *list)
+{
+    char bad[64];
+    int r;
+
+    if (!list)
+        return 0;
+    if ((r = kite__throttle_parse(list, &vh->throttle, bad, sizeof(bad))) == KITE_EINVAL)
+        kite_err("vhost %s: throttle: bad entry \"%s\"", vh->name, bad);
+    return r;
+}
+
 static int mount_type(const kite_mount_t *m, const char **origin)
 {
     static const struct {
@@ -303,6 +315,7 @@ static void vhost_free(kite_vhost_t *vh)
     free(vh->unix_path);
     kite__http_vhost_close(vh);
     kite__acl_free(vh->acl);
+    kite__throttle_free(vh->throttle);
     free(vh->headers);
     free(vh->error_document_404);
     free(vh);
@@ -347,7 +360,8 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     vh->mounts = info->mounts;
     vh->user = info->user;
     if ((r = render_headers(vh, info->headers)) < 0 || (r = kite__http_vhost_open(vh, info)) < 0 ||
-        (r = open_acl(vh, info->access_control_list)) < 0 || (r = prepare_mounts(vh)) < 0 ||
+        (r = open_acl(vh, info->access_control_list)) < 0 ||
+        (r = open_throttle(vh, info->throttle)) < 0 || (r = prepare_mounts(vh)) < 0 ||
         (r = kite__alog_open(vh, info->access_log)) < 0)
         goto fail;
     vh->vhd = calloc((size_t)vh->nprotocols + 1, sizeof(void *));

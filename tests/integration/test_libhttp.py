@@ -258,10 +258,79 @@ def t_acl(r):
                 r"vhosts\[0\]\.access-control-list: bad entry \"%s\"" % re.escape(bad))
 
 
+def timed_get(port, target, host):
+    """GET over a raw socket: (status, body bytes, rate in bytes/s measured
+    from the first body byte, total seconds)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    t0 = time.monotonic()
+    s.sendall(kitetest.build_request("GET", target, host=host))
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(65536)
+        if not d:
+            break
+        buf += d
+    head, _, body = buf.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    clen = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+    t1, first = time.monotonic(), len(body)
+    while len(body) < clen:
+        d = s.recv(65536)
+        if not d:
+            break
+        if not body:
+            t1, first = time.monotonic(), len(d)
+        body += d
+    t2 = time.monotonic()
+    s.close()
+    rate = (len(body) - first) / (t2 - t1) if t2 > t1 else float("inf")
+    return status, len(body), rate, t2 - t0
+
+
+def t_throttle(r):
+    big = bytes(range(256)) * 160  # 40 KiB
+    files = {"www/slow/big.bin": big, "www/fast/big.bin": big}
+    conf = "{ \"vhosts\": [ %s, %s, %s ] }" % (
+        vhost_json("uri", 0, ' "throttle": "/slow/=20k",'),
+        vhost_json("net", 0, ' "throttle": "*=0,127.0.0.0/8=16k,/fast/=0",'),
+        vhost_json("free", 0, ' "throttle": "*=2k,127.0.0.1=0",'))
+    files["conf"] = conf
+    with Kited(r, "throttle", files) as k:
+        p = k.ports
+        st, n, rate, secs = timed_get(p["uri"], "/slow/big.bin", "uri")
+        r.ok(st == 200 and n == len(big) and abs(rate - 20480) < 0.2 * 20480,
+             "throttle /slow/=20k: measured rate within 20 %% of 20 KiB/s (%.0f B/s)" % rate,
+             "status %d, %d bytes, %.0f B/s, %.2f s" % (st, n, rate, secs))
+        st, n, rate, secs = timed_get(p["uri"], "/fast/big.bin", "uri")
+        r.ok(st == 200 and n == len(big) and secs < 0.5,
+             "throttle /slow/=20k: other URIs are not limited", "%.2f s" % secs)
+        st, n, rate, secs = timed_get(p["net"], "/slow/big.bin", "net")
+        r.ok(st == 200 and n == len(big) and abs(rate - 16384) < 0.2 * 16384,
+             "throttle 127.0.0.0/8=16k: rate within 20 %% of 16 KiB/s (%.0f B/s)" % rate,
+             "status %d, %d bytes, %.0f B/s, %.2f s" % (st, n, rate, secs))
+        st, n, rate, secs = timed_get(p["net"], "/fast/big.bin", "net")
+        r.ok(n == len(big) and secs < 0.5, "throttle: a later matching /fast/=0 wins",
+             "%.2f s" % secs)
+        st, n, rate, secs = timed_get(p["free"], "/slow/big.bin", "free")
+        r.ok(n == len(big) and secs < 0.5, "throttle *=2k,127.0.0.1=0: this peer unlimited",
+             "%.2f s" % secs)
+        # Keep-alive: a throttled response, then the next request is answered.
+        with Conn(p["uri"]) as c:
+            c.send(kitetest.build_request("GET", "/slow/big.bin", host="uri"))
+            res = c.read_response()
+            c.send(kitetest.build_request("GET", "/page.txt", host="uri"))
+            res2 = c.read_response()
+            r.ok(res.body == big and res2.body == b"a page\n",
+                 "throttle: the keep-alive conn serves the next request after it", repr(res2))
+    for bad in ("/x/=abc", "10.0.0.0/33=1k", "*", "1.2.3.4=-5", "=5k"):
+        refused(r, "throttle %s" % bad, one_vhost_conf(extra=' "throttle": "%s",' % bad),
+                r"vhosts\[0\]\.throttle: bad entry \"%s\"" % re.escape(bad))
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
-             t_decode_url, t_acl]
+             t_decode_url, t_acl, t_throttle]
 
     def run(fn):
         rec = Rec(fn.__name__)

@@ -122,6 +122,9 @@ int kite__http_cors_preflight(kite_conn_t *c, kite_http_req_t *t);
 /* The error page for @status from error-pages: 0 when one was sent. */
 int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
 
+/* throttle.c: set @c's rate for the request for @path (vh->throttle set). */
+int kite__http_throttle(kite_conn_t *c, const char *path);
+
 /* auth.c: the user:password[:mask] file, per service thread. */
 struct kite__auth *kite__auth_load(const char *path, int npts, int *err);
 void kite__auth_free(struct kite__auth *a);
