@@ -28,8 +28,27 @@ static void usage(const char *argv0)
             "  -P DIR          also load plugins from DIR\n"
             "  -D              run as a daemon, logging to syslog\n"
             "  -p PIDFILE      write the daemon's pid here\n"
-            "  --check-config  check the config (and that its ports can be bound), then exit\n",
-            argv0, KITED_CONF_DIR, KITED_PLUGIN_DIR);
+            "  --check-config  check the config (and that its ports can be bound), then exit\n"
+            "   or: %s -A HTPASSWD_FILE REALM USER PASSWORD\n"
+            "  -A              set USER's password in a LibHTTP Digest password file\n",
+            argv0, KITED_CONF_DIR, KITED_PLUGIN_DIR, argv0);
+}
+
+/* LibHTTP's "-A file realm user password": edit the file and exit. */
+static int set_password(int argc, char **argv)
+{
+    int r;
+
+    if (argc != 6) {
+        usage(argv[0]);
+        return 2;
+    }
+    r = kite_htpasswd_set(argv[2], argv[3], argv[4], argv[5]);
+    if (r < 0) {
+        fprintf(stderr, "kited: %s: %s\n", argv[2], kite_strerror(r));
+        return 1;
+    }
+    return 0;
 }
 
 static int parse_args(kited_t *kd, int argc, char **argv)
@@ -124,6 +143,8 @@ int main(int argc, char **argv)
     pthread_t st;
     int r, status = 1;
 
+    if (argc > 1 && !strcmp(argv[1], "-A"))
+        return set_password(argc, argv);
     if (parse_args(&kd, argc, argv) < 0)
         return 2;
     kite_set_log_level(kd.log_level, NULL);

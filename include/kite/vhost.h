@@ -91,6 +91,13 @@ typedef struct kite_vhost_info_s {
     /* LibHTTP throttle ("*=1k,10.0.0.0/8=0,/downloads/=5k"): bytes per
      * second for each response, by peer subnet or URI; NULL: none. */
     const char *throttle;
+    /* HTTP Digest authentication against LibHTTP password files
+     * ("user:realm:ha1"); with any of the first three set, a .htpasswd in
+     * a served file's directory guards it too (unless global_auth_file). */
+    const char *auth_domain;      /* the realm; NULL: the vhost name */
+    const char *global_auth_file; /* guards every request of the vhost */
+    const char *protect_uri;      /* "/uri=file,...": a file per URI prefix */
+    unsigned auth_nonce_timeout;  /* seconds a nonce is good for; 0: 300 */
 } kite_vhost_info_t;
 
 /**

@@ -187,6 +187,42 @@ static int set_throttle(kite__cfg_t *cfg, void *obj, const kite__directive_t *d,
     return 0;
 }
 
+/* protect-uri "/uri=file,...": the files taken from the config's directory. */
+static int set_protect(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                       const kite__cfg_file_t *f, const char *path)
+{
+    const char *s, *e, *eq;
+    char *out, *o, one[4096];
+    size_t cap;
+
+    if (kite__cfg_string(cfg, v, f, path, &s) < 0)
+        return KITE_EINVAL;
+    cap = strlen(s) * 2 + 1;
+    for (e = s; *e; e++)
+        cap += *e == ',' ? sizeof(one) : 0;
+    if (!(o = out = kite__cfg_alloc(cfg, cap + sizeof(one))))
+        return KITE_ENOMEM;
+    for (; *s; s = *e ? e + 1 : e) {
+        char *abs;
+        if (!(e = strchr(s, ',')))
+            e = s + strlen(s);
+        if (e == s)
+            continue;
+        eq = memchr(s, '=', (size_t)(e - s));
+        if (*s != '/' || !eq || eq + 1 == e || (size_t)(e - eq) >= sizeof(one))
+            return kite__cfg_error(cfg, f, path, "expected \"/uri=file\" in \"%.*s\"", (int)(e - s),
+                                   s);
+        snprintf(one, sizeof(one), "%.*s", (int)(e - eq - 1), eq + 1);
+        if (!(abs = kite__cfg_abspath(cfg, f, one)))
+            return KITE_ENOMEM;
+        if (access(abs, R_OK) < 0)
+            return kite__cfg_error(cfg, f, path, "\"%s\": %s", abs, strerror(errno));
+        o += sprintf(o, "%s%.*s=%s", o == out ? "" : ",", (int)(eq - s), s, abs);
+    }
+    *AT(obj, d->off, const char *) = out;
+    return 0;
+}
+
 static int set_bool(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                     const kite__cfg_file_t *f, const char *path)
 {
@@ -483,6 +519,15 @@ const kite__directive_t kite__directives[] = {
      "LibHTTP ACL: peers denied by it are closed at accept (the last matching entry decides)"},
     {"throttle", VHOST, "\"*=1k,10.0.0.0/8=0,/downloads/=5k\"", set_throttle, V(info.throttle), 0,
      "LibHTTP throttle: bytes/s per response by peer subnet or URI prefix; last match wins"},
+    {"auth-domain", VHOST, "string", set_str, V(info.auth_domain), 0,
+     "realm of HTTP Digest authentication (LibHTTP authentication_domain; default the vhost "
+     "name); a .htpasswd file then guards its directory"},
+    {"global-auth-file", VHOST, "string", set_path, V(info.global_auth_file), 0,
+     "LibHTTP password file (user:realm:ha1) guarding every request of the vhost (Digest)"},
+    {"protect-uri", VHOST, "\"/uri=file,...\"", set_protect, V(info.protect_uri), 0,
+     "URI prefixes each guarded by a LibHTTP password file (Digest)"},
+    {"auth-nonce-timeout", VHOST, "number", set_uint, V(info.auth_nonce_timeout), 86400,
+     "seconds a Digest nonce is good for (default 300); then stale=true"},
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},

@@ -166,6 +166,7 @@ struct kite_vhost_s {
     kite__mount_rt_t *errpages;      /* error-pages as a file mount, or NULL */
     struct kite__acl *acl;           /* access-control-list, or NULL */
     struct kite__throttle *throttle; /* throttle rules, or NULL */
+    struct kite__dauth *dauth;       /* roles/http/digest.c, or NULL */
 };
 
 typedef struct kite__post {

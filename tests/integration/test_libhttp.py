@@ -9,10 +9,12 @@ Reuses test_kited.py's Kited wrapper and recording: tests run in
 parallel threads and their checks are printed in TAP in a fixed order.
 """
 import concurrent.futures
+import hashlib
 import os
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -327,10 +329,108 @@ def t_throttle(r):
                 r"vhosts\[0\]\.throttle: bad entry \"%s\"" % re.escape(bad))
 
 
+def md5(s):
+    return hashlib.md5(s.encode()).hexdigest()
+
+
+def challenge_of(res):
+    h = res.header("WWW-Authenticate") or ""
+    return h, dict(re.findall(r'(\w+)="?([^",]*)"?', h[7:] if h.startswith("Digest ") else ""))
+
+
+def digest_hdr(user, pw, realm, nonce, uri, method="GET", nc="00000001", cnonce="abcdef01"):
+    ha1, ha2 = md5("%s:%s:%s" % (user, realm, pw)), md5("%s:%s" % (method, uri))
+    resp = md5("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2))
+    return {"Authorization": 'Digest username="%s", realm="%s", nonce="%s", uri="%s", '
+            'qop=auth, nc=%s, cnonce="%s", response="%s", algorithm=MD5' % (
+                user, realm, nonce, uri, nc, cnonce, resp)}
+
+
+def kited_A(*args):
+    return subprocess.run([test_kited.KITED, "-A"] + list(args), capture_output=True, timeout=30)
+
+
+def t_digest(r):
+    files = {"www/priv/x.txt": "PRIVATE", "www/sub/start.html": "start page of sub\n"}
+    k = Kited(r, "digest", files)
+    pw = k.path("pw.txt")
+    p1 = kited_A(pw, "kite.test", "alice", "s3cret")
+    p2 = kited_A(pw, "kite.test", "bob", "old")
+    p3 = kited_A(pw, "kite.test", "bob", "b0b")
+    lines = open(pw).read().splitlines()
+    r.ok(p1.returncode == p2.returncode == p3.returncode == 0 and lines == [
+        "alice:kite.test:" + md5("alice:kite.test:s3cret"),
+        "bob:kite.test:" + md5("bob:kite.test:b0b")],
+        "kited -A: adds users and replaces a password (user:realm:ha1)", repr(lines))
+    r.ok(kited_A(pw, "realm").returncode == 2, "kited -A with missing arguments: usage, status 2")
+    kited_A(k.path("www/priv/.htpasswd"), "kite.test", "carol", "c4")
+    k.put("conf", "{ \"vhosts\": [ %s, %s, %s ] }" % (
+        vhost_json("g", 0, ' "auth-domain": "kite.test", "global-auth-file": "pw.txt",'
+                   ' "auth-nonce-timeout": 1,'),
+        vhost_json("p", 0, ' "auth-domain": "kite.test", "protect-uri": "/sub=pw.txt",'),
+        vhost_json("d", 0, ' "auth-domain": "kite.test",')))
+    with k:
+        pg, pp, pd = k.ports["g"], k.ports["p"], k.ports["d"]
+        res = get(pg, "/page.txt", host="g")
+        h, ch = challenge_of(res)
+        r.ok(res.status == 401 and ch.get("realm") == "kite.test" and ch.get("qop") == "auth"
+             and len(ch.get("nonce", "")) == 40 and "stale" not in ch,
+             "global-auth-file: 401 with a Digest challenge without credentials", repr(res))
+        nonce = ch.get("nonce", "")
+        res = get(pg, "/page.txt", host="g",
+                  headers=digest_hdr("alice", "s3cret", "kite.test", nonce, "/page.txt"))
+        r.eq((res.status, res.body), (200, b"a page\n"), "digest: the right password: 200")
+        res = get(pg, "/page.txt", host="g",
+                  headers=digest_hdr("alice", "wrong", "kite.test", nonce, "/page.txt"))
+        h2, ch2 = challenge_of(res)
+        r.ok(res.status == 401 and ch2.get("nonce") and "stale" not in ch2,
+             "digest: a wrong password: 401 with a fresh challenge", repr(res))
+        for what, hdr in (
+                ("an unknown user", digest_hdr("mallory", "x", "kite.test", nonce, "/page.txt")),
+                ("another realm", digest_hdr("alice", "s3cret", "other", nonce, "/page.txt")),
+                ("another uri", digest_hdr("alice", "s3cret", "kite.test", nonce, "/index.html")),
+                ("a forged nonce", digest_hdr("alice", "s3cret", "kite.test",
+                                              "00000001" + "0" * 32, "/page.txt")),
+                ("Basic credentials", {"Authorization": "Basic YWxpY2U6czNjcmV0"})):
+            res = get(pg, "/page.txt", host="g", headers=hdr)
+            r.ok(res.status == 401 and "stale" not in challenge_of(res)[1],
+                 "digest: %s: 401" % what, repr(res))
+        time.sleep(2.2)
+        res = get(pg, "/page.txt", host="g",
+                  headers=digest_hdr("alice", "s3cret", "kite.test", nonce, "/page.txt"))
+        h3, ch3 = challenge_of(res)
+        r.ok(res.status == 401 and ch3.get("stale") == "true" and ch3.get("nonce") != nonce,
+             "digest: an expired nonce with the right password: 401 stale=true", repr(res))
+        r.eq(get(pp, "/page.txt", host="p").status, 200, "protect-uri /sub: other URIs are open")
+        res = get(pp, "/sub/start.html", host="p")
+        nonce = challenge_of(res)[1].get("nonce", "")
+        r.eq(res.status, 401, "protect-uri /sub: 401 under it")
+        res = get(pp, "/sub/start.html", host="p",
+                  headers=digest_hdr("bob", "b0b", "kite.test", nonce, "/sub/start.html"))
+        r.eq((res.status, res.body), (200, b"start page of sub\n"), "protect-uri: 200 with bob")
+        r.eq(get(pd, "/page.txt", host="d").status, 200, ".htpasswd: a directory without one is open")
+        res = get(pd, "/priv/x.txt", host="d")
+        nonce = challenge_of(res)[1].get("nonce", "")
+        r.eq(res.status, 401, ".htpasswd: its directory needs credentials")
+        res = get(pd, "/priv/x.txt", host="d",
+                  headers=digest_hdr("carol", "c4", "kite.test", nonce, "/priv/x.txt"))
+        r.eq((res.status, res.body), (200, b"PRIVATE"), ".htpasswd: its user gets the file")
+        res = get(pd, "/priv/.htpasswd", host="d",
+                  headers=digest_hdr("carol", "c4", "kite.test", nonce, "/priv/.htpasswd"))
+        r.eq(res.status, 404, ".htpasswd itself is never served")
+    refused(r, "protect-uri without =", one_vhost_conf(extra=' "protect-uri": "/a",'),
+            r"vhosts\[0\]\.protect-uri: expected \"/uri=file\"")
+    refused(r, "protect-uri missing file", one_vhost_conf(extra=' "protect-uri": "/a=nofile",'),
+            r"vhosts\[0\]\.protect-uri: \".*nofile\": No such file")
+    refused(r, "global-auth-file missing",
+            one_vhost_conf(extra=' "global-auth-file": "nofile",'),
+            r"vhosts\[0\]\.global-auth-file: \".*nofile\": No such file")
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
-             t_decode_url, t_acl, t_throttle]
+             t_decode_url, t_acl, t_throttle, t_digest]
 
     def run(fn):
         rec = Rec(fn.__name__)

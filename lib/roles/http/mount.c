@@ -181,6 +181,8 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     n = kite__http_mount_auth(c, t, m, &answered);
     if (answered)
         return n;
+    if (c->vh->dauth && (n = kite__http_digest(c, t, m, &answered), answered))
+        return n;
     if (upgrade)
         return kite__ws_upgrade(c, t);
     switch (m->type) {

@@ -125,6 +125,18 @@ int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
 /* throttle.c: set @c's rate for the request for @path (vh->throttle set). */
 int kite__http_throttle(kite_conn_t *c, const char *path);
 
+/* htpasswd.c: LibHTTP password files. ha1: 0 with the user's hex HA1,
+ * KITE_EPERM (no such user), KITE_ENOENT (no file) or KITE_EACCES. */
+void kite__md5_hex(const char *s, size_t len, char out[33]);
+int kite__htpasswd_ha1(const char *file, const char *user, const char *realm, char ha1[33]);
+
+/* digest.c: auth-domain, global-auth-file, protect-uri, .htpasswd. */
+int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info);
+void kite__http_dauth_close(kite_vhost_t *vh);
+/* 0 to go on (t->auth_user set if credentials were checked), or the
+ * result of the 401/404/500 sent (*answered set). */
+int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered);
+
 /* auth.c: the user:password[:mask] file, per service thread. */
 struct kite__auth *kite__auth_load(const char *path, int npts, int *err);
 void kite__auth_free(struct kite__auth *a);
