@@ -1,6 +1,7 @@
 /*
- * SHA-1, MD5 (HTTP Digest authentication) and base64 over mbedTLS (2.28 and 3.x: the SHA-1 entry point was
- * renamed in 3.0, so pick by version).
+ * SHA-1, MD5 (HTTP Digest authentication) and base64 over mbedTLS (2.28
+ * and 3.x: the SHA-1 and MD5 entry points were renamed in 3.0, so pick by
+ * version).
  */
 #include <mbedtls/base64.h>
 #include <mbedtls/md5.h>
