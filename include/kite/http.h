@@ -18,6 +18,7 @@ enum kite_http_method {
     KITE_HTTP_PATCH,
     KITE_HTTP_TRACE,
     KITE_HTTP_CONNECT,
+    KITE_HTTP_MKCOL, /* RFC 4918: made by put-delete-auth-file mounts */
 };
 
 KITE_EXTERN const char *kite_http_method(const kite_http_req_t *req);

@@ -98,6 +98,9 @@ typedef struct kite_vhost_info_s {
     const char *global_auth_file; /* guards every request of the vhost */
     const char *protect_uri;      /* "/uri=file,...": a file per URI prefix */
     unsigned auth_nonce_timeout;  /* seconds a nonce is good for; 0: 300 */
+    /* PUT, DELETE and MKCOL on file mounts for the users of this LibHTTP
+     * password file (Digest); NULL: those methods answer 405. */
+    const char *put_delete_auth_file;
 } kite_vhost_info_t;
 
 /**

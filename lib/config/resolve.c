@@ -254,6 +254,10 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
     kite__cfg_path(kp, "%s.global-auth-file", vh->path);
     if (in->global_auth_file && access(in->global_auth_file, R_OK) < 0)
         r = kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", in->global_auth_file, strerror(errno));
+    kite__cfg_path(kp, "%s.put-delete-auth-file", vh->path);
+    if (in->put_delete_auth_file && access(in->put_delete_auth_file, R_OK) < 0)
+        r = kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", in->put_delete_auth_file,
+                            strerror(errno));
     kite__cfg_path(kp, "%s.error-pages", vh->path);
     if (in->error_pages && check_dir(cfg, vh->file, kp, in->error_pages) < 0)
         r = KITE_EINVAL;

@@ -528,6 +528,8 @@ const kite__directive_t kite__directives[] = {
      "URI prefixes each guarded by a LibHTTP password file (Digest)"},
     {"auth-nonce-timeout", VHOST, "number", set_uint, V(info.auth_nonce_timeout), 86400,
      "seconds a Digest nonce is good for (default 300); then stale=true"},
+    {"put-delete-auth-file", VHOST, "string", set_path, V(info.put_delete_auth_file), 0,
+     "LibHTTP password file whose users may PUT, DELETE and MKCOL on file mounts (Digest)"},
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},

@@ -167,6 +167,7 @@ struct kite_vhost_s {
     struct kite__acl *acl;           /* access-control-list, or NULL */
     struct kite__throttle *throttle; /* throttle rules, or NULL */
     struct kite__dauth *dauth;       /* roles/http/digest.c, or NULL */
+    char *putdel;                    /* put-delete-auth-file, or NULL */
 };
 
 typedef struct kite__post {

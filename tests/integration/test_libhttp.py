@@ -427,10 +427,107 @@ def t_digest(r):
             r"vhosts\[0\]\.global-auth-file: \".*nofile\": No such file")
 
 
+def t_put_delete(r):
+    outside = tempfile.mkdtemp(prefix="kited-it-out-")
+    k = Kited(r, "put-delete")
+    kited_A(k.path("pw.txt"), "kite.test", "writer", "w1")
+    k.put("conf", "{ \"vhosts\": [ %s, %s ] }" % (
+        vhost_json("w", 0, ' "auth-domain": "kite.test", "put-delete-auth-file": "pw.txt",'),
+        vhost_json("ro", 0)))
+    os.symlink(outside, k.path("www/link"))
+    nonce = [""]
+
+    def call(method, uri, body=None, headers=None, pw="w1", port=None, host="w"):
+        port = port or k.ports["w"]
+        if not nonce[0]:
+            nonce[0] = challenge_of(request(port, method, uri, host=host))[1].get("nonce", "")
+        h = digest_hdr("writer", pw, "kite.test", nonce[0], uri, method=method)
+        h.update(headers or {})
+        return request(port, method, uri, headers=h, body=body, host=host)
+
+    def disk(rel):
+        try:
+            with open(k.path("www/" + rel), "rb") as f:
+                return f.read()
+        except OSError:
+            return None
+    try:
+        with k:
+            res = request(k.ports["w"], "PUT", "/new.txt", body="x", host="w")
+            r.ok(res.status == 401 and disk("new.txt") is None,
+                 "PUT without credentials: 401, nothing written", repr(res))
+            r.eq(call("PUT", "/new.txt", "x", pw="bad").status, 401, "PUT, wrong password: 401")
+            res = call("PUT", "/new.txt", "hello")
+            r.eq((res.status, disk("new.txt")), (201, b"hello"), "PUT a new file: 201")
+            res = call("PUT", "/new.txt", "v2")
+            r.eq((res.status, disk("new.txt")), (204, b"v2"), "PUT over a file: 204, replaced")
+            r.eq(get(k.ports["w"], "/new.txt", host="w").body, b"v2", "GET sees the new content")
+            r.eq(call("PUT", "/new.txt", "v3", {"If-None-Match": "*"}).status, 412,
+                 "PUT If-None-Match: * on an existing file: 412")
+            r.eq(call("PUT", "/other.txt", "v3", {"If-Match": "*"}).status, 412,
+                 "PUT If-Match: * on a missing file: 412")
+            big = kitetest.pattern(1 << 20)
+            with Conn(k.ports["w"]) as c:
+                h = digest_hdr("writer", "w1", "kite.test", nonce[0], "/big.bin", method="PUT")
+                h["Transfer-Encoding"] = "chunked"
+                c.send(kitetest.build_request("PUT", "/big.bin", h, host="w"))
+                for i in range(0, len(big), 65536):
+                    piece = big[i:i + 65536]
+                    c.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                c.send(b"0\r\n\r\n")
+                res = c.read_response("PUT")
+            r.ok(res.status == 201 and disk("big.bin") == big,
+                 "PUT a 1 MiB chunked body: streamed to the file intact", repr(res))
+            r.eq(call("PUT", "/nodir/x.txt", "x").status, 409, "PUT into a missing directory: 409")
+            r.eq(call("PUT", "/sub", "x").status, 405, "PUT onto a directory: 405")
+            res = call("PUT", "/.htpasswd", "u:r:h")
+            r.ok(res.status in (403, 404) and disk(".htpasswd") is None,
+                 "PUT .htpasswd: refused", repr(res))
+            res = call("PUT", "/link/evil.txt", "x")
+            r.ok(res.status == 403 and not os.listdir(outside),
+                 "PUT through a symlink out of the docroot: 403, nothing written", repr(res))
+            res = call("PUT", "/../evil.txt", "x")
+            r.ok(res.status in (400, 403) and not os.path.exists(k.path("evil.txt")),
+                 "PUT /../evil.txt: refused", repr(res))
+            with Conn(k.ports["w"]) as c:
+                h = digest_hdr("writer", "w1", "kite.test", nonce[0], "/cut.bin", method="PUT")
+                h["Content-Length"] = "100000"
+                c.send(kitetest.build_request("PUT", "/cut.bin", h, host="w") + b"x" * 1000)
+                time.sleep(0.3)
+            time.sleep(0.3)
+            r.ok(disk("cut.bin") is None and
+                 not [n for n in os.listdir(k.path("www")) if n.startswith(".kite-put")],
+                 "a PUT cut short leaves neither the file nor a temporary one",
+                 repr(os.listdir(k.path("www"))))
+            r.eq(call("MKCOL", "/newdir").status, 201, "MKCOL: 201")
+            r.ok(os.path.isdir(k.path("www/newdir")), "MKCOL made the directory")
+            r.eq(call("MKCOL", "/newdir").status, 405, "MKCOL on an existing one: 405")
+            r.eq(call("MKCOL", "/a/b/c").status, 409, "MKCOL without its parent: 409")
+            r.eq(call("MKCOL", "/withbody", "x").status, 415, "MKCOL with a body: 415")
+            r.eq(call("PUT", "/newdir/f.txt", "in dir").status, 201, "PUT into the new directory")
+            r.eq(call("DELETE", "/newdir").status, 409, "DELETE a non-empty directory: 409")
+            r.eq(call("DELETE", "/newdir/f.txt").status, 204, "DELETE a file: 204")
+            r.eq(call("DELETE", "/newdir").status, 204, "DELETE an empty directory: 204")
+            r.eq(call("DELETE", "/new.txt").status, 204, "DELETE: 204")
+            r.ok(disk("new.txt") is None, "DELETE removed the file")
+            r.eq(call("DELETE", "/new.txt").status, 404, "DELETE a missing file: 404")
+            r.eq(request(k.ports["w"], "DELETE", "/page.txt", host="w").status, 401,
+                 "DELETE without credentials: 401")
+            res = request(k.ports["ro"], "PUT", "/x.txt", body="x", host="ro")
+            r.ok(res.status == 405 and "PUT" not in (res.header("Allow") or ""),
+                 "no put-delete-auth-file: PUT 405", repr(res))
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+    refused(r, "put-delete-auth-file missing",
+            one_vhost_conf(extra=' "put-delete-auth-file": "nofile",'),
+            r"vhosts\[0\]\.put-delete-auth-file: \".*nofile\": No such file")
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
-             t_decode_url, t_acl, t_throttle, t_digest]
+             t_decode_url, t_acl, t_throttle, t_digest,
+             t_put_delete]
 
     def run(fn):
         rec = Rec(fn.__name__)

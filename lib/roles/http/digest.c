@@ -36,6 +36,7 @@ struct kite__dauth {
     struct prot *prot;
     int nprot;
     unsigned nonce_secs;
+    int general; /* auth-domain, global-auth-file or protect-uri: not only PUT */
     char secret[33];
 };
 
@@ -78,10 +79,12 @@ int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
     unsigned char rnd[16];
     int i, r;
 
-    if (!info->auth_domain && !info->global_auth_file && !info->protect_uri)
+    if (!info->auth_domain && !info->global_auth_file && !info->protect_uri &&
+        !info->put_delete_auth_file)
         return 0;
     if (!(d = vh->dauth = calloc(1, sizeof(*d))))
         return KITE_ENOMEM;
+    d->general = info->auth_domain || info->global_auth_file || info->protect_uri;
     d->nonce_secs = info->auth_nonce_timeout ? info->auth_nonce_timeout : 300;
     if (!(d->realm = strdup(info->auth_domain ? info->auth_domain : vh->name)) ||
         (info->global_auth_file && !(d->global = strdup(info->global_auth_file))))
@@ -272,30 +275,25 @@ static const char *file_for(const struct kite__dauth *d, const kite_http_req_t *
     return n > 0 && (size_t)n < cap ? buf : NULL;
 }
 
-int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
+/* Digest against @file: 0 to go on (t->auth_user set; or no such file
+ * when @need is 0), or the result of the answer sent (*answered set). */
+static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need, int *answered)
 {
     const struct kite__dauth *d = c->vh->dauth;
-    char path[PATH_MAX], ha1[33];
-    const char *file, *base = strrchr(t->path, '/');
+    char ha1[33];
     struct creds cr;
     int r, fresh;
 
     *answered = 1;
-    if (base && !strcmp(base, "/.htpasswd"))
-        return kite__http_error(c, t, 404, NULL);
-    if (!(file = file_for(d, t, m, path, sizeof(path)))) {
-        *answered = 0;
-        return 0;
-    }
     if (parse(kite_http_header(t, "Authorization"), &cr) < 0)
         r = kite__htpasswd_ha1(file, "", d->realm, ha1); /* does the file exist at all? */
     else
         r = kite__htpasswd_ha1(file, cr.username, d->realm, ha1);
-    if (r == KITE_ENOENT) {
+    if (r == KITE_ENOENT && !need) {
         *answered = 0; /* no password file here: nothing to check */
         return 0;
     }
-    if (r == KITE_EACCES) {
+    if (r == KITE_EACCES || r == KITE_ENOENT) {
         kite_err("vhost %s: password file \"%s\" cannot be read", c->vh->name, file);
         return kite__http_error(c, t, 500, NULL);
     }
@@ -310,4 +308,27 @@ int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t
         return kite__http_error(c, t, 500, NULL);
     *answered = 0;
     return 0;
+}
+
+int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
+{
+    const struct kite__dauth *d = c->vh->dauth;
+    const char *file, *base = strrchr(t->path, '/');
+    char path[PATH_MAX];
+
+    *answered = 0;
+    if (!d->general)
+        return 0;
+    if (base && !strcmp(base, "/.htpasswd")) {
+        *answered = 1;
+        return kite__http_error(c, t, 404, NULL);
+    }
+    if (!(file = file_for(d, t, m, path, sizeof(path))))
+        return 0;
+    return check(c, t, file, 0, answered);
+}
+
+int kite__http_digest_file(kite_conn_t *c, kite_http_req_t *t, const char *file, int *answered)
+{
+    return check(c, t, file, 1, answered);
 }

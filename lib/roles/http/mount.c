@@ -202,7 +202,11 @@ int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t 
 {
     const kite_protocol_t *p = c->proto;
 
-    if (!len || (t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body)
+    if (!len || (t->tflags & KITE__T_FINAL))
+        return 0;
+    if (t->put)
+        return kite__http_put_body(c, t, buf, len);
+    if (!(t->tflags & KITE__T_PROTO) || !p->on_http_body)
         return 0;
     return p->on_http_body(c, c->user, buf, len) ? KITE_ECLOSED : 0;
 }
@@ -212,6 +216,8 @@ int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t)
     const kite_protocol_t *p = c->proto;
 
     t->tflags |= KITE__T_BODY_DONE;
+    if (t->put && !(t->tflags & KITE__T_FINAL))
+        return kite__http_put_done(c, t);
     if ((t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body_done)
         return 0;
     return p->on_http_body_done(c, c->user) ? KITE_ECLOSED : 0;
@@ -226,6 +232,8 @@ void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
      * binds a protocol or the connection closes: the transaction usually
      * ends inside the handler's own kite_write(KITE_WRITE_HTTP_FINAL), and
      * the handler may still use @user after that call returns. */
+    if (t->put)
+        kite__http_put_abort(t);
     if (t->tflags & KITE__T_HEAD_SENT)
         kite__alog_txn(c, t);
     if (p && (t->tflags & KITE__T_PROTO)) {

@@ -45,9 +45,10 @@ struct kite_http_req_s {
     char *head; /* the head copy (arena or heap) */
     char *path; /* decoded, normalised */
     const char *mount_path;
-    char *auth_user; /* basic-auth user (arena or heap), or NULL */
-    char *file_path; /* interpret: the resolved file (arena or heap), or NULL */
-    char *rh;        /* extra response header lines from the handler */
+    char *auth_user;       /* basic-auth user (arena or heap), or NULL */
+    char *file_path;       /* interpret: the resolved file (arena or heap), or NULL */
+    struct kite__put *put; /* putdel.c: a PUT body being written, or NULL */
+    char *rh;              /* extra response header lines from the handler */
     size_t rh_len, rh_cap;
     size_t used;       /* arena bytes used */
     int64_t resp_len;  /* response Content-Length; -1 unknown */
@@ -136,6 +137,16 @@ void kite__http_dauth_close(kite_vhost_t *vh);
 /* 0 to go on (t->auth_user set if credentials were checked), or the
  * result of the 401/404/500 sent (*answered set). */
 int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered);
+/* The same against @file, which must exist (put-delete-auth-file). */
+int kite__http_digest_file(kite_conn_t *c, kite_http_req_t *t, const char *file, int *answered);
+
+/* putdel.c: PUT, DELETE and MKCOL on a file mount (vh->putdel set). */
+int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                      const char *rel);
+int kite__http_put_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);
+int kite__http_put_done(kite_conn_t *c, kite_http_req_t *t);
+/* The transaction ends before the body did: remove the temporary file. */
+void kite__http_put_abort(kite_http_req_t *t);
 
 /* auth.c: the user:password[:mask] file, per service thread. */
 struct kite__auth *kite__auth_load(const char *path, int npts, int *err);

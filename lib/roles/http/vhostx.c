@@ -63,12 +63,15 @@ int kite__http_vhost_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
         return r;
     if (info->error_pages && (r = open_errpages(vh, info->error_pages)) < 0)
         return r;
+    if (info->put_delete_auth_file && !(vh->putdel = strdup(info->put_delete_auth_file)))
+        return KITE_ENOMEM;
     return kite__http_dauth_open(vh, info);
 }
 
 void kite__http_vhost_close(kite_vhost_t *vh)
 {
     kite__http_dauth_close(vh);
+    free(vh->putdel);
     free(vh->cors_origin);
     if (vh->errpages) {
         free(vh->errpages->root);
