@@ -42,6 +42,7 @@ typedef struct kite_mount_s {
     int dir_listing;         /* directories without an index file get an HTML listing */
     const char *index_files; /* "index.html,index.htm": tried in order instead of def */
     const char *hide_files;  /* LibHTTP glob of file (or dir) names that answer 404 */
+    const char *ssi_pattern; /* LibHTTP glob of files processed as SSI ("**.shtml$") */
 } kite_mount_t;
 
 enum {

@@ -574,6 +574,9 @@ const kite__directive_t kite__directives[] = {
     {"hide-files", MOUNT, "pattern", set_str, M(m.hide_files), 0,
      "LibHTTP glob (*, ?, $, |) of file names answered 404 and not listed; a matching "
      "directory hides all below it"},
+    {"ssi-pattern", MOUNT, "pattern", set_str, M(m.ssi_pattern), 0,
+     "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives are "
+     "done"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_cgi, M(m.cgi_timeout), 86400,

@@ -523,11 +523,56 @@ def t_put_delete(r):
             r"vhosts\[0\]\.put-delete-auth-file: \".*nofile\": No such file")
 
 
+def t_ssi(r):
+    outside = tempfile.mkdtemp(prefix="kited-it-out-")
+    with open(os.path.join(outside, "secret.txt"), "w") as f:
+        f.write("OUTSIDE")
+    files = {
+        "www/ssi/page.shtml": 'A<!--#include virtual="ssi/parts/head.html" -->B'
+                              '<!--#include file="parts/nest.shtml" -->C'
+                              '<!--#include "parts/head.html" -->D'
+                              '<!--#exec "echo EXECUTED" -->E<!--#unknown x -->F',
+        "www/ssi/parts/head.html": "[head]",
+        "www/ssi/parts/nest.shtml": '(<!--#include file="head.html" -->)',
+        "www/ssi/loop.shtml": 'L<!--#include file="loop.shtml" -->',
+        "www/ssi/escape.shtml": '1<!--#include file="../../../secret.txt" -->'
+                                '2<!--#include virtual="../secret.txt" -->'
+                                '3<!--#include file="link/secret.txt" -->4',
+        "www/ssi/plain.html": '<!--#include file="parts/head.html" -->',
+        "www/ssi/open.shtml": 'x<!--#include file="parts/head.html"',
+    }
+    mounts = ('[{ "mountpoint": "/", "origin": "file://www", "ssi-pattern": "**.shtml$|**.shtm$" },'
+              ' { "mountpoint": "/raw", "origin": "file://www" }]')
+    files.update(conf_of(mounts=mounts))
+    try:
+        with Kited(r, "ssi", files) as k:
+            os.symlink(outside, k.path("www/ssi/link"))
+            p = k.ports["localhost"]
+            res = get(p, "/ssi/page.shtml")
+            r.eq((res.status, res.body), (200, b"A[head]B([head])C[head]DEF"),
+                 "ssi: include virtual=, file= and \"path\", nested, exec and unknown dropped")
+            r.eq(res.header("Cache-Control"), "no-cache", "ssi: sent with no-cache")
+            res = get(p, "/ssi/loop.shtml")
+            r.eq((res.status, res.body), (200, b"L" * 10 + b'L<!--#include file="loop.shtml" -->'),
+                 "ssi: a file including itself stops at the depth limit (10)")
+            res = get(p, "/ssi/escape.shtml")
+            r.ok(res.status == 200 and res.body == b"1234" and b"OUTSIDE" not in res.body,
+                 "ssi: includes outside the docroot (.., symlink) are refused", repr(res))
+            r.eq(get(p, "/ssi/plain.html").body, b'<!--#include file="parts/head.html" -->',
+                 "ssi: files not matching ssi-pattern are sent as they are")
+            r.eq(get(p, "/raw/ssi/page.shtml").body, files["www/ssi/page.shtml"].encode(),
+                 "ssi: only on the mount with ssi-pattern")
+            r.eq(get(p, "/ssi/open.shtml").body, b'x<!--#include file="parts/head.html"',
+                 "ssi: an unterminated directive is sent as it is")
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
              t_decode_url, t_acl, t_throttle, t_digest,
-             t_put_delete]
+             t_put_delete, t_ssi]
 
     def run(fn):
         rec = Rec(fn.__name__)

@@ -243,6 +243,12 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
     }
 
     mime = kite__mime_type(path, (size_t)n, m->extra_mimetypes);
+    if (status == 200 && mrt->x && mrt->x->ssi &&
+        kite__pattern_match(mrt->x->ssi, mrt->x->ssi_len, path + mrt->root_len,
+                            (size_t)n - mrt->root_len) > 0) {
+        kite__fcache_unref(fe);
+        return kite__http_ssi(c, t, mrt, path, mime);
+    }
     end = fe->size - 1;
     if (status == 200) {
         kite__http_add_header_n(t, "ETag", fe->etag, strlen(fe->etag));

@@ -83,12 +83,16 @@ static int prepare_files(kite_vhost_t *vh, kite__mount_rt_t *rt)
     int n = 1;
 
     if (rt->type != KITE_MOUNT_FILE) {
-        kite_err("vhost %s: mount %s: index-files, hide-files and directory-listing need a "
-                 "file mount",
+        kite_err("vhost %s: mount %s: index-files, hide-files, ssi-pattern and directory-listing "
+                 "need a file mount",
                  vh->name, rt->m->mountpoint);
         return KITE_EINVAL;
     }
     x->listing = rt->m->dir_listing;
+    if ((x->ssi = rt->m->ssi_pattern) && *x->ssi)
+        x->ssi_len = strlen(x->ssi);
+    else
+        x->ssi = NULL;
     if ((x->hide = rt->m->hide_files) && *x->hide)
         x->hide_len = strlen(x->hide);
     else
@@ -123,7 +127,8 @@ int kite__http_mount_prepare(kite_vhost_t *vh, kite__mount_rt_t *rt)
     const kite_mount_t *m = rt->m;
     int r;
 
-    if (!m->basic_auth && !m->interpret && !m->dir_listing && !m->index_files && !m->hide_files)
+    if (!m->basic_auth && !m->interpret && !m->dir_listing && !m->index_files && !m->hide_files &&
+        !m->ssi_pattern)
         return 0;
     if (!(rt->x = calloc(1, sizeof(*rt->x))))
         return KITE_ENOMEM;
@@ -131,7 +136,8 @@ int kite__http_mount_prepare(kite_vhost_t *vh, kite__mount_rt_t *rt)
         return r;
     if (m->interpret && (r = prepare_interpret(vh, rt)) < 0)
         return r;
-    if ((m->dir_listing || m->index_files || m->hide_files) && (r = prepare_files(vh, rt)) < 0)
+    if ((m->dir_listing || m->index_files || m->hide_files || m->ssi_pattern) &&
+        (r = prepare_files(vh, rt)) < 0)
         return r;
     return 0;
 }

@@ -89,6 +89,8 @@ struct kite__mount_x {
     char **index; /* index-files, in order (NULL-terminated), or NULL */
     const char *hide;
     size_t hide_len;
+    const char *ssi; /* ssi-pattern, or NULL */
+    size_t ssi_len;
     int listing;
 };
 
@@ -109,6 +111,10 @@ static inline int kite__http_hidden(const kite__mount_rt_t *m, const char *rel, 
 {
     return m->x && m->x->hide && kite__http_hidden_path(m, rel, len);
 }
+
+/* ssi.c: send the file @path (inside @m's root) with its includes done. */
+int kite__http_ssi(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, const char *path,
+                   const char *mime);
 
 /* dirlist.c: an HTML listing of the directory @dir (the file system path,
  * ending in '/') for the URL path t->path. */
