@@ -264,7 +264,7 @@ static void drained(kite_conn_t *c)
 void kite__out_flush(kite_conn_t *c)
 {
     struct iovec iov[MAX_IOV];
-    size_t total, sent = 0, cap = kite__thr_budget(c); /* unthrottled: SIZE_MAX */
+    size_t total, sent = 0, cap = c->thr ? kite__thr_budget(c) : (size_t)-1;
     ssize_t n;
     int cnt, more, r;
 
@@ -298,7 +298,8 @@ void kite__out_flush(kite_conn_t *c)
         if ((size_t)n < total)
             goto blocked;
     }
-    kite__thr_spend(c, sent);
+    if (c->thr)
+        kite__thr_spend(c, sent);
     if (c->out_head) {
         /* Only when throttled: the rest waits for the bucket's timer. */
         kite__thr_wait(c);
@@ -318,7 +319,8 @@ blocked:
         n = r;
         goto fail;
     }
-    kite__thr_spend(c, sent + total);
+    if (c->thr)
+        kite__thr_spend(c, sent + total);
     c->flags |= KITE__C_ASYNC_W;
     /* While the peer is not taking our bytes, the send timeout applies,
      * whatever the role's state; the role sets its own when drained. */

@@ -129,7 +129,8 @@ int kite__http_cors_preflight(kite_conn_t *c, kite_http_req_t *t);
 /* The error page for @status from error-pages: 0 when one was sent. */
 int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
 
-/* throttle.c: set @c's rate for the request for @path (vh->throttle set). */
+/* throttle.c: set @c's rate for the request for @path (none without
+ * vh->throttle). */
 int kite__http_throttle(kite_conn_t *c, const char *path);
 
 /* htpasswd.c: LibHTTP password files. ha1: 0 with the user's hex HA1,

@@ -120,6 +120,8 @@ int kite__http_throttle(kite_conn_t *c, const char *path)
     unsigned alen = 0;
     int i;
 
+    if (!th)
+        return kite__conn_throttle(c, 0);
     /* The peer's address only when a rule needs it: one getpeername(). */
     if (th->has_net && kite__conn_peer_ip(c, a, &alen) < 0)
         alen = 0;
