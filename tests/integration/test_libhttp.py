@@ -598,74 +598,76 @@ def run_libhttp(r, name, cwd, args, fn):
 
 def t_migration(r):
     d = tempfile.mkdtemp(prefix="kited-it-lh-")
-    p1, p2 = test_kited.free_port(), test_kited.free_port()
-    os.makedirs(os.path.join(d, "htdocs", "dir"))
-    for rel, data in (("htdocs/dir/a.txt", "A"), ("htdocs/x.zork", "Z"), ("htdocs/s.bak", "B"),
-                      ("htdocs/i.shtml", '<!--#include file="x.zork" -->!')):
-        with open(os.path.join(d, rel), "w") as f:
-            f.write(data)
-    with open(os.path.join(d, "libhttp.conf"), "w") as f:
-        f.write("# a LibHTTP config file\n\ndocument_root htdocs\n"
-                "listening_ports 127.0.0.1:%d\n"
-                "hide_files_patterns *.bak$\n"
-                "extra_mime_types .zork=application/x-zork\n"
-                "access_control_allow_origin *\n"
-                "num_threads 50\n"
-                "request_timeout_ms 30000\n" % p1)
+    try:
+        p1, p2 = test_kited.free_port(), test_kited.free_port()
+        os.makedirs(os.path.join(d, "htdocs", "dir"))
+        for rel, data in (("htdocs/dir/a.txt", "A"), ("htdocs/x.zork", "Z"), ("htdocs/s.bak", "B"),
+                          ("htdocs/i.shtml", '<!--#include file="x.zork" -->!')):
+            with open(os.path.join(d, rel), "w") as f:
+                f.write(data)
+        with open(os.path.join(d, "libhttp.conf"), "w") as f:
+            f.write("# a LibHTTP config file\n\ndocument_root htdocs\n"
+                    "listening_ports 127.0.0.1:%d\n"
+                    "hide_files_patterns *.bak$\n"
+                    "extra_mime_types .zork=application/x-zork\n"
+                    "access_control_allow_origin *\n"
+                    "num_threads 50\n"
+                    "request_timeout_ms 30000\n" % p1)
 
-    def check_file(text):
-        r.ok(re.search(r"listening on 127\.0\.0\.1 port %d" % p1, text),
-             "--libhttp: listening_ports 127.0.0.1:PORT", text)
-        res = get(p1, "/dir/")
-        r.ok(res.status == 200 and b'href="a.txt"' in res.body,
-             "--libhttp: LibHTTP's default directory listing is on", repr(res))
-        res = get(p1, "/x.zork")
-        r.eq((res.header("Content-Type"), res.header("Cache-Control"),
-              res.header("Access-Control-Allow-Origin")),
-             ("application/x-zork", "public, max-age=3600", "*"),
-             "--libhttp: extra_mime_types, static_file_max_age 3600, access_control_allow_origin")
-        r.eq(get(p1, "/s.bak").status, 404, "--libhttp: hide_files_patterns")
-        r.eq(get(p1, "/i.shtml").body, b"Z!", "--libhttp: LibHTTP's default ssi_pattern")
-        m = re.search(r"(/tmp/kited-libhttp-\w+): config|serving \(config (\S+)\)", text)
-        gen = m and (m.group(1) or m.group(2))
-        r.ok(gen and not os.path.exists(gen), "--libhttp: the generated config is not left behind",
-             repr(gen))
-    run_libhttp(r, "--libhttp", d, ["--libhttp", "libhttp.conf"], check_file)
+        def check_file(text):
+            r.ok(re.search(r"listening on 127\.0\.0\.1 port %d" % p1, text),
+                 "--libhttp: listening_ports 127.0.0.1:PORT", text)
+            res = get(p1, "/dir/")
+            r.ok(res.status == 200 and b'href="a.txt"' in res.body,
+                 "--libhttp: LibHTTP's default directory listing is on", repr(res))
+            res = get(p1, "/x.zork")
+            r.eq((res.header("Content-Type"), res.header("Cache-Control"),
+                  res.header("Access-Control-Allow-Origin")),
+                 ("application/x-zork", "public, max-age=3600", "*"),
+                 "--libhttp: extra_mime_types, static_file_max_age 3600, access_control_allow_origin")
+            r.eq(get(p1, "/s.bak").status, 404, "--libhttp: hide_files_patterns")
+            r.eq(get(p1, "/i.shtml").body, b"Z!", "--libhttp: LibHTTP's default ssi_pattern")
+            m = re.search(r"(/tmp/kited-libhttp-\w+): config|serving \(config (\S+)\)", text)
+            gen = m and (m.group(1) or m.group(2))
+            r.ok(gen and not os.path.exists(gen), "--libhttp: the generated config is not left behind",
+                 repr(gen))
+        run_libhttp(r, "--libhttp", d, ["--libhttp", "libhttp.conf"], check_file)
 
-    def check_cmdline(text):
-        r.ok(re.search(r"listening on 127\.0\.0\.1 port %d" % p2, text),
-             "command line: -listening_ports wins over the file", text)
-        r.eq(get(p2, "/dir/").status, 403, "command line: -enable_directory_listing no")
-        r.eq(get(p2, "/dir/a.txt").body, b"A", "command line: -document_root")
-    run_libhttp(r, "LibHTTP command line", d,
-                ["--libhttp", "libhttp.conf", "-listening_ports", "127.0.0.1:%d" % p2,
-                 "-enable_directory_listing", "no"], check_cmdline)
+        def check_cmdline(text):
+            r.ok(re.search(r"listening on 127\.0\.0\.1 port %d" % p2, text),
+                 "command line: -listening_ports wins over the file", text)
+            r.eq(get(p2, "/dir/").status, 403, "command line: -enable_directory_listing no")
+            r.eq(get(p2, "/dir/a.txt").body, b"A", "command line: -document_root")
+        run_libhttp(r, "LibHTTP command line", d,
+                    ["--libhttp", "libhttp.conf", "-listening_ports", "127.0.0.1:%d" % p2,
+                     "-enable_directory_listing", "no"], check_cmdline)
 
-    def refused_run(what, args, pat):
-        p = subprocess.run([test_kited.KITED, "-n", "--check-config"] + args, cwd=d,
-                           capture_output=True, timeout=30)
-        err = p.stderr.decode("utf-8", "replace")
-        r.ok(p.returncode != 0 and re.search(pat, err), "%s: refused, saying why" % what,
-             "rc %d\n%s" % (p.returncode, err))
-    with open(os.path.join(d, "bad.conf"), "w") as f:
-        f.write("document_root htdocs\n\nbogus_option 1\n")
-    refused_run("an unknown option in the file", ["--libhttp", "bad.conf"],
-                r"bad\.conf:3: unknown LibHTTP option \"bogus_option\"")
-    refused_run("an unknown option on the command line", ["-document_rot", "x"],
-                r"unknown LibHTTP option \"document_rot\"")
-    refused_run("listening_ports 443s", ["-listening_ports", "8080,443s"],
-                r"listening_ports \"443s\": TLS is not supported")
-    refused_run("listening_ports 8000r", ["-listening_ports", "8000r"],
-                r"listening_ports \"8000r\": TLS is not supported")
-    refused_run("ssl_certificate", ["-ssl_certificate", "x.pem"],
-                r"\"ssl_certificate\": TLS is not supported")
-    refused_run("cgi_pattern", ["-cgi_pattern", "**.cgi$"], r"\"cgi_pattern\": CGI is not supported")
-    refused_run("lua_script_pattern", ["-lua_script_pattern", "**.lua$"],
-                r"\"lua_script_pattern\": Lua is not supported")
-    refused_run("a bad yes/no", ["-decode_url", "maybe"], r"\"decode_url\": expected yes or no")
-    refused_run("-c with LibHTTP options", ["-c", d, "-document_root", "htdocs"],
-                r"-c and LibHTTP options cannot be used together")
-    shutil.rmtree(d, ignore_errors=True)
+        def refused_run(what, args, pat):
+            p = subprocess.run([test_kited.KITED, "-n", "--check-config"] + args, cwd=d,
+                               capture_output=True, timeout=30)
+            err = p.stderr.decode("utf-8", "replace")
+            r.ok(p.returncode != 0 and re.search(pat, err), "%s: refused, saying why" % what,
+                 "rc %d\n%s" % (p.returncode, err))
+        with open(os.path.join(d, "bad.conf"), "w") as f:
+            f.write("document_root htdocs\n\nbogus_option 1\n")
+        refused_run("an unknown option in the file", ["--libhttp", "bad.conf"],
+                    r"bad\.conf:3: unknown LibHTTP option \"bogus_option\"")
+        refused_run("an unknown option on the command line", ["-document_rot", "x"],
+                    r"unknown LibHTTP option \"document_rot\"")
+        refused_run("listening_ports 443s", ["-listening_ports", "8080,443s"],
+                    r"listening_ports \"443s\": TLS is not supported")
+        refused_run("listening_ports 8000r", ["-listening_ports", "8000r"],
+                    r"listening_ports \"8000r\": TLS is not supported")
+        refused_run("ssl_certificate", ["-ssl_certificate", "x.pem"],
+                    r"\"ssl_certificate\": TLS is not supported")
+        refused_run("cgi_pattern", ["-cgi_pattern", "**.cgi$"], r"\"cgi_pattern\": CGI is not supported")
+        refused_run("lua_script_pattern", ["-lua_script_pattern", "**.lua$"],
+                    r"\"lua_script_pattern\": Lua is not supported")
+        refused_run("a bad yes/no", ["-decode_url", "maybe"], r"\"decode_url\": expected yes or no")
+        refused_run("-c with LibHTTP options", ["-c", d, "-document_root", "htdocs"],
+                    r"-c and LibHTTP options cannot be used together")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
