@@ -28,23 +28,52 @@ static void usage(const char *argv0)
             "  -P DIR          also load plugins from DIR\n"
             "  -D              run as a daemon, logging to syslog\n"
             "  -p PIDFILE      write the daemon's pid here\n"
-            "  --check-config  check the config (and that its ports can be bound), then exit\n",
-            argv0, KITED_CONF_DIR, KITED_PLUGIN_DIR);
+            "  --check-config  check the config (and that its ports can be bound), then exit\n"
+            "   or: %s -A HTPASSWD_FILE REALM USER PASSWORD\n"
+            "  -A              set USER's password in a LibHTTP Digest password file\n"
+            "  --libhttp FILE  serve what a LibHTTP config file (\"name value\" lines) says;\n"
+            "                  LibHTTP options may also be given as -name value\n",
+            argv0, KITED_CONF_DIR, KITED_PLUGIN_DIR, argv0);
+}
+
+/* LibHTTP's "-A file realm user password": edit the file and exit. */
+static int set_password(int argc, char **argv)
+{
+    int r;
+
+    if (argc != 6) {
+        usage(argv[0]);
+        return 2;
+    }
+    r = kite_htpasswd_set(argv[2], argv[3], argv[4], argv[5]);
+    if (r < 0) {
+        fprintf(stderr, "kited: %s: %s\n", argv[2], kite_strerror(r));
+        return 1;
+    }
+    return 0;
 }
 
 static int parse_args(kited_t *kd, int argc, char **argv)
 {
     static const struct option longs[] = {{"check-config", no_argument, NULL, 'C'},
+                                          {"libhttp", required_argument, NULL, 'L'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     int c, np = 0;
 
     kd->conf_dir = KITED_CONF_DIR;
     kd->log_level = KITE_LL_DEFAULT;
+    if (kited_libhttp_args(kd, &argc, argv) < 0)
+        return -1;
     while ((c = getopt_long(argc, argv, "c:d:nP:Dp:h", longs, NULL)) != -1) {
         switch (c) {
         case 'c':
             kd->conf_dir = optarg;
+            kd->conf_given = 1;
+            break;
+        case 'L':
+            if (kited_libhttp_file(kd, optarg) < 0)
+                return -1;
             break;
         case 'd':
             kd->log_level = atoi(optarg);
@@ -77,6 +106,14 @@ static int parse_args(kited_t *kd, int argc, char **argv)
         usage(argv[0]);
         return -1;
     }
+    if (kd->lh && kd->conf_given) {
+        fprintf(stderr, "kited: -c and LibHTTP options cannot be used together\n");
+        return -1;
+    }
+    if (kd->lh && kited_libhttp_write(kd) < 0) {
+        kited_libhttp_cleanup(kd);
+        return -1;
+    }
     return 0;
 }
 
@@ -93,6 +130,10 @@ static void *signal_thread(void *arg)
             break;
         switch (sig) {
         case SIGHUP:
+            if (kd->lh) {
+                kite_notice("SIGHUP: LibHTTP options are read at startup only; restart kited");
+                break;
+            }
             if (kd->draining) {
                 kite_notice("SIGHUP: stopping, no reload");
                 break;
@@ -124,6 +165,8 @@ int main(int argc, char **argv)
     pthread_t st;
     int r, status = 1;
 
+    if (argc > 1 && !strcmp(argv[1], "-A"))
+        return set_password(argc, argv);
     if (parse_args(&kd, argc, argv) < 0)
         return 2;
     kite_set_log_level(kd.log_level, NULL);
@@ -136,6 +179,8 @@ int main(int argc, char **argv)
     }
     kd.conf_dir = kd.conf_abs;
     kd.cfg = kited_load(&kd);
+    /* The generated config is read: nothing is left behind in /tmp. */
+    kited_libhttp_cleanup(&kd);
     if (!kd.cfg)
         return 1;
     if (kd.check_only)

@@ -29,8 +29,10 @@ typedef struct kited {
     kite_context_t *ctx;
     sigset_t sigs;
     volatile int stopping;
-    int draining; /* SIGTERM/SIGINT seen (signal thread only) */
-    int ready_fd; /* daemon: tells the waiting parent how startup went */
+    int draining;             /* SIGTERM/SIGINT seen (signal thread only) */
+    int ready_fd;             /* daemon: tells the waiting parent how startup went */
+    int conf_given;           /* -c was used */
+    struct kited_libhttp *lh; /* libhttp.c: LibHTTP options, or NULL */
 } kited_t;
 
 /* config.c */
@@ -38,6 +40,14 @@ kite_config_t *kited_load(kited_t *kd);
 int kited_check(kited_t *kd);
 int kited_start(kited_t *kd);
 int kited_reload(kited_t *kd);
+
+/* libhttp.c: LibHTTP options of the command line (taken out of argv)
+ * and of a LibHTTP config file; then the kited config they make, written
+ * to a private directory that becomes kd->conf_dir until the cleanup. */
+int kited_libhttp_args(kited_t *kd, int *argc, char **argv);
+int kited_libhttp_file(kited_t *kd, const char *path);
+int kited_libhttp_write(kited_t *kd);
+void kited_libhttp_cleanup(kited_t *kd);
 
 /* daemon.c */
 int kited_limits(kited_t *kd);

@@ -18,6 +18,7 @@ enum kite_http_method {
     KITE_HTTP_PATCH,
     KITE_HTTP_TRACE,
     KITE_HTTP_CONNECT,
+    KITE_HTTP_MKCOL, /* RFC 4918: made by put-delete-auth-file mounts */
 };
 
 KITE_EXTERN const char *kite_http_method(const kite_http_req_t *req);
@@ -47,6 +48,16 @@ KITE_EXTERN int kite_http_query_arg(const kite_http_req_t *req, const char *name
 KITE_EXTERN const char *kite_http_mount_option(const kite_http_req_t *req, const char *name);
 /** The user name that passed basic-auth on this request, or NULL. */
 KITE_EXTERN const char *kite_http_auth_user(const kite_http_req_t *req);
+
+/**
+ * kite_htpasswd_set() - set @user's password for @realm in the LibHTTP
+ * password file @file ("user:realm:ha1" lines, ha1 = hex MD5 of
+ * "user:realm:password"), adding the line or replacing it; a NULL
+ * @password removes it. The file is created if missing, else replaced by
+ * a rename (keeping its mode). Returns 0 or a negative KITE_E* code.
+ */
+KITE_EXTERN int kite_htpasswd_set(const char *file, const char *realm, const char *user,
+                                  const char *password);
 /** On an interpret mount: the file (full filesystem path) the request resolved to, or NULL. */
 KITE_EXTERN const char *kite_http_file_path(const kite_http_req_t *req);
 /** The request being served on @c, or NULL. */

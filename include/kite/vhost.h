@@ -45,6 +45,11 @@ typedef struct kite_mount_s {
     /* LibHTTP cgi_interpreter: run every script of the mount with this
      * program (the script path its argument); NULL: exec the script. */
     const char *cgi_interpreter;
+    /* LibHTTP options of file mounts; all off when zero: */
+    int dir_listing;         /* directories without an index file get an HTML listing */
+    const char *index_files; /* "index.html,index.htm": tried in order instead of def */
+    const char *hide_files;  /* LibHTTP glob of file (or dir) names that answer 404 */
+    const char *ssi_pattern; /* LibHTTP glob of files processed as SSI ("**.shtml$") */
 } kite_mount_t;
 
 enum {
@@ -55,6 +60,7 @@ enum {
     KITE_VH_FALLBACK_TO_RAW = 1 << 4, /* non-HTTP first bytes: the conn becomes raw */
     KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
     KITE_VH_STRICT_HOST = 1 << 6,     /* a Host naming no vhost on the port gets 400 */
+    KITE_VH_NO_DECODE_URL = 1 << 7,   /* the path is routed as sent, %XX not decoded */
 };
 
 /**
@@ -95,6 +101,29 @@ typedef struct kite_vhost_info_s {
      * 0: TLS 1.2 at least, and the newest mbedTLS has. A version this
      * mbedTLS cannot do is refused at creation. */
     unsigned tls_min_version, tls_max_version;
+    /* Access-Control-Allow-Origin on every response, and answers to CORS
+     * preflight OPTIONS requests; NULL: no CORS. */
+    const char *cors_origin;
+    /* A directory of error pages: error<status>.html, error<N>xx.html or
+     * error.html is sent with an error status; NULL: built-in pages. */
+    const char *error_pages;
+    /* LibHTTP access_control_list ("-0.0.0.0/0,+192.168/16,+::1"): peers
+     * it denies are closed at accept, before anything is read. On a port
+     * shared by vhosts, the list of the port's first vhost applies. */
+    const char *access_control_list;
+    /* LibHTTP throttle ("*=1k,10.0.0.0/8=0,/downloads/=5k"): bytes per
+     * second for each response, by peer subnet or URI; NULL: none. */
+    const char *throttle;
+    /* HTTP Digest authentication against LibHTTP password files
+     * ("user:realm:ha1"); with any of the first three set, a .htpasswd in
+     * a served file's directory guards it too (unless global_auth_file). */
+    const char *auth_domain;      /* the realm; NULL: the vhost name */
+    const char *global_auth_file; /* guards every request of the vhost */
+    const char *protect_uri;      /* "/uri=file,...": a file per URI prefix */
+    unsigned auth_nonce_timeout;  /* seconds a nonce is good for; 0: 300 */
+    /* PUT, DELETE and MKCOL on file mounts for the users of this LibHTTP
+     * password file (Digest); NULL: those methods answer 405. */
+    const char *put_delete_auth_file;
 } kite_vhost_info_t;
 
 enum {

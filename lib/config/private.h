@@ -59,6 +59,9 @@ typedef struct kite__cfg_vhost {
     int unix_socket;
     const char *unix_perms;
     int port_set;
+    unsigned static_max_age; /* static-file-max-age, when max_age_set */
+    int max_age_set;
+    const char *url_rewrite; /* "/prefix=dir,..." */
     struct kite_config_s *cfg;
 } kite__cfg_vhost_t;
 

@@ -212,6 +212,69 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
     return r;
 }
 
+/* LibHTTP url_rewrite_patterns "/prefix=dir,...": each becomes a file
+ * mount after the vhost's own, so that it is checked like them. Only
+ * plain prefixes: a glob would route by pattern, which mounts do not. */
+static int add_rewrites(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
+{
+    char kp[KITE__CFG_PATH_MAX], one[PATH_MAX];
+    const char *s = vh->url_rewrite, *e, *eq;
+    kite__cfg_mount_t *mm;
+    int n = 1;
+
+    kite__cfg_path(kp, "%s.url-rewrite", vh->path);
+    for (e = s; *e; e++)
+        n += *e == ',';
+    if (!(mm = kite__cfg_alloc(cfg, (size_t)(vh->nmounts + n) * sizeof(*mm))))
+        return KITE_ENOMEM;
+    if (vh->nmounts)
+        memcpy(mm, vh->mounts, (size_t)vh->nmounts * sizeof(*mm));
+    vh->mounts = mm;
+    for (; *s; s = *e ? e + 1 : e) {
+        kite__cfg_mount_t *m = &vh->mounts[vh->nmounts];
+        if (!(e = strchr(s, ',')))
+            e = s + strlen(s);
+        if (e == s)
+            continue;
+        if ((size_t)(e - s) >= sizeof(one) || !(eq = memchr(s, '=', (size_t)(e - s))) || eq == s ||
+            eq + 1 == e)
+            return kite__cfg_error(cfg, vh->file, kp, "expected \"/prefix=directory\" in \"%.*s\"",
+                                   (int)(e - s), s);
+        if (*s != '/' || strcspn(s, "*?|$") < (size_t)(eq - s))
+            return kite__cfg_error(cfg, vh->file, kp,
+                                   "\"%.*s\": only URL prefixes starting with '/' are supported",
+                                   (int)(eq - s), s);
+        memset(m, 0, sizeof(*m));
+        m->file = vh->file;
+        kite__cfg_path(m->path, "%s", kp);
+        snprintf(one, sizeof(one), "%.*s", (int)(e - eq - 1), eq + 1);
+        m->m.origin = kite__cfg_abspath(cfg, vh->file, one);
+        if (!m->m.origin || !(m->m.mountpoint = kite__cfg_alloc(cfg, (size_t)(eq - s) + 1)))
+            return KITE_ENOMEM;
+        memcpy((char *)m->m.mountpoint, s, (size_t)(eq - s));
+        ((char *)m->m.mountpoint)[eq - s] = '\0';
+        vh->nmounts++;
+    }
+    return 0;
+}
+
+/* static-file-max-age: the Cache-Control of file mounts that set none;
+ * 0 means no caching, as in LibHTTP. */
+static void static_max_age(kite__cfg_vhost_t *vh)
+{
+    int i;
+
+    for (i = 0; i < vh->nmounts; i++) {
+        kite_mount_t *m = &vh->mounts[i].m;
+        if (m->origin_protocol != KITE_MOUNT_FILE || m->cache_max_age || m->cache_reuse ||
+            m->cache_revalidate)
+            continue;
+        m->cache_max_age = (int)vh->static_max_age;
+        m->cache_intermediaries = 1;
+        m->cache_revalidate = !vh->static_max_age;
+    }
+}
+
 static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
 {
     kite_vhost_info_t *in = &vh->info;
@@ -244,6 +307,18 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
                                 "vhost \"%s\" on port %d is already defined at %s:%d", in->name,
                                 in->port, o->file->name, kite__cfg_line(o->file, o->path));
     }
+    if (vh->url_rewrite && add_rewrites(cfg, vh) < 0)
+        return KITE_EINVAL;
+    kite__cfg_path(kp, "%s.global-auth-file", vh->path);
+    if (in->global_auth_file && access(in->global_auth_file, R_OK) < 0)
+        r = kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", in->global_auth_file, strerror(errno));
+    kite__cfg_path(kp, "%s.put-delete-auth-file", vh->path);
+    if (in->put_delete_auth_file && access(in->put_delete_auth_file, R_OK) < 0)
+        r = kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", in->put_delete_auth_file,
+                            strerror(errno));
+    kite__cfg_path(kp, "%s.error-pages", vh->path);
+    if (in->error_pages && check_dir(cfg, vh->file, kp, in->error_pages) < 0)
+        r = KITE_EINVAL;
     /* at most: every ws-protocols name, a callback per mount, every interpret entry */
     max = vh->nproto_names + vh->nmounts + 1;
     for (i = 0; i < vh->nmounts; i++)
@@ -261,6 +336,8 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
         if (i)
             vh->mounts[i - 1].m.next = &vh->mounts[i].m;
     }
+    if (vh->max_age_set)
+        static_max_age(vh);
     in->protocols = vh->protocols;
     in->pvo = vh->pvo;
     in->mounts = vh->nmounts ? &vh->mounts[0].m : NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config/private.h"
+#include "core/private.h"
 
 #define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
 
@@ -113,6 +114,112 @@ static int set_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, jso
         *AT(obj, d->off, unsigned) |= d->arg;
     else
         *AT(obj, d->off, unsigned) &= ~d->arg;
+    return 0;
+}
+
+static int set_max_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                       const kite__cfg_file_t *f, const char *path)
+{
+    kite__cfg_vhost_t *vh = obj;
+
+    if (set_uint(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    vh->max_age_set = 1;
+    return 0;
+}
+
+/* A boolean that is on by default: false sets the flag @d->arg. */
+static int set_flag_off(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                        const kite__cfg_file_t *f, const char *path)
+{
+    int b;
+
+    if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
+        return KITE_EINVAL;
+    if (b)
+        *AT(obj, d->off, unsigned) &= ~d->arg;
+    else
+        *AT(obj, d->off, unsigned) |= d->arg;
+    return 0;
+}
+
+/* access-control-list: parsed here too, so that a bad entry stops
+ * --check-config with its line rather than failing vhost creation. */
+static int set_acl(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                   const kite__cfg_file_t *f, const char *path)
+{
+    struct kite__acl *acl;
+    char bad[64];
+    int r;
+
+    if (set_str(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    r = kite__acl_parse(*AT(obj, d->off, const char *), &acl, bad, sizeof(bad));
+    if (r == KITE_EINVAL)
+        return kite__cfg_error(cfg, f, path,
+                               "bad entry \"%s\" (expected +NET or -NET, NET an IPv4 or IPv6 "
+                               "address with an optional /bits)",
+                               bad);
+    if (r < 0)
+        return r;
+    kite__acl_free(acl);
+    return 0;
+}
+
+static int set_throttle(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                        const kite__cfg_file_t *f, const char *path)
+{
+    struct kite__throttle *th;
+    char bad[64];
+    int r;
+
+    if (set_str(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    r = kite__throttle_parse(*AT(obj, d->off, const char *), &th, bad, sizeof(bad));
+    if (r == KITE_EINVAL)
+        return kite__cfg_error(cfg, f, path,
+                               "bad entry \"%s\" (expected KEY=RATE, KEY \"*\", a subnet or a "
+                               "/uri-prefix, RATE bytes/s with an optional k or m)",
+                               bad);
+    if (r < 0)
+        return r;
+    kite__throttle_free(th);
+    return 0;
+}
+
+/* protect-uri "/uri=file,...": the files taken from the config's directory. */
+static int set_protect(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                       const kite__cfg_file_t *f, const char *path)
+{
+    const char *s, *e, *eq;
+    char *out, *o, one[4096];
+    size_t cap;
+
+    if (kite__cfg_string(cfg, v, f, path, &s) < 0)
+        return KITE_EINVAL;
+    cap = strlen(s) * 2 + 1;
+    for (e = s; *e; e++)
+        cap += *e == ',' ? sizeof(one) : 0;
+    if (!(o = out = kite__cfg_alloc(cfg, cap + sizeof(one))))
+        return KITE_ENOMEM;
+    for (; *s; s = *e ? e + 1 : e) {
+        char *abs;
+        if (!(e = strchr(s, ',')))
+            e = s + strlen(s);
+        if (e == s)
+            continue;
+        eq = memchr(s, '=', (size_t)(e - s));
+        if (*s != '/' || !eq || eq + 1 == e || (size_t)(e - eq) >= sizeof(one))
+            return kite__cfg_error(cfg, f, path, "expected \"/uri=file\" in \"%.*s\"", (int)(e - s),
+                                   s);
+        snprintf(one, sizeof(one), "%.*s", (int)(e - eq - 1), eq + 1);
+        if (!(abs = kite__cfg_abspath(cfg, f, one)))
+            return KITE_ENOMEM;
+        if (access(abs, R_OK) < 0)
+            return kite__cfg_error(cfg, f, path, "\"%s\": %s", abs, strerror(errno));
+        o += sprintf(o, "%s%.*s=%s", o == out ? "" : ",", (int)(eq - s), s, abs);
+    }
+    *AT(obj, d->off, const char *) = out;
     return 0;
 }
 
@@ -412,6 +519,33 @@ const kite__directive_t kite__directives[] = {
      "the IPv6 listener takes no IPv4"},
     {"onlyraw", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
      "connections are raw sockets for the protocol with the pvo \"raw\""},
+    {"access-control-list", VHOST, "\"-0.0.0.0/0,+192.168/16,+::1\"", set_acl,
+     V(info.access_control_list), 0,
+     "LibHTTP ACL: peers denied by it are closed at accept (the last matching entry decides)"},
+    {"throttle", VHOST, "\"*=1k,10.0.0.0/8=0,/downloads/=5k\"", set_throttle, V(info.throttle), 0,
+     "LibHTTP throttle: bytes/s per response by peer subnet or URI prefix; last match wins"},
+    {"auth-domain", VHOST, "string", set_str, V(info.auth_domain), 0,
+     "realm of HTTP Digest authentication (LibHTTP authentication_domain; default the vhost "
+     "name); a .htpasswd file then guards its directory"},
+    {"global-auth-file", VHOST, "string", set_path, V(info.global_auth_file), 0,
+     "LibHTTP password file (user:realm:ha1) guarding every request of the vhost (Digest)"},
+    {"protect-uri", VHOST, "\"/uri=file,...\"", set_protect, V(info.protect_uri), 0,
+     "URI prefixes each guarded by a LibHTTP password file (Digest)"},
+    {"auth-nonce-timeout", VHOST, "number", set_uint, V(info.auth_nonce_timeout), 86400,
+     "seconds a Digest nonce is good for (default 300); then stale=true"},
+    {"put-delete-auth-file", VHOST, "string", set_path, V(info.put_delete_auth_file), 0,
+     "LibHTTP password file whose users may PUT, DELETE and MKCOL on file mounts (Digest)"},
+    {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
+     "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
+     "OPTIONS requests are answered"},
+    {"decode-url", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_DECODE_URL,
+     "percent-decode the URL path before routing (default on); off: %XX names files literally"},
+    {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,
+     "directory of error pages: error404.html, then error4xx.html, then error.html"},
+    {"static-file-max-age", VHOST, "number", set_max_age, V(static_max_age), 0x7fffffff,
+     "Cache-Control max-age for file mounts without cache keys of their own"},
+    {"url-rewrite", VHOST, "\"/prefix=dir,...\"", set_str, V(url_rewrite), 0,
+     "LibHTTP url_rewrite_patterns: each URL prefix served from another directory"},
     {"mounts", VHOST, "[mount]", set_mounts, 0, 0, "URL space: see the mount keys"},
     {"ws-protocols", VHOST, "[{\"protocol\": {pvo}}]", set_protocols, 0, 0,
      "the protocols enabled on the vhost, each with its options; \"default\": 1 picks the "
@@ -438,6 +572,16 @@ const kite__directive_t kite__directives[] = {
      "file of user:password lines; the mount then needs HTTP basic authentication"},
     {"auth-mask", MOUNT, "number", set_uint, M(m.auth_mask), 0xffffffffu,
      "with basic-auth: the user's mask (third field) must have these bits"},
+    {"directory-listing", MOUNT, "boolean", set_bool, M(m.dir_listing), 0,
+     "a directory without an index file gets an HTML listing (else 403)"},
+    {"index-files", MOUNT, "\"a,b,...\"", set_str, M(m.index_files), 0,
+     "index files of directories, tried in order (instead of default)"},
+    {"hide-files", MOUNT, "pattern", set_str, M(m.hide_files), 0,
+     "LibHTTP glob (*, ?, $, |) of file names answered 404 and not listed; a matching "
+     "directory hides all below it"},
+    {"ssi-pattern", MOUNT, "pattern", set_str, M(m.ssi_pattern), 0,
+     "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives are "
+     "done"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,

@@ -31,6 +31,8 @@ static void state_timeout_cb(kite_conn_t *c, kite_timer_t *t)
 
 void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh)
 {
+    char addr[INET6_ADDRSTRLEN];
+
     c->pt = pt;
     c->ls = ls;
     c->vh = vh;
@@ -45,6 +47,13 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     pt->conns = c;
     pt->nconns++;
     kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
+    if (ls && vh->acl && !kite__acl_check(vh->acl, c, addr)) {
+        /* LibHTTP closes a denied peer without a word: it learns nothing. */
+        kite_notice("vhost %s: %s refused by access-control-list", vh->name, addr);
+        c->flags |= KITE__C_CLOSING | KITE__C_ABORT;
+        kite__timer_set(pt, &c->tmo, kite__pt_now(pt));
+        return;
+    }
     if (kite__peer_add(c) < 0) {
         /* Over ip-limit-wsi. The backend has yet to start reading, so the
          * close comes from the timer heap, in this same loop pass. */
@@ -81,6 +90,7 @@ static void finish_close(kite_conn_t *c)
     c->flags |= KITE__C_CLOSED;
     kite__ready_remove(c);
     kite__timer_del(pt, &c->tmo);
+    kite__conn_throttle_free(c);
     while ((t = c->timers)) {
         c->timers = t->next;
         kite__timer_del(pt, t);

@@ -193,15 +193,15 @@ static void consume(kite_conn_t *c, size_t n)
     }
 }
 
-/* Gather the memory and ref segments at the head into @iov. */
-static int gather(kite_conn_t *c, struct iovec *iov, size_t *total, int *more)
+/* Gather the memory and ref segments at the head into @iov, at most @cap bytes. */
+static int gather(kite_conn_t *c, struct iovec *iov, size_t *total, int *more, size_t cap)
 {
     kite__oseg_t *s;
     int n = 0;
 
     *total = 0;
     *more = 0;
-    for (s = c->out_head; s && n < MAX_IOV; s = s->next) {
+    for (s = c->out_head; s && n < MAX_IOV && *total < cap; s = s->next) {
         if (s->kind == KITE__SEG_FILE) {
             *more = 1;
             break;
@@ -212,6 +212,10 @@ static int gather(kite_conn_t *c, struct iovec *iov, size_t *total, int *more)
         } else {
             iov[n].iov_base = (void *)s->ref;
             iov[n].iov_len = s->len;
+        }
+        if (iov[n].iov_len > cap - *total) {
+            iov[n].iov_len = cap - *total;
+            *more = 1;
         }
         *total += iov[n].iov_len;
         if (iov[n].iov_len)
@@ -262,35 +266,46 @@ static void drained(kite_conn_t *c)
 void kite__out_flush(kite_conn_t *c)
 {
     struct iovec iov[MAX_IOV];
-    size_t total;
+    size_t total, sent = 0, cap = c->thr ? kite__thr_budget(c) : (size_t)-1;
     ssize_t n;
     int cnt, more, r;
 
     c->flags &= ~KITE__C_DIRTY;
     if (c->flags & (KITE__C_ASYNC_W | KITE__C_CLOSED))
         return;
-    while (c->out_head) {
+    while (c->out_head && cap) {
         kite__oseg_t *s = c->out_head;
 
         if (s->kind == KITE__SEG_FILE) {
             off_t pos = s->pos;
-            n = c->xp->ops->sendfile(c, kite__fcache_fd(s->fe), &pos,
-                                     s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX);
+            size_t len = s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX;
+            n = c->xp->ops->sendfile(c, kite__fcache_fd(s->fe), &pos, len < cap ? len : cap);
             if (n < 0)
                 goto fail;
             s->pos = pos;
             if (!n)
                 goto blocked;
             consume(c, (size_t)n);
+            sent += (size_t)n;
+            cap -= (size_t)n;
             continue;
         }
-        cnt = gather(c, iov, &total, &more);
+        cnt = gather(c, iov, &total, &more, cap);
         n = c->xp->ops->writev(c, iov, cnt, more);
         if (n < 0)
             goto fail;
         consume(c, (size_t)n);
+        sent += (size_t)n;
+        cap -= (size_t)n;
         if ((size_t)n < total)
             goto blocked;
+    }
+    if (c->thr)
+        kite__thr_spend(c, sent);
+    if (c->out_head) {
+        /* Only when throttled: the rest waits for the bucket's timer. */
+        kite__thr_wait(c);
+        return;
     }
     drained(c);
     return;
@@ -300,12 +315,14 @@ blocked:
         n = r;
         goto fail;
     }
-    cnt = gather(c, iov, &total, &more);
-    r = c->xp->ops->write_async(c, iov, cnt);
+    cnt = gather(c, iov, &total, &more, cap);
+    n = c->xp->ops->writev(c, iov, cnt, more);
     if (r < 0) {
         n = r;
         goto fail;
     }
+    if (c->thr)
+        kite__thr_spend(c, sent + total);
     c->flags |= KITE__C_ASYNC_W;
     /* While the peer is not taking our bytes, the send timeout applies,
      * whatever the role's state; the role sets its own when drained. */

@@ -143,6 +143,7 @@ struct kite_conn_s {
     kite_conn_t *cnext, *cprev; /* every conn of the pt */
     kite_timer_t *timers;       /* app timers, for cancel on close */
     kite_timer_t tmo;           /* the state timeout */
+    struct kite__thr *thr;      /* core/throttle.c, once throttled; else NULL */
 };
 
 struct kite__listener {
@@ -200,6 +201,12 @@ struct kite_vhost_s {
      * is live or staged, each conn whose c->vh it is holds one. */
     atomic_int refs;
     void (*on_destroyed)(void *user);
+    char *cors_origin;               /* access-control-allow-origin, or NULL */
+    kite__mount_rt_t *errpages;      /* error-pages as a file mount, or NULL */
+    struct kite__acl *acl;           /* access-control-list, or NULL */
+    struct kite__throttle *throttle; /* throttle rules, or NULL */
+    struct kite__dauth *dauth;       /* roles/http/digest.c, or NULL */
+    char *putdel;                    /* put-delete-auth-file, or NULL */
 };
 
 typedef struct kite__post {
@@ -342,6 +349,38 @@ int kite__listen_socket(const char *iface, int port, const char *unix_path, unsi
  * service threads for ip-limit-wsi / ip-limit-ah and named in the access
  * log. Touched at accept and close only (and per request head for the ah
  * count, which is an atomic in the entry). */
+/* core/acl.c: access-control-list. Parse: 0, or KITE_EINVAL with the bad
+ * entry in @bad. Check: 1 when @c's peer is allowed; else 0 with its
+ * address in @text (INET6_ADDRSTRLEN bytes). */
+/* core/throttle.c: limit @c's output to @rate bytes/s (0: no limit). */
+int kite__conn_throttle(kite_conn_t *c, uint32_t rate);
+void kite__conn_throttle_free(kite_conn_t *c);
+/* For the flush: bytes that may be written now (SIZE_MAX: no limit),
+ * bytes written, and waiting for the next burst when the budget ran out. */
+size_t kite__thr_budget(kite_conn_t *c);
+void kite__thr_spend(kite_conn_t *c, size_t n);
+void kite__thr_wait(kite_conn_t *c);
+
+/* roles/http/throttle.c: the throttle rules of a vhost. Parse: 0, or
+ * KITE_EINVAL with the bad entry in @bad. */
+struct kite__throttle;
+int kite__throttle_parse(const char *list, struct kite__throttle **out, char *bad, size_t blen);
+void kite__throttle_free(struct kite__throttle *th);
+
+struct kite__acl;
+/* A subnet: "192.168/16", "10.1.2.3", "::1/128" (no mask: the address). */
+struct kite__net {
+    uint8_t len, bits; /* len 4 or 16 */
+    uint8_t addr[16];
+};
+int kite__net_parse(const char *s, size_t n, struct kite__net *net);
+int kite__net_match(const struct kite__net *net, const uint8_t *a, unsigned len);
+/* The peer's IP address (IPv4-mapped IPv6 as IPv4), or KITE_ENOENT. */
+int kite__conn_peer_ip(kite_conn_t *c, uint8_t *addr, unsigned *len);
+int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t blen);
+void kite__acl_free(struct kite__acl *acl);
+int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text);
+
 int kite__peers_create(kite_context_t *ctx);
 void kite__peers_destroy(kite_context_t *ctx);
 /* Track the peers of new connections from now on (an access log needs them). */

@@ -105,6 +105,30 @@ static int add_sts(kite_vhost_t *vh)
     return 0;
 }
 
+static int open_acl(kite_vhost_t *vh, const char *list)
+{
+    char bad[64];
+    int r;
+
+    if (!list)
+        return 0;
+    if ((r = kite__acl_parse(list, &vh->acl, bad, sizeof(bad))) == KITE_EINVAL)
+        kite_err("vhost %s: access-control-list: bad entry \"%s\"", vh->name, bad);
+    return r;
+}
+
+static int open_throttle(kite_vhost_t *vh, const char *list)
+{
+    char bad[64];
+    int r;
+
+    if (!list)
+        return 0;
+    if ((r = kite__throttle_parse(list, &vh->throttle, bad, sizeof(bad))) == KITE_EINVAL)
+        kite_err("vhost %s: throttle: bad entry \"%s\"", vh->name, bad);
+    return r;
+}
+
 static int mount_type(const kite_mount_t *m, const char **origin)
 {
     static const struct {
@@ -310,6 +334,9 @@ static void vhost_free(kite_vhost_t *vh)
     free(vh->name);
     free(vh->iface);
     free(vh->unix_path);
+    kite__http_vhost_close(vh);
+    kite__acl_free(vh->acl);
+    kite__throttle_free(vh->throttle);
     free(vh->headers);
     free(vh->error_document_404);
     free(vh);
@@ -355,7 +382,9 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     vh->pvo = info->pvo;
     vh->mounts = info->mounts;
     vh->user = info->user;
-    if ((r = render_headers(vh, info->headers)) < 0 || (r = prepare_mounts(vh)) < 0 ||
+    if ((r = render_headers(vh, info->headers)) < 0 || (r = kite__http_vhost_open(vh, info)) < 0 ||
+        (r = open_acl(vh, info->access_control_list)) < 0 ||
+        (r = open_throttle(vh, info->throttle)) < 0 || (r = prepare_mounts(vh)) < 0 ||
         (r = kite__alog_open(vh, info->access_log)) < 0 || (r = kite__tls_vhost_init(vh, info)) < 0)
         goto fail;
     if (vh->tls && (info->tls_options & KITE_TLS_STS) && (r = add_sts(vh)) < 0)

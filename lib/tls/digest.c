@@ -1,8 +1,10 @@
 /*
- * SHA-1 and base64 over mbedTLS (2.28 and 3.x: the SHA-1 entry point was
- * renamed in 3.0, so pick by version).
+ * SHA-1, MD5 (HTTP Digest authentication) and base64 over mbedTLS (2.28
+ * and 3.x: the SHA-1 and MD5 entry points were renamed in 3.0, so pick by
+ * version).
  */
 #include <mbedtls/base64.h>
+#include <mbedtls/md5.h>
 #include <mbedtls/sha1.h>
 #include <mbedtls/version.h>
 
@@ -15,6 +17,15 @@ int kite__sha1(const void *in, size_t len, unsigned char out[20])
     return mbedtls_sha1(in, len, out) ? KITE_EIO : 0;
 #else
     return mbedtls_sha1_ret(in, len, out) ? KITE_EIO : 0;
+#endif
+}
+
+int kite__md5(const void *in, size_t len, unsigned char out[16])
+{
+#if MBEDTLS_VERSION_NUMBER >= 0x03000000
+    return mbedtls_md5(in, len, out) ? KITE_EIO : 0;
+#else
+    return mbedtls_md5_ret(in, len, out) ? KITE_EIO : 0;
 #endif
 }
 

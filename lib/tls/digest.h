@@ -11,6 +11,10 @@
 /* SHA-1 of @len bytes into @out (20 bytes). Returns 0 or KITE_EIO. */
 int kite__sha1(const void *in, size_t len, unsigned char out[20]);
 
+/* MD5 of @len bytes into @out (16 bytes), for HTTP Digest authentication
+ * (RFC 7616 "MD5", which LibHTTP's .htpasswd files hold). 0 or KITE_EIO. */
+int kite__md5(const void *in, size_t len, unsigned char out[16]);
+
 /* Base64 of @len bytes into @out (NUL-terminated). Returns the length or KITE_E2BIG. */
 int kite__base64_encode(const void *in, size_t len, char *out, size_t cap);
 

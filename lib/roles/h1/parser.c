@@ -228,6 +228,8 @@ static uint8_t method_id(const char *m, size_t len)
             return KITE_HTTP_PATCH;
         if (!memcmp(m, "TRACE", 5))
             return KITE_HTTP_TRACE;
+        if (!memcmp(m, "MKCOL", 5))
+            return KITE_HTTP_MKCOL;
         break;
     case 6:
         if (!memcmp(m, "DELETE", 6))

@@ -158,6 +158,34 @@ static int slash_redirect(kite_conn_t *c, kite_http_req_t *t)
     return kite_http_redirect(c, 301, loc);
 }
 
+/*
+ * The index file of the directory @rel (ending in '/'): the mount's
+ * index-files in order, else its default. 0 with *fe and the file's
+ * path in @path (length *plen), or KITE_ENOENT when there is none.
+ */
+static int open_index(kite_conn_t *c, const kite__mount_rt_t *mrt, char *path, const char *rel,
+                      size_t rlen, kite__fentry_t **fe, int *plen)
+{
+    char *one[2] = {(char *)(mrt->m->def ? mrt->m->def : "index.html"), NULL};
+    char *const *list = mrt->x && mrt->x->index ? mrt->x->index : one;
+    int i, r = KITE_ENOENT;
+
+    for (i = 0; list[i]; i++) {
+        *plen = join_path(path, mrt->root, mrt->root_len, rel, rlen, list[i]);
+        if (*plen < 0)
+            return KITE_ENAMETOOLONG;
+        r = kite__fcache_get(c->pt, path, (size_t)*plen, mrt->root, fe);
+        if (r == 0 && (*fe)->is_dir) {
+            kite__fcache_unref(*fe);
+            *fe = NULL;
+            r = KITE_ENOENT;
+        }
+        if (r != KITE_ENOENT)
+            return r;
+    }
+    return r;
+}
+
 int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *mrt,
                           const char *rel, int status)
 {
@@ -170,7 +198,14 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
     int n, r, is_head = t->p.method_id == KITE_HTTP_HEAD;
 
     if (status == 200 && t->p.method_id != KITE_HTTP_GET && !is_head) {
-        kite__http_add_header_n(t, "Allow", "GET, HEAD, OPTIONS", 18);
+        if (c->vh->putdel &&
+            (t->p.method_id == KITE_HTTP_PUT || t->p.method_id == KITE_HTTP_DELETE ||
+             t->p.method_id == KITE_HTTP_MKCOL))
+            return kite__http_putdel(c, t, mrt, rel);
+        if (c->vh->putdel)
+            kite__http_add_header_n(t, "Allow", "GET, HEAD, OPTIONS, PUT, DELETE, MKCOL", 38);
+        else
+            kite__http_add_header_n(t, "Allow", "GET, HEAD, OPTIONS", 18);
         if (t->p.method_id == KITE_HTTP_OPTIONS) {
             if (t->wire->respond(c, t, 204, NULL, 0) < 0)
                 return KITE_ECLOSED;
@@ -178,6 +213,8 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
         }
         return kite__http_error(c, t, 405, NULL);
     }
+    if (status == 200 && kite__http_hidden(mrt, rel, rlen))
+        return kite__http_error(c, t, 404, NULL);
     n = join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL);
     if (n < 0)
         return kite__http_error(c, t, 414, NULL);
@@ -189,16 +226,15 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
             return KITE_ENOENT;
         if (!rlen || rel[rlen - 1] != '/')
             return slash_redirect(c, t);
-        n = join_path(path, mrt->root, mrt->root_len, rel, rlen, m->def ? m->def : "index.html");
-        if (n < 0)
-            return kite__http_error(c, t, 414, NULL);
-        r = kite__fcache_get(c->pt, path, (size_t)n, mrt->root, &fe);
-        if (r == 0 && fe->is_dir) {
-            kite__fcache_unref(fe);
-            r = KITE_EACCES;
-        } else if (r == KITE_ENOENT) {
-            r = KITE_EACCES; /* a directory without an index: no listing */
+        r = open_index(c, mrt, path, rel, rlen, &fe, &n);
+        if (r == KITE_ENOENT && mrt->x && mrt->x->listing) {
+            join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL); /* fitted above */
+            return kite__http_dir_listing(c, t, mrt, path);
         }
+        if (r == KITE_ENOENT)
+            r = KITE_EACCES; /* a directory without an index: no listing */
+        else if (r == KITE_ENAMETOOLONG)
+            return kite__http_error(c, t, 414, NULL);
     }
     if (r < 0) {
         if (status != 200)
@@ -207,6 +243,12 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
     }
 
     mime = kite__mime_type(path, (size_t)n, m->extra_mimetypes);
+    if (status == 200 && mrt->x && mrt->x->ssi &&
+        kite__pattern_match(mrt->x->ssi, mrt->x->ssi_len, path + mrt->root_len,
+                            (size_t)n - mrt->root_len) > 0) {
+        kite__fcache_unref(fe);
+        return kite__http_ssi(c, t, mrt, path, mime);
+    }
     end = fe->size - 1;
     if (status == 200) {
         kite__http_add_header_n(t, "ETag", fe->etag, strlen(fe->etag));

@@ -151,6 +151,9 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
         return kite__http_error(c, t, 405, NULL);
     }
+    if (t->p.method_id == KITE_HTTP_OPTIONS && c->vh->cors_origin &&
+        kite_http_header(t, "Access-Control-Request-Method"))
+        return kite__http_cors_preflight(c, t);
     if (t->p.path[0] == '*') {
         /* OPTIONS * asks about the server as a whole. */
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, PUT, DELETE, OPTIONS", 37);
@@ -161,13 +164,18 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     t->path = kite__http_txn_copy(t, t->p.path, t->p.path_len);
     if (!t->path)
         return kite__http_error(c, t, 500, NULL);
-    n = kite__url_decode_path(t->path, t->p.path_len, t->path);
-    if (n < 0)
+    n = (int)t->p.path_len;
+    if (!(c->vh->options & KITE_VH_NO_DECODE_URL) &&
+        (n = kite__url_decode_path(t->path, t->p.path_len, t->path)) < 0)
         return kite__http_error(c, t, 400, "bad escape in path");
     n = kite__path_normalise(t->path, (size_t)n);
     if (n < 0)
         return kite__http_error(c, t, n == KITE_EPERM ? 403 : 400, NULL);
     t->path[n] = '\0';
+    /* A conn throttled before stays so only while its vhost says so (a
+     * reload, or another vhost of the port by Host, may not). */
+    if ((c->vh->throttle || c->thr) && kite__http_throttle(c, t->path) < 0)
+        return kite__http_error(c, t, 500, NULL);
     m = find_mount(c->vh, t->path);
     if (!m)
         return upgrade ? kite__ws_upgrade(c, t) : kite__http_error(c, t, 404, NULL);
@@ -175,6 +183,8 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     t->mount_path = t->path + m->mp_len;
     n = kite__http_mount_auth(c, t, m, &answered);
     if (answered)
+        return n;
+    if (c->vh->dauth && (n = kite__http_digest(c, t, m, &answered), answered))
         return n;
     if (upgrade)
         return kite__ws_upgrade(c, t);
@@ -199,7 +209,11 @@ int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t 
 {
     const kite_protocol_t *p = c->proto;
 
-    if (!len || (t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body)
+    if (!len || (t->tflags & KITE__T_FINAL))
+        return 0;
+    if (t->put)
+        return kite__http_put_body(c, t, buf, len);
+    if (!(t->tflags & KITE__T_PROTO) || !p->on_http_body)
         return 0;
     return p->on_http_body(c, c->user, buf, len) ? KITE_ECLOSED : 0;
 }
@@ -209,6 +223,8 @@ int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t)
     const kite_protocol_t *p = c->proto;
 
     t->tflags |= KITE__T_BODY_DONE;
+    if (t->put && !(t->tflags & KITE__T_FINAL))
+        return kite__http_put_done(c, t);
     if ((t->tflags & KITE__T_FINAL) || !(t->tflags & KITE__T_PROTO) || !p->on_http_body_done)
         return 0;
     return p->on_http_body_done(c, c->user) ? KITE_ECLOSED : 0;
@@ -223,6 +239,8 @@ void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
      * binds a protocol or the connection closes: the transaction usually
      * ends inside the handler's own kite_write(KITE_WRITE_HTTP_FINAL), and
      * the handler may still use @user after that call returns. */
+    if (t->put)
+        kite__http_put_abort(t);
     if (t->tflags & KITE__T_HEAD_SENT)
         kite__alog_txn(c, t);
     if (p && (t->tflags & KITE__T_PROTO)) {

@@ -75,30 +75,102 @@ static int prepare_interpret(kite_vhost_t *vh, kite__mount_rt_t *rt)
     return 0;
 }
 
+/* index-files, hide-files, directory-listing: split the list once here. */
+static int prepare_files(kite_vhost_t *vh, kite__mount_rt_t *rt)
+{
+    struct kite__mount_x *x = rt->x;
+    const char *s = rt->m->index_files, *e;
+    int n = 1;
+
+    if (rt->type != KITE_MOUNT_FILE) {
+        kite_err("vhost %s: mount %s: index-files, hide-files, ssi-pattern and directory-listing "
+                 "need a file mount",
+                 vh->name, rt->m->mountpoint);
+        return KITE_EINVAL;
+    }
+    x->listing = rt->m->dir_listing;
+    if ((x->ssi = rt->m->ssi_pattern) && *x->ssi)
+        x->ssi_len = strlen(x->ssi);
+    else
+        x->ssi = NULL;
+    if ((x->hide = rt->m->hide_files) && *x->hide)
+        x->hide_len = strlen(x->hide);
+    else
+        x->hide = NULL;
+    if (!s)
+        return 0;
+    for (e = s; *e; e++)
+        n += *e == ',';
+    if (!(x->index = calloc((size_t)n + 1, sizeof(*x->index))))
+        return KITE_ENOMEM;
+    for (n = 0; *s; s = *e ? e + 1 : e) {
+        e = strchr(s, ',');
+        if (!e)
+            e = s + strlen(s);
+        while (s < e && *s == ' ')
+            s++;
+        if (s == e)
+            continue;
+        if (memchr(s, '/', (size_t)(e - s))) {
+            kite_err("vhost %s: mount %s: index-files: \"%.*s\" is not a file name", vh->name,
+                     rt->m->mountpoint, (int)(e - s), s);
+            return KITE_EINVAL;
+        }
+        if (!(x->index[n++] = strndup(s, (size_t)(e - s))))
+            return KITE_ENOMEM;
+    }
+    return 0;
+}
+
 int kite__http_mount_prepare(kite_vhost_t *vh, kite__mount_rt_t *rt)
 {
+    const kite_mount_t *m = rt->m;
     int r;
 
-    if (!rt->m->basic_auth && !rt->m->interpret)
+    if (!m->basic_auth && !m->interpret && !m->dir_listing && !m->index_files && !m->hide_files &&
+        !m->ssi_pattern)
         return 0;
     if (!(rt->x = calloc(1, sizeof(*rt->x))))
         return KITE_ENOMEM;
-    if (rt->m->basic_auth && (r = prepare_auth(vh, rt)) < 0)
+    if (m->basic_auth && (r = prepare_auth(vh, rt)) < 0)
         return r;
-    if (rt->m->interpret && (r = prepare_interpret(vh, rt)) < 0)
+    if (m->interpret && (r = prepare_interpret(vh, rt)) < 0)
+        return r;
+    if ((m->dir_listing || m->index_files || m->hide_files || m->ssi_pattern) &&
+        (r = prepare_files(vh, rt)) < 0)
         return r;
     return 0;
 }
 
 void kite__http_mount_free(kite__mount_rt_t *rt)
 {
+    int i;
+
     if (!rt->x)
         return;
     kite__auth_free(rt->x->auth);
     free(rt->x->realm_hdr);
     free(rt->x->interp);
+    for (i = 0; rt->x->index && rt->x->index[i]; i++)
+        free(rt->x->index[i]);
+    free(rt->x->index);
     free(rt->x);
     rt->x = NULL;
+}
+
+/* LibHTTP's hide_files_patterns name files, not paths: each component is
+ * matched, so that a hidden directory hides what is under it too. */
+int kite__http_hidden_path(const kite__mount_rt_t *m, const char *rel, size_t len)
+{
+    const char *s = rel, *end = rel + len, *e;
+
+    for (; s < end; s = e + 1) {
+        if (!(e = memchr(s, '/', (size_t)(end - s))))
+            e = end;
+        if (e > s && kite__pattern_match(m->x->hide, m->x->hide_len, s, (size_t)(e - s)) > 0)
+            return 1;
+    }
+    return 0;
 }
 
 int kite__http_mount_auth(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,

@@ -8,6 +8,7 @@
 #define KITE_HTTP_PRIVATE_H
 
 #include "core/private.h"
+#include "misc/misc.h"
 #include "roles/h1/parser.h"
 
 #define KITE__TXN_ARENA 4096
@@ -44,9 +45,10 @@ struct kite_http_req_s {
     char *head; /* the head copy (arena or heap) */
     char *path; /* decoded, normalised */
     const char *mount_path;
-    char *auth_user; /* basic-auth user (arena or heap), or NULL */
-    char *file_path; /* interpret: the resolved file (arena or heap), or NULL */
-    char *rh;        /* extra response header lines from the handler */
+    char *auth_user;       /* basic-auth user (arena or heap), or NULL */
+    char *file_path;       /* interpret: the resolved file (arena or heap), or NULL */
+    struct kite__put *put; /* putdel.c: a PUT body being written, or NULL */
+    char *rh;              /* extra response header lines from the handler */
     size_t rh_len, rh_cap;
     size_t used;       /* arena bytes used */
     int64_t resp_len;  /* response Content-Length; -1 unknown */
@@ -88,6 +90,12 @@ struct kite__mount_x {
     char *realm_hdr; /* "Basic realm=\"<vhost>\"" */
     struct kite__interp *interp;
     int ninterp;
+    char **index; /* index-files, in order (NULL-terminated), or NULL */
+    const char *hide;
+    size_t hide_len;
+    const char *ssi; /* ssi-pattern, or NULL */
+    size_t ssi_len;
+    int listing;
 };
 
 /* mountx.c */
@@ -100,6 +108,56 @@ int kite__http_mount_auth(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
  * request to its protocol (*handled set); else leave it to file serving. */
 int kite__http_interpret(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
                          const char *rel, int *handled);
+
+/* hide-files: does a component of the mount-relative path @rel match? */
+int kite__http_hidden_path(const kite__mount_rt_t *m, const char *rel, size_t len);
+static inline int kite__http_hidden(const kite__mount_rt_t *m, const char *rel, size_t len)
+{
+    return m->x && m->x->hide && kite__http_hidden_path(m, rel, len);
+}
+
+/* ssi.c: send the file @path (inside @m's root) with its includes done. */
+int kite__http_ssi(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, const char *path,
+                   const char *mime);
+
+/* dirlist.c: an HTML listing of the directory @dir (the file system path,
+ * ending in '/') for the URL path t->path. */
+int kite__http_dir_listing(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                           const char *dir);
+
+/* vhostx.c: access-control-allow-origin and error-pages of a vhost. */
+int kite__http_vhost_open(kite_vhost_t *vh, const kite_vhost_info_t *info);
+void kite__http_vhost_close(kite_vhost_t *vh);
+/* Answer an OPTIONS request with Access-Control-Request-Method. */
+int kite__http_cors_preflight(kite_conn_t *c, kite_http_req_t *t);
+/* The error page for @status from error-pages: 0 when one was sent. */
+int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
+
+/* throttle.c: set @c's rate for the request for @path (none without
+ * vh->throttle). */
+int kite__http_throttle(kite_conn_t *c, const char *path);
+
+/* htpasswd.c: LibHTTP password files. ha1: 0 with the user's hex HA1,
+ * KITE_EPERM (no such user), KITE_ENOENT (no file) or KITE_EACCES. */
+void kite__md5_hex(const char *s, size_t len, char out[33]);
+int kite__htpasswd_ha1(const char *file, const char *user, const char *realm, char ha1[33]);
+
+/* digest.c: auth-domain, global-auth-file, protect-uri, .htpasswd. */
+int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info);
+void kite__http_dauth_close(kite_vhost_t *vh);
+/* 0 to go on (t->auth_user set if credentials were checked), or the
+ * result of the 401/404/500 sent (*answered set). */
+int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered);
+/* The same against @file, which must exist (put-delete-auth-file). */
+int kite__http_digest_file(kite_conn_t *c, kite_http_req_t *t, const char *file, int *answered);
+
+/* putdel.c: PUT, DELETE and MKCOL on a file mount (vh->putdel set). */
+int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                      const char *rel);
+int kite__http_put_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);
+int kite__http_put_done(kite_conn_t *c, kite_http_req_t *t);
+/* The transaction ends before the body did: remove the temporary file. */
+void kite__http_put_abort(kite_http_req_t *t);
 
 /* auth.c: the user:password[:mask] file, per service thread. */
 struct kite__auth *kite__auth_load(const char *path, int npts, int *err);

@@ -32,6 +32,7 @@ kite_http_req_t *kite__http_txn_get(kite__pt_t *pt)
     t->head = t->path = t->rh = NULL;
     t->mount_path = NULL;
     t->auth_user = t->file_path = NULL;
+    t->put = NULL;
     t->rh_len = t->rh_cap = t->used = 0;
     t->resp_len = -1;
     t->resp_sent = t->body_left = 0;

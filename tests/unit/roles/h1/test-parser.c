@@ -17,8 +17,8 @@
 #include "tap.h"
 #include "vectors.h"
 
-static const char *const method_names[] = {"OTHER",  "GET",     "HEAD",  "POST",  "PUT",
-                                           "DELETE", "OPTIONS", "PATCH", "TRACE", "CONNECT"};
+static const char *const method_names[] = {"OTHER",   "GET",   "HEAD",  "POST",    "PUT",  "DELETE",
+                                           "OPTIONS", "PATCH", "TRACE", "CONNECT", "MKCOL"};
 
 static guard_t guard;
 static char failbuf[512];
@@ -117,7 +117,8 @@ static const char *check_fields(const kite__h1_req_t *r, int head, const char *s
             if (strcmp(r->method, val))
                 err = failf("method \"%s\", want \"%s\"", r->method, val);
         } else if (!strcmp(key, "id")) {
-            if (r->method_id >= 10 || strcmp(method_names[r->method_id], val))
+            if (r->method_id >= sizeof(method_names) / sizeof(method_names[0]) ||
+                strcmp(method_names[r->method_id], val))
                 err = failf("method id %d, want %s", r->method_id, val);
         } else if (!strcmp(key, "target")) {
             if (strcmp(r->target, val))

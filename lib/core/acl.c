@@ -1,0 +1,162 @@
+/*
+ * access-control-list: LibHTTP's "-0.0.0.0/0,+192.168/16,+::1/128" list
+ * of subnets, each allowed (+) or denied (-). The last entry that
+ * matches the peer decides; with none matching, the peer is allowed
+ * when the list starts with '-' and denied otherwise (as LibHTTP's
+ * check_acl()). IPv4 entries may leave out trailing octets ("10/8");
+ * IPv4-mapped IPv6 peers are taken as IPv4. The list is parsed once
+ * when the vhost is created and checked once per accepted connection.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "event/event.h"
+
+struct rule {
+    struct kite__net net;
+    uint8_t allow;
+};
+
+struct kite__acl {
+    int n;
+    int dflt; /* allowed when no rule matches */
+    struct rule r[];
+};
+
+int kite__net_parse(const char *s, size_t n, struct kite__net *ru)
+{
+    char buf[64], *slash, *end;
+    unsigned long bits;
+    unsigned o[4] = {0, 0, 0, 0};
+    int k = 0, used;
+
+    if (!n || n >= sizeof(buf))
+        return KITE_EINVAL;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if ((slash = strchr(buf, '/')))
+        *slash++ = '\0';
+    if (strchr(buf, ':')) {
+        if (inet_pton(AF_INET6, buf, ru->addr) != 1)
+            return KITE_EINVAL;
+        ru->len = 16;
+    } else {
+        for (s = buf; k < 4; k++) {
+            if (sscanf(s, "%3u%n", &o[k], &used) != 1 || o[k] > 255)
+                return KITE_EINVAL;
+            s += used;
+            if (*s != '.')
+                break;
+            s++;
+        }
+        if (*s || k == 4)
+            return KITE_EINVAL;
+        for (k = 0; k < 4; k++)
+            ru->addr[k] = (uint8_t)o[k];
+        ru->len = 4;
+    }
+    bits = (unsigned long)ru->len * 8;
+    if (slash) {
+        if (*slash < '0' || *slash > '9')
+            return KITE_EINVAL;
+        bits = strtoul(slash, &end, 10);
+        if (*end || bits > (unsigned long)ru->len * 8)
+            return KITE_EINVAL;
+    }
+    ru->bits = (uint8_t)bits;
+    return 0;
+}
+
+int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t blen)
+{
+    struct kite__acl *acl;
+    const char *s, *e;
+    int n = 1;
+
+    for (s = list; *s; s++)
+        n += *s == ',';
+    if (!(acl = calloc(1, sizeof(*acl) + (size_t)n * sizeof(acl->r[0]))))
+        return KITE_ENOMEM;
+    for (s = list; *s == ' '; s++)
+        ;
+    acl->dflt = *s == '-';
+    for (s = list; *s; s = *e ? e + 1 : e) {
+        struct rule *ru = &acl->r[acl->n];
+        if (!(e = strchr(s, ',')))
+            e = s + strlen(s);
+        while (s < e && *s == ' ')
+            s++;
+        if (s == e)
+            continue;
+        if ((*s != '+' && *s != '-') || kite__net_parse(s + 1, (size_t)(e - s - 1), &ru->net) < 0) {
+            snprintf(bad, blen, "%.*s", (int)(e - s), s);
+            free(acl);
+            return KITE_EINVAL;
+        }
+        ru->allow = *s == '+';
+        acl->n++;
+    }
+    *out = acl;
+    return 0;
+}
+
+void kite__acl_free(struct kite__acl *acl)
+{
+    free(acl);
+}
+
+int kite__net_match(const struct kite__net *ru, const uint8_t *a, unsigned len)
+{
+    unsigned full = ru->bits / 8u, rest = ru->bits % 8u;
+
+    if (ru->len != len || memcmp(ru->addr, a, full))
+        return 0;
+    return !rest || !((ru->addr[full] ^ a[full]) & (0xff00u >> rest));
+}
+
+int kite__conn_peer_ip(kite_conn_t *c, uint8_t *addr, unsigned *len)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    const uint8_t *a;
+    int fd = c->pt->evops->fd(c);
+
+    if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl))
+        return KITE_ENOENT;
+    if (ss.ss_family == AF_INET6) {
+        a = ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr;
+        *len = 16;
+        if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+            a += 12;
+            *len = 4;
+        }
+    } else if (ss.ss_family == AF_INET) {
+        a = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
+        *len = 4;
+    } else {
+        return KITE_ENOENT;
+    }
+    memcpy(addr, a, *len);
+    return 0;
+}
+
+int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text)
+{
+    uint8_t a[16];
+    unsigned len;
+    int i, allow = acl->dflt;
+
+    /* Adopted fds and unix sockets have no address to check. */
+    if (kite__conn_peer_ip(c, a, &len) < 0)
+        return 1;
+    for (i = 0; i < acl->n; i++)
+        if (kite__net_match(&acl->r[i].net, a, len))
+            allow = acl->r[i].allow;
+    if (!allow)
+        inet_ntop(len == 4 ? AF_INET : AF_INET6, a, text, INET6_ADDRSTRLEN);
+    return allow;
+}

@@ -1,0 +1,334 @@
+/*
+ * HTTP Digest authentication (RFC 7616, MD5, qop "auth" or none) against
+ * LibHTTP password files. Which file guards a request: the first
+ * protect-uri prefix it falls under, else global-auth-file, else a
+ * .htpasswd in the directory of the requested file (file mounts). No
+ * file: no authentication. A .htpasswd is never served.
+ *
+ * Nonces are stateless: the issue time and an MD5 over it and a secret
+ * drawn when the vhost is created, so any service thread checks any
+ * nonce and a restart invalidates them. A nonce older than
+ * auth-nonce-timeout with otherwise right credentials gets a new
+ * challenge with stale=true (the client retries without asking the
+ * user); a wrong answer gets a fresh challenge. Nonce counts are not
+ * tracked: a captured request can be replayed until its nonce expires.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "roles/http/private-http.h"
+
+#define FIELD_MAX 256
+
+struct prot {
+    char *uri, *file;
+    size_t len;
+};
+
+struct kite__dauth {
+    char *realm, *global;
+    struct prot *prot;
+    int nprot;
+    unsigned nonce_secs;
+    int general; /* auth-domain, global-auth-file or protect-uri: not only PUT */
+    char secret[33];
+};
+
+struct creds {
+    char username[FIELD_MAX], realm[FIELD_MAX], nonce[FIELD_MAX], uri[2048];
+    char response[FIELD_MAX], qop[FIELD_MAX], nc[FIELD_MAX], cnonce[FIELD_MAX];
+    char algorithm[FIELD_MAX];
+};
+
+static int add_prot(struct kite__dauth *d, const char *list)
+{
+    const char *s, *e, *eq;
+    int n = 1;
+
+    for (s = list; *s; s++)
+        n += *s == ',';
+    if (!(d->prot = calloc((size_t)n, sizeof(*d->prot))))
+        return KITE_ENOMEM;
+    for (s = list; *s; s = *e ? e + 1 : e) {
+        struct prot *p = &d->prot[d->nprot];
+        if (!(e = strchr(s, ',')))
+            e = s + strlen(s);
+        while (s < e && *s == ' ')
+            s++;
+        if (s == e)
+            continue;
+        if (*s != '/' || !(eq = memchr(s, '=', (size_t)(e - s))) || eq + 1 == e)
+            return KITE_EINVAL;
+        p->len = (size_t)(eq - s);
+        if (!(p->uri = strndup(s, p->len)) || !(p->file = strndup(eq + 1, (size_t)(e - eq - 1))))
+            return KITE_ENOMEM;
+        d->nprot++;
+    }
+    return 0;
+}
+
+int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
+{
+    struct kite__dauth *d;
+    unsigned char rnd[16];
+    int i, r;
+
+    if (!info->auth_domain && !info->global_auth_file && !info->protect_uri &&
+        !info->put_delete_auth_file)
+        return 0;
+    if (!(d = vh->dauth = calloc(1, sizeof(*d))))
+        return KITE_ENOMEM;
+    d->general = info->auth_domain || info->global_auth_file || info->protect_uri;
+    d->nonce_secs = info->auth_nonce_timeout ? info->auth_nonce_timeout : 300;
+    if (!(d->realm = strdup(info->auth_domain ? info->auth_domain : vh->name)) ||
+        (info->global_auth_file && !(d->global = strdup(info->global_auth_file))))
+        return KITE_ENOMEM;
+    if (strpbrk(d->realm, "\"\\:\r\n")) {
+        kite_err("vhost %s: auth-domain must not contain '\"', '\\', ':' or a newline", vh->name);
+        return KITE_EINVAL;
+    }
+    if (info->protect_uri && (r = add_prot(d, info->protect_uri)) < 0) {
+        if (r == KITE_EINVAL)
+            kite_err("vhost %s: protect-uri: expected \"/uri=file,...\"", vh->name);
+        return r;
+    }
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+        return KITE_EIO;
+    for (i = 0; i < 16; i++)
+        sprintf(d->secret + 2 * i, "%02x", rnd[i]);
+    return 0;
+}
+
+void kite__http_dauth_close(kite_vhost_t *vh)
+{
+    struct kite__dauth *d = vh->dauth;
+    int i;
+
+    if (!d)
+        return;
+    for (i = 0; i < d->nprot; i++) {
+        free(d->prot[i].uri);
+        free(d->prot[i].file);
+    }
+    free(d->prot);
+    free(d->realm);
+    free(d->global);
+    free(d);
+    vh->dauth = NULL;
+}
+
+/* Equal, in a time that does not depend on where they differ. */
+static int same(const char *a, const char *b, size_t n)
+{
+    unsigned char x = 0;
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        x |= (unsigned char)(a[i] ^ b[i]);
+    return !x;
+}
+
+/* "tttttttt" + MD5("secret:tttttttt") in hex: 40 characters. */
+static void make_nonce(const struct kite__dauth *d, unsigned long when, char out[41])
+{
+    char in[64];
+    int n = snprintf(in, sizeof(in), "%s:%08lx", d->secret, when & 0xffffffffUL);
+
+    snprintf(out, 9, "%08lx", when & 0xffffffffUL);
+    kite__md5_hex(in, (size_t)n, out + 8);
+}
+
+/* 1: ours and fresh, 0: ours but expired, -1: not ours. */
+static int check_nonce(const struct kite__dauth *d, const char *nonce)
+{
+    char want[41], ts[9], *e;
+    unsigned long when;
+
+    if (strlen(nonce) != 40)
+        return -1;
+    memcpy(ts, nonce, 8);
+    ts[8] = '\0';
+    when = strtoul(ts, &e, 16);
+    if (*e || !*ts)
+        return -1;
+    make_nonce(d, when, want);
+    if (!same(want, nonce, 40))
+        return -1;
+    return ((unsigned long)time(NULL) & 0xffffffffUL) - when <= d->nonce_secs ? 1 : 0;
+}
+
+/* One name=value or name="value" of the header into @c; returns past it. */
+static const char *param(const char *p, struct creds *c)
+{
+    static const struct {
+        const char *name;
+        size_t off, cap;
+    } fields[] = {
+#define F(x) {#x, offsetof(struct creds, x), sizeof(((struct creds *)0)->x)}
+        F(username), F(realm), F(nonce),  F(uri),       F(response),
+        F(qop),      F(nc),    F(cnonce), F(algorithm),
+#undef F
+    };
+    char *out = NULL;
+    size_t nlen = strcspn(p, "= \t,"), cap = 0, n = 0, i;
+
+    for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (strlen(fields[i].name) == nlen && !strncasecmp(p, fields[i].name, nlen)) {
+            out = (char *)c + fields[i].off;
+            cap = fields[i].cap;
+        }
+    p += nlen;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p != '=')
+        return p;
+    p++;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '"') {
+        for (p++; *p && *p != '"'; p++) {
+            if (*p == '\\' && p[1])
+                p++;
+            if (out && n + 1 < cap)
+                out[n++] = *p;
+        }
+        if (*p)
+            p++;
+    } else {
+        for (; *p && *p != ',' && *p != ' ' && *p != '\t'; p++)
+            if (out && n + 1 < cap)
+                out[n++] = *p;
+    }
+    if (out)
+        out[n] = '\0';
+    return p;
+}
+
+static int parse(const char *h, struct creds *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (!h || strncasecmp(h, "Digest", 6) || (h[6] != ' ' && h[6] != '\t'))
+        return -1;
+    for (h += 7; *h;) {
+        while (*h == ' ' || *h == '\t' || *h == ',')
+            h++;
+        if (*h)
+            h = param(h, c);
+    }
+    return c->username[0] && c->nonce[0] && c->response[0] && c->uri[0] ? 0 : -1;
+}
+
+/* 1 when the response matches, 0 when not. */
+static int verify(const kite_http_req_t *t, const struct creds *c, const char *ha1)
+{
+    char buf[4096], ha2[33], want[33];
+    int n;
+
+    n = snprintf(buf, sizeof(buf), "%s:%s", t->p.method, c->uri);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return 0;
+    kite__md5_hex(buf, (size_t)n, ha2);
+    if (c->qop[0])
+        n = snprintf(buf, sizeof(buf), "%s:%s:%s:%s:%s:%s", ha1, c->nonce, c->nc, c->cnonce, c->qop,
+                     ha2);
+    else
+        n = snprintf(buf, sizeof(buf), "%s:%s:%s", ha1, c->nonce, ha2);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return 0;
+    kite__md5_hex(buf, (size_t)n, want);
+    return strlen(c->response) == 32 && same(want, c->response, 32);
+}
+
+static int challenge(kite_conn_t *c, kite_http_req_t *t, const struct kite__dauth *d, int stale)
+{
+    char nonce[41], h[512];
+    int n;
+
+    make_nonce(d, (unsigned long)time(NULL), nonce);
+    n = snprintf(h, sizeof(h), "Digest realm=\"%s\", qop=\"auth\", algorithm=MD5, nonce=\"%s\"%s",
+                 d->realm, nonce, stale ? ", stale=true" : "");
+    kite__http_add_header_n(t, "WWW-Authenticate", h, (size_t)n);
+    return kite__http_error(c, t, 401, NULL);
+}
+
+/* The password file guarding the request, in @buf if it must be built. */
+static const char *file_for(const struct kite__dauth *d, const kite_http_req_t *t,
+                            const kite__mount_rt_t *m, char *buf, size_t cap)
+{
+    const char *rel = t->mount_path, *slash;
+    int i, n;
+
+    for (i = 0; i < d->nprot; i++)
+        if (!strncmp(t->path, d->prot[i].uri, d->prot[i].len))
+            return d->prot[i].file;
+    if (d->global)
+        return d->global;
+    if (!m || m->type != KITE_MOUNT_FILE || !(slash = strrchr(rel, '/')))
+        return NULL;
+    n = snprintf(buf, cap, "%s%.*s/.htpasswd", m->root, (int)(slash - rel), rel);
+    return n > 0 && (size_t)n < cap ? buf : NULL;
+}
+
+/* Digest against @file: 0 to go on (t->auth_user set; or no such file
+ * when @need is 0), or the result of the answer sent (*answered set). */
+static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need, int *answered)
+{
+    const struct kite__dauth *d = c->vh->dauth;
+    char ha1[33];
+    struct creds cr;
+    int r, fresh;
+
+    *answered = 1;
+    if (parse(kite_http_header(t, "Authorization"), &cr) < 0)
+        r = kite__htpasswd_ha1(file, "", d->realm, ha1); /* does the file exist at all? */
+    else
+        r = kite__htpasswd_ha1(file, cr.username, d->realm, ha1);
+    if (r == KITE_ENOENT && !need) {
+        *answered = 0; /* no password file here: nothing to check */
+        return 0;
+    }
+    if (r == KITE_EACCES || r == KITE_ENOENT) {
+        kite_err("vhost %s: password file \"%s\" cannot be read", c->vh->name, file);
+        return kite__http_error(c, t, 500, NULL);
+    }
+    if (!cr.username[0] || r < 0 || strcmp(cr.realm, d->realm) || strcmp(cr.uri, t->p.target) ||
+        (cr.algorithm[0] && strcasecmp(cr.algorithm, "MD5")) ||
+        (cr.qop[0] && strcmp(cr.qop, "auth")) || (fresh = check_nonce(d, cr.nonce)) < 0 ||
+        !verify(t, &cr, ha1))
+        return challenge(c, t, d, 0);
+    if (!fresh)
+        return challenge(c, t, d, 1);
+    if (!(t->auth_user = kite__http_txn_copy(t, cr.username, strlen(cr.username))))
+        return kite__http_error(c, t, 500, NULL);
+    *answered = 0;
+    return 0;
+}
+
+int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
+{
+    const struct kite__dauth *d = c->vh->dauth;
+    const char *file, *base = strrchr(t->path, '/');
+    char path[PATH_MAX];
+
+    *answered = 0;
+    if (!d->general)
+        return 0;
+    if (base && !strcmp(base, "/.htpasswd")) {
+        *answered = 1;
+        return kite__http_error(c, t, 404, NULL);
+    }
+    if (!(file = file_for(d, t, m, path, sizeof(path))))
+        return 0;
+    return check(c, t, file, 0, answered);
+}
+
+int kite__http_digest_file(kite_conn_t *c, kite_http_req_t *t, const char *file, int *answered)
+{
+    return check(c, t, file, 1, answered);
+}
