@@ -316,7 +316,7 @@ blocked:
         goto fail;
     }
     cnt = gather(c, iov, &total, &more, cap);
-    n = c->xp->ops->writev(c, iov, cnt, more);
+    r = c->xp->ops->write_async(c, iov, cnt);
     if (r < 0) {
         n = r;
         goto fail;
