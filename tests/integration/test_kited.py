@@ -862,13 +862,22 @@ def t_refused(r):
     check("proxy http://", one_vhost_conf(mounts='[{ "mountpoint": "/px", "origin": '
                                                  '"http://127.0.0.1:1/" }]'),
           r"vhosts\[0\]\.mounts\[0\]\.origin: http:// mounts are not supported by this kite yet")
-    for key, val in (("host-ssl-key", '"@DIR@/x.pem"'), ("host-ssl-cert", '"x.pem"'),
-                     ("host-ssl-ca", '"x.pem"'), ("ciphers", '"HIGH"'),
-                     ("client-cert-required", '"1"'), ("allow-non-tls", "true"),
-                     ("redirect-http", '"yes"'), ("sts", "1")):
+    # TLS keys that make no sense without a certificate and its key (TLS
+    # itself is tested in test_tls_kited.py).
+    for key, val, why in (("host-ssl-key", '"x.pem"', "needs host-ssl-cert too"),
+                          ("host-ssl-cert", '"x.pem"', "needs host-ssl-key too"),
+                          ("host-ssl-ca", '"x.pem"', "needs host-ssl-cert and host-ssl-key"),
+                          ("ciphers", '"HIGH"', "needs host-ssl-cert and host-ssl-key"),
+                          ("client-cert-required", '"1"', "needs host-ssl-cert and host-ssl-key"),
+                          ("allow-non-tls", "true", "needs host-ssl-cert and host-ssl-key"),
+                          ("sts", "1", "needs host-ssl-cert and host-ssl-key")):
         check(key, one_vhost_conf(extra=' "%s": %s,' % (key, val)),
-              r"conf:\d+: vhosts\[0\]\.%s: TLS is not supported by this kite yet" % key,
-              {"x.pem": "x"})
+              r"conf:\d+: vhosts\[0\]\.%s: %s" % (key, why), {"x.pem": "x"})
+    k = Kited(r, "redirect-http", {"conf": one_vhost_conf(extra=' "redirect-http": "yes",')})
+    rc, err = k.check()
+    r.ok(rc == 0 and "config OK" in err,
+         "redirect-http on a plain vhost is accepted (it redirects to https)", err)
+    shutil.rmtree(k.dir, ignore_errors=True)
     k = Kited(r, "tls-off", {"conf": one_vhost_conf(
         extra=' "sts": "0", "redirect-http": false, "allow-non-tls": "off",')})
     rc, err = k.check()
