@@ -245,7 +245,9 @@ def test_body_to_non_reader(t, srv):
              "a GET with a body to a handler that ignores it; keep-alive goes on")
 
     # A large body to a file mount: the 405 arrives whole, then a clean close.
-    big = os.urandom(4 << 20)
+    # Over TLS one thread sends a smaller body before reading: Python's ssl
+    # does not allow a second thread to write while the first one reads.
+    big = os.urandom(256 << 10 if kt.TLS else 4 << 20)
     with kt.Conn(srv.port, timeout=10) as c:
         head = kt.build_request("POST", "/64k.bin", headers=[("Content-Length", str(len(big)))])
         errors = []
@@ -256,13 +258,17 @@ def test_body_to_non_reader(t, srv):
             except OSError as e:
                 errors.append(e)
         th = threading.Thread(target=sender, daemon=True)
-        th.start()
+        if kt.TLS:
+            sender()
+        else:
+            th.start()
         r = c.read_response()
         closed = c.wait_closed(5)
-        th.join(10)
-    t.eq(r.status, 405, "4 MB POST to a file: 405 arrives in full")
-    t.eq(r.header("Connection"), "close", "4 MB POST to a file: Connection: close")
-    t.ok(closed, "4 MB POST to a file: the server closes", errors)
+        if not kt.TLS:
+            th.join(10)
+    t.eq(r.status, 405, "large POST to a file: 405 arrives in full")
+    t.eq(r.header("Connection"), "close", "large POST to a file: Connection: close")
+    t.ok(closed, "large POST to a file: the server closes", errors)
     t.ok(kt.serves(srv.port), "server serves after the refused upload")
 
 
