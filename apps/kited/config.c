@@ -4,6 +4,7 @@
  * startup, and SIGHUP reloads that swap the vhosts of the running
  * context without touching the listen sockets.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kited.h"
@@ -30,6 +31,14 @@ static kite_context_t *make_context(kited_t *kd)
 
     kd->live = *kite_config_context_info(kd->cfg);
     ctx = kite_context_create(&kd->live, &err);
+    /* kd->live outlives this config (a reload frees it with its last
+     * vhost): keep its own copy of the one string it compares later. */
+    kd->live.reject_service_keywords = NULL;
+    if (kd->live.server_string &&
+        !(kd->live.server_string = kd->server_string = strdup(kd->live.server_string))) {
+        kite_context_destroy(ctx);
+        ctx = NULL;
+    }
     if (!ctx) {
         kite_err("cannot create the context: %s", kite_strerror(err));
         return NULL;
@@ -47,6 +56,8 @@ int kited_check(kited_t *kd)
 
     kite_config_put(kd->cfg);
     kd->cfg = NULL;
+    free(kd->server_string);
+    kd->server_string = NULL;
     if (!ctx)
         return -1;
     kite_context_destroy(ctx);

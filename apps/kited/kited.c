@@ -221,6 +221,7 @@ out:
         kite_context_destroy(kd.ctx);
     if (kd.pidfile && kd.daemonize)
         unlink(kd.pidfile);
+    free(kd.server_string);
     kite_notice("kited: exit %d", status);
     return status;
 }

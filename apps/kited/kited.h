@@ -23,9 +23,10 @@ typedef struct kited {
     int daemonize;
     int check_only;
     unsigned drain_secs;
-    kite_config_t *cfg; /* the config being started; the vhosts hold it after that */
-    kite_context_info_t live;
-    kite_config_global_t g; /* copied: the config may be gone when it is used */
+    kite_config_t *cfg;       /* the config being started; the vhosts hold it after that */
+    kite_context_info_t live; /* the running context's settings, for reload warnings */
+    char *server_string;      /* live.server_string, owned */
+    kite_config_global_t g;   /* copied: the config may be gone when it is used */
     kite_context_t *ctx;
     sigset_t sigs;
     volatile int stopping;
