@@ -63,6 +63,10 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
 
     if (!v)
         return;
+    /* A reload another thread made (kite-test-server's SIGHUP thread) has
+     * finished with the paths before they go: taking its lock orders it. */
+    pthread_mutex_lock(&reload_lock);
+    pthread_mutex_unlock(&reload_lock);
     kite__tls_cfg_put(v->cur);
     free_paths(&v->info);
     free((char *)v->info.tls_ciphers);
