@@ -4,6 +4,7 @@
  * startup, and SIGHUP reloads that swap the vhosts of the running
  * context without touching the listen sockets.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kited.h"
@@ -29,7 +30,12 @@ static kite_context_t *make_context(kited_t *kd)
     kite_context_t *ctx;
 
     kd->live = *kite_config_context_info(kd->cfg);
+    free(kd->live_server_string);
+    kd->live_server_string = kd->live.server_string ? strdup(kd->live.server_string) : NULL;
+    kd->live.server_string = kd->live_server_string;
     ctx = kite_context_create(&kd->live, &err);
+    /* The context has its own copy of this list; ours would dangle. */
+    kd->live.reject_service_keywords = NULL;
     if (!ctx) {
         kite_err("cannot create the context: %s", kite_strerror(err));
         return NULL;
@@ -47,6 +53,8 @@ int kited_check(kited_t *kd)
 
     kite_config_put(kd->cfg);
     kd->cfg = NULL;
+    free(kd->live_server_string);
+    kd->live_server_string = NULL;
     if (!ctx)
         return -1;
     kite_context_destroy(ctx);

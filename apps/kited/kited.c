@@ -169,6 +169,7 @@ int main(int argc, char **argv)
 out:
     if (kd.ctx)
         kite_context_destroy(kd.ctx);
+    free(kd.live_server_string);
     if (kd.pidfile && kd.daemonize)
         unlink(kd.pidfile);
     kite_notice("kited: exit %d", status);

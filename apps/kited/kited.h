@@ -24,7 +24,11 @@ typedef struct kited {
     int check_only;
     unsigned drain_secs;
     kite_config_t *cfg; /* the config being started; the vhosts hold it after that */
+    /* The running context's settings, for a reload to compare with. The
+     * strings are kited's copies: the config they came from is freed with
+     * its last vhost, after a reload. */
     kite_context_info_t live;
+    char *live_server_string;
     kite_config_global_t g; /* copied: the config may be gone when it is used */
     kite_context_t *ctx;
     sigset_t sigs;
