@@ -64,7 +64,10 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
     if (!v)
         return;
     kite__tls_cfg_put(v->cur);
+    /* Ordered after any reload that ran (on another thread) before. */
+    pthread_mutex_lock(&reload_lock);
     free_paths(&v->info);
+    pthread_mutex_unlock(&reload_lock);
     free((char *)v->info.tls_ciphers);
     pthread_mutex_destroy(&v->lock);
     free(v);
