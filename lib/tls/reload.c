@@ -63,12 +63,11 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
 
     if (!v)
         return;
-    /* A reload another thread made (kite-test-server's SIGHUP thread) has
-     * finished with the paths before they go: taking its lock orders it. */
-    pthread_mutex_lock(&reload_lock);
-    pthread_mutex_unlock(&reload_lock);
     kite__tls_cfg_put(v->cur);
+    /* Ordered after any reload that ran (on another thread) before. */
+    pthread_mutex_lock(&reload_lock);
     free_paths(&v->info);
+    pthread_mutex_unlock(&reload_lock);
     free((char *)v->info.tls_ciphers);
     pthread_mutex_destroy(&v->lock);
     free(v);
