@@ -219,7 +219,6 @@ int main(int argc, char **argv)
 out:
     if (kd.ctx)
         kite_context_destroy(kd.ctx);
-    free(kd.live_server_string);
     if (kd.pidfile && kd.daemonize)
         unlink(kd.pidfile);
     free(kd.server_string);
