@@ -143,46 +143,31 @@ static int set_flag_off(kite__cfg_t *cfg, void *obj, const kite__directive_t *d,
     return 0;
 }
 
-/* access-control-list: parsed here too, so that a bad entry stops
- * --check-config with its line rather than failing vhost creation. */
-static int set_acl(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
-                   const kite__cfg_file_t *f, const char *path)
+/* access-control-list (arg 0) and throttle (arg 1): parsed here too, so
+ * that a bad entry stops --check-config with its line rather than failing
+ * vhost creation; the parsed form is the vhost's to make. */
+static int set_list(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
 {
-    struct kite__acl *acl;
+    static const char *const expect[] = {
+        "+NET or -NET, NET an IPv4 or IPv6 address with an optional /bits",
+        "KEY=RATE, KEY \"*\", a subnet or a /uri-prefix, RATE bytes/s with an optional k or m"};
+    struct kite__acl *acl = NULL;
+    struct kite__throttle *th = NULL;
+    const char *s;
     char bad[64];
     int r;
 
     if (set_str(cfg, obj, d, v, f, path) < 0)
         return KITE_EINVAL;
-    r = kite__acl_parse(*AT(obj, d->off, const char *), &acl, bad, sizeof(bad));
+    s = *AT(obj, d->off, const char *);
+    r = d->arg ? kite__throttle_parse(s, &th, bad, sizeof(bad))
+               : kite__acl_parse(s, &acl, bad, sizeof(bad));
     if (r == KITE_EINVAL)
-        return kite__cfg_error(cfg, f, path,
-                               "bad entry \"%s\" (expected +NET or -NET, NET an IPv4 or IPv6 "
-                               "address with an optional /bits)",
-                               bad);
+        return kite__cfg_error(cfg, f, path, "bad entry \"%s\" (expected %s)", bad, expect[d->arg]);
     if (r < 0)
         return r;
     kite__acl_free(acl);
-    return 0;
-}
-
-static int set_throttle(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
-                        const kite__cfg_file_t *f, const char *path)
-{
-    struct kite__throttle *th;
-    char bad[64];
-    int r;
-
-    if (set_str(cfg, obj, d, v, f, path) < 0)
-        return KITE_EINVAL;
-    r = kite__throttle_parse(*AT(obj, d->off, const char *), &th, bad, sizeof(bad));
-    if (r == KITE_EINVAL)
-        return kite__cfg_error(cfg, f, path,
-                               "bad entry \"%s\" (expected KEY=RATE, KEY \"*\", a subnet or a "
-                               "/uri-prefix, RATE bytes/s with an optional k or m)",
-                               bad);
-    if (r < 0)
-        return r;
     kite__throttle_free(th);
     return 0;
 }
@@ -519,10 +504,10 @@ const kite__directive_t kite__directives[] = {
      "the IPv6 listener takes no IPv4"},
     {"onlyraw", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
      "connections are raw sockets for the protocol with the pvo \"raw\""},
-    {"access-control-list", VHOST, "\"-0.0.0.0/0,+192.168/16,+::1\"", set_acl,
+    {"access-control-list", VHOST, "\"-0.0.0.0/0,+192.168/16,+::1\"", set_list,
      V(info.access_control_list), 0,
      "LibHTTP ACL: peers denied by it are closed at accept (the last matching entry decides)"},
-    {"throttle", VHOST, "\"*=1k,10.0.0.0/8=0,/downloads/=5k\"", set_throttle, V(info.throttle), 0,
+    {"throttle", VHOST, "\"*=1k,10.0.0.0/8=0,/downloads/=5k\"", set_list, V(info.throttle), 1,
      "LibHTTP throttle: bytes/s per response by peer subnet or URI prefix; last match wins"},
     {"auth-domain", VHOST, "string", set_str, V(info.auth_domain), 0,
      "realm of HTTP Digest authentication (LibHTTP authentication_domain; default the vhost "
