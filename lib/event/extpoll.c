@@ -468,6 +468,12 @@ int kite_service_fd(kite_context_t *ctx, int fd, short revents)
             break;
         if ((x->conn.flags & KITE__C_READING) && (revents & (POLLIN | POLLHUP | POLLERR)))
             on_readable(x);
+        else if ((revents & (POLLHUP | POLLERR)) == POLLHUP && (x->conn.flags & KITE__C_NOTSOCK))
+            /* A paused pipe whose writer has gone: what it still holds
+             * (at most the pipe's capacity) is the end of the stream, not
+             * garbage; read it rather than lose it (a CGI's last 8 KiB).
+             * libuv does not see this: a stopped read is not polled. */
+            on_readable(x);
         else if (revents & (POLLHUP | POLLERR))
             /* poll reports these whatever we asked for: a paused conn
              * whose peer is gone would spin the application's loop. */
