@@ -128,6 +128,10 @@ static int load(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *i
                  info->tls_cert);
         return KITE_EINVAL;
     }
+    if ((r = kite__pk_sign_in_place(&t->pk))) {
+        kite__tls_log_err("private key", info->tls_key, r);
+        return KITE_EINVAL;
+    }
     return 0;
 }
 
