@@ -124,6 +124,10 @@ typedef struct kite_vhost_info_s {
     /* PUT, DELETE and MKCOL on file mounts for the users of this LibHTTP
      * password file (Digest); NULL: those methods answer 405. */
     const char *put_delete_auth_file;
+    /* A directory of PEM CA certificates (every file in it is read; no
+     * c_rehash links needed) that issue client certificates, with or
+     * instead of tls_ca (LibHTTP ssl_ca_path). */
+    const char *tls_ca_path;
 } kite_vhost_info_t;
 
 enum {

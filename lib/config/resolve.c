@@ -168,12 +168,14 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
         const char *key, *file;
     } files[] = {{"host-ssl-cert", in->tls_cert},
                  {"host-ssl-key", in->tls_key},
-                 {"host-ssl-ca", in->tls_ca}};
+                 {"host-ssl-ca", in->tls_ca},
+                 {"ssl-ca-path", in->tls_ca_path}};
     const struct {
         int set;
         const char *key;
     } with_cert[] = {
         {in->tls_ca != NULL, "host-ssl-ca"},
+        {in->tls_ca_path != NULL, "ssl-ca-path"},
         {in->tls_ciphers != NULL, "ciphers"},
         {(in->tls_options & KITE_TLS_STS) != 0, "sts"},
         {(in->tls_options & KITE_TLS_ALLOW_NON_TLS) != 0, "allow-non-tls"},
@@ -195,9 +197,10 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
             kite__cfg_path(kp, "%s.%s", vh->path, with_cert[i].key);
             return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-cert and host-ssl-key");
         }
-    if ((in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) && !in->tls_ca) {
+    if ((in->tls_options & KITE_TLS_CLIENT_CERT_REQUIRED) && !in->tls_ca && !in->tls_ca_path) {
         kite__cfg_path(kp, "%s.client-cert-required", vh->path);
-        return kite__cfg_error(cfg, vh->file, kp, "needs host-ssl-ca (the CA of the clients)");
+        return kite__cfg_error(cfg, vh->file, kp,
+                               "needs host-ssl-ca or ssl-ca-path (the CA of the clients)");
     }
     if (in->tls_min_version && in->tls_max_version && in->tls_min_version > in->tls_max_version) {
         kite__cfg_path(kp, "%s.ssl-min-version", vh->path);

@@ -470,9 +470,13 @@ const kite__directive_t kite__directives[] = {
      "PEM certificate, maybe followed by its chain"},
     {"host-ssl-ca", VHOST, "string", set_path, V(info.tls_ca), 0,
      "PEM certificates sent after the certificate as its chain"},
+    {"ssl-ca-path", VHOST, "string", set_path, V(info.tls_ca_path), 0,
+     "a directory of PEM CA certificates for client certificates, with or instead of "
+     "host-ssl-ca (LibHTTP ssl_ca_path)"},
     {"client-cert-required", VHOST, "boolean", set_flag, V(info.tls_options),
      KITE_TLS_CLIENT_CERT_REQUIRED,
-     "require a client certificate issued by host-ssl-ca; handlers can read its subject"},
+     "require a client certificate issued by host-ssl-ca or ssl-ca-path; handlers can read its "
+     "subject"},
     {"ssl-min-version", VHOST, "\"1.2\"", set_tls_version, V(info.tls_min_version), 0,
      "oldest TLS version accepted (default 1.2)"},
     {"ssl-max-version", VHOST, "\"1.3\"", set_tls_version, V(info.tls_max_version), 0,

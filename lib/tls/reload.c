@@ -24,6 +24,7 @@ static void free_paths(kite_vhost_info_t *in)
     free((char *)in->tls_cert);
     free((char *)in->tls_key);
     free((char *)in->tls_ca);
+    free((char *)in->tls_ca_path);
 }
 
 int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
@@ -51,6 +52,7 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     if (dup_str(&v->info.tls_cert, info->tls_cert) < 0 ||
         dup_str(&v->info.tls_key, info->tls_key) < 0 ||
         dup_str(&v->info.tls_ca, info->tls_ca) < 0 ||
+        dup_str(&v->info.tls_ca_path, info->tls_ca_path) < 0 ||
         dup_str(&v->info.tls_ciphers, info->tls_ciphers) < 0)
         return KITE_ENOMEM;
     v->cur = kite__tls_cfg_new(vh, &v->info, &r);
@@ -118,6 +120,7 @@ int kite_vhost_tls_reload(kite_vhost_t *vh, const char *cert, const char *key, c
     v->info.tls_key = paths.tls_key;
     v->info.tls_ca = paths.tls_ca;
     paths = in;
+    paths.tls_ca_path = NULL; /* not reloadable by name: the vhost keeps it */
     pthread_mutex_lock(&v->lock);
     old = v->cur;
     v->cur = t;

@@ -164,6 +164,18 @@ def run(t, kited, base):
     port3 = free_port()
     vhosts.append(dict(vhosts[-1], port=port3))
     del vhosts[-1]["ssl-verify-depth"]
+    # ssl-ca-path: the client CA from a directory (with a file that is no
+    # certificate in it, which is skipped).
+    cadir = os.path.join(base, "cadir")
+    os.mkdir(cadir)
+    shutil.copy(cc["ca"] + ".crt", cadir)
+    with open(os.path.join(cadir, "README"), "w") as f:
+        f.write("not a certificate\n")
+    port7 = free_port()
+    vhosts.append({"name": "c.test", "port": port7, "interface": "127.0.0.1",
+                   "host-ssl-cert": b_crt, "host-ssl-key": b_key, "ssl-ca-path": cadir,
+                   "client-cert-required": True,
+                   "mounts": [{"mountpoint": "/test", "origin": "callback://http-test"}]})
     # redirect-http: a plain vhost, and plain HTTP on a TLS port.
     port4, port5 = free_port(), free_port()
     vhosts.append({"name": "r.test", "port": port4, "interface": "127.0.0.1",
@@ -221,6 +233,11 @@ def run(t, kited, base):
         t.ok(p.returncode != 0, "ssl-verify-depth 1: a certificate two CAs deep is refused")
         p = peer("--cert", cc["carol"] + ".chain", "--key", cc["carol"] + ".key", p=port3)
         t.eq(p.stdout, b"CN=carol, O=kite\n", "... and accepted with the default depth")
+        p = peer("--cert", cc["alice"] + ".crt", "--key", cc["alice"] + ".key", p=port7)
+        t.eq((p.returncode, p.stdout), (0, b"CN=alice, O=kite\n"),
+             "ssl-ca-path: a certificate from a CA of the directory is accepted")
+        p = peer("--cert", cc["bob"] + ".crt", "--key", cc["bob"] + ".key", p=port7)
+        t.ok(p.returncode != 0, "ssl-ca-path: a certificate from another CA is refused")
         p = kt.curl(["--cacert", a_crt, "--resolve", "a.test:%d:127.0.0.1" % port,
                      "https://a.test:%d/" % port])
         t.ok(p.returncode == 0, "a vhost without client-cert-required still serves")
