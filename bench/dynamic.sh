@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# bench/dynamic.sh: dynamic content against its peers, in one run, kite and
+# the peer alternating run by run so that a change in the machine's speed
+# hits both alike. Not part of `make bench`'s harness run (the harness has
+# no CGI or Lua workloads); results go to stdout and bench/results/.
+#
+#   cgi   a trivial shell CGI (tests/data/cgi/trivial.sh) at -c10:
+#         kite-test-server -G vs lighttpd mod_cgi            (no CPU quota:
+#         the cost is fork/exec, outside the server process)
+#   lua   a hello-world Lua server page (.lp) and Lua script (.lua) at -c50:
+#         kite vs lighttpd + mod_magnet (Debian lighttpd-modules-lua), and
+#         kite's own static 1 KB file, with the server under CPU_QUOTA
+#
+# Server on CPU 0, wrk (one thread) on CPU 1, 127.0.0.1 only.
+# Environment: WORKLOADS="cgi lua" RUNS=5 DUR=5 CPU_QUOTA=50
+#   KITE_BIN=build/test-apps/kite-test-server
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORKLOADS=${WORKLOADS:-"cgi lua"}
+RUNS=${RUNS:-5}
+DUR=${DUR:-5}
+CPU_QUOTA=${CPU_QUOTA-50}
+KITE_BIN=${KITE_BIN:-$ROOT/build/test-apps/kite-test-server}
+WORK=$(mktemp -d /tmp/kite-dyn.XXXXXX)
+PORT=9180
+OUT=$ROOT/bench/results/dynamic-$(date -u +%Y%m%dT%H%M%S).txt
+CG=/sys/fs/cgroup/cpu/kitedyn_$$
+trap 'cleanup' EXIT
+
+log() { echo "$*" | tee -a "$OUT"; }
+
+cleanup() {
+    [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
+    [ -d "$CG" ] && { cat "$CG/cgroup.procs" 2>/dev/null | xargs -r -n1 -I{} sh -c 'echo {} > /sys/fs/cgroup/cpu/cgroup.procs' 2>/dev/null; rmdir "$CG" 2>/dev/null; }
+    rm -rf "$WORK"
+}
+
+wait_port() {
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# cap PID: the server process under a CFS quota of CPU_QUOTA % (cgroup v1).
+cap() {
+    [ -z "$CPU_QUOTA" ] && return 0
+    mkdir -p "$CG" && echo 10000 >"$CG/cpu.cfs_period_us" &&
+        echo $((CPU_QUOTA * 100)) >"$CG/cpu.cfs_quota_us" && echo "$1" >"$CG/cgroup.procs"
+}
+
+start() { # start QUOTA CMD...
+    local q=$1
+    shift
+    taskset -c 0 "$@" >>"$WORK/server.log" 2>&1 &
+    SRV=$!
+    wait_port || { log "server did not start: $*"; tail "$WORK/server.log"; exit 1; }
+    [ "$q" = q ] && cap "$SRV"
+}
+
+stop() {
+    kill "$SRV" 2>/dev/null
+    wait "$SRV" 2>/dev/null
+    SRV=
+}
+
+# load NAME URL CONNS: one wrk run, prints req/s and non-2xx count
+load() {
+    local r
+    r=$(taskset -c 1 wrk -t1 -c"$3" -d"${DUR}s" "$2" 2>&1)
+    local rps non2xx
+    rps=$(echo "$r" | awk '/Requests\/sec/ {print $2}')
+    non2xx=$(echo "$r" | awk '/Non-2xx/ {print $NF}')
+    log "$1 $rps req/s${non2xx:+ non-2xx=$non2xx} load=$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+lighttpd_conf() { # lighttpd_conf DOCROOT EXTRA
+    cat >"$WORK/lighttpd.conf" <<EOF
+server.document-root = "$1"
+server.port = $PORT
+server.bind = "127.0.0.1"
+server.max-keep-alive-requests = 100000
+server.errorlog = "$WORK/lighttpd.err"
+$2
+EOF
+}
+
+bench_cgi() {
+    local dir=$ROOT/tests/data/cgi
+    lighttpd_conf "$WORK" "server.modules += (\"mod_alias\", \"mod_cgi\")
+alias.url = (\"/cgi-bin/\" => \"$dir/\")
+cgi.assign = (\".sh\" => \"\")"
+    log "## cgi: trivial.sh at -c10, $RUNS x ${DUR}s, no quota"
+    for i in $(seq "$RUNS"); do
+        start n "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$WORK" -G "$dir"
+        load "kite-cgi" "http://127.0.0.1:$PORT/cgi-bin/trivial.sh" 10
+        stop
+        start n lighttpd -D -f "$WORK/lighttpd.conf"
+        load "lighttpd-cgi" "http://127.0.0.1:$PORT/cgi-bin/trivial.sh" 10
+        stop
+    done
+    log "zombies after cgi: $(ps -eo stat | grep -c '^Z')"
+}
+
+bench_lua() {
+    local docs=$WORK/lua
+    mkdir -p "$docs"
+    cp "$ROOT/bench/lua/hello.lp" "$ROOT/bench/lua/hello.lua" "$docs/"
+    head -c 1024 /dev/zero | tr '\0' 'x' >"$docs/1k.txt"
+    cat >"$WORK/magnet.lua" <<'EOF'
+lighty.r.resp_header["Content-Type"] = "text/html"
+lighty.r.resp_body:set({ "<html><body>Hello, world</body></html>\n" })
+return 200
+EOF
+    lighttpd_conf "$docs" "server.modules += (\"mod_magnet\")
+\$HTTP[\"url\"] =~ \"^/magnet\" { magnet.attract-physical-path-to = (\"$WORK/magnet.lua\") }"
+    log "## lua: hello world at -c50, $RUNS x ${DUR}s, server CPU quota ${CPU_QUOTA:-none}%"
+    for i in $(seq "$RUNS"); do
+        start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" ${KITE_LUA_ARGS:-}
+        load "kite-lp" "http://127.0.0.1:$PORT/hello.lp" 50
+        load "kite-lua" "http://127.0.0.1:$PORT/hello.lua" 50
+        load "kite-static-1k" "http://127.0.0.1:$PORT/1k.txt" 50
+        stop
+        start q lighttpd -D -f "$WORK/lighttpd.conf"
+        load "lighttpd-magnet" "http://127.0.0.1:$PORT/magnet" 50
+        stop
+    done
+}
+
+mkdir -p "$ROOT/bench/results"
+log "# bench/dynamic.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') commit $(git -C "$ROOT" rev-parse --short HEAD)"
+log "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -r)"
+for w in $WORKLOADS; do "bench_$w"; done
+log "# results: $OUT"
