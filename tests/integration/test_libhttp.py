@@ -10,6 +10,7 @@ parallel threads and their checks are printed in TAP in a fixed order.
 """
 import concurrent.futures
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -339,7 +340,13 @@ def challenge_of(res):
     return h, dict(re.findall(r'(\w+)="?([^",]*)"?', h[7:] if h.startswith("Digest ") else ""))
 
 
-def digest_hdr(user, pw, realm, nonce, uri, method="GET", nc="00000001", cnonce="abcdef01"):
+NC = itertools.count(1)
+
+
+def digest_hdr(user, pw, realm, nonce, uri, method="GET", nc=None, cnonce="abcdef01"):
+    """The server refuses a nonce count it has seen for the nonce: by default
+    each header gets a new one, above all earlier ones."""
+    nc = nc or "%08x" % next(NC)
     ha1, ha2 = md5("%s:%s:%s" % (user, realm, pw)), md5("%s:%s" % (method, uri))
     resp = md5("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2))
     return {"Authorization": 'Digest username="%s", realm="%s", nonce="%s", uri="%s", '
@@ -375,7 +382,7 @@ def t_digest(r):
         res = get(pg, "/page.txt", host="g")
         h, ch = challenge_of(res)
         r.ok(res.status == 401 and ch.get("realm") == "kite.test" and ch.get("qop") == "auth"
-             and len(ch.get("nonce", "")) == 40 and "stale" not in ch,
+             and len(ch.get("nonce", "")) == 48 and "stale" not in ch,
              "global-auth-file: 401 with a Digest challenge without credentials", repr(res))
         nonce = ch.get("nonce", "")
         res = get(pg, "/page.txt", host="g",
@@ -409,6 +416,25 @@ def t_digest(r):
         res = get(pp, "/sub/start.html", host="p",
                   headers=digest_hdr("bob", "b0b", "kite.test", nonce, "/sub/start.html"))
         r.eq((res.status, res.body), (200, b"start page of sub\n"), "protect-uri: 200 with bob")
+        # Nonce counts: a captured request replayed, or an older count, is
+        # refused with a fresh challenge; higher counts on the nonce pass.
+        # (On the "p" vhost: "g"'s nonces expire after a second.)
+        n2 = challenge_of(get(pp, "/sub/start.html", host="p"))[1].get("nonce", "")
+        hdr = digest_hdr("alice", "s3cret", "kite.test", n2, "/sub/start.html", nc="00000005")
+        res = get(pp, "/sub/start.html", host="p", headers=hdr)
+        r.eq(res.status, 200, "digest nc: nc 5 on a new nonce: 200")
+        for what, h in (("the same request replayed", hdr),
+                        ("the same request replayed again", hdr),
+                        ("a lower nc (3)", digest_hdr("alice", "s3cret", "kite.test", n2,
+                                                      "/sub/start.html", nc="00000003"))):
+            res = get(pp, "/sub/start.html", host="p", headers=h)
+            ch = challenge_of(res)[1]
+            r.ok(res.status == 401 and "stale" not in ch and ch.get("nonce"),
+                 "digest nc: %s: 401 with a fresh challenge (stale=false)" % what, repr(res))
+        for nc in ("00000006", "0000000a"):
+            res = get(pp, "/sub/start.html", host="p",
+                      headers=digest_hdr("alice", "s3cret", "kite.test", n2, "/sub/start.html", nc=nc))
+            r.eq(res.status, 200, "digest nc: a higher nc (%s) on the same nonce: 200" % nc)
         r.eq(get(pd, "/page.txt", host="d").status, 200, ".htpasswd: a directory without one is open")
         res = get(pd, "/priv/x.txt", host="d")
         nonce = challenge_of(res)[1].get("nonce", "")
