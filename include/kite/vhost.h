@@ -61,6 +61,9 @@ enum {
     KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
     KITE_VH_STRICT_HOST = 1 << 6,     /* a Host naming no vhost on the port gets 400 */
     KITE_VH_NO_DECODE_URL = 1 << 7,   /* the path is routed as sent, %XX not decoded */
+    /* Accepted TCP conns keep Nagle's algorithm: TCP_NODELAY is not set
+     * (kite sets it by default; the listen port's first vhost decides). */
+    KITE_VH_NO_TCP_NODELAY = 1 << 8,
 };
 
 /**
@@ -124,6 +127,12 @@ typedef struct kite_vhost_info_s {
     /* PUT, DELETE and MKCOL on file mounts for the users of this LibHTTP
      * password file (Digest); NULL: those methods answer 405. */
     const char *put_delete_auth_file;
+    /* Milliseconds a client has to send a request head once it started
+     * it, and between two pieces of a request body; then 408 and close.
+     * 0: the context's timeout_secs. Idle time between requests is
+     * keepalive_timeout's. A head is timed by the listen port's first
+     * vhost (the Host is not known yet), a body by the request's. */
+    unsigned request_timeout_ms;
 } kite_vhost_info_t;
 
 enum {

@@ -523,6 +523,12 @@ const kite__directive_t kite__directives[] = {
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},
+    {"tcp-nodelay", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_TCP_NODELAY,
+     "set TCP_NODELAY on accepted connections (default on; LibHTTP tcp_nodelay); the listen "
+     "port's first vhost decides"},
+    {"request-timeout", VHOST, "number", set_uint, V(info.request_timeout_ms), 3600000,
+     "milliseconds a client has to send a request head once it began it, and each piece of "
+     "a body; then 408 and close (default: timeout-secs; LibHTTP request_timeout_ms)"},
     {"decode-url", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_DECODE_URL,
      "percent-decode the URL path before routing (default on); off: %XX names files literally"},
     {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,

@@ -331,6 +331,37 @@ def t_throttle(r):
                 r"vhosts\[0\]\.throttle: bad entry \"%s\"" % re.escape(bad))
 
 
+def t_request_timeout(r):
+    with Kited(r, "request-timeout", conf_of(' "request-timeout": 500,')) as k:
+        p = k.ports["localhost"]
+        with Conn(p, timeout=5) as c:
+            t0 = time.monotonic()
+            c.send("GET /page.txt HTTP/1.1\r\nHost: localhost\r\n")
+            # Others are served while that head waits.
+            r.eq(get(p, "/page.txt").status, 200, "request-timeout: others are served meanwhile")
+            res = c.read_response()
+            dt = time.monotonic() - t0
+            r.ok(res.status == 408 and (res.header("Connection") or "").lower() == "close"
+                 and 0.3 <= dt <= 3.0,
+                 "request-timeout 500: half a head gets 408, Connection: close after %.2f s" % dt,
+                 repr(res))
+            r.ok(c.wait_closed(3.0), "request-timeout: the connection is closed after the 408")
+        with Conn(p, timeout=5) as c:
+            for part in ("GET /page.txt HTTP/1.1\r\n", "Host: localhost\r\n", "\r\n"):
+                c.send(part)
+                time.sleep(0.1)
+            res = c.read_response()
+            r.eq((res.status, res.body), (200, b"a page\n"),
+                 "request-timeout: a slow head sent within the time is served")
+            # Idle time between requests is keepalive's, not request-timeout's.
+            time.sleep(0.8)
+            c.send(kitetest.build_request("GET", "/page.txt"))
+            r.eq(c.read_response().status, 200,
+                 "request-timeout: an idle keep-alive connection outlives it")
+    refused(r, "request-timeout -1", one_vhost_conf(extra=' "request-timeout": -1,'),
+            r"vhosts\[0\]\.request-timeout")
+
+
 def md5(s):
     return hashlib.md5(s.encode()).hexdigest()
 
@@ -699,7 +730,7 @@ def t_migration(r):
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
-             t_decode_url, t_acl, t_throttle, t_digest,
+             t_decode_url, t_acl, t_throttle, t_digest, t_request_timeout,
              t_put_delete, t_ssi, t_migration]
 
     def run(fn):
