@@ -50,6 +50,10 @@ typedef struct kite_mount_s {
     const char *index_files; /* "index.html,index.htm": tried in order instead of def */
     const char *hide_files;  /* LibHTTP glob of file (or dir) names that answer 404 */
     const char *ssi_pattern; /* LibHTTP glob of files processed as SSI ("**.shtml$") */
+    /* SSI <!--#exec "cmd" --> runs cmd with /bin/sh in the page's directory
+     * (as a CGI script is run: off the loop, with cgi_timeout); 0: such
+     * directives are dropped, and logged. */
+    int ssi_exec;
 } kite_mount_t;
 
 enum {

@@ -573,6 +573,9 @@ const kite__directive_t kite__directives[] = {
     {"ssi-pattern", MOUNT, "pattern", set_str, M(m.ssi_pattern), 0,
      "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives are "
      "done"},
+    {"ssi-exec", MOUNT, "boolean", set_bool, M(m.ssi_exec), 0,
+     "SSI files may run commands: <!--#exec \"cmd\" --> is replaced by the output of "
+     "/bin/sh -c cmd, run in the page's directory with cgi-timeout (default off: dropped)"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,
