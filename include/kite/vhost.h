@@ -137,6 +137,10 @@ typedef struct kite_vhost_info_s {
      * keepalive_timeout's. A head is timed by the listen port's first
      * vhost (the Host is not known yet), a body by the request's. */
     unsigned request_timeout_ms;
+    /* With KITE_TLS_REDIRECT_HTTP: the https port the Location names, with
+     * the Host's name (LibHTTP's "r" ports go to its first "s" port); 0:
+     * the Host as the client sent it. The port's first vhost decides. */
+    unsigned redirect_https_port;
 } kite_vhost_info_t;
 
 enum {

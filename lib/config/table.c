@@ -485,6 +485,9 @@ const kite__directive_t kite__directives[] = {
     {"redirect-http", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_REDIRECT_HTTP,
      "plain HTTP requests get a 301 to https (all of them without host-ssl-cert; with it, those "
      "allow-non-tls lets in)"},
+    {"redirect-http-port", VHOST, "number", set_uint, V(info.redirect_https_port), 65535,
+     "with redirect-http: the Location names the Host's name with this https port (LibHTTP "
+     "\"r\" ports); 0: the Host as sent"},
     {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,
      "TLS cipher suites, mbedTLS names separated by ':' (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)"},
     {"sts", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_STS,

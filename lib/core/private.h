@@ -183,6 +183,7 @@ struct kite_vhost_s {
     unsigned options;
     unsigned keepalive_ms;
     unsigned request_ms; /* request head and body pieces (request_timeout_ms) */
+    unsigned https_port; /* redirect_https_port */
     const kite_protocol_t *const *protocols;
     void **vhd; /* per protocol */
     int nprotocols;
