@@ -23,6 +23,13 @@ static kite__h1_limits_t limits(const kite_conn_t *c)
     return l;
 }
 
+/* request-timeout for a request head: the listen port's first vhost's, as
+ * the Host is not known yet (the conn's vhost is its last request's). */
+static unsigned head_ms(const kite_conn_t *c)
+{
+    return c->ls ? c->ls->vhosts[0]->request_ms : c->vh->request_ms;
+}
+
 /* Answer a request that could not be parsed (or timed out) and close. */
 static void fail_request(kite_conn_t *c, int status)
 {
@@ -259,7 +266,7 @@ static int process(kite_conn_t *c, char *buf, size_t len)
             if (n == 0) {
                 if (c->state == H1_IDLE) {
                     c->state = H1_HEAD;
-                    kite__conn_set_state_timeout(c, c->vh->request_ms);
+                    kite__conn_set_state_timeout(c, head_ms(c));
                 }
                 goto hold;
             }
@@ -372,7 +379,9 @@ static void on_drain(kite_conn_t *c)
         kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
     else if (c->state == H1_IDLE)
         kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
-    else if (c->state == H1_HEAD || c->state == H1_BODY)
+    else if (c->state == H1_HEAD)
+        kite__conn_set_state_timeout(c, head_ms(c));
+    else if (c->state == H1_BODY)
         kite__conn_set_state_timeout(c, c->vh->request_ms);
     if (!(c->flags & H1_F_HELD) || (c->flags & H1_F_PROCESSING))
         return;
