@@ -4,11 +4,36 @@
  * stays at SEEN_MAX entries, an expired nonce's entry is reused, and when
  * the table is full the oldest entry is dropped and every nonce as old is
  * treated as expired from then on, so a dropped nonce is never accepted
- * again.
+ * again. Service threads share the table: four threads count at once
+ * (run under TSan in the threads suite).
  */
 #include "roles/http/digest.c"
 
 #include "tap.h"
+
+#define THREADS 4
+#define CALLS   2000
+
+static struct kite__dauth *shared_d;
+static uint32_t shared_now;
+
+/* Each thread: its own nonces (all must pass) and one nonce of all four,
+ * whose counts may arrive out of order (some refused, none twice). */
+static void *counter(void *arg)
+{
+    static unsigned next_nc;
+    long id = (long)arg, bad = 0;
+    char own[NONCE_LEN + 1];
+    int i;
+
+    for (i = 0; i < CALLS; i++) {
+        snprintf(own, sizeof(own), "%0*ld", NONCE_LEN, 100000 * (id + 1) + i % 100);
+        bad += count_nonce(shared_d, own, shared_now, (uint32_t)(i / 100 + 1)) != 1;
+        count_nonce(shared_d, "shared-nonce-shared-nonce-shared-nonce-shared-n", shared_now,
+                    __atomic_add_fetch(&next_nc, 1, __ATOMIC_RELAXED));
+    }
+    return (void *)bad;
+}
 
 static const char *nonce_of(int i)
 {
@@ -55,6 +80,25 @@ int main(void)
                "a nonce of the same second still in the table goes on counting");
     tap_is_int(count_nonce(d, nonce_of(1100), now - 188, 1), -1,
                "a replay in the full table is still refused");
+
+    pthread_t th[THREADS];
+    void *res;
+    long fails = 0;
+
+    memset(d->seen, 0, sizeof(d->seen));
+    d->floor = 0;
+    shared_d = d;
+    shared_now = now;
+    for (i = 0; i < THREADS; i++)
+        pthread_create(&th[i], NULL, counter, (void *)(long)i);
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(th[i], &res);
+        fails += (long)res;
+    }
+    tap_is_int((int)fails, 0,
+               "%d threads counting at once: every new count of their own "
+               "nonces accepted",
+               THREADS);
     pthread_mutex_destroy(&d->lock);
     free(d);
     return tap_done();
