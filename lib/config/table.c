@@ -574,8 +574,8 @@ const kite__directive_t kite__directives[] = {
      "LibHTTP glob (*, ?, $, |) of file names answered 404 and not listed; a matching "
      "directory hides all below it"},
     {"ssi-pattern", MOUNT, "pattern", set_str, M(m.ssi_pattern), 0,
-     "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives are "
-     "done"},
+     "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives "
+     "(and <!--#exec --> with ssi-exec) are done"},
     {"ssi-exec", MOUNT, "boolean", set_bool, M(m.ssi_exec), 0,
      "SSI files may run commands: <!--#exec \"cmd\" --> is replaced by the output of "
      "/bin/sh -c cmd, run in the page's directory with cgi-timeout (default off: dropped)"},
