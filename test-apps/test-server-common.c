@@ -70,7 +70,7 @@ static void usage(const char *argv0)
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
-            "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n",
+            "          [-G cgi-dir] [-g cgi-timeout-secs] [-S ssi-dir] [-s [-C cert -K key]]\n",
             argv0);
 }
 
@@ -105,6 +105,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
 {
     kite_vhost_info_t vi = {0};
     const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL, *cgi_dir = NULL;
+    const char *ssi_dir = NULL;
     const char *cert = NULL, *key = NULL;
     char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS];
     int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0,
@@ -113,7 +114,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -168,7 +169,10 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             cgi_dir = optarg;
             break;
         case 'g':
-            ts->m_cgi.cgi_timeout = (unsigned)atoi(optarg);
+            ts->m_cgi.cgi_timeout = ts->m_ssi.cgi_timeout = (unsigned)atoi(optarg);
+            break;
+        case 'S':
+            ssi_dir = optarg;
             break;
         case 's':
             tls = 1;
@@ -211,6 +215,22 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         ts->m_cgi.origin = cgi_dir;
         ts->m_cgi.origin_protocol = KITE_MOUNT_CGI;
         ts->m_cgi.cgi_env = &cgi_env;
+    }
+    if (ssi_dir) {
+        /* -S: *.shtml files of the directory, with exec at /ssi and
+         * without at /ssi-noexec. */
+        kite_mount_t *last = cgi_dir ? &ts->m_cgi : &ts->m_redir;
+        last->next = &ts->m_ssi;
+        ts->m_ssi.mountpoint = "/ssi";
+        ts->m_ssi.origin = ssi_dir;
+        ts->m_ssi.origin_protocol = KITE_MOUNT_FILE;
+        ts->m_ssi.ssi_pattern = "**.shtml$";
+        ts->m_ssi.ssi_exec = 1;
+        ts->m_ssi.next = &ts->m_ssi_off;
+        ts->m_ssi_off = ts->m_ssi;
+        ts->m_ssi_off.next = NULL;
+        ts->m_ssi_off.mountpoint = "/ssi-noexec";
+        ts->m_ssi_off.ssi_exec = 0;
     }
 
     vi.name = "localhost";

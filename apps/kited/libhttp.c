@@ -5,11 +5,16 @@
  * config, written to a private directory that kited then loads as its
  * config directory (a SIGHUP reloads that file, not the LibHTTP one).
  * Each listening port is a vhost serving the same document root with
- * the same options. LibHTTP's defaults are kept where kite's differ
- * (directory listing on, index files, ssi_pattern, static_file_max_age,
- * authentication_domain). Relative paths are taken from the current
- * directory, as LibHTTP takes them. An unknown option, or one kite
- * cannot honour (TLS, CGI, Lua), stops kited with the option named.
+ * the same options; an "s" port is a TLS vhost (ssl_certificate and the
+ * other ssl_* options), an "r" port redirects to the first "s" port.
+ * LibHTTP's defaults are kept where kite's differ (directory listing on,
+ * index files, ssi_pattern with exec, cgi_pattern, static_file_max_age,
+ * authentication_domain), but for tcp_nodelay: kite keeps TCP_NODELAY on
+ * unless the option says 0 (a response head and a file body are two
+ * writes, which Nagle's algorithm would delay). Relative paths are taken
+ * from the current directory, as LibHTTP takes them. An unknown option,
+ * or one kite cannot honour (ssl_short_trust yes), stops kited with the
+ * option named.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -50,23 +55,24 @@ static const struct opt opts[] = {
     {"index_files", M_STR, "index-files", "index.xhtml,index.html,index.htm,index.shtml"},
     {"hide_files_patterns", M_STR, "hide-files", NULL},
     {"ssi_pattern", M_STR, "ssi-pattern", "**.shtml$|**.shtm$"},
+    {"tcp_nodelay", V_BOOL, "tcp-nodelay", NULL},
+    {"cgi_pattern", M_STR, "cgi-pattern", "**.cgi$|**.pl$|**.php$"},
+    {"cgi_interpreter", SPECIAL, NULL, NULL},
+    {"cgi_environment", SPECIAL, NULL, NULL},
+    {"ssl_certificate", SPECIAL, NULL, NULL},
+    {"ssl_ca_file", SPECIAL, NULL, NULL},
+    {"ssl_ca_path", SPECIAL, NULL, NULL},
+    {"ssl_verify_peer", SPECIAL, NULL, "no"},
+    {"ssl_verify_depth", SPECIAL, NULL, NULL},
+    {"ssl_cipher_list", SPECIAL, NULL, NULL},
+    {"ssl_protocol_version", SPECIAL, NULL, NULL},
+    {"ssl_short_trust", SPECIAL, NULL, "no"},
     {"num_threads", IGNORED, "kite serves from event loops (count-threads)", NULL},
     {"enable_keep_alive", IGNORED, "kite always offers keep-alive", NULL},
-    {"tcp_nodelay", IGNORED, "kite always sets TCP_NODELAY", NULL},
     {"allow_sendfile_call", IGNORED, "kite always uses sendfile", NULL},
     {"error_log_file", IGNORED, "kited logs to stderr (syslog with -D)", NULL},
-    {"cgi_pattern", REFUSED, "CGI is not supported by this kite yet", NULL},
-    {"cgi_environment", REFUSED, "CGI is not supported by this kite yet", NULL},
-    {"cgi_interpreter", REFUSED, "CGI is not supported by this kite yet", NULL},
-    {"ssl_certificate", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_verify_peer", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_ca_path", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_ca_file", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_verify_depth", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_default_verify_paths", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_cipher_list", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_protocol_version", REFUSED, "TLS is not supported by this kite yet", NULL},
-    {"ssl_short_trust", REFUSED, "TLS is not supported by this kite yet", NULL},
+    {"ssl_default_verify_paths", IGNORED,
+     "kite checks client certificates against ssl_ca_file and ssl_ca_path only", NULL},
     {"lua_preload_file", REFUSED, "Lua is not supported by this kite yet", NULL},
     {"lua_script_pattern", REFUSED, "Lua is not supported by this kite yet", NULL},
     {"lua_server_page_pattern", REFUSED, "Lua is not supported by this kite yet", NULL},
@@ -169,11 +175,13 @@ int kited_libhttp_args(kited_t *kd, int *argc, char **argv)
     return r;
 }
 
-/* A JSON string of @s. */
-static void jstr(FILE *f, const char *s)
+/* A JSON string of @s's first @n bytes. */
+static void jstrn(FILE *f, const char *s, size_t n)
 {
+    const char *end = s + n;
+
     fputc('"', f);
-    for (; *s; s++) {
+    for (; s < end && *s; s++) {
         if (*s == '"' || *s == '\\')
             fprintf(f, "\\%c", *s);
         else if ((unsigned char)*s < 0x20)
@@ -182,6 +190,11 @@ static void jstr(FILE *f, const char *s)
             fputc(*s, f);
     }
     fputc('"', f);
+}
+
+static void jstr(FILE *f, const char *s)
+{
+    jstrn(f, s, strlen(s));
 }
 
 /* @p made absolute from the current directory, as LibHTTP reads it. */
@@ -247,6 +260,31 @@ static void pairs(FILE *f, const char *key, const char *v)
     fputc('"', f);
 }
 
+/* cgi_environment "A=1,B=2" as "cgi-env": [{"A": "1"}, {"B": "2"}]. */
+static int cgi_env(FILE *f, const char *v)
+{
+    const char *e, *eq;
+    int n = 0;
+
+    fputs(",\n        \"cgi-env\": [", f);
+    for (; *v; v = *e ? e + 1 : e) {
+        if (!(e = strchr(v, ',')))
+            e = v + strlen(v);
+        if (e == v)
+            continue;
+        if (!(eq = memchr(v, '=', (size_t)(e - v))) || eq == v) {
+            fprintf(stderr, "kited: cgi_environment: expected NAME=value in \"%.*s\"\n",
+                    (int)(e - v), v);
+            return -1;
+        }
+        fprintf(f, "%s{ \"%.*s\": ", n++ ? ", " : " ", (int)(eq - v), v);
+        jstrn(f, eq + 1, (size_t)(e - eq - 1));
+        fputs(" }", f);
+    }
+    fputs(" ]", f);
+    return 0;
+}
+
 /* The vhost's keys and its "/" mount, shared by every listening port. */
 static int vhost_body(FILE *f, const struct kited_libhttp *lh)
 {
@@ -269,6 +307,8 @@ static int vhost_body(FILE *f, const struct kited_libhttp *lh)
             fprintf(f, ",\n      \"%s\": %s", opts[i].key, b ? "true" : "false");
         }
     }
+    if ((v = val(lh, idx("request_timeout_ms"))) && *v && strspn(v, "0123456789") == strlen(v))
+        fprintf(f, ",\n      \"request-timeout\": %s", v);
     if ((v = val(lh, idx("url_rewrite_patterns"))))
         pairs(f, "url-rewrite", v);
     if ((v = val(lh, idx("protect_uri"))))
@@ -303,40 +343,165 @@ static int vhost_body(FILE *f, const struct kited_libhttp *lh)
         }
         fputs(" }", f);
     }
+    if ((v = val(lh, idx("cgi_interpreter")))) {
+        /* A bare name is looked up in PATH; a path is the current directory's. */
+        fprintf(f, ",\n        \"cgi-interpreter\": ");
+        if (strchr(v, '/'))
+            jpath(f, v);
+        else
+            jstr(f, v);
+    }
+    if ((v = val(lh, idx("cgi_environment"))) && cgi_env(f, v) < 0)
+        r = -1;
+    /* LibHTTP runs the SSI exec directive in every SSI page. */
+    if ((v = val(lh, idx("ssi_pattern"))) && *v)
+        fputs(",\n        \"ssi-exec\": true", f);
     fputs(" }]", f);
     return r;
 }
 
-/* One listening_ports entry: 8080, 127.0.0.1:8080, [::1]:8080. */
-static int port_vhost(FILE *f, const char *p, size_t n, const struct kited_libhttp *lh, int first)
+/* A number option's value in [lo, hi], or -1 (said). */
+static long number(const char *name, const char *v, long lo, long hi)
 {
-    char iface[64] = "";
+    char *end;
+    long n = strtol(v, &end, 10);
+
+    if (!*v || *end || n < lo || n > hi) {
+        fprintf(stderr,
+                "kited: LibHTTP option \"%s\": expected a number from %ld to %ld, got \"%s\"\n",
+                name, lo, hi, v);
+        return -1;
+    }
+    return n;
+}
+
+/* The TLS keys of an "s" port's vhost, from the ssl_* options. */
+static int tls_keys(FILE *f, const struct kited_libhttp *lh)
+{
+    const char *cert = val(lh, idx("ssl_certificate")), *ca = val(lh, idx("ssl_ca_file")), *v;
+    const char *ca_dir = val(lh, idx("ssl_ca_path"));
+    int b, r = 0;
+    long n;
+
+    if (!cert) {
+        fprintf(stderr, "kited: listening_ports: an \"s\" port needs ssl_certificate\n");
+        return -1;
+    }
+    /* LibHTTP's file holds the key and the certificate: kite reads each from it. */
+    fputs(",\n      \"host-ssl-cert\": ", f);
+    jpath(f, cert);
+    fputs(", \"host-ssl-key\": ", f);
+    jpath(f, cert);
+    if (ca) {
+        fputs(",\n      \"host-ssl-ca\": ", f);
+        jpath(f, ca);
+    }
+    if (ca_dir) {
+        fputs(",\n      \"ssl-ca-path\": ", f);
+        jpath(f, ca_dir);
+    }
+    if (yes_no("ssl_verify_peer", val(lh, idx("ssl_verify_peer")), &b) < 0)
+        r = -1;
+    else if (b && !ca && !ca_dir) {
+        fprintf(stderr, "kited: ssl_verify_peer yes needs ssl_ca_file or ssl_ca_path (the CAs "
+                        "of client certificates)\n");
+        r = -1;
+    } else if (b) {
+        fputs(",\n      \"client-cert-required\": true", f);
+    }
+    if ((v = val(lh, idx("ssl_verify_depth")))) {
+        if ((n = number("ssl_verify_depth", v, 0, 100)) < 0)
+            r = -1;
+        else
+            fprintf(f, ",\n      \"ssl-verify-depth\": %ld", n);
+    }
+    if ((v = val(lh, idx("ssl_cipher_list")))) {
+        /* LibHTTP separates with ':', ',' or ' '; kite with ':' (mbedTLS names). */
+        int sep = 0, any = 0;
+        fputs(",\n      \"ciphers\": \"", f);
+        for (; *v; v++) {
+            if (*v == ':' || *v == ',' || *v == ' ') {
+                sep = 1;
+                continue;
+            }
+            if (sep && any)
+                fputc(':', f);
+            sep = 0;
+            any = 1;
+            if (*v == '"' || *v == '\\')
+                fputc('\\', f);
+            fputc(*v, f);
+        }
+        fputc('"', f);
+    }
+    /* 0-3 allow SSL 2 up to TLS 1.1 in LibHTTP: kite offers no less than
+     * TLS 1.2 anyway. 4 is TLS 1.2 and up. */
+    if ((v = val(lh, idx("ssl_protocol_version")))) {
+        if ((n = number("ssl_protocol_version", v, 0, 4)) < 0)
+            r = -1;
+        else if (n == 4)
+            fputs(",\n      \"ssl-min-version\": \"1.2\"", f);
+    }
+    if (yes_no("ssl_short_trust", val(lh, idx("ssl_short_trust")), &b) < 0)
+        r = -1;
+    else if (b) {
+        fprintf(stderr, "kited: LibHTTP option \"ssl_short_trust\": not supported (kite reads "
+                        "certificates when the config is loaded)\n");
+        r = -1;
+    }
+    return r;
+}
+
+/* One listening_ports entry, @n bytes at @p: 8080, 127.0.0.1:8080,
+ * [::1]:8080, with "s" (TLS) or "r" (redirect to https) after it. Its
+ * interface to @iface, its suffix (or 0) to *@kind; the port or -1. */
+static long parse_port(const char *p, size_t n, char iface[64], char *kind)
+{
     const char *port = p, *c;
     size_t k;
 
-    if (n && (p[n - 1] == 's' || p[n - 1] == 'r')) {
-        fprintf(stderr,
-                "kited: listening_ports \"%.*s\": TLS is not supported by this kite yet "
-                "(s: https, r: redirect to https)\n",
-                (int)n, p);
-        return -1;
-    }
+    *kind = 0;
+    iface[0] = '\0';
+    if (n && (p[n - 1] == 's' || p[n - 1] == 'r'))
+        *kind = p[--n];
     if (*p == '[' && (c = memchr(p, ']', n)) && c[1] == ':') {
-        snprintf(iface, sizeof(iface), "%.*s", (int)(c - p - 1), p + 1);
+        snprintf(iface, 64, "%.*s", (int)(c - p - 1), p + 1);
         port = c + 2;
     } else if ((c = memchr(p, ':', n))) {
-        snprintf(iface, sizeof(iface), "%.*s", (int)(c - p), p);
+        snprintf(iface, 64, "%.*s", (int)(c - p), p);
         port = c + 1;
     }
     k = n - (size_t)(port - p);
-    if (!k || k > 5 || strspn(port, "0123456789") < k) {
+    if (!k || k > 5 || strspn(port, "0123456789") < k)
+        return -1;
+    return strtol(port, NULL, 10);
+}
+
+/* One listening_ports entry's vhost; @https_port: the first "s" port. */
+static int port_vhost(FILE *f, const char *p, size_t n, const struct kited_libhttp *lh, int first,
+                      long https_port)
+{
+    char iface[64], kind;
+    long port = parse_port(p, n, iface, &kind);
+
+    if (port < 0 || port > 65535) {
         fprintf(stderr, "kited: listening_ports: bad entry \"%.*s\"\n", (int)n, p);
         return -1;
     }
-    fprintf(f, "%s    { \"name\": \"localhost\", \"port\": %.*s", first ? "" : ",\n", (int)k, port);
+    fprintf(f, "%s    { \"name\": \"localhost\", \"port\": %ld", first ? "" : ",\n", port);
     if (*iface) {
         fprintf(f, ", \"interface\": ");
         jstr(f, iface);
+    }
+    if (kind == 's' && tls_keys(f, lh) < 0)
+        return -1;
+    if (kind == 'r') {
+        if (https_port < 0) {
+            fprintf(stderr, "kited: listening_ports \"%.*s\": no \"s\" port to redirect to\n",
+                    (int)n, p);
+            return -1;
+        }
+        fprintf(f, ",\n      \"redirect-http\": true, \"redirect-http-port\": %ld", https_port);
     }
     if (vhost_body(f, lh) < 0)
         return -1;
@@ -347,7 +512,9 @@ static int port_vhost(FILE *f, const char *p, size_t n, const struct kited_libht
 static int write_conf(FILE *f, const struct kited_libhttp *lh)
 {
     const char *v, *e;
+    char iface[64], kind;
     unsigned long ms;
+    long https_port = -1, n;
     int first = 1, r = 0;
 
     fputs("# written by kited from LibHTTP options\n{\n  \"global\": {", f);
@@ -357,16 +524,21 @@ static int write_conf(FILE *f, const struct kited_libhttp *lh)
         first = 0;
     }
     if ((v = val(lh, idx("request_timeout_ms")))) {
-        char *end;
-        ms = strtoul(v, &end, 10);
-        if (*end || !*v) {
-            fprintf(stderr, "kited: request_timeout_ms: expected a number, got \"%s\"\n", v);
+        /* Reading a request is request-timeout's (each vhost); writing is
+         * timed in seconds. */
+        if ((ms = (unsigned long)number("request_timeout_ms", v, 1, 3600000)) == (unsigned long)-1)
             r = -1;
-        }
-        fprintf(f, "%s \"timeout-secs\": %lu, \"send-timeout-secs\": %lu", first ? "" : ",",
-                (ms + 999) / 1000, (ms + 999) / 1000);
+        fprintf(f, "%s \"send-timeout-secs\": %lu", first ? "" : ",", (ms + 999) / 1000);
     }
     fputs(" },\n  \"vhosts\": [\n", f);
+    for (v = val(lh, idx("listening_ports")); *v && https_port < 0; v = *e ? e + 1 : e) {
+        while (*v == ' ')
+            v++;
+        if (!(e = strchr(v, ',')))
+            e = v + strlen(v);
+        if ((n = parse_port(v, (size_t)(e - v), iface, &kind)) >= 0 && kind == 's')
+            https_port = n;
+    }
     first = 1;
     for (v = val(lh, idx("listening_ports")); *v; v = *e ? e + 1 : e) {
         while (*v == ' ')
@@ -375,7 +547,7 @@ static int write_conf(FILE *f, const struct kited_libhttp *lh)
             e = v + strlen(v);
         if (e == v)
             continue;
-        if (port_vhost(f, v, (size_t)(e - v), lh, first) < 0)
+        if (port_vhost(f, v, (size_t)(e - v), lh, first, https_port) < 0)
             r = -1;
         first = 0;
     }

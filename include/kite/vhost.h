@@ -50,6 +50,10 @@ typedef struct kite_mount_s {
     const char *index_files; /* "index.html,index.htm": tried in order instead of def */
     const char *hide_files;  /* LibHTTP glob of file (or dir) names that answer 404 */
     const char *ssi_pattern; /* LibHTTP glob of files processed as SSI ("**.shtml$") */
+    /* SSI <!--#exec "cmd" --> runs cmd with /bin/sh in the page's directory
+     * (as a CGI script is run: off the loop, with cgi_timeout); 0: such
+     * directives are dropped, and logged. */
+    int ssi_exec;
 } kite_mount_t;
 
 enum {
@@ -61,6 +65,9 @@ enum {
     KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
     KITE_VH_STRICT_HOST = 1 << 6,     /* a Host naming no vhost on the port gets 400 */
     KITE_VH_NO_DECODE_URL = 1 << 7,   /* the path is routed as sent, %XX not decoded */
+    /* Accepted TCP conns keep Nagle's algorithm: TCP_NODELAY is not set
+     * (kite sets it by default; the listen port's first vhost decides). */
+    KITE_VH_NO_TCP_NODELAY = 1 << 8,
 };
 
 /**
@@ -124,6 +131,16 @@ typedef struct kite_vhost_info_s {
     /* PUT, DELETE and MKCOL on file mounts for the users of this LibHTTP
      * password file (Digest); NULL: those methods answer 405. */
     const char *put_delete_auth_file;
+    /* Milliseconds a client has to send a request head once it started
+     * it, and between two pieces of a request body; then 408 and close.
+     * 0: the context's timeout_secs. Idle time between requests is
+     * keepalive_timeout's. A head is timed by the listen port's first
+     * vhost (the Host is not known yet), a body by the request's. */
+    unsigned request_timeout_ms;
+    /* With KITE_TLS_REDIRECT_HTTP: the https port the Location names, with
+     * the Host's name (LibHTTP's "r" ports go to its first "s" port); 0:
+     * the Host as the client sent it. The port's first vhost decides. */
+    unsigned redirect_https_port;
     /* A directory of PEM CA certificates (every file in it is read; no
      * c_rehash links needed) that issue client certificates, with or
      * instead of tls_ca (LibHTTP ssl_ca_path). */

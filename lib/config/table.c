@@ -489,6 +489,9 @@ const kite__directive_t kite__directives[] = {
     {"redirect-http", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_REDIRECT_HTTP,
      "plain HTTP requests get a 301 to https (all of them without host-ssl-cert; with it, those "
      "allow-non-tls lets in)"},
+    {"redirect-http-port", VHOST, "number", set_uint, V(info.redirect_https_port), 65535,
+     "with redirect-http: the Location names the Host's name with this https port (LibHTTP "
+     "\"r\" ports); 0: the Host as sent"},
     {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,
      "TLS cipher suites, mbedTLS names separated by ':' (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)"},
     {"sts", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_STS,
@@ -527,6 +530,12 @@ const kite__directive_t kite__directives[] = {
     {"access-control-allow-origin", VHOST, "string", set_str, V(info.cors_origin), 0,
      "CORS: Access-Control-Allow-Origin on every response (\"*\" or an origin); preflight "
      "OPTIONS requests are answered"},
+    {"tcp-nodelay", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_TCP_NODELAY,
+     "set TCP_NODELAY on accepted connections (default on; LibHTTP tcp_nodelay); the listen "
+     "port's first vhost decides"},
+    {"request-timeout", VHOST, "number", set_uint, V(info.request_timeout_ms), 3600000,
+     "milliseconds a client has to send a request head once it began it, and each piece of "
+     "a body; then 408 and close (default: timeout-secs; LibHTTP request_timeout_ms)"},
     {"decode-url", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_DECODE_URL,
      "percent-decode the URL path before routing (default on); off: %XX names files literally"},
     {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,
@@ -569,8 +578,11 @@ const kite__directive_t kite__directives[] = {
      "LibHTTP glob (*, ?, $, |) of file names answered 404 and not listed; a matching "
      "directory hides all below it"},
     {"ssi-pattern", MOUNT, "pattern", set_str, M(m.ssi_pattern), 0,
-     "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives are "
-     "done"},
+     "LibHTTP glob (\"**.shtml$|**.shtm$\") of files whose <!--#include --> directives "
+     "(and <!--#exec --> with ssi-exec) are done"},
+    {"ssi-exec", MOUNT, "boolean", set_bool, M(m.ssi_exec), 0,
+     "SSI files may run commands: <!--#exec \"cmd\" --> is replaced by the output of "
+     "/bin/sh -c cmd, run in the page's directory with cgi-timeout (default off: dropped)"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,

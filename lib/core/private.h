@@ -182,6 +182,8 @@ struct kite_vhost_s {
     int port; /* bound port */
     unsigned options;
     unsigned keepalive_ms;
+    unsigned request_ms; /* request head and body pieces (request_timeout_ms) */
+    unsigned https_port; /* redirect_https_port */
     const kite_protocol_t *const *protocols;
     void **vhd; /* per protocol */
     int nprotocols;

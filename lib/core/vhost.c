@@ -370,6 +370,9 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         vh->options |= KITE__VH_TO_HTTPS;
     vh->keepalive_ms =
         1000u * (info->keepalive_timeout ? info->keepalive_timeout : ctx->info.keepalive_timeout);
+    vh->https_port = info->redirect_https_port;
+    vh->request_ms =
+        info->request_timeout_ms ? info->request_timeout_ms : 1000u * ctx->info.timeout_secs;
     vh->protocols = info->protocols;
     for (i = 0; info->protocols && info->protocols[i]; i++)
         if (info->protocols[i]->abi < 1 || info->protocols[i]->abi > KITE_PROTOCOL_ABI ||

@@ -411,7 +411,7 @@ static void on_accept(xpt_t *xp, xlisten_t *xl)
         }
         x->o.kind = X_CONN;
         x->o.fd = fd;
-        if (ls->family != AF_UNIX)
+        if (ls->family != AF_UNIX && !(ls->vhosts[0]->options & KITE_VH_NO_TCP_NODELAY))
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         kite__conn_init(&x->conn, xp->pt, ls, ls->vhosts[0]);
         if (ls->family == AF_UNIX)

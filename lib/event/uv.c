@@ -337,7 +337,7 @@ static void on_connection(uv_stream_t *server, int status)
         uv_close(&uc->h.handle, conn_closed);
         return;
     }
-    if (ls->family != AF_UNIX)
+    if (ls->family != AF_UNIX && !(ls->vhosts[0]->options & KITE_VH_NO_TCP_NODELAY))
         uv_tcp_nodelay(&uc->h.tcp, 1);
     kite__conn_init(&uc->conn, ls->pt, ls, ls->vhosts[0]);
     if (ls->family == AF_UNIX)

@@ -8,13 +8,20 @@ a 32 MB output (bounded server memory), cgi-timeout killing the script's
 whole process group, a crash or no header -> 502 at once, a missing
 interpreter -> 500 with a log line, a missing script -> 404, NPH, stderr
 in the log, 100 concurrent requests, and no zombie children at the end.
+SSI exec (-S, pages written to a temporary directory, mounted at /ssi
+with ssi-exec and at /ssi-noexec without): the command's output in its
+place, its working directory the page's, a disabled exec not run (it
+would have created a file), a slow command not stalling the (single)
+service thread, and cgi-timeout cutting a command short.
 
 usage: test_cgi.py SERVER (kite-test-server or kite-test-extpoll)
 """
 import concurrent.futures
 import hashlib
 import os
+import shutil
 import socket
+import struct
 import sys
 import tempfile
 import time
@@ -25,6 +32,7 @@ import kitetest as kt  # noqa: E402
 CGI_DIR = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
                                         "cgi"))
 TIMEOUT = 4
+SSI_DIR = os.path.realpath(tempfile.mkdtemp(prefix="kite-ssi-exec-"))
 
 
 def env_of(body):
@@ -224,6 +232,83 @@ def test_concurrent(t, srv):
     t.eq(res.count(False), 0, "100 concurrent CGI requests: no failure")
 
 
+def ssi_pages():
+    mark = os.path.join(SSI_DIR, "marks")
+    os.makedirs(os.path.join(SSI_DIR, "sub"), exist_ok=True)
+    os.makedirs(mark, exist_ok=True)
+    pages = {
+        "sub/page.shtml": 'before <!--#exec "echo hello; pwd" --> middle '
+                          '<!--#exec cmd="printf x$((1+1))" --> after\n',
+        "sub/inc.shtml": '[<!--#include file="page.shtml" -->]',
+        "touch.shtml": 'A<!--#exec "touch %s/ran" -->B' % mark,
+        "slow.shtml": 'S<!--#exec "sleep 1; echo slept" -->E',
+        "fast.shtml": 'F<!--#exec "echo quick" -->G',
+        "forever.shtml": 'T<!--#exec "echo part; sleep 30" -->U',
+        "gone.shtml": '<!--#exec "echo $$ > %s/gone.pid; exec sleep 30" -->' % mark,
+    }
+    for name, text in pages.items():
+        with open(os.path.join(SSI_DIR, name), "w") as f:
+            f.write(text)
+    return mark
+
+
+def test_ssi_exec(t, srv):
+    mark = ssi_pages()
+    sub = os.path.join(SSI_DIR, "sub")
+    want = ("before hello\n%s\n middle x2 after\n" % sub).encode()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        forever = ex.submit(lambda: (time.monotonic(), get(srv, "/ssi/forever.shtml"),
+                                     time.monotonic()))
+        slow = ex.submit(lambda: (time.monotonic(), get(srv, "/ssi/slow.shtml"),
+                                  time.monotonic()))
+        time.sleep(0.2)
+        t0 = time.monotonic()
+        r = get(srv, "/ssi/fast.shtml")
+        r2 = get(srv, "/ssi/sub/page.shtml")
+        dt = time.monotonic() - t0
+        t.ok(r.body == b"Fquick\nG" and dt < 0.7,
+             "ssi-exec: a slow command does not hold up other requests (%.2f s)" % dt, repr(r))
+        t.ok(r2.status == 200 and r2.body == want and r2.header("Content-Length") ==
+             str(len(want)), "ssi-exec: each command's output in its place, run in the page's "
+             "directory (exec \"cmd\" and exec cmd=\"cmd\")", repr((r2, r2.body)))
+        r = get(srv, "/ssi/sub/inc.shtml")
+        t.eq(r.body, b"[" + want + b"]", "ssi-exec: in an included page too")
+        t.eq(get(srv, "/ssi-noexec/touch.shtml").body, b"AB",
+             "ssi-exec off: the directive is dropped")
+        t.ok(not os.path.exists(os.path.join(mark, "ran")),
+             "ssi-exec off: the command was not run (no file created)")
+        t.ok("not run: the mount has no ssi-exec" in srv.stderr(),
+             "ssi-exec off: the dropped command is logged", srv.stderr()[-1000:])
+        t.eq(get(srv, "/ssi/touch.shtml").body, b"AB", "ssi-exec on: the same page")
+        t.ok(os.path.exists(os.path.join(mark, "ran")), "ssi-exec on: the command ran")
+        pidfile = os.path.join(mark, "gone.pid")
+        with kt.Conn(srv.port) as c:
+            c.send(kt.build_request("GET", "/ssi/gone.shtml"))
+            pid = 0
+            deadline = time.monotonic() + 3
+            while not pid and time.monotonic() < deadline:
+                time.sleep(0.02)
+                try:
+                    with open(pidfile) as f:
+                        pid = int(f.read().strip() or 0)
+                except (OSError, ValueError):
+                    pass
+            # A reset, not a half-close (after which the page would still be sent).
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        deadline = time.monotonic() + 3
+        while pid and pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        t.ok(pid and not pid_alive(pid), "ssi-exec: the client gone, its command is killed")
+        t.ok(kt.serves(srv.port), "ssi-exec: the server still serves")
+        t0, r, t1 = slow.result()
+        t.ok(r.body == b"Sslept\nE" and 0.9 < t1 - t0 < 3,
+             "ssi-exec: a command taking 1 s (%.2f s)" % (t1 - t0), repr(r))
+        t0, r, t1 = forever.result()
+        t.ok(r.status == 200 and r.body == b"Tpart\nU" and TIMEOUT - 0.5 < t1 - t0 < TIMEOUT + 3,
+             "ssi-exec: cgi-timeout %d s stops a command; the page has what it wrote (%.1f s)" % (
+                 TIMEOUT, t1 - t0), repr(r))
+
+
 def children(pid):
     out = []
     try:
@@ -245,6 +330,10 @@ def test_no_zombies(t, srv):
 
 
 if __name__ == "__main__":
-    kt.run_tests([test_env, test_status_location, test_chunked_keepalive, test_bodies,
-                  test_slow_client, test_timeout, test_failures, test_concurrent,
-                  test_no_zombies], args=["-G", CGI_DIR, "-g", str(TIMEOUT)])
+    try:
+        kt.run_tests([test_env, test_status_location, test_chunked_keepalive, test_bodies,
+                      test_slow_client, test_timeout, test_failures, test_concurrent,
+                      test_ssi_exec, test_no_zombies],
+                     args=["-G", CGI_DIR, "-g", str(TIMEOUT), "-S", SSI_DIR])
+    finally:
+        shutil.rmtree(SSI_DIR, ignore_errors=True)

@@ -10,11 +10,13 @@ parallel threads and their checks are printed in TAP in a fixed order.
 """
 import concurrent.futures
 import hashlib
+import itertools
 import os
 import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -330,6 +332,37 @@ def t_throttle(r):
                 r"vhosts\[0\]\.throttle: bad entry \"%s\"" % re.escape(bad))
 
 
+def t_request_timeout(r):
+    with Kited(r, "request-timeout", conf_of(' "request-timeout": 500,')) as k:
+        p = k.ports["localhost"]
+        with Conn(p, timeout=5) as c:
+            t0 = time.monotonic()
+            c.send("GET /page.txt HTTP/1.1\r\nHost: localhost\r\n")
+            # Others are served while that head waits.
+            r.eq(get(p, "/page.txt").status, 200, "request-timeout: others are served meanwhile")
+            res = c.read_response()
+            dt = time.monotonic() - t0
+            r.ok(res.status == 408 and (res.header("Connection") or "").lower() == "close"
+                 and 0.3 <= dt <= 3.0,
+                 "request-timeout 500: half a head gets 408, Connection: close after %.2f s" % dt,
+                 repr(res))
+            r.ok(c.wait_closed(3.0), "request-timeout: the connection is closed after the 408")
+        with Conn(p, timeout=5) as c:
+            for part in ("GET /page.txt HTTP/1.1\r\n", "Host: localhost\r\n", "\r\n"):
+                c.send(part)
+                time.sleep(0.1)
+            res = c.read_response()
+            r.eq((res.status, res.body), (200, b"a page\n"),
+                 "request-timeout: a slow head sent within the time is served")
+            # Idle time between requests is keepalive's, not request-timeout's.
+            time.sleep(0.8)
+            c.send(kitetest.build_request("GET", "/page.txt"))
+            r.eq(c.read_response().status, 200,
+                 "request-timeout: an idle keep-alive connection outlives it")
+    refused(r, "request-timeout -1", one_vhost_conf(extra=' "request-timeout": -1,'),
+            r"vhosts\[0\]\.request-timeout")
+
+
 def md5(s):
     return hashlib.md5(s.encode()).hexdigest()
 
@@ -339,7 +372,13 @@ def challenge_of(res):
     return h, dict(re.findall(r'(\w+)="?([^",]*)"?', h[7:] if h.startswith("Digest ") else ""))
 
 
-def digest_hdr(user, pw, realm, nonce, uri, method="GET", nc="00000001", cnonce="abcdef01"):
+NC = itertools.count(1)
+
+
+def digest_hdr(user, pw, realm, nonce, uri, method="GET", nc=None, cnonce="abcdef01"):
+    """The server refuses a nonce count it has seen for the nonce: by default
+    each header gets a new one, above all earlier ones."""
+    nc = nc or "%08x" % next(NC)
     ha1, ha2 = md5("%s:%s:%s" % (user, realm, pw)), md5("%s:%s" % (method, uri))
     resp = md5("%s:%s:%s:%s:auth:%s" % (ha1, nonce, nc, cnonce, ha2))
     return {"Authorization": 'Digest username="%s", realm="%s", nonce="%s", uri="%s", '
@@ -375,7 +414,7 @@ def t_digest(r):
         res = get(pg, "/page.txt", host="g")
         h, ch = challenge_of(res)
         r.ok(res.status == 401 and ch.get("realm") == "kite.test" and ch.get("qop") == "auth"
-             and len(ch.get("nonce", "")) == 40 and "stale" not in ch,
+             and len(ch.get("nonce", "")) == 48 and "stale" not in ch,
              "global-auth-file: 401 with a Digest challenge without credentials", repr(res))
         nonce = ch.get("nonce", "")
         res = get(pg, "/page.txt", host="g",
@@ -409,6 +448,25 @@ def t_digest(r):
         res = get(pp, "/sub/start.html", host="p",
                   headers=digest_hdr("bob", "b0b", "kite.test", nonce, "/sub/start.html"))
         r.eq((res.status, res.body), (200, b"start page of sub\n"), "protect-uri: 200 with bob")
+        # Nonce counts: a captured request replayed, or an older count, is
+        # refused with a fresh challenge; higher counts on the nonce pass.
+        # (On the "p" vhost: "g"'s nonces expire after a second.)
+        n2 = challenge_of(get(pp, "/sub/start.html", host="p"))[1].get("nonce", "")
+        hdr = digest_hdr("alice", "s3cret", "kite.test", n2, "/sub/start.html", nc="00000005")
+        res = get(pp, "/sub/start.html", host="p", headers=hdr)
+        r.eq(res.status, 200, "digest nc: nc 5 on a new nonce: 200")
+        for what, h in (("the same request replayed", hdr),
+                        ("the same request replayed again", hdr),
+                        ("a lower nc (3)", digest_hdr("alice", "s3cret", "kite.test", n2,
+                                                      "/sub/start.html", nc="00000003"))):
+            res = get(pp, "/sub/start.html", host="p", headers=h)
+            ch = challenge_of(res)[1]
+            r.ok(res.status == 401 and "stale" not in ch and ch.get("nonce"),
+                 "digest nc: %s: 401 with a fresh challenge (stale=false)" % what, repr(res))
+        for nc in ("00000006", "0000000a"):
+            res = get(pp, "/sub/start.html", host="p",
+                      headers=digest_hdr("alice", "s3cret", "kite.test", n2, "/sub/start.html", nc=nc))
+            r.eq(res.status, 200, "digest nc: a higher nc (%s) on the same nonce: 200" % nc)
         r.eq(get(pd, "/page.txt", host="d").status, 200, ".htpasswd: a directory without one is open")
         res = get(pd, "/priv/x.txt", host="d")
         nonce = challenge_of(res)[1].get("nonce", "")
@@ -654,13 +712,6 @@ def t_migration(r):
                     r"bad\.conf:3: unknown LibHTTP option \"bogus_option\"")
         refused_run("an unknown option on the command line", ["-document_rot", "x"],
                     r"unknown LibHTTP option \"document_rot\"")
-        refused_run("listening_ports 443s", ["-listening_ports", "8080,443s"],
-                    r"listening_ports \"443s\": TLS is not supported")
-        refused_run("listening_ports 8000r", ["-listening_ports", "8000r"],
-                    r"listening_ports \"8000r\": TLS is not supported")
-        refused_run("ssl_certificate", ["-ssl_certificate", "x.pem"],
-                    r"\"ssl_certificate\": TLS is not supported")
-        refused_run("cgi_pattern", ["-cgi_pattern", "**.cgi$"], r"\"cgi_pattern\": CGI is not supported")
         refused_run("lua_script_pattern", ["-lua_script_pattern", "**.lua$"],
                     r"\"lua_script_pattern\": Lua is not supported")
         refused_run("a bad yes/no", ["-decode_url", "maybe"], r"\"decode_url\": expected yes or no")
@@ -670,11 +721,154 @@ def t_migration(r):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def make_cert(d, name, cn):
+    """A self-signed RSA certificate and its key, for localhost and 127.0.0.1."""
+    key, crt = os.path.join(d, name + ".key"), os.path.join(d, name + ".crt")
+    subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "2", "-subj", "/CN=" + cn,
+                    "-newkey", "rsa:2048", "-keyout", key, "-out", crt,
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return crt, key
+
+
+def tls_get(port, target, cafile, cert=None, ciphers=None):
+    """(status, body, cipher name) of a GET over TLS; raises on a failed handshake."""
+    ctx = ssl.create_default_context(cafile=cafile)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    if cert:
+        ctx.load_cert_chain(*cert)
+    with Conn(port, timeout=10) as c:
+        c.sock = ctx.wrap_socket(c.sock, server_hostname="localhost")
+        c.send(kitetest.build_request("GET", target))
+        res = c.read_response()
+        return res.status, res.body, c.sock.cipher()[0]
+
+
+def t_migration_tls_cgi(r):
+    d = tempfile.mkdtemp(prefix="kited-it-lh-tls-")
+    try:
+        crt, key = make_cert(d, "srv", "localhost")
+        # LibHTTP's ssl_certificate holds the key and the certificate.
+        with open(os.path.join(d, "both.pem"), "w") as f:
+            f.write(open(key).read() + open(crt).read())
+        ccrt, ckey = make_cert(d, "client", "alice")
+        os.makedirs(os.path.join(d, "htdocs", "bin"))
+        files = {"htdocs/bin/t.cgi": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+                                     "echo \"cgi HTTPS=$HTTPS FOO=$FOO BAZ=$BAZ\"\n",
+                 "htdocs/bin/noexec.cgi": "echo 'Content-Type: text/plain'; echo; echo by-sh\n",
+                 "htdocs/x.pl": "never run\n",
+                 "htdocs/e.shtml": 'a<!--#exec "echo ran" -->b',
+                 "htdocs/page.txt": "a page\n"}
+        for rel, data in files.items():
+            with open(os.path.join(d, rel), "w") as f:
+                f.write(data)
+        os.chmod(os.path.join(d, "htdocs/bin/t.cgi"), 0o755)
+        p0, p1, p2 = (test_kited.free_port() for _ in range(3))
+        with open(os.path.join(d, "libhttp.conf"), "w") as f:
+            f.write("document_root htdocs\n"
+                    "listening_ports 127.0.0.1:%d,127.0.0.1:%dr,127.0.0.1:%ds\n"
+                    "ssl_certificate both.pem\n"
+                    "ssl_protocol_version 4\n"
+                    "ssl_cipher_list TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256, "
+                    "TLS-RSA-WITH-AES-128-GCM-SHA256\n"
+                    "ssl_default_verify_paths yes\n"
+                    "ssl_short_trust no\n"
+                    "cgi_pattern **/bin/*.cgi$\n"
+                    "cgi_environment FOO=bar,BAZ=a b\n"
+                    "tcp_nodelay 0\n"
+                    "request_timeout_ms 500\n" % (p0, p1, p2))
+
+        def check(text):
+            p = kitetest.curl(["--cacert", crt, "https://localhost:%d/bin/t.cgi" % p2])
+            r.eq((p.returncode, p.stdout), (0, b"cgi HTTPS=on FOO=bar BAZ=a b\n"),
+                 "--libhttp TLS + CGI: curl --cacert https to a CGI script (ssl_certificate, "
+                 "an s port, cgi_pattern, cgi_environment)")
+            r.eq(get(p0, "/bin/t.cgi").body, b"cgi HTTPS= FOO=bar BAZ=a b\n",
+                 "--libhttp: the plain port runs it too, without HTTPS")
+            r.eq(get(p0, "/x.pl").body, b"never run\n",
+                 "--libhttp: cgi_pattern replaces LibHTTP's default (**.pl$ is a file)")
+            res = get(p1, "/page.txt?q=1", host="localhost:%d" % p1)
+            r.eq((res.status, res.header("Location")),
+                 (301, "https://localhost:%d/page.txt?q=1" % p2),
+                 "--libhttp: an r port redirects to the first s port")
+            st, body, cipher = tls_get(p2, "/page.txt", crt)
+            r.eq((st, body, cipher), (200, b"a page\n", "ECDHE-RSA-AES128-GCM-SHA256"),
+                 "--libhttp: ssl_cipher_list picks the suite")
+            try:
+                tls_get(p2, "/page.txt", crt, ciphers="ECDHE-RSA-AES256-GCM-SHA384")
+                ok = False
+            except (ssl.SSLError, OSError):
+                ok = True
+            r.ok(ok, "--libhttp: a suite not in ssl_cipher_list is refused")
+            r.eq(get(p0, "/e.shtml").body, b"aran\nb", "--libhttp: SSI exec runs, as in LibHTTP")
+            with Conn(p0, timeout=5) as c:
+                t0 = time.monotonic()
+                c.send("GET /page.txt HTTP/1.1\r\nHost: localhost\r\n")
+                res = c.read_response()
+                dt = time.monotonic() - t0
+            r.ok(res.status == 408 and 0.3 <= dt <= 3.0,
+                 "--libhttp: request_timeout_ms 500: 408 after %.2f s" % dt, repr(res))
+        run_libhttp(r, "--libhttp TLS + CGI", d, ["--libhttp", "libhttp.conf"], check)
+
+        def check_interp(text):
+            p = kitetest.curl(["--cacert", crt, "--cert", ccrt, "--key", ckey,
+                               "https://localhost:%d/bin/noexec.cgi" % p2])
+            r.eq((p.returncode, p.stdout), (0, b"by-sh\n"),
+                 "command line: cgi_interpreter runs a script that is not executable")
+            try:
+                tls_get(p2, "/page.txt", crt)
+                ok = False
+            except (ssl.SSLError, OSError):
+                ok = True
+            r.ok(ok, "command line: ssl_verify_peer yes: no client certificate, no handshake")
+            r.eq(tls_get(p2, "/page.txt", crt, cert=(ccrt, ckey))[:2], (200, b"a page\n"),
+                 "command line: ssl_verify_peer + %s: a client certificate it "
+                 "issued is let in" % ca_opt)
+        cadir = os.path.join(d, "cadir")
+        os.mkdir(cadir)
+        shutil.copy(ccrt, cadir)
+        for ca_opt, ca_val in (("-ssl_ca_file", ccrt), ("-ssl_ca_path", cadir)):
+            run_libhttp(r, "LibHTTP TLS command line (%s)" % ca_opt, d,
+                        ["-document_root", "htdocs", "-listening_ports", "127.0.0.1:%ds" % p2,
+                         "-ssl_certificate", "both.pem", "-ssl_verify_peer", "yes",
+                         ca_opt, ca_val, "-ssl_verify_depth", "3",
+                         "-cgi_pattern", "**.cgi$", "-cgi_interpreter", "/bin/sh"], check_interp)
+
+        def refused_run(what, args, pat):
+            p = subprocess.run([test_kited.KITED, "-n", "--check-config"] + args, cwd=d,
+                               capture_output=True, timeout=30)
+            err = p.stderr.decode("utf-8", "replace")
+            r.ok(p.returncode != 0 and re.search(pat, err), "%s: refused, saying why" % what,
+                 "rc %d\n%s" % (p.returncode, err))
+        refused_run("an s port without ssl_certificate", ["-listening_ports", "8443s"],
+                    r"an \"s\" port needs ssl_certificate")
+        refused_run("an r port without an s port", ["-listening_ports", "8000r"],
+                    r"listening_ports \"8000r\": no \"s\" port to redirect to")
+        refused_run("ssl_verify_peer without ssl_ca_file",
+                    ["-listening_ports", "8443s", "-ssl_certificate", "both.pem",
+                     "-ssl_verify_peer", "yes"], r"ssl_verify_peer yes needs ssl_ca_file or ssl_ca_path")
+        refused_run("ssl_protocol_version 5", ["-listening_ports", "8443s", "-ssl_certificate",
+                                               "both.pem", "-ssl_protocol_version", "5"],
+                    r"\"ssl_protocol_version\": expected a number from 0 to 4")
+        refused_run("ssl_short_trust yes", ["-listening_ports", "8443s", "-ssl_certificate",
+                                            "both.pem", "-ssl_short_trust", "yes"],
+                    r"\"ssl_short_trust\": not supported")
+        refused_run("a bad cipher name", ["-listening_ports", "8443s", "-ssl_certificate",
+                                          "both.pem", "-ssl_cipher_list", "ALL:!eNULL"],
+                    r"unknown cipher suite \"ALL\"")
+        refused_run("cgi_environment without =", ["-cgi_environment", "FOO"],
+                    r"cgi_environment: expected NAME=value in \"FOO\"")
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
-             t_decode_url, t_acl, t_throttle, t_digest,
-             t_put_delete, t_ssi, t_migration]
+             t_decode_url, t_acl, t_throttle, t_digest, t_request_timeout,
+             t_put_delete, t_ssi, t_migration, t_migration_tls_cgi]
 
     def run(fn):
         rec = Rec(fn.__name__)

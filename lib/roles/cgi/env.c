@@ -156,6 +156,7 @@ static void add_server(envb_t *e, kite_conn_t *c, const kite_http_req_t *t)
 {
     const char *host = t->p.host, *end;
     size_t hl = t->p.host_len;
+    char tls[2];
 
     set(e, "GATEWAY_INTERFACE", "CGI/1.1");
     set(e, "SERVER_SOFTWARE", *c->pt->ctx->server_string ? c->pt->ctx->server_string : "kite");
@@ -170,6 +171,10 @@ static void add_server(envb_t *e, kite_conn_t *c, const kite_http_req_t *t)
         set(e, "SERVER_NAME", c->vh->name);
     }
     add_addresses(e, c);
+    /* Not RFC 3875's, but what scripts look at (Apache, LibHTTP, PHP):
+     * "on" when the request came over TLS. */
+    if (kite_conn_tls_peer(c, tls, sizeof(tls)) != KITE_ENOTSUP)
+        set(e, "HTTPS", "on");
 }
 
 char **kite__cgi_env(kite_conn_t *c, kite_http_req_t *t, const char *script, size_t info_off)

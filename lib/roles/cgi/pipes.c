@@ -29,7 +29,8 @@ static int pipe_raw(kite_conn_t *pc, void *user, const void *in, size_t len)
     kite__cgi_t *g = of(user);
 
     if (g && pc == g->out)
-        return kite__cgi_output(g, in, len);
+        return (g->flags & CGI_SSI) ? kite__ssi_exec_output(g, in, len)
+                                    : kite__cgi_output(g, in, len);
     if (g && pc == g->err)
         kite__cgi_stderr(g, in, len);
     return 0;
@@ -81,7 +82,10 @@ static void pipe_closed(kite_conn_t *pc, void *user, int code)
         g->out = NULL;
         /* 3: the raw role saw the end of input; anything else (a drain,
          * the context going away) cut the output short. */
-        kite__cgi_output_end(g, code == 3);
+        if (g->flags & CGI_SSI)
+            kite__ssi_exec_end(g, code == 3 ? 1 : -1);
+        else
+            kite__cgi_output_end(g, code == 3);
     } else if (pc == g->err) {
         g->err = NULL;
         kite__cgi_stderr(g, "\n", g->line_len ? 1 : 0);
@@ -130,6 +134,11 @@ static void on_timeout(kite_conn_t *pc, kite_timer_t *t)
     kill(-g->pid, SIGKILL);
     if (!c)
         return;
+    /* An SSI exec: the page goes on with what the command wrote. */
+    if (g->flags & CGI_SSI) {
+        kite__ssi_exec_end(g, 0);
+        return;
+    }
     /* Answer 504 if nothing was sent yet; else the response is cut. */
     if (!(g->flags & CGI_HEAD_DONE)) {
         g->flags |= CGI_HEAD_DONE;

@@ -32,6 +32,7 @@ enum {
     CGI_RX_PAUSED = 1 << 2, /* the client's body reading is paused for stdin */
     CGI_REAPED = 1 << 3,    /* waitpid() collected the exit status */
     CGI_KILLED = 1 << 4,    /* we killed the process group (timeout, client gone) */
+    CGI_SSI = 1 << 5,       /* an SSI exec: stdout goes into the page (ssi-exec.c) */
 };
 
 typedef struct kite__cgi {
@@ -74,6 +75,10 @@ char **kite__cgi_env(kite_conn_t *c, kite_http_req_t *t, const char *script, siz
  * negative errno-style code. */
 int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_fd, int fds[4],
                     pid_t *pid);
+/* The same for any program: @file (looked up in PATH when it has no '/')
+ * with @argv, in the directory @dir. */
+int kite__cgi_spawn_argv(const char *file, char *const argv[], const char *dir, char **envp,
+                         int in_fd, int fds[4], pid_t *pid);
 
 /* output.c: bytes from the script's stdout, and its end (@eof: the
  * script closed it; 0: kite closed it, the response is cut short). */
@@ -84,6 +89,11 @@ void kite__cgi_output_end(kite__cgi_t *g, int eof);
 int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsigned timeout_s);
 void kite__cgi_stderr(kite__cgi_t *g, const char *buf, size_t len);
 void kite__cgi_close_pipes(kite__cgi_t *g); /* stdin and stdout */
+
+/* ssi-exec.c: an SSI exec's stdout, and its end (@how 1: the command
+ * closed it; 0: cgi-timeout cut it; -1: kite closed it, the page is lost). */
+int kite__ssi_exec_output(kite__cgi_t *g, const char *buf, size_t len);
+void kite__ssi_exec_end(kite__cgi_t *g, int how);
 
 extern const kite_protocol_t kite__cgi_proto;
 

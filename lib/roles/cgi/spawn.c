@@ -54,14 +54,13 @@ static int setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, const in
     return 0;
 }
 
-int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_fd, int fds[4],
-                    pid_t *pid)
+int kite__cgi_spawn_argv(const char *file, char *const argv[], const char *dir, char **envp,
+                         int in_fd, int fds[4], pid_t *pid)
 {
     /* p[0],p[1] stdin (child reads 0); p[2],p[3] stdout; p[4],p[5] stderr. */
     int p[6] = {-1, -1, -1, -1, -1, -1}, i, r, pfd;
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
-    char *argv[3], *dir = NULL, *slash;
 
     for (i = in_fd >= 0; i < 3; i++)
         if (pipe2(p + 2 * i, O_CLOEXEC) < 0) {
@@ -69,27 +68,16 @@ int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_
             close_all(p, 6);
             return r;
         }
-    if (!(dir = strdup(script))) {
-        close_all(p, 6);
-        return -ENOMEM;
-    }
-    slash = strrchr(dir, '/');
-    if (slash)
-        slash[slash == dir] = '\0';
     posix_spawn_file_actions_init(&fa);
     posix_spawnattr_init(&at);
-    argv[0] = (char *)(interp ? interp : script);
-    argv[1] = interp ? (char *)script : NULL;
-    argv[2] = NULL;
     if (in_fd >= 0)
         p[0] = in_fd;
-    r = setup(&fa, &at, p, slash ? dir : ".");
+    r = setup(&fa, &at, p, dir);
     if (!r)
-        r = interp && !strchr(interp, '/') ? -posix_spawnp(pid, interp, &fa, &at, argv, envp)
-                                           : -posix_spawn(pid, argv[0], &fa, &at, argv, envp);
+        r = !strchr(file, '/') ? -posix_spawnp(pid, file, &fa, &at, argv, envp)
+                               : -posix_spawn(pid, file, &fa, &at, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    free(dir);
     /* The child's ends are the child's only (a stdin file is the caller's). */
     if (in_fd < 0)
         close(p[0]);
@@ -118,4 +106,25 @@ int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_
     for (i = in_fd >= 0; i < 4; i++)
         fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
     return 0;
+}
+
+int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_fd, int fds[4],
+                    pid_t *pid)
+{
+    char *argv[3], *dir, *slash;
+    int r;
+
+    if (!(dir = strdup(script)))
+        return -ENOMEM;
+    slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';
+    argv[0] = (char *)(interp ? interp : script);
+    argv[1] = interp ? (char *)script : NULL;
+    argv[2] = NULL;
+    /* A script (or an interpreter given by path) is run as named; a bare
+     * interpreter name is looked up in PATH. */
+    r = kite__cgi_spawn_argv(argv[0], argv, slash ? dir : ".", envp, in_fd, fds, pid);
+    free(dir);
+    return r;
 }

@@ -23,6 +23,13 @@ static kite__h1_limits_t limits(const kite_conn_t *c)
     return l;
 }
 
+/* request-timeout for a request head: the listen port's first vhost's, as
+ * the Host is not known yet (the conn's vhost is its last request's). */
+static unsigned head_ms(const kite_conn_t *c)
+{
+    return c->ls ? c->ls->vhosts[0]->request_ms : c->vh->request_ms;
+}
+
 /* Answer a request that could not be parsed (or timed out) and close. */
 static void fail_request(kite_conn_t *c, int status)
 {
@@ -143,9 +150,8 @@ static int start_request(kite_conn_t *c, char *buf, size_t n)
         t->body_left = p->content_length;
     }
     c->state = (t->tflags & KITE__T_BODY) ? H1_BODY : H1_WAIT;
-    kite__conn_set_state_timeout(c, (t->tflags & KITE__T_BODY)
-                                        ? c->pt->ctx->info.timeout_secs * 1000u
-                                        : c->pt->ctx->info.send_timeout * 1000u);
+    kite__conn_set_state_timeout(
+        c, (t->tflags & KITE__T_BODY) ? c->vh->request_ms : c->pt->ctx->info.send_timeout * 1000u);
     if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
         return KITE_ECLOSED;
     return 0;
@@ -174,7 +180,7 @@ static ssize_t feed_body(kite_conn_t *c, kite_http_req_t *t, char *buf, size_t l
     /* The body timeout catches a peer that stops sending, not a long
      * upload: each piece starts it again (the head's is for the whole). */
     if (used && !done && c->rd == t && c->state == H1_BODY)
-        kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
+        kite__conn_set_state_timeout(c, c->vh->request_ms);
     if (done) {
         if (kite__http_body_done(c, t) < 0)
             return KITE_ECLOSED;
@@ -260,7 +266,7 @@ static int process(kite_conn_t *c, char *buf, size_t len)
             if (n == 0) {
                 if (c->state == H1_IDLE) {
                     c->state = H1_HEAD;
-                    kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
+                    kite__conn_set_state_timeout(c, head_ms(c));
                 }
                 goto hold;
             }
@@ -373,8 +379,10 @@ static void on_drain(kite_conn_t *c)
         kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
     else if (c->state == H1_IDLE)
         kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
-    else if (c->state == H1_HEAD || c->state == H1_BODY)
-        kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
+    else if (c->state == H1_HEAD)
+        kite__conn_set_state_timeout(c, head_ms(c));
+    else if (c->state == H1_BODY)
+        kite__conn_set_state_timeout(c, c->vh->request_ms);
     if (!(c->flags & H1_F_HELD) || (c->flags & H1_F_PROCESSING))
         return;
     /* We may be inside kite__conn_leave(): mark the conn busy so that a

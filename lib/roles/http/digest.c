@@ -5,16 +5,30 @@
  * .htpasswd in the directory of the requested file (file mounts). No
  * file: no authentication. A .htpasswd is never served.
  *
- * Nonces are stateless: the issue time and an MD5 over it and a secret
- * drawn when the vhost is created, so any service thread checks any
- * nonce and a restart invalidates them. A nonce older than
+ * Nonces are stateless: the issue time, a serial number (so that no two
+ * challenges share a nonce, whose counts are tracked below) and an MD5
+ * over both and a secret drawn when the vhost is created, so any service
+ * thread checks any nonce and a restart invalidates them. A nonce older than
  * auth-nonce-timeout with otherwise right credentials gets a new
  * challenge with stale=true (the client retries without asking the
- * user); a wrong answer gets a fresh challenge. Nonce counts are not
- * tracked: a captured request can be replayed until its nonce expires.
+ * user); a wrong answer gets a fresh challenge.
+ *
+ * Nonce counts are tracked so that a captured request cannot be replayed:
+ * each vhost remembers, for the nonces recently answered correctly, the
+ * highest nc seen, and refuses an nc that does not exceed it (a fresh
+ * challenge, stale=false). Memory is bounded by a fixed table of
+ * SEEN_MAX entries per vhost, shared by its service threads under a mutex
+ * (a nonce may come back on any thread). An entry is free again once its
+ * nonce has expired. When all are in use the oldest is dropped and the
+ * vhost forgets nothing: every nonce issued no later than the dropped one
+ * is then treated as expired (stale=true, the client retries at once with
+ * a new nonce), so a dropped nonce cannot be replayed either. A request
+ * without qop has no nc: its nonce is good for one request.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +39,19 @@
 #include "roles/http/private-http.h"
 
 #define FIELD_MAX 256
+/* Nonces whose nc is remembered per vhost: 512 * 48 bytes = 24 KiB. */
+#define SEEN_MAX  512
+#define NONCE_LEN 48
 
 struct prot {
     char *uri, *file;
     size_t len;
+};
+
+struct seen {
+    char nonce[NONCE_LEN];
+    uint32_t when; /* the nonce's issue time; 0: a free entry */
+    uint32_t nc;
 };
 
 struct kite__dauth {
@@ -38,6 +61,10 @@ struct kite__dauth {
     unsigned nonce_secs;
     int general; /* auth-domain, global-auth-file or protect-uri: not only PUT */
     char secret[33];
+    uint32_t serial;      /* of the next nonce (atomic) */
+    pthread_mutex_t lock; /* seen[] and floor */
+    uint32_t floor;       /* nonces issued up to this time are treated as expired */
+    struct seen seen[SEEN_MAX];
 };
 
 struct creds {
@@ -84,6 +111,7 @@ int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
         return 0;
     if (!(d = vh->dauth = calloc(1, sizeof(*d))))
         return KITE_ENOMEM;
+    pthread_mutex_init(&d->lock, NULL);
     d->general = info->auth_domain || info->global_auth_file || info->protect_uri;
     d->nonce_secs = info->auth_nonce_timeout ? info->auth_nonce_timeout : 300;
     if (!(d->realm = strdup(info->auth_domain ? info->auth_domain : vh->name)) ||
@@ -119,6 +147,7 @@ void kite__http_dauth_close(kite_vhost_t *vh)
     free(d->prot);
     free(d->realm);
     free(d->global);
+    pthread_mutex_destroy(&d->lock);
     free(d);
     vh->dauth = NULL;
 }
@@ -134,33 +163,104 @@ static int same(const char *a, const char *b, size_t n)
     return !x;
 }
 
-/* "tttttttt" + MD5("secret:tttttttt") in hex: 40 characters. */
-static void make_nonce(const struct kite__dauth *d, unsigned long when, char out[41])
+/* "tttttttt" "ssssssss" + MD5("secret:tttttttt:ssssssss") in hex (the
+ * issue time and a serial number): NONCE_LEN characters. */
+static void make_nonce(const struct kite__dauth *d, unsigned long when, unsigned long serial,
+                       char out[NONCE_LEN + 1])
 {
-    char in[64];
-    int n = snprintf(in, sizeof(in), "%s:%08lx", d->secret, when & 0xffffffffUL);
+    char in[80];
+    int n = snprintf(in, sizeof(in), "%s:%08lx:%08lx", d->secret, when & 0xffffffffUL,
+                     serial & 0xffffffffUL);
 
-    snprintf(out, 9, "%08lx", when & 0xffffffffUL);
-    kite__md5_hex(in, (size_t)n, out + 8);
+    snprintf(out, 17, "%08lx%08lx", when & 0xffffffffUL, serial & 0xffffffffUL);
+    kite__md5_hex(in, (size_t)n, out + 16);
 }
 
-/* 1: ours and fresh, 0: ours but expired, -1: not ours. */
-static int check_nonce(const struct kite__dauth *d, const char *nonce)
+/* 1: ours and fresh, 0: ours but expired, -1: not ours; *@issued: when. */
+static int check_nonce(const struct kite__dauth *d, const char *nonce, uint32_t *issued)
 {
-    char want[41], ts[9], *e;
-    unsigned long when;
+    char want[NONCE_LEN + 1], ts[9], sn[9], *e, *e2;
+    unsigned long when, serial;
 
-    if (strlen(nonce) != 40)
+    if (strlen(nonce) != NONCE_LEN)
         return -1;
     memcpy(ts, nonce, 8);
-    ts[8] = '\0';
+    memcpy(sn, nonce + 8, 8);
+    ts[8] = sn[8] = '\0';
     when = strtoul(ts, &e, 16);
-    if (*e || !*ts)
+    serial = strtoul(sn, &e2, 16);
+    if (*e || *e2 || strspn(nonce, "0123456789abcdef") < 16)
         return -1;
-    make_nonce(d, when, want);
-    if (!same(want, nonce, 40))
+    make_nonce(d, when, serial, want);
+    if (!same(want, nonce, NONCE_LEN))
         return -1;
-    return ((unsigned long)time(NULL) & 0xffffffffUL) - when <= d->nonce_secs ? 1 : 0;
+    *issued = (uint32_t)when;
+    return (uint32_t)((unsigned long)time(NULL) - when) <= d->nonce_secs ? 1 : 0;
+}
+
+/*
+ * Remember nonce-count @nc of @nonce (issued at @when, fresh, the
+ * response right). 1: a new count, go on; 0: treat the nonce as expired;
+ * -1: a count not above the last one seen for it, a replay.
+ */
+static int count_nonce(struct kite__dauth *d, const char *nonce, uint32_t when, uint32_t nc)
+{
+    uint32_t now = (uint32_t)time(NULL);
+    struct seen *e, *free_e = NULL, *oldest = NULL;
+    int r = 1, i;
+
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < SEEN_MAX; i++) {
+        e = &d->seen[i];
+        if (e->when && (uint32_t)(now - e->when) > d->nonce_secs)
+            e->when = 0; /* its nonce has expired: no request can use it again */
+        if (!e->when) {
+            free_e = free_e ? free_e : e;
+            continue;
+        }
+        if (!memcmp(e->nonce, nonce, NONCE_LEN)) {
+            if (nc <= e->nc)
+                r = -1;
+            else
+                e->nc = nc;
+            goto out;
+        }
+        if (!oldest || (int32_t)(e->when - oldest->when) < 0)
+            oldest = e;
+    }
+    if ((int32_t)(when - d->floor) <= 0 && d->floor) {
+        r = 0;
+        goto out;
+    }
+    if (!free_e) {
+        /* Full: drop the oldest, and with it every nonce as old (see above). */
+        if ((int32_t)(when - oldest->when) <= 0) {
+            r = 0;
+            goto out;
+        }
+        d->floor = oldest->when;
+        free_e = oldest;
+    }
+    memcpy(free_e->nonce, nonce, NONCE_LEN);
+    free_e->when = when;
+    free_e->nc = nc;
+out:
+    pthread_mutex_unlock(&d->lock);
+    return r;
+}
+
+/* The nc field: 8 hex digits, 1 or more; 0 without qop; -1 when malformed. */
+static int64_t nonce_count(const struct creds *c)
+{
+    char *e;
+    unsigned long n;
+
+    if (!c->qop[0])
+        return 0;
+    if (strlen(c->nc) != 8 || strspn(c->nc, "0123456789abcdefABCDEF") != 8)
+        return -1;
+    n = strtoul(c->nc, &e, 16);
+    return n ? (int64_t)n : -1;
 }
 
 /* One name=value or name="value" of the header into @c; returns past it. */
@@ -245,12 +345,13 @@ static int verify(const kite_http_req_t *t, const struct creds *c, const char *h
     return strlen(c->response) == 32 && same(want, c->response, 32);
 }
 
-static int challenge(kite_conn_t *c, kite_http_req_t *t, const struct kite__dauth *d, int stale)
+static int challenge(kite_conn_t *c, kite_http_req_t *t, struct kite__dauth *d, int stale)
 {
-    char nonce[41], h[512];
+    char nonce[NONCE_LEN + 1], h[512];
     int n;
 
-    make_nonce(d, (unsigned long)time(NULL), nonce);
+    make_nonce(d, (unsigned long)time(NULL), __atomic_fetch_add(&d->serial, 1, __ATOMIC_RELAXED),
+               nonce);
     n = snprintf(h, sizeof(h), "Digest realm=\"%s\", qop=\"auth\", algorithm=MD5, nonce=\"%s\"%s",
                  d->realm, nonce, stale ? ", stale=true" : "");
     kite__http_add_header_n(t, "WWW-Authenticate", h, (size_t)n);
@@ -279,9 +380,11 @@ static const char *file_for(const struct kite__dauth *d, const kite_http_req_t *
  * when @need is 0), or the result of the answer sent (*answered set). */
 static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need, int *answered)
 {
-    const struct kite__dauth *d = c->vh->dauth;
+    struct kite__dauth *d = c->vh->dauth;
     char ha1[33];
     struct creds cr;
+    uint32_t issued = 0;
+    int64_t nc;
     int r, fresh;
 
     *answered = 1;
@@ -299,9 +402,14 @@ static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need,
     }
     if (!cr.username[0] || r < 0 || strcmp(cr.realm, d->realm) || strcmp(cr.uri, t->p.target) ||
         (cr.algorithm[0] && strcasecmp(cr.algorithm, "MD5")) ||
-        (cr.qop[0] && strcmp(cr.qop, "auth")) || (fresh = check_nonce(d, cr.nonce)) < 0 ||
-        !verify(t, &cr, ha1))
+        (cr.qop[0] && strcmp(cr.qop, "auth")) || (nc = nonce_count(&cr)) < 0 ||
+        (fresh = check_nonce(d, cr.nonce, &issued)) < 0 || !verify(t, &cr, ha1))
         return challenge(c, t, d, 0);
+    if (fresh && (fresh = count_nonce(d, cr.nonce, issued, (uint32_t)nc)) < 0) {
+        kite_notice("vhost %s: digest: user \"%s\" nonce count %s replayed", c->vh->name,
+                    cr.username, cr.qop[0] ? cr.nc : "(none)");
+        return challenge(c, t, d, 0);
+    }
     if (!fresh)
         return challenge(c, t, d, 1);
     if (!(t->auth_user = kite__http_txn_copy(t, cr.username, strlen(cr.username))))

@@ -37,11 +37,25 @@ int kite__http_reject_check(const kite_pvo_t *kw)
 
 static int to_https(kite_conn_t *c, kite_http_req_t *t)
 {
-    const char *host = t->p.host ? t->p.host : c->vh->name;
+    const char *host = t->p.host ? t->p.host : c->vh->name, *e;
     int hlen = t->p.host ? (int)t->p.host_len : (int)strlen(c->vh->name);
-    char loc[2048];
+    unsigned port = c->ls ? c->ls->vhosts[0]->https_port : 0;
+    char loc[2048], hp[300];
     int n;
 
+    /* redirect-http-port: the Host's name ("[::1]" or "name", its port
+     * dropped) with that port. */
+    if (port) {
+        if (host[0] == '[' && (e = memchr(host, ']', (size_t)hlen)))
+            hlen = (int)(e + 1 - host);
+        else if ((e = memchr(host, ':', (size_t)hlen)))
+            hlen = (int)(e - host);
+        n = snprintf(hp, sizeof(hp), port == 443 ? "%.*s" : "%.*s:%u", hlen, host, port);
+        if (n < 0 || (size_t)n >= sizeof(hp))
+            return kite__http_error(c, t, 400, NULL);
+        host = hp;
+        hlen = n;
+    }
     /* The path and query as they came (still encoded); no Host (HTTP/1.0):
      * the vhost's name. */
     n = snprintf(loc, sizeof(loc), "https://%.*s%.*s%s%.*s", hlen, host,

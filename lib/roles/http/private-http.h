@@ -120,6 +120,33 @@ static inline int kite__http_hidden(const kite__mount_rt_t *m, const char *rel, 
 int kite__http_ssi(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, const char *path,
                    const char *mime);
 
+/* An SSI page with exec directives (ssi-exec): its text with the output
+ * of each command left out, and where each goes. All malloc'd. */
+typedef struct kite__ssi_exec {
+    size_t off; /* in text, where the command's output goes */
+    char *cmd;  /* run by /bin/sh -c */
+    char *dir;  /* its working directory: the directive's document's */
+} kite__ssi_exec_t;
+
+typedef struct kite__ssi_page {
+    char *text;
+    size_t len;
+    kite__ssi_exec_t *ex; /* in page order */
+    int nex;
+    char *path; /* the page, for SCRIPT_FILENAME and log lines */
+    char *mime;
+} kite__ssi_page_t;
+
+/* Upper bound of an SSI page with everything done. */
+#define KITE__SSI_OUT_MAX (16u << 20)
+
+/* roles/cgi/ssi-exec.c: run @pg's commands one after the other on the
+ * loop (spawned as CGI scripts are, their stdout a pipe conn, with the
+ * mount's cgi-timeout), then send the page. Takes @pg's contents. */
+int kite__ssi_exec_run(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
+                       kite__ssi_page_t *pg);
+void kite__ssi_page_free(kite__ssi_page_t *pg);
+
 /* dirlist.c: an HTML listing of the directory @dir (the file system path,
  * ending in '/') for the URL path t->path. */
 int kite__http_dir_listing(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,

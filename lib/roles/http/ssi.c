@@ -4,11 +4,14 @@
  * (p from the mount's directory), `file="p"` or `"p"` (from the current
  * document's directory) is replaced by that file, itself processed when
  * it matches too, up to DEPTH_MAX levels. Every included file must
- * resolve inside the mount's directory. Other directives, `exec`
- * included, are dropped, as LibHTTP drops unknown ones: running commands
- * would block the event loop. The page is built in memory (at most
- * OUT_MAX bytes) and sent with Cache-Control: no-cache, since its parts
- * change independently.
+ * resolve inside the mount's directory. `<!--#exec "cmd" -->` (or
+ * `cmd="cmd"`) is replaced by the command's output when the mount has
+ * ssi-exec, and dropped with a log line when not. Other directives are
+ * dropped, as LibHTTP drops unknown ones. The page is built in memory (at
+ * most KITE__SSI_OUT_MAX bytes) and sent with Cache-Control: no-cache,
+ * since its parts change independently. Commands are not run here: the
+ * page's text is built first with their places marked, and
+ * roles/cgi/ssi-exec.c runs them on the loop and sends the page.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -21,12 +24,14 @@
 #include "roles/http/private-http.h"
 
 #define DEPTH_MAX 10
-#define OUT_MAX   (16u << 20)
+#define OUT_MAX   KITE__SSI_OUT_MAX
 
 struct out {
     char *p;
     size_t n, cap;
     int err;
+    kite__ssi_exec_t *ex; /* exec directives found, in order */
+    int nex, exmax;
 };
 
 static void put(struct out *o, const char *s, size_t len)
@@ -109,12 +114,64 @@ static void include(const kite__mount_rt_t *m, struct out *o, const char *cur, c
     }
 }
 
-/* The directive between "<!--#" and "-->": include, or ignored. */
+/* An exec directive's command @cmd, in the document @cur: its output goes here. */
+static void exec_at(const kite__mount_rt_t *m, struct out *o, const char *cur, const char *cmd)
+{
+    const char *slash = strrchr(cur, '/');
+    kite__ssi_exec_t *x;
+
+    if (!m->m->ssi_exec) {
+        kite_notice("SSI %s: exec \"%s\" not run: the mount has no ssi-exec", cur, cmd);
+        return;
+    }
+    if (o->err)
+        return;
+    if (o->nex == o->exmax) {
+        int n = o->exmax ? 2 * o->exmax : 4;
+        if (!(x = realloc(o->ex, (size_t)n * sizeof(*x)))) {
+            o->err = KITE_ENOMEM;
+            return;
+        }
+        o->ex = x;
+        o->exmax = n;
+    }
+    x = &o->ex[o->nex];
+    x->off = o->n;
+    x->cmd = strdup(cmd);
+    x->dir = strndup(cur, slash && slash != cur ? (size_t)(slash - cur) : 1);
+    if (!x->cmd || !x->dir) {
+        free(x->cmd);
+        free(x->dir);
+        o->err = KITE_ENOMEM;
+        return;
+    }
+    o->nex++;
+}
+
+static char *skip_space(char *d)
+{
+    while (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')
+        d++;
+    return d;
+}
+
+/* The directive between "<!--#" and "-->": include, exec, or ignored. */
 static void directive(const kite__mount_rt_t *m, struct out *o, const char *cur, char *d, int depth)
 {
     char *v, *e;
     int virt = 0;
 
+    if (!strncmp(d, "exec", 4) && strchr(" \t\r\n", d[4]) && d[4]) {
+        /* LibHTTP's `exec "cmd"`, and Apache's `exec cmd="cmd"`. */
+        d = skip_space(d + 4);
+        if (!strncmp(d, "cmd=", 4))
+            d += 4;
+        if (*d == '"' && (e = strchr(d + 1, '"'))) {
+            *e = '\0';
+            exec_at(m, o, cur, d + 1);
+        }
+        return;
+    }
     if (strncmp(d, "include", 7))
         return;
     for (d += 7; *d == ' ' || *d == '\t' || *d == '\n' || *d == '\r'; d++)
@@ -157,16 +214,42 @@ static void process(const kite__mount_rt_t *m, struct out *o, const char *real, 
     free(b);
 }
 
+void kite__ssi_page_free(kite__ssi_page_t *pg)
+{
+    int i;
+
+    for (i = 0; i < pg->nex; i++) {
+        free(pg->ex[i].cmd);
+        free(pg->ex[i].dir);
+    }
+    free(pg->ex);
+    free(pg->text);
+    free(pg->path);
+    free(pg->mime);
+    memset(pg, 0, sizeof(*pg));
+}
+
 int kite__http_ssi(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, const char *path,
                    const char *mime)
 {
     struct out o = {0};
+    kite__ssi_page_t pg;
     int r;
 
     process(m, &o, path, 1);
+    pg = (kite__ssi_page_t){.text = o.p, .len = o.n, .ex = o.ex, .nex = o.nex};
     if (o.err) {
-        free(o.p);
+        kite__ssi_page_free(&pg);
         return kite__http_error(c, t, 500, o.err == KITE_E2BIG ? "SSI output too large" : NULL);
+    }
+    if (o.nex) {
+        pg.path = strdup(path);
+        pg.mime = mime ? strdup(mime) : NULL;
+        if (!pg.path || (mime && !pg.mime)) {
+            kite__ssi_page_free(&pg);
+            return kite__http_error(c, t, 500, NULL);
+        }
+        return kite__ssi_exec_run(c, t, m, &pg);
     }
     kite__http_add_header_n(t, "Cache-Control", "no-cache", 8);
     r = t->wire->respond(c, t, 200, mime, (int64_t)o.n);
