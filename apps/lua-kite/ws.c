@@ -359,8 +359,11 @@ static int ws_close(lua_State *L)
     const char *reason = luaL_optstring(L, 3, "");
     lk_entry_t save;
 
-    luaL_argcheck(L, code == 1000 || (code >= 3000 && code <= 4999) || (code > 1000 && code < 1015),
-                  2, "a close code (1000, 1001..1014 or 3000..4999) expected");
+    /* The codes an endpoint may send (RFC 6455 7.4), as kite accepts them from peers. */
+    luaL_argcheck(L,
+                  (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                      (code >= 3000 && code <= 4999),
+                  2, "a close code (1000-1003, 1007-1014 or 3000-4999) expected");
     luaL_argcheck(L, strlen(reason) < sizeof(ws->close_reason), 3, "at most 123 bytes");
     if (ws->close_code)
         return 0;
