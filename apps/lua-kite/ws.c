@@ -75,9 +75,14 @@ static int flush(lk_ws_t *ws)
 int lk_ws_enqueue(lk_ws_t *ws, const char *data, size_t len, unsigned type)
 {
     lk_msg_t *m;
+    int r;
 
     if (len > ws->lc->max_queue - ws->queued)
         return KITE_EAGAIN;
+    /* Fails when kite is closing the connection (the peer closed, say):
+     * then nothing is queued. */
+    if ((r = kite_callback_on_writable(ws->c)) < 0)
+        return r;
     if (!(m = malloc(sizeof(*m) + len)))
         return KITE_ENOMEM;
     m->next = NULL;
@@ -90,7 +95,7 @@ int lk_ws_enqueue(lk_ws_t *ws, const char *data, size_t len, unsigned type)
         ws->head = m;
     ws->tail = m;
     ws->queued += len;
-    return kite_callback_on_writable(ws->c);
+    return 0;
 }
 
 /* --- kite protocol callbacks ------------------------------------------- */
@@ -295,6 +300,11 @@ static int ws_write(lua_State *L)
         luaL_pushfail(L);
         lua_pushfstring(L, "send queue full (%I bytes queued, max_queue %I)",
                         (lua_Integer)ws->queued, (lua_Integer)ws->lc->max_queue);
+        return 2;
+    }
+    if (r == KITE_ECLOSED) {
+        luaL_pushfail(L);
+        lua_pushliteral(L, "connection is closing");
         return 2;
     }
     if (r < 0)
