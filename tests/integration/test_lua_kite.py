@@ -20,6 +20,7 @@ import asyncio
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -320,6 +321,29 @@ def errors_suite(t):
     t.ok(not marks, "errors.lua: no sanitizer report", r.stderr[-4000:])
 
 
+def browser_check(t, port):
+    """Headless Chromium loads the test page from test-server.lua: its script
+    runs and opens the dumb-increment and lws-mirror websockets."""
+    chromium = shutil.which("chromium")
+    if not t.ok(chromium, "chromium is installed (Debian chromium)"):
+        return
+    with tempfile.TemporaryDirectory(prefix="lua-kite-chromium-") as profile:
+        p = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                            "--no-first-run", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync",
+                            "--user-data-dir=" + profile, "--virtual-time-budget=5000",
+                            "--dump-dom", "http://127.0.0.1:%d/" % port],
+                           capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    dom = p.stdout.decode("utf-8", "replace")
+    t.ok(p.returncode == 0 and "Script loaded" in dom,
+         "chromium: the test page's script ran", p.stderr[-1500:])
+    for prefix, what in (("wsdi", "dumb-increment"), ("wslm", "lws-mirror")):
+        m = re.search(r'id="%s_statustd"[^>]*data-state="([a-z]+)"' % prefix, dom)
+        st = m.group(1) if m else None
+        t.ok(st in ("connecting", "open"), "chromium: the page opened its %s websocket (%s)"
+             % (what, st))
+
+
 def examples_suite(t):
     echo = Lua(t, [os.path.join(EXAMPLES, "echo.lua"), "0"], "examples/echo.lua")
     if echo.port:
@@ -359,6 +383,7 @@ def examples_suite(t):
                  "lws test client: lws-mirror-protocol established", out[-2000:])
             t.eq([ln for ln in out.splitlines() if "CLIENT_CONNECTION_ERROR" in ln], [],
                  "lws test client: no connection errors")
+        browser_check(t, ts.port)
     ts.finish(signal.SIGKILL, -9)
 
     luv = Lua(t, [os.path.join(EXAMPLES, "echo-luv.lua"), "0"], "examples/echo-luv.lua")
