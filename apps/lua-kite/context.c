@@ -313,28 +313,34 @@ static int ctx_gc(lua_State *L)
     return 0;
 }
 
-/* Runs @what (a kite call) as an entry and raises what a callback raised. */
-#define ENTRY(L, lc, what)                                                                         \
-    do {                                                                                           \
-        lk_entry_t save_;                                                                          \
-        lua_getiuservalue(L, 1, 1);                                                                \
-        lk_enter(lc, L, -1, &save_);                                                               \
-        what;                                                                                      \
-        if (lk_leave(lc, &save_))                                                                  \
-            return lua_error(L);                                                                   \
-        lua_pop(L, 1);                                                                             \
-    } while (0)
+/* A method's call into kite is an entry: the callbacks table is pushed
+ * for the callbacks kite makes, and what they raised is raised after. */
+static void enter_ctx(lua_State *L, lk_ctx_t *lc, lk_entry_t *save)
+{
+    lua_getiuservalue(L, 1, 1);
+    lk_enter(lc, L, -1, save);
+}
+
+static void leave_ctx(lua_State *L, lk_ctx_t *lc, lk_entry_t *save)
+{
+    if (lk_leave(lc, save))
+        lua_error(L);
+    lua_pop(L, 1);
+}
 
 static int ctx_service(lua_State *L)
 {
     lk_ctx_t *lc = check_idle_ctx(L, "service");
     int timeout = (int)luaL_optinteger(L, 2, 0), r;
+    lk_entry_t save;
 
     if (lc->extpoll)
         return luaL_error(L, "context:service(): this context has on_add_fd; drive it with "
                              "service_fd(), service_pending() and next_timeout()");
     lua_settop(L, 1);
-    ENTRY(L, lc, r = kite_service(lc->ctx, 0, timeout < 0 ? -1 : timeout));
+    enter_ctx(L, lc, &save);
+    r = kite_service(lc->ctx, 0, timeout < 0 ? -1 : timeout);
+    leave_ctx(L, lc, &save);
     if (r < 0)
         return luaL_error(L, "context:service(): %s", kite_strerror(r));
     lua_pushinteger(L, r);
@@ -346,11 +352,14 @@ static int ctx_service_fd(lua_State *L)
     lk_ctx_t *lc = check_idle_ctx(L, "service_fd");
     int fd = (int)luaL_checkinteger(L, 2), r;
     short revents = (short)lk_check_events(L, 3);
+    lk_entry_t save;
 
     if (!lc->extpoll)
         return luaL_error(L, "context:service_fd(): the context needs on_add_fd for that");
     lua_settop(L, 1);
-    ENTRY(L, lc, r = kite_service_fd(lc->ctx, fd, revents));
+    enter_ctx(L, lc, &save);
+    r = kite_service_fd(lc->ctx, fd, revents);
+    leave_ctx(L, lc, &save);
     if (r < 0)
         return luaL_error(L, "context:service_fd(): %s", kite_strerror(r));
     lua_pushboolean(L, r == 1);
@@ -360,12 +369,15 @@ static int ctx_service_fd(lua_State *L)
 static int ctx_service_pending(lua_State *L)
 {
     lk_ctx_t *lc = check_idle_ctx(L, "service_pending");
+    lk_entry_t save;
     int r;
 
     if (!lc->extpoll)
         return luaL_error(L, "context:service_pending(): the context needs on_add_fd for that");
     lua_settop(L, 1);
-    ENTRY(L, lc, r = kite_service_pending(lc->ctx, 0));
+    enter_ctx(L, lc, &save);
+    r = kite_service_pending(lc->ctx, 0);
+    leave_ctx(L, lc, &save);
     if (r < 0)
         return luaL_error(L, "context:service_pending(): %s", kite_strerror(r));
     return 0;
