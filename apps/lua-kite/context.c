@@ -41,6 +41,7 @@ static void free_c_side(lk_ctx_t *lc)
         free((char *)lc->protos[i].p.name);
     free(lc->protos);
     free(lc->plist);
+    lk_extpoll_free(lc);
     lc->protos = NULL;
     lc->plist = NULL;
     lc->nprotos = 0;
@@ -334,12 +335,12 @@ static int ctx_service(lua_State *L)
     int timeout = (int)luaL_optinteger(L, 2, 0), r;
     lk_entry_t save;
 
-    if (lc->extpoll)
-        return luaL_error(L, "context:service(): this context has on_add_fd; drive it with "
-                             "service_fd(), service_pending() and next_timeout()");
     lua_settop(L, 1);
     enter_ctx(L, lc, &save);
-    r = kite_service(lc->ctx, 0, timeout < 0 ? -1 : timeout);
+    if (lc->extpoll)
+        r = lk_extpoll_service(lc, timeout < 0 ? -1 : timeout);
+    else
+        r = kite_service(lc->ctx, 0, timeout < 0 ? -1 : timeout);
     leave_ctx(L, lc, &save);
     if (r < 0)
         return luaL_error(L, "context:service(): %s", kite_strerror(r));

@@ -28,6 +28,7 @@ static int http_p(lua_State *L)
 
     memset(ws, 0, sizeof(*ws));
     luaL_setmetatable(L, LK_WS_META);
+    ws->lc = kite_vhost_user(kite_conn_vhost(ev->c));
     ws->c = ev->c;
     ws->hs = ev->hs;
     ev->ws = ws;
@@ -117,21 +118,14 @@ const kite_protocol_t lk_http_protocol_template = {
     .on_established = refuse_ws,
 };
 
-int lk_ws_serve_http_file(lua_State *L)
+/* The answer; kite may call the module back (an external loop's fd
+ * events) while it writes, so the caller makes this an entry. */
+static int serve(lua_State *L, lk_ws_t *ws, const char *path, const char *type)
 {
-    lk_ws_t *ws = luaL_checkudata(L, 1, LK_WS_META);
-    const char *path = luaL_checkstring(L, 2);
-    const char *type = luaL_optstring(L, 3, "application/octet-stream");
     lk_http_t *hs = ws->hs;
     struct stat st;
     int fd, e;
 
-    if (!hs)
-        return luaL_error(L, "serve_http_file() is for the object on_http gets");
-    if (!ws->c)
-        return luaL_error(L, "serve_http_file() after on_http returned");
-    if (hs->responded)
-        return luaL_error(L, "serve_http_file(): this request has been answered already");
     hs->responded = 1;
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -145,7 +139,8 @@ int lk_ws_serve_http_file(lua_State *L)
     }
     if (kite_http_respond(ws->c, 200, type, (int64_t)st.st_size) < 0) {
         close(fd);
-        return luaL_error(L, "serve_http_file(): the response has begun already");
+        lua_pushliteral(L, "serve_http_file(): the response has begun already");
+        return -1;
     }
     hs->fd = fd;
     hs->open = 1;
@@ -154,4 +149,27 @@ int lk_ws_serve_http_file(lua_State *L)
     kite_callback_on_writable(ws->c);
     lua_pushboolean(L, 1);
     return 1;
+}
+
+int lk_ws_serve_http_file(lua_State *L)
+{
+    lk_ws_t *ws = luaL_checkudata(L, 1, LK_WS_META);
+    const char *path = luaL_checkstring(L, 2);
+    const char *type = luaL_optstring(L, 3, "application/octet-stream");
+    lk_entry_t save;
+    int n;
+
+    if (!ws->hs)
+        return luaL_error(L, "serve_http_file() is for the object on_http gets");
+    if (!ws->c)
+        return luaL_error(L, "serve_http_file() after on_http returned");
+    if (ws->hs->responded)
+        return luaL_error(L, "serve_http_file(): this request has been answered already");
+    lua_settop(L, 3);
+    lua_getiuservalue(L, 1, LK_WS_CBS);
+    lk_enter(ws->lc, L, -1, &save);
+    n = serve(L, ws, path, type);
+    if (lk_leave(ws->lc, &save) || n < 0)
+        return lua_error(L);
+    return n;
 }

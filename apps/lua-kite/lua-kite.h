@@ -14,6 +14,7 @@
 
 #include <lauxlib.h>
 #include <lua.h>
+#include <poll.h>
 #include <sys/types.h>
 
 #include "kite.h"
@@ -59,16 +60,16 @@ typedef struct lk_proto_s {
 typedef struct lk_ctx_s {
     kite_context_t *ctx;
     kite_vhost_t *vh;
-    /* The entry in progress (a method that calls into kite): its state and
-     * the absolute stack index of the callbacks table in its frame. Kite
-     * calls the module's callbacks only from inside such a call. */
+    /* The entry in progress (a method that calls into kite, entry.c): the
+     * state the callbacks run on, and how many entries are nested. */
     lua_State *L;
-    int cbs;
     int depth;
     int destroyed;
     int extpoll;
     size_t max_queue;
     kite_extpoll_t xp;
+    struct pollfd *pfds; /* kite's fds, for service() on an external-poll context */
+    int npfds, cappfds;
     lk_proto_t *protos;
     int nprotos;
     kite_protocol_t http;
@@ -99,7 +100,6 @@ typedef struct lk_http_s {
 
 typedef struct {
     lua_State *L;
-    int cbs;
 } lk_entry_t;
 
 /* entry.c */
@@ -124,5 +124,7 @@ int lk_ws_serve_http_file(lua_State *L);
 /* extpoll.c */
 extern const kite_extpoll_t lk_extpoll_template;
 unsigned lk_check_events(lua_State *L, int first);
+int lk_extpoll_service(lk_ctx_t *lc, int timeout_ms);
+void lk_extpoll_free(lk_ctx_t *lc);
 
 #endif

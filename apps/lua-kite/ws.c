@@ -415,10 +415,17 @@ static int ws_rx_flow_control(lua_State *L)
 {
     lk_ws_t *ws = check_open_ws(L);
     int enable = lua_isnumber(L, 2) ? lua_tointeger(L, 2) != 0 : lua_toboolean(L, 2);
+    lk_entry_t save;
     int r;
 
     luaL_checkany(L, 2);
-    if ((r = kite_rx_flow_control(ws->c, enable)) < 0)
+    /* An entry: with an external loop kite changes the fd's events now. */
+    lua_getiuservalue(L, 1, LK_WS_CBS);
+    lk_enter(ws->lc, L, -1, &save);
+    r = kite_rx_flow_control(ws->c, enable);
+    if (lk_leave(ws->lc, &save))
+        return lua_error(L);
+    if (r < 0)
         return luaL_error(L, "rx_flow_control: %s", kite_strerror(r));
     lua_pushboolean(L, 1);
     return 1;

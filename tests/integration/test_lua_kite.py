@@ -4,7 +4,8 @@ lua5.4 with the module from the build dir, talked to by python3-websockets,
 raw HTTP and Debian's libwebsockets-test-client.
 
 argv: lua5.4, the directory holding kite.so, the test-apps/html directory.
-- lua/server.lua (then again over TLS): echo of every size, text and
+- lua/server.lua (then again over TLS, and again with on_add_fd, kite's
+  external-poll backend, driven by service()): echo of every size, text and
   binary; broadcast to 100 clients in the three on_broadcast modes;
   rx_flow_control; close codes and reasons; the send-queue cap; peer
   address and fd; serve_http_file (GET, HEAD, big, missing, unanswered,
@@ -277,9 +278,9 @@ async def http_checks(t, port, tls, tag, docroot):
          "%s: ... and service() raised it to the program" % tag, errs)
 
 
-def server_suite(t, docroot, tls, certs=()):
-    tag = "wss" if tls else "ws"
-    srv = Lua(t, [os.path.join(HERE, "lua", "server.lua"), docroot] + list(certs),
+def server_suite(t, docroot, tls, certs=("", ""), mode=""):
+    tag = ("wss" if tls else "ws") + ("-" + mode if mode else "")
+    srv = Lua(t, [os.path.join(HERE, "lua", "server.lua"), docroot] + list(certs) + [mode],
               "server.lua (%s)" % tag)
     if not srv.port:
         srv.finish(signal.SIGKILL, -9)
@@ -421,6 +422,7 @@ def main():
                     "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-keyout", key, "-out", crt], check=True, capture_output=True)
     t.run(server_suite, t, docroot, True, (crt, key))
+    t.run(server_suite, t, docroot, False, ("", ""), "extpoll")
     t.run(examples_suite, t)
     t.done()
 

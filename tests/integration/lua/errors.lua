@@ -107,7 +107,7 @@ local x = websockets.context(with{
 })
 ok(added == 2, 'on_add_fd for the eventfd and the listener (' .. added .. ')')
 ok(x:next_timeout() >= -1, 'next_timeout() is a number: ' .. x:next_timeout())
-raises('drive it with service_fd()', 'service() on an external-loop context', x.service, x, 0)
+ok(x:service(0) == 0, 'service(0) polls the fds of an external-loop context itself')
 local some
 for fd in pairs(fds) do some = fd end
 ok(x:service_fd(some, 'r') == true, "service_fd(fd, 'r') on kite's fd: true")

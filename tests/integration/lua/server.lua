@@ -1,11 +1,15 @@
 -- The lua-kite test server that test_lua_kite.py talks to: one context
 -- with the protocols below on 127.0.0.1, an ephemeral port printed as
 -- "PORT <n>". arg[1]: a directory on_http serves; arg[2], arg[3]: a
--- certificate and key (wss/https). It runs until the ctl protocol says
+-- certificate and key (wss/https), or '' for none; arg[4] 'extpoll': the
+-- context gets on_add_fd & co (kite's external-poll backend) and
+-- service() polls the fds itself. It runs until the ctl protocol says
 -- "quit", then destroys the context with connections still open and
 -- exits 0; an assertion that fails in a callback ends it non-zero.
 local websockets = require 'kite.websockets'
-local docroot, cert, key = arg[1], arg[2], arg[3]
+local docroot, cert, key, mode = arg[1], arg[2], arg[3], arg[4]
+if cert == '' then cert, key = nil, nil end
+local fds, nfds = {}, 0
 
 local paused = {}          -- flow websockets paused by "pause"
 local rx_while_paused = 0
@@ -109,6 +113,15 @@ ctx = websockets.context{
   ssl_cert_path = cert,
   ssl_private_key_path = key,
   max_queue = 2 * 1024 * 1024,
+  on_add_fd = mode == 'extpoll' and function(fd, events)
+    assert(not fds[fd], 'an fd added twice'); fds[fd] = events; nfds = nfds + 1
+  end or nil,
+  on_change_fd = mode == 'extpoll' and function(fd, events)
+    assert(fds[fd], 'a change for an fd not added'); fds[fd] = events
+  end or nil,
+  on_del_fd = mode == 'extpoll' and function(fd)
+    assert(fds[fd], 'an fd deleted that was not added'); fds[fd] = nil; nfds = nfds - 1
+  end or nil,
   on_http = function(ws, uri)
     if uri == '/' then
       assert(ws:serve_http_file(docroot .. '/index.html', 'text/html'))
@@ -136,4 +149,5 @@ end
 assert(done, 'the ctl protocol never said quit')
 ctx:destroy()
 assert(not pcall(ctx.service, ctx, 0), 'a destroyed context raises')
+assert(nfds == 0, 'every fd added was deleted')
 print('DONE')
