@@ -85,6 +85,15 @@ local again = websockets.context(with{port = port})
 ok(again:port() == port, 'after collection the port can be bound again')
 again:destroy()
 
+-- A to-be-closed variable destroys it at the end of its scope.
+do
+  local c <close> = websockets.context(with{})
+  port = c:port()
+end
+again = websockets.context(with{port = port})
+ok(again:port() == port, 'a <close> context is destroyed when its scope ends')
+again:destroy()
+
 -- A context whose callbacks close over it is still collected (no cycle
 -- through the registry).
 do
