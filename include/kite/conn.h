@@ -67,4 +67,11 @@ KITE_EXTERN size_t kite_conn_pending(const kite_conn_t *c);
  */
 KITE_EXTERN int kite_conn_peer(const kite_conn_t *c, char *buf, size_t len, int *port);
 
+/**
+ * kite_conn_fd() - the connection's socket (or pipe) fd, for getsockopt()
+ * and the like, or KITE_EBADF once it has none. The fd stays kite's: do
+ * not read, write or close it.
+ */
+KITE_EXTERN int kite_conn_fd(const kite_conn_t *c);
+
 #endif

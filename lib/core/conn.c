@@ -312,6 +312,13 @@ size_t kite_conn_pending(const kite_conn_t *c)
     return c->out_bytes;
 }
 
+int kite_conn_fd(const kite_conn_t *c)
+{
+    int fd = c->pt->evops->fd(c);
+
+    return fd < 0 ? KITE_EBADF : fd;
+}
+
 int kite_conn_peer(const kite_conn_t *c, char *buf, size_t len, int *port)
 {
     struct sockaddr_storage ss;

@@ -4,7 +4,7 @@
  * fragmented message and 1009 past rx_buffer_size, the keepalive ping
  * (a peer that answers stays, one that does not is closed), kite_close()
  * from a handler waiting for the peer's close frame only up to the close
- * timeout, and the write rules kite_write() enforces.
+ * timeout, the write rules kite_write() enforces, and kite_conn_fd().
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -27,6 +27,7 @@ static int port;
 static int got_whole, whole_flags;
 static size_t whole_len;
 static int write_rules[4];
+static int fd_port;
 
 static int filter(kite_conn_t *c, void *user, const kite_http_req_t *req)
 {
@@ -61,7 +62,14 @@ static int closer_established(kite_conn_t *c, void *user)
 {
     static const char big[200];
 
+    struct sockaddr_in sin;
+    socklen_t sl = sizeof(sin);
+    int fd = kite_conn_fd(c);
+
     (void)user;
+    /* The fd kite_conn_fd() gives is the connection's: its local port is the vhost's. */
+    if (fd >= 0 && !getsockname(fd, (struct sockaddr *)&sin, &sl))
+        fd_port = ntohs(sin.sin_port);
     write_rules[0] = kite_write(c, "x", 1, KITE_WRITE_CONTINUATION);
     write_rules[1] = kite_write(c, big, sizeof(big), KITE_WRITE_PING);
     write_rules[2] = kite_write(c, "ab", 2, KITE_WRITE_TEXT | KITE_WRITE_NO_FIN);
@@ -269,6 +277,7 @@ int main(void)
     tap_is_int(write_rules[1], KITE_EINVAL, "a 200-byte ping: KITE_EINVAL");
     tap_is_int(write_rules[2], 0, "a first fragment");
     tap_is_int(write_rules[3], KITE_EINVAL, "a new message inside a fragmented one: KITE_EINVAL");
+    tap_is_int(fd_port, port, "kite_conn_fd() is the connection's socket");
     kite_context_destroy(ctx);
     return tap_done();
 }

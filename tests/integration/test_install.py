@@ -46,6 +46,7 @@ def main():
         has(r"systemd/system/kited\.service$", "the systemd unit")
         has(r"doc/kite/README\.kited\.md$", "the READMEs")
         has(r"kite-test-server/html/index\.html$", "the test page")
+        has(r"lib/(.*/)?lua/5\.4/kite\.so$", "the Lua module kite.so in a Lua 5.4 C module dir")
         if not (kited and lib and plug and conf):
             tap.done()
         # The sample config names absolute install paths: point them into DESTDIR.
