@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "client/private-client.h"
 #include "event/event.h"
 
 int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto)
@@ -115,6 +116,9 @@ static void on_close(kite_conn_t *c, int reason)
         p->on_closed(c, c->user, reason);
     if (c->flags & KITE__C_UDP) {
         free(c->rd);
+        c->rd = NULL;
+    } else if (c->flags & KITE__C_CLIENT) {
+        kite__client_free(c->rd);
         c->rd = NULL;
     }
 }
