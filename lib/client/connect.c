@@ -260,6 +260,7 @@ int kite__client_timeout(kite_conn_t *c)
     kite__client_t *cl = kite__client_of(c);
     char why[200];
 
+    cl->timed_out = 1;
     snprintf(why, sizeof(why), "timed out %s", phase_name(cl->phase));
     kite__client_fail(c, why);
     return 0;
@@ -371,15 +372,20 @@ static const kite_protocol_t *local_protocol(const kite_vhost_t *vh, const kite_
 
 kite_conn_t *kite_client_connect(kite_context_t *ctx, const kite_client_info_t *info, int *err)
 {
+    return kite__client_connect(ctx, info, NULL, err);
+}
+
+kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t *info,
+                                  const kite_protocol_t *p, int *err)
+{
     kite__pt_t *pt = kite__pt_current();
-    const kite_protocol_t *p;
     kite__client_t *cl = NULL;
     kite_conn_t *c;
     int r = KITE_EINVAL;
 
     if (!ctx || !info || !info->vhost || info->vhost->ctx != ctx || !info->address ||
         !*info->address || info->port < 0 || info->port > 65535 ||
-        !(p = local_protocol(info->vhost, info)))
+        (!p && !(p = local_protocol(info->vhost, info))))
         goto fail;
     if (info->parent)
         pt = info->parent->pt;

@@ -76,7 +76,8 @@ int kite__client_send_head(kite_conn_t *c)
         else
             p += n;
     } else {
-        r |= put(&p, end, "Connection: close\r\n");
+        /* A proxied upgrade asks for it (its Upgrade is in the headers). */
+        r |= put(&p, end, cl->tunnel ? "Connection: Upgrade\r\n" : "Connection: close\r\n");
         if (cl->i.content_length > 0) {
             snprintf(num, sizeof(num), "Content-Length: %lld\r\n", (long long)cl->i.content_length);
             r |= put(&p, end, num);
@@ -232,6 +233,25 @@ static int on_head(kite_conn_t *c, char *buf, size_t hl, char *rest, size_t rlen
         kite__client_ws_upgrade(c, rest, rlen);
         return KITE_ECLOSED;
     }
+    if (cl->status == 101 && cl->tunnel) {
+        /* The protocol copies the head; then bytes pass as they are. */
+        cl->phase = CL_UPGRADED;
+        c->role = &kite__role_raw;
+        kite__conn_set_state_timeout(c, 0);
+        if (has_v2(p) && p->on_client_http_response &&
+            p->on_client_http_response(c, c->user, cl->status)) {
+            kite__conn_close_now(c, 6);
+            return KITE_ECLOSED;
+        }
+        free(cl->head);
+        cl->head = NULL;
+        cl->nhdrs = 0;
+        if (rlen && c->role->on_data(c, rest, rlen) < 0)
+            kite__conn_close_now(c, 2);
+        else if (!rlen)
+            kite__conn_keep_input(c, rest, 0);
+        return KITE_ECLOSED;
+    }
     if (cl->status < 200)
         return 1;
     if (follow(c))
@@ -368,8 +388,12 @@ static int cl_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 
     if (c->flags & KITE__C_CLOSING)
         return KITE_ECLOSED;
-    if ((kind != KITE_WRITE_HTTP && !final) || cl->req_done)
+    if (kind != KITE_WRITE_HTTP && !final)
         return KITE_ESTATE;
+    /* A Content-Length body is complete with its last byte; a final empty
+     * write after it is harmless. */
+    if (cl->req_done)
+        return final && !len && !cl->req_chunked ? 0 : KITE_ESTATE;
     if (c->out_bytes + len > c->pt->ctx->info.max_output)
         return KITE_EAGAIN;
     if (!cl->req_chunked) {

@@ -44,7 +44,9 @@ typedef struct kite__client {
     uint8_t req_chunked; /* request body is sent chunked */
     uint8_t req_done;    /* the request body is complete */
     uint8_t redirects;
-    int last_err; /* of the last address tried */
+    uint8_t timed_out; /* the connect timeout ended it */
+    uint8_t tunnel;    /* a proxied upgrade: a 101 makes the conn a raw tunnel */
+    int last_err;      /* of the last address tried */
     char port[8];
     kite__dns_t dns;
     struct addrinfo *ai, *next_ai; /* addresses, and the next to try */
@@ -60,6 +62,14 @@ typedef struct kite__client {
     kite__h1_chunked_t chunk;
     char *chosen; /* ws: the subprotocol the server chose, or NULL */
 } kite__client_t;
+
+/* kite_client_connect() with the protocol given (NULL: from @info). */
+kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t *info,
+                                  const kite_protocol_t *p, int *err);
+
+/* proxy.c: serve @t from the reverse proxy mount @m (an upgrade too). */
+struct kite__mount_rt;
+int kite__proxy_serve(kite_conn_t *c, struct kite_http_req_s *t, const struct kite__mount_rt *m);
 
 /* conn->flags bit of connections kite made (core keeps bits 0-23). */
 #define KITE__C_CLIENT (1u << 20)

@@ -571,6 +571,9 @@ const kite__directive_t kite__directives[] = {
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,
      "seconds a CGI script may run before its process group is killed; 0: no limit"},
+    {"proxy-timeout", MOUNT, "number", set_uint, M(m.proxy_timeout), 3600,
+     "reverse proxy mounts: seconds the upstream has to connect and answer with its "
+     "response head (504 past it); 0: 30"},
     {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_pvo, M(m.cgi_env), 0,
      "extra CGI environment variables (LibHTTP cgi_environment)"},
     {"cgi-pattern", MOUNT, "string", set_str, M(m.cgi_pattern), 0,
