@@ -538,7 +538,8 @@ const kite__directive_t kite__directives[] = {
 
     {"mountpoint", MOUNT, "string", set_str, M(m.mountpoint), 0, "URL prefix (\"/\", \"/app\")"},
     {"origin", MOUNT, "string", set_str, M(m.origin), 0,
-     "file:///dir, cgi:///dir, callback://protocol, >http://host/path, >https://host/path (301)"},
+     "file:///dir, cgi:///dir, callback://protocol, >http://host/path, >https://host/path (301), "
+     "http://host:port/path, https://host:port/path (reverse proxy)"},
     {"default", MOUNT, "string", set_str, M(m.def), 0, "index file of directories"},
     {"protocol", MOUNT, "string", set_str, M(m.protocol), 0,
      "protocol serving a callback mount (instead of the origin's name)"},

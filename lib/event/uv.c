@@ -668,7 +668,13 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     if (q) {
         kite__pt_set_current(d->up->pt);
         q->ev = NULL;
-        q->cb(q, uverr(status), res);
+        /* libuv's EAI codes (-3000 and below) have no KITE_E* twin: a name
+         * that cannot be had is KITE_ENOENT, as for the extpoll backend. */
+        q->cb(q,
+              status == UV_EAI_MEMORY             ? KITE_ENOMEM
+              : status <= -3000 && status > -3100 ? KITE_ENOENT
+                                                  : uverr(status),
+              res);
     } else if (res) {
         uv_freeaddrinfo(res);
     }

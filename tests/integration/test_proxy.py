@@ -171,8 +171,13 @@ class Kited:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def conf(kport, pport, dead):
+def conf(kport, pport, dead, tport, cert):
     mounts = [
+        {"mountpoint": "/s-insecure", "origin": "https://127.0.0.1:%d/" % tport,
+         "pmo": [{"proxy-insecure": "1"}]},
+        {"mountpoint": "/s-ca", "origin": "https://localhost:%d/" % tport,
+         "pmo": [{"proxy-ca": cert}]},
+        {"mountpoint": "/s-default", "origin": "https://localhost:%d/" % tport},
         {"mountpoint": "/k", "origin": "http://127.0.0.1:%d/" % kport},
         {"mountpoint": "/p", "origin": "http://127.0.0.1:%d/base" % pport,
          "proxy-timeout": "1"},
@@ -209,6 +214,19 @@ def t_get(t, k, srv):
          r.header("x-end") == "kept",
          "the upstream's hop-by-hop headers stay behind, end-to-end ones come down",
          r.headers)
+
+
+def t_https(t, k, tsrv):
+    with open(os.path.join(tsrv.docroot.root, "index.html"), "rb") as f:
+        page = f.read()
+    r = get(k.port, "/s-insecure/index.html")
+    t.ok(r.status == 200 and r.body == page, "https upstream, proxy-insecure: the page (%d)"
+         % r.status)
+    r = get(k.port, "/s-ca/index.html")
+    t.ok(r.status == 200 and r.body == page, "https upstream verified with proxy-ca against "
+         "its name: the page (%d)" % r.status)
+    r = get(k.port, "/s-default/index.html")
+    t.eq(r.status, 502, "https upstream with a self-signed certificate and no proxy-ca: 502")
 
 
 def t_post(t, k):
@@ -318,19 +336,23 @@ def main():
     dead_port = dead.getsockname()[1]
     dead.close()
     srv = kt.Server(t)
+    tsrv = kt.Server(t, args=["-s"], name="tls server")
     k = None
     try:
         srv.start()
-        k = Kited(conf(srv.port, up.server_address[1], dead_port))
-        for fn in (t_get, t_post, t_ws, t_errors, t_backpressure):
-            if fn is t_get:
-                t.run(fn, t, k, srv)
-            else:
-                t.run(fn, t, k)
+        tsrv.start()
+        with open(tsrv.out_path, "rb") as f:
+            cert = re.search(rb"TLS certificate (\S+)", f.read()).group(1).decode()
+        k = Kited(conf(srv.port, up.server_address[1], dead_port, tsrv.port, cert))
+        t.run(t_get, t, k, srv)
+        t.run(t_https, t, k, tsrv)
+        for fn in (t_post, t_ws, t_errors, t_backpressure):
+            t.run(fn, t, k)
     finally:
         if k:
             k.stop(t)
         srv.stop()
+        tsrv.stop()
         up.shutdown()
     t.done()
 
