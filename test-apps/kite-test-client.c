@@ -406,7 +406,9 @@ static int parse_url(char *u)
         return 0;
     }
     if ((slash = strchr(p, '/'))) {
-        o.path = strdup(slash);
+        static char path[4096];
+        snprintf(path, sizeof(path), "%s", slash);
+        o.path = path;
         *slash = '\0';
     }
     if (*p == '[' && (colon = strchr(p, ']'))) {
