@@ -28,7 +28,7 @@
 
 static kite_context_t *ctx;
 static kite_vhost_t *cvh;
-static int use_extpoll, port, tls_port;
+static int use_extpoll, port, tls_port, port6;
 
 /* --- the servers' protocols ---------------------------------------------- */
 
@@ -382,6 +382,41 @@ static void t_http(void)
     }
 }
 
+/* IPv6, and a local address to connect from. */
+static void t_addresses(void)
+{
+    kite_client_info_t ci = {.vhost = cvh,
+                             .address = "::1",
+                             .port = port6,
+                             .path = "/cb/hello",
+                             .method = "GET",
+                             .connect_timeout_ms = 3000};
+    int err;
+
+    reset();
+    if (!port6) {
+        tap_ok(1, "# SKIP no ::1 on this machine");
+    } else {
+        kite_client_connect(ctx, &ci, &err);
+        run_until_finished(3000);
+        tap_ok(st.status == 200 && st.body_len == 5 && st.done == 1,
+               "GET http://[::1]:port/: 200 \"hello\" (%d %s)", st.status, st.error);
+    }
+    reset();
+    ci.address = "127.0.0.1";
+    ci.port = port;
+    ci.local_address = "127.0.0.1";
+    kite_client_connect(ctx, &ci, &err);
+    run_until_finished(3000);
+    tap_ok(st.status == 200 && st.done == 1, "local_address 127.0.0.1: 200 (%s)", st.error);
+    reset();
+    ci.local_address = "192.0.2.1"; /* TEST-NET: not an address of this host */
+    kite_client_connect(ctx, &ci, &err);
+    run_until_finished(3000);
+    tap_ok(strstr(st.error, "connect to 127.0.0.1") && !st.established,
+           "a local_address this host does not have: connection error \"%s\"", st.error);
+}
+
 static void t_ws(const char *addr, int p, unsigned flags, const char *what)
 {
     reset();
@@ -518,7 +553,18 @@ int main(int argc, char **argv)
     cvh = kite_vhost_create(ctx, &cvi, &err);
     tap_ok(vh && tvh && cvh, "server, TLS server and client vhosts");
 
+    {
+        kite_vhost_info_t v6 = vi;
+        kite_vhost_t *vh6;
+        v6.name = "v6";
+        v6.iface = "::1";
+        v6.options = KITE_VH_IPV6ONLY;
+        vh6 = kite_vhost_create(ctx, &v6, &err);
+        port6 = vh6 ? kite_vhost_port(vh6) : 0;
+    }
+
     t_http();
+    t_addresses();
     t_ws("127.0.0.1", port, 0, "ws to 127.0.0.1");
     t_ws("localhost", port, 0, "ws to localhost (name lookup)");
     t_bad_subprotocol();
