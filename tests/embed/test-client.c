@@ -7,8 +7,11 @@
  * certificate accepted only when asked, and the reasons of the failures:
  * refused connect, connect timeout (a listener whose backlog is full),
  * a non-101 answer, a wrong Sec-WebSocket-Accept, a subprotocol not
- * offered. Run with "extpoll" for the external-poll backend (its name
- * lookups run on a thread of their own).
+ * offered; and the frame rules on the client side (its own frames
+ * masked; a masked server frame, RSV1, a reserved opcode and bad UTF-8
+ * close it with 1002/1007). IPv6 and a local address too. Run with
+ * "extpoll" for the external-poll backend (its name lookups run on a
+ * thread of their own).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -329,6 +332,155 @@ static void bad_case(const char *answer, const char *want, const char *what)
     tap_ok(strstr(st.error, want) && !st.established && !st.closed, "%s: \"%s\"", what, st.error);
 }
 
+/* --- a websocket server on a thread that breaks the frame rules --------- */
+
+/* SHA-1 (FIPS 180-4), for the accept key only: the test sees kite's public API. */
+static void sha1(const unsigned char *msg, size_t len, unsigned char out[20])
+{
+    uint32_t h[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0}, w[80];
+    size_t total = ((len + 8) / 64 + 1) * 64, i, j;
+    unsigned char *m = calloc(1, total);
+
+    memcpy(m, msg, len);
+    m[len] = 0x80;
+    for (i = 0; i < 8; i++)
+        m[total - 1 - i] = (unsigned char)((uint64_t)len * 8 >> (8 * i));
+    for (i = 0; i < total; i += 64) {
+        uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f, k, t;
+        for (j = 0; j < 16; j++)
+            w[j] = (uint32_t)m[i + 4 * j] << 24 | (uint32_t)m[i + 4 * j + 1] << 16 |
+                   (uint32_t)m[i + 4 * j + 2] << 8 | m[i + 4 * j + 3];
+        for (j = 16; j < 80; j++) {
+            t = w[j - 3] ^ w[j - 8] ^ w[j - 14] ^ w[j - 16];
+            w[j] = t << 1 | t >> 31;
+        }
+        for (j = 0; j < 80; j++) {
+            if (j < 20) {
+                f = (b & c) | (~b & d);
+                k = 0x5A827999;
+            } else if (j < 40) {
+                f = b ^ c ^ d;
+                k = 0x6ED9EBA1;
+            } else if (j < 60) {
+                f = (b & c) | (b & d) | (c & d);
+                k = 0x8F1BBCDC;
+            } else {
+                f = b ^ c ^ d;
+                k = 0xCA62C1D6;
+            }
+            t = (a << 5 | a >> 27) + f + e + k + w[j];
+            e = d;
+            d = c;
+            c = b << 30 | b >> 2;
+            b = a;
+            a = t;
+        }
+        h[0] += a;
+        h[1] += b;
+        h[2] += c;
+        h[3] += d;
+        h[4] += e;
+    }
+    for (i = 0; i < 20; i++)
+        out[i] = (unsigned char)(h[i / 4] >> (24 - 8 * (i % 4)));
+    free(m);
+}
+
+static void base64(const unsigned char *in, size_t n, char *out)
+{
+    static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i;
+
+    for (i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0) |
+                     (i + 2 < n ? in[i + 2] : 0);
+        *out++ = tb[v >> 18 & 63];
+        *out++ = tb[v >> 12 & 63];
+        *out++ = i + 1 < n ? tb[v >> 6 & 63] : '=';
+        *out++ = i + 2 < n ? tb[v & 63] : '=';
+    }
+    *out = '\0';
+}
+
+static const unsigned char *frame_after;
+static size_t frame_after_len;
+static int client_masked; /* the client's first frame: 1 masked "hello ws", 0 not, -1 none */
+
+static void *ws_server(void *arg)
+{
+    char buf[4096], acc[64], resp[256];
+    unsigned char sha[20], f[64];
+    char *k, *e;
+    ssize_t n;
+    int fd;
+
+    (void)arg;
+    client_masked = -1;
+    fd = accept(bad_fd, NULL, NULL);
+    if (fd < 0)
+        return NULL;
+    n = read(fd, buf, sizeof(buf) - 100);
+    buf[n > 0 ? n : 0] = '\0';
+    k = strstr(buf, "Sec-WebSocket-Key: ");
+    if (k && (e = strstr(k, "\r\n"))) {
+        k += 19;
+        *e = '\0';
+        strcat(k, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
+        sha1((unsigned char *)k, strlen(k), sha);
+        base64(sha, 20, acc);
+        snprintf(resp, sizeof(resp),
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
+                 acc);
+        if (write(fd, resp, strlen(resp)) < 0)
+            perror("write");
+        /* The client says "hello ws" at once: masked, with a key. */
+        if (read(fd, f, 14) == 14)
+            client_masked = (f[1] & 0x80) && (f[1] & 0x7f) == 8 && (f[6] ^ f[2]) == 'h' &&
+                            (f[13] ^ f[5]) == 's';
+        if (write(fd, frame_after, frame_after_len) < 0)
+            perror("write");
+    }
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    close(fd);
+    return NULL;
+}
+
+/* The server sends @frame after the handshake: the client must close with @code. */
+static void frame_case(const void *frame, size_t len, int code, const char *what)
+{
+    pthread_t th;
+
+    frame_after = frame;
+    frame_after_len = len;
+    reset();
+    pthread_create(&th, NULL, ws_server, NULL);
+    connect_to("127.0.0.1", bad_port, "/", NULL, 0);
+    run_until_finished(3000);
+    pthread_join(th, NULL);
+    tap_ok(st.established && client_masked == 1 && st.closed && st.close_code == code,
+           "%s: closed with %d (got %d, client frame masked: %d)", what, code, st.close_code,
+           client_masked);
+}
+
+static void t_frames(void)
+{
+    static const unsigned char masked[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
+    static const unsigned char rsv[] = {0xc1, 0x02, 'h', 'i'};
+    static const unsigned char opcode[] = {0x83, 0x00};
+    static const unsigned char bad_utf8[] = {0x81, 0x02, 0xc3, 0x28};
+    static const unsigned char close_ok[] = {0x88, 0x02, 0x03, 0xe8};
+
+    bad_fd = listen_any(4, &bad_port);
+    frame_case(masked, sizeof(masked), KITE_WS_CLOSE_PROTOCOL_ERR, "a masked server frame");
+    frame_case(rsv, sizeof(rsv), KITE_WS_CLOSE_PROTOCOL_ERR, "RSV1 with no extension");
+    frame_case(opcode, sizeof(opcode), KITE_WS_CLOSE_PROTOCOL_ERR, "a reserved opcode");
+    frame_case(bad_utf8, sizeof(bad_utf8), KITE_WS_CLOSE_INVALID_PAYLOAD, "text that is not UTF-8");
+    frame_case(close_ok, sizeof(close_ok), KITE_WS_CLOSE_NORMAL, "the server's close 1000");
+    close(bad_fd);
+}
+
 /* --- the cases ----------------------------------------------------------- */
 
 static void t_http(void)
@@ -568,6 +720,7 @@ int main(int argc, char **argv)
     t_ws("127.0.0.1", port, 0, "ws to 127.0.0.1");
     t_ws("localhost", port, 0, "ws to localhost (name lookup)");
     t_bad_subprotocol();
+    t_frames();
     t_errors();
     t_tls();
 
