@@ -16,7 +16,9 @@ front of kite-test-server and of a Python upstream (http.server).
   the connection cut, not a complete response.
 - Backpressure: a 200 MB response to a client reading 64 KB every 50 ms
   for 3 s: kited's RSS grows by less than 40 MB; then the client reads
-  the rest quickly and gets all 200 MB.
+  the rest quickly and gets all 200 MB. The other way: a 100 MB upload
+  to an upstream that reads 64 KB every 50 ms for 3 s, the same bound,
+  then every byte arrives.
 usage: test_proxy.py KITED PLUGIN_DIR KITE_TEST_SERVER
 """
 import asyncio
@@ -100,7 +102,18 @@ class Upstream(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         h = hashlib.sha256()
         n = 0
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        if self.path.startswith("/base/slowsum"):
+            # Read slowly for 3 s (the client keeps sending), then quickly.
+            left = int(self.headers.get("Content-Length", "0"))
+            end = time.monotonic() + 3
+            while left:
+                data = self.rfile.read(min(left, 65536 if time.monotonic() < end else 1 << 20))
+                h.update(data)
+                n += len(data)
+                left -= len(data)
+                if time.monotonic() < end:
+                    time.sleep(0.05)
+        elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             while True:
                 size = int(self.rfile.readline().split(b";")[0], 16)
                 if not size:
@@ -299,6 +312,47 @@ def t_errors(t, k):
          % len(data))
 
 
+def t_upload_backpressure(t, k):
+    size = 100 * 1024 * 1024
+    s = socket.create_connection(("127.0.0.1", k.port), timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
+    h = hashlib.sha256()
+    chunk = os.urandom(1 << 20)
+    for _ in range(size >> 20):
+        h.update(chunk)
+
+    def send():
+        try:
+            s.sendall(b"POST /p/slowsum HTTP/1.1\r\nHost: localhost\r\nContent-Length: %d\r\n"
+                      b"\r\n" % size)
+            for _ in range(size >> 20):
+                s.sendall(chunk)
+        except OSError:
+            pass
+
+    rss0 = k.rss_kb()
+    th = threading.Thread(target=send, daemon=True)
+    th.start()
+    peak = rss0
+    end = time.monotonic() + 2.5
+    while time.monotonic() < end:
+        peak = max(peak, k.rss_kb())
+        time.sleep(0.05)
+    t.ok(peak - rss0 < 40 * 1024, "slow upstream reader: kited's RSS grows by %d KB (< 40 MB) "
+         "while a client pushes a 100 MB body" % (peak - rss0))
+    th.join(40)
+    data = b""
+    s.settimeout(30)
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < 10:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
+    s.close()
+    t.ok(data.endswith(("%d %s" % (size, h.hexdigest())).encode()),
+         "then the upstream reads quickly: it got all 100 MB intact", data[-200:])
+
+
 def t_backpressure(t, k):
     s = socket.create_connection(("127.0.0.1", k.port), timeout=20)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
@@ -346,7 +400,7 @@ def main():
         k = Kited(conf(srv.port, up.server_address[1], dead_port, tsrv.port, cert))
         t.run(t_get, t, k, srv)
         t.run(t_https, t, k, tsrv)
-        for fn in (t_post, t_ws, t_errors, t_backpressure):
+        for fn in (t_post, t_ws, t_errors, t_backpressure, t_upload_backpressure):
             t.run(fn, t, k)
     finally:
         if k:
