@@ -88,7 +88,11 @@ void kite__client_on_close(kite_conn_t *c, int reason);
 /* Call on_client_established once; 0, or <0 when the protocol refused. */
 int kite__client_established(kite_conn_t *c);
 
-/* http.c: a response header by name (case-insensitive), or NULL. */
+/* response.c: parse the head in cl->head (@len bytes, NUL-terminated)
+ * in place; then how its body is framed (cl->chunked, cl->body_left).
+ * 0 or KITE_EPROTO. A header by name (case-insensitive), or NULL. */
+int kite__client_parse_head(kite__client_t *cl, size_t len);
+int kite__client_framing(kite__client_t *cl);
 const char *kite__client_header(const kite__client_t *cl, const char *name);
 /* http.c: queue the request head (HTTP, or the WebSocket upgrade). */
 int kite__client_send_head(kite_conn_t *c);
