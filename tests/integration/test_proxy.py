@@ -285,6 +285,33 @@ def t_ws(t, k):
          "websocket through the proxy: dumb-increment counts up (%s)" % nums)
 
 
+def t_ws_early_frame(t, k):
+    # A client that sends its first frame with the upgrade request: the
+    # frame waits in kite until the upstream's 101, then goes through.
+    key = "dGhlIHNhbXBsZSBub25jZQ=="
+    mask = b"\x01\x02\x03\x04"
+    payload = b"early bird"
+    frame = b"\x81" + bytes([0x80 | len(payload)]) + mask + \
+        bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    req = ("GET /k/ HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+           "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+           "Sec-WebSocket-Protocol: echo\r\n\r\n" % key).encode()
+    s = socket.create_connection(("127.0.0.1", k.port), timeout=5)
+    s.sendall(req + frame)
+    data = b""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not data.endswith(payload):
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    s.close()
+    t.ok(data.startswith(b"HTTP/1.1 101 ") and b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in data and
+         data.endswith(b"\x81" + bytes([len(payload)]) + payload),
+         "websocket through the proxy: a frame sent with the upgrade request is echoed "
+         "after the 101", data[-300:])
+
+
 def t_errors(t, k):
     t0 = time.monotonic()
     r = get(k.port, "/dead/x")
@@ -400,7 +427,8 @@ def main():
         k = Kited(conf(srv.port, up.server_address[1], dead_port, tsrv.port, cert))
         t.run(t_get, t, k, srv)
         t.run(t_https, t, k, tsrv)
-        for fn in (t_post, t_ws, t_errors, t_backpressure, t_upload_backpressure):
+        for fn in (t_post, t_ws, t_ws_early_frame, t_errors, t_backpressure,
+                   t_upload_backpressure):
             t.run(fn, t, k)
     finally:
         if k:
