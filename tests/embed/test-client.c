@@ -402,6 +402,7 @@ static void base64(const unsigned char *in, size_t n, char *out)
     *out = '\0';
 }
 
+static const char *extra_101 = ""; /* header lines added to the 101 */
 static const unsigned char *frame_after;
 static size_t frame_after_len;
 static int client_masked; /* the client's first frame: 1 masked "hello ws", 0 not, -1 none */
@@ -430,8 +431,8 @@ static void *ws_server(void *arg)
         base64(sha, 20, acc);
         snprintf(resp, sizeof(resp),
                  "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n",
-                 acc);
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n%s\r\n",
+                 acc, extra_101);
         if (write(fd, resp, strlen(resp)) < 0)
             perror("write");
         /* The client says "hello ws" at once: masked, with a key. */
@@ -478,6 +479,39 @@ static void t_frames(void)
     frame_case(opcode, sizeof(opcode), KITE_WS_CLOSE_PROTOCOL_ERR, "a reserved opcode");
     frame_case(bad_utf8, sizeof(bad_utf8), KITE_WS_CLOSE_INVALID_PAYLOAD, "text that is not UTF-8");
     frame_case(close_ok, sizeof(close_ok), KITE_WS_CLOSE_NORMAL, "the server's close 1000");
+    close(bad_fd);
+}
+
+/* A 101 with the right key naming what the client did not offer. */
+static void t_not_offered(void)
+{
+    static const struct {
+        const char *hdr, *want, *what;
+    } c[] = {
+        {"Sec-WebSocket-Protocol: other\r\n", "subprotocol that was not offered",
+         "a subprotocol that was not offered"},
+        {"Sec-WebSocket-Protocol: echo-test, other\r\n", "subprotocol that was not offered",
+         "two subprotocols"},
+        {"Sec-WebSocket-Extensions: permessage-deflate\r\n", "extension that was not offered",
+         "an extension that was not offered"},
+    };
+    pthread_t th;
+    size_t i;
+
+    bad_fd = listen_any(4, &bad_port);
+    frame_after = (const unsigned char *)"";
+    frame_after_len = 0;
+    for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        extra_101 = c[i].hdr;
+        reset();
+        pthread_create(&th, NULL, ws_server, NULL);
+        connect_to("127.0.0.1", bad_port, "/", NULL, 0);
+        run_until_finished(3000);
+        pthread_join(th, NULL);
+        tap_ok(strstr(st.error, c[i].want) && !st.established, "ws: %s refused (\"%s\")", c[i].what,
+               st.error);
+    }
+    extra_101 = "";
     close(bad_fd);
 }
 
@@ -721,6 +755,7 @@ int main(int argc, char **argv)
     t_ws("localhost", port, 0, "ws to localhost (name lookup)");
     t_bad_subprotocol();
     t_frames();
+    t_not_offered();
     t_errors();
     t_tls();
 
