@@ -40,6 +40,7 @@ typedef struct kite_http_req_s kite_http_req_t;
 #include "kite/raw.h"
 #include "kite/config.h"
 #include "kite/tls.h"
+#include "kite/client.h"
 
 #ifdef __cplusplus
 }

@@ -6,7 +6,8 @@
 #ifndef KITE_PROTOCOL_H
 #define KITE_PROTOCOL_H
 
-#define KITE_PROTOCOL_ABI 1
+/* 2: the client callbacks (kite/client.h) were appended. */
+#define KITE_PROTOCOL_ABI 2
 
 /**
  * Per-vhost protocol options (lws "pvo"): a linked list of name/value
@@ -51,6 +52,14 @@ typedef struct kite_protocol_s {
     int (*on_raw)(kite_conn_t *c, void *user, const void *in, size_t len);
     int (*on_timer)(kite_conn_t *c, void *user);
     unsigned flags; /* KITE_PROTO_* */
+    /* Appended in ABI 2: client connections (kite/client.h). */
+    int (*on_client_established)(kite_conn_t *c, void *user);
+    /* @reason says what failed; nothing follows, not even on_closed. */
+    void (*on_client_connection_error)(kite_conn_t *c, void *user, const char *reason);
+    /* The response head: @status, headers through kite_client_http_header(). */
+    int (*on_client_http_response)(kite_conn_t *c, void *user, int status);
+    int (*on_client_http_body)(kite_conn_t *c, void *user, const void *in, size_t len);
+    int (*on_client_http_done)(kite_conn_t *c, void *user);
 } kite_protocol_t;
 
 #endif

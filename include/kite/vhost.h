@@ -13,12 +13,15 @@ enum kite_mount_origin {
     KITE_MOUNT_REDIR_HTTP,  /* origin: "host/path" -> 301 http:// */
     KITE_MOUNT_REDIR_HTTPS, /* origin: "host/path" -> 301 https:// */
     KITE_MOUNT_CGI,         /* origin: a directory of CGI scripts (RFC 3875) */
+    KITE_MOUNT_PROXY_HTTP,  /* origin: "host[:port][/path]": reverse proxy over http */
+    KITE_MOUNT_PROXY_HTTPS, /* the same over https (kite/client.h verifies the upstream) */
 };
 
 /**
  * A mount. Caller-owned; must outlive the vhost. With KITE_MOUNT_AUTO the
  * origin may be "file:///dir", "callback://proto", ">http://host/p",
- * ">https://host/p" or a plain directory path.
+ * ">https://host/p", "http://host:port/p" or "https://host:port/p" (a
+ * reverse proxy, READMEs/README.proxy.md) or a plain directory path.
  */
 typedef struct kite_mount_s {
     const struct kite_mount_s *next;
@@ -54,6 +57,9 @@ typedef struct kite_mount_s {
      * (as a CGI script is run: off the loop, with cgi_timeout); 0: such
      * directives are dropped, and logged. */
     int ssi_exec;
+    /* Reverse proxy mounts: seconds the upstream has to connect and send
+     * its response head (504 past it); 0: 30. */
+    unsigned proxy_timeout;
 } kite_mount_t;
 
 enum {

@@ -87,11 +87,9 @@ static int check_dir(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *pa
 
 static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mount_t *cm, int *np)
 {
-    static const char *const later[] = {"http://", "https://"};
     kite_mount_t *m = &cm->m;
     char op[KITE__CFG_PATH_MAX];
     const char *o = m->origin;
-    size_t i;
 
     kite__cfg_path(op, "%s.origin", cm->path);
     if (!strncmp(o, "file://", 7) || !strstr(o, "://")) {
@@ -120,15 +118,16 @@ static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mou
             return kite__cfg_error(cfg, cm->file, op, "redirect needs a target");
         return 0;
     }
-    for (i = 0; i < sizeof(later) / sizeof(later[0]); i++)
-        if (!strncmp(o, later[i], strlen(later[i])))
-            return kite__cfg_error(cfg, cm->file, op,
-                                   "%s mounts are not supported by this kite yet (reverse proxy)",
-                                   later[i]);
+    if (!strncmp(o, "http://", 7) || !strncmp(o, "https://", 8)) {
+        const char *h = o + (o[4] == 's' ? 8 : 7);
+        if (!*h || *h == '/' || *h == ':')
+            return kite__cfg_error(cfg, cm->file, op, "reverse proxy origin needs a host");
+        return 0;
+    }
     return kite__cfg_error(
         cfg, cm->file, op,
         "unknown origin scheme in \"%s\" (file://, cgi://, callback://, >http://, "
-        ">https://)",
+        ">https://, http://, https://)",
         o);
 }
 

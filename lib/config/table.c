@@ -551,7 +551,8 @@ const kite__directive_t kite__directives[] = {
 
     {"mountpoint", MOUNT, "string", set_str, M(m.mountpoint), 0, "URL prefix (\"/\", \"/app\")"},
     {"origin", MOUNT, "string", set_str, M(m.origin), 0,
-     "file:///dir, cgi:///dir, callback://protocol, >http://host/path, >https://host/path (301)"},
+     "file:///dir, cgi:///dir, callback://protocol, >http://host/path, >https://host/path (301), "
+     "http://host:port/path, https://host:port/path (reverse proxy)"},
     {"default", MOUNT, "string", set_str, M(m.def), 0, "index file of directories"},
     {"protocol", MOUNT, "string", set_str, M(m.protocol), 0,
      "protocol serving a callback mount (instead of the origin's name)"},
@@ -587,6 +588,9 @@ const kite__directive_t kite__directives[] = {
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,
      "seconds a CGI script may run before its process group is killed; 0: no limit"},
+    {"proxy-timeout", MOUNT, "number", set_uint, M(m.proxy_timeout), 3600,
+     "reverse proxy mounts: seconds the upstream has to connect and answer with its "
+     "response head (504 past it); 0: 30"},
     {"cgi-env", MOUNT, "[{\"NAME\": \"value\"}]", set_pvo, M(m.cgi_env), 0,
      "extra CGI environment variables (LibHTTP cgi_environment)"},
     {"cgi-pattern", MOUNT, "string", set_str, M(m.cgi_pattern), 0,

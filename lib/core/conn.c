@@ -222,6 +222,16 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
     kite__conn_leave(c);
 }
 
+void kite__conn_on_connect(kite_conn_t *c, int status)
+{
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    c->flags |= KITE__C_IN_SVC;
+    if (!(c->flags & KITE__C_CLOSING) && c->role->on_connect)
+        c->role->on_connect(c, status, NULL);
+    kite__conn_leave(c);
+}
+
 void kite__conn_rx_pause(kite_conn_t *c, int pause)
 {
     if (pause) {

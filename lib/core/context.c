@@ -169,6 +169,7 @@ void kite_context_destroy(kite_context_t *ctx)
             pt_free(&ctx->pts[i]);
     kite__vhosts_destroy(ctx);
     kite__peers_destroy(ctx);
+    kite__tls_clients_free(ctx);
     free(ctx->pts);
     free(ctx->server_string);
     free(ctx->reject_copy);

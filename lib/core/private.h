@@ -49,6 +49,9 @@ struct kite__role_ops {
     /* Graceful stop (drain, or a reload removed the conn's listener):
      * finish what is in flight, then close; NULL: flush and close. */
     void (*drain)(kite_conn_t *c);
+    /* Client conns: the TCP connect (and, from lib/tls, the TLS handshake)
+     * finished with @status 0 or <0; @why says what failed, or NULL. */
+    void (*on_connect)(kite_conn_t *c, int status, const char *why);
 };
 
 /* The transport of a connection: plain TCP, or TLS over it (lib/tls).

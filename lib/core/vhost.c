@@ -135,9 +135,10 @@ static int mount_type(const kite_mount_t *m, const char **origin)
         const char *scheme;
         int type;
     } schemes[] = {
-        {"file://", KITE_MOUNT_FILE},        {"callback://", KITE_MOUNT_CALLBACK},
-        {">http://", KITE_MOUNT_REDIR_HTTP}, {">https://", KITE_MOUNT_REDIR_HTTPS},
-        {"cgi://", KITE_MOUNT_CGI},
+        {"file://", KITE_MOUNT_FILE},         {"callback://", KITE_MOUNT_CALLBACK},
+        {">http://", KITE_MOUNT_REDIR_HTTP},  {">https://", KITE_MOUNT_REDIR_HTTPS},
+        {"cgi://", KITE_MOUNT_CGI},           {"http://", KITE_MOUNT_PROXY_HTTP},
+        {"https://", KITE_MOUNT_PROXY_HTTPS},
     };
     size_t i;
 
@@ -197,8 +198,9 @@ static int prepare_mount(kite_vhost_t *vh, const kite_mount_t *m, kite__mount_rt
         }
         break;
     default:
-        if (!rt->origin || !*rt->origin) {
-            kite_err("vhost %s: mount %s: redirect without a target", vh->name, m->mountpoint);
+        if (!rt->origin || !*rt->origin || *rt->origin == '/') {
+            kite_err("vhost %s: mount %s: %s without a host", vh->name, m->mountpoint,
+                     rt->type >= KITE_MOUNT_PROXY_HTTP ? "proxy" : "redirect");
             return KITE_EINVAL;
         }
     }

@@ -12,6 +12,20 @@
 
 #include "core/private.h"
 
+struct addrinfo;
+
+/* A name lookup for a client connection (lib/client). The backend runs it
+ * off the loop and calls @cb on the pt's thread, never from resolve()
+ * itself; @res is the caller's to freeaddrinfo(). */
+typedef struct kite__dns kite__dns_t;
+struct kite__dns {
+    const char *host;
+    const char *port;
+    int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
+    void (*cb)(kite__dns_t *q, int status, struct addrinfo *res);
+    void *ev; /* the backend's request while it runs */
+};
+
 struct kite__event_ops {
     const char *name;
     int (*pt_init)(kite__pt_t *pt, void *foreign_loop);
@@ -49,7 +63,21 @@ struct kite__event_ops {
     kite_conn_t *(*adopt)(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err);
     /* Wrap a bound UDP socket; datagrams come to kite__conn_on_datagram(). */
     kite_conn_t *(*udp_open)(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err);
+    /* Client connections (lib/client). A new conn of @vh with no socket yet. */
+    kite_conn_t *(*client_new)(kite__pt_t *pt, kite_vhost_t *vh, int *err);
+    /* @fd is a non-blocking socket whose connect() is in progress: wait for
+     * it, then kite__conn_on_connect(). On success @fd becomes the conn's
+     * socket; on failure the backend has closed it (another may follow).
+     * Returns 0, or <0 (then @fd is the caller's). */
+    int (*connect_fd)(kite_conn_t *c, int fd);
+    /* Start a lookup; 0 or <0. resolve_cancel(): @cb will not be called, and
+     * @q may be freed at once. */
+    int (*resolve)(kite__pt_t *pt, kite__dns_t *q);
+    void (*resolve_cancel)(kite__pt_t *pt, kite__dns_t *q);
 };
+
+/* core: the connect of client conn @c finished (@status 0 or <0). */
+void kite__conn_on_connect(kite_conn_t *c, int status);
 
 /* core: a datagram from @from arrived on UDP conn @c. */
 void kite__conn_on_datagram(kite_conn_t *c, char *buf, size_t len, const struct sockaddr *from,

@@ -10,7 +10,9 @@
  * the service call, when no handler can still hold them.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +34,24 @@ typedef struct xobj {
     int fd;
     uint8_t kind;
     uint8_t added;
+    uint8_t connecting; /* a client socket waiting for its connect */
+    uint8_t closed;
     short events;
 } xobj_t;
+
+/* A name lookup run by getaddrinfo() on a thread of its own; the thread
+ * marks it done and wakes the loop, which joins it and calls back. */
+typedef struct xdns {
+    struct xdns *next;
+    pthread_t thread;
+    struct xpt *xp;
+    kite__dns_t *q; /* NULL once cancelled */
+    char *host, *port;
+    int family;
+    int status;
+    struct addrinfo *res;
+    atomic_int done;
+} xdns_t;
 
 typedef struct xwrite {
     struct iovec iov[MAX_IOV];
@@ -63,6 +81,7 @@ typedef struct xpt {
     uint64_t timer_due; /* loop ms; UINT64_MAX: none */
     int ready;          /* the ready list is not empty */
     xconn_t *to_free;
+    xdns_t *dns; /* lookups not yet called back */
 } xpt_t;
 
 static xpt_t *XP(const kite__pt_t *pt)
@@ -106,7 +125,7 @@ static int want(xpt_t *xp, xobj_t *o, short events)
 {
     int r = 0;
 
-    if (o->added && o->events == events)
+    if (o->fd < 0 || (o->added && o->events == events))
         return 0;
     if (xp->app->lock)
         xp->app->lock(xp->app->user);
@@ -171,6 +190,86 @@ static void free_closed(xpt_t *xp)
     }
 }
 
+static void wakeup(kite__pt_t *pt);
+
+static void dns_free(xdns_t *d)
+{
+    if (d->res)
+        freeaddrinfo(d->res);
+    free(d->host);
+    free(d->port);
+    free(d);
+}
+
+/* Call back the lookups that are done. */
+static void dns_poll(xpt_t *xp)
+{
+    xdns_t **pp = &xp->dns, *d;
+
+    while ((d = *pp)) {
+        if (!atomic_load(&d->done)) {
+            pp = &d->next;
+            continue;
+        }
+        *pp = d->next;
+        pthread_join(d->thread, NULL);
+        if (d->q) {
+            struct addrinfo *res = d->res;
+            d->res = NULL;
+            d->q->ev = NULL;
+            d->q->cb(d->q, d->status, res);
+        }
+        dns_free(d);
+    }
+}
+
+static void *dns_thread(void *arg)
+{
+    xdns_t *d = arg;
+    struct addrinfo hints = {
+        .ai_family = d->family, .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
+    int r = getaddrinfo(d->host, d->port, &hints, &d->res);
+
+    d->status = !r ? 0 : r == EAI_SYSTEM ? -errno : r == EAI_MEMORY ? KITE_ENOMEM : KITE_ENOENT;
+    atomic_store(&d->done, 1);
+    wakeup(d->xp->pt);
+    return NULL;
+}
+
+static int resolve(kite__pt_t *pt, kite__dns_t *q)
+{
+    xdns_t *d = calloc(1, sizeof(*d));
+
+    if (!d || !(d->host = strdup(q->host)) || !(d->port = strdup(q->port))) {
+        if (d)
+            free(d->host);
+        free(d);
+        return KITE_ENOMEM;
+    }
+    d->xp = XP(pt);
+    d->q = q;
+    d->family = q->family;
+    atomic_init(&d->done, 0);
+    if (pthread_create(&d->thread, NULL, dns_thread, d)) {
+        dns_free(d);
+        return KITE_ENOMEM;
+    }
+    d->next = d->xp->dns;
+    d->xp->dns = d;
+    q->ev = d;
+    return 0;
+}
+
+static void resolve_cancel(kite__pt_t *pt, kite__dns_t *q)
+{
+    xdns_t *d = q->ev;
+
+    (void)pt;
+    if (d)
+        d->q = NULL;
+    q->ev = NULL;
+}
+
 static void pt_destroy(kite__pt_t *pt)
 {
     xpt_t *xp = XP(pt);
@@ -183,6 +282,12 @@ static void pt_destroy(kite__pt_t *pt)
     for (ls = pt->listeners; ls; ls = ls->next)
         pt->evops->listen_close(ls);
     free_closed(xp);
+    while (xp->dns) {
+        xdns_t *d = xp->dns;
+        xp->dns = d->next;
+        pthread_join(d->thread, NULL);
+        dns_free(d);
+    }
     if (xp->efd.fd >= 0) {
         forget(xp, &xp->efd);
         close(xp->efd.fd);
@@ -317,10 +422,13 @@ static void conn_close(kite_conn_t *c)
     xconn_t *x = XC(c);
     xpt_t *xp = XP(c->pt);
 
-    if (x->o.fd < 0)
+    if (x->o.closed)
         return;
-    forget(xp, &x->o);
-    close(x->o.fd);
+    x->o.closed = 1;
+    if (x->o.fd >= 0) {
+        forget(xp, &x->o);
+        close(x->o.fd);
+    }
     x->o.fd = -1;
     /* Freed at the end of the service call: handlers up the stack may
      * still hold the conn. */
@@ -421,6 +529,26 @@ static void on_accept(xpt_t *xp, xlisten_t *xl)
     }
 }
 
+static void on_connected(xconn_t *x)
+{
+    xpt_t *xp = XP(x->conn.pt);
+    int err = 0, one = 1;
+    socklen_t len = sizeof(err);
+
+    x->o.connecting = 0;
+    if (getsockopt(x->o.fd, SOL_SOCKET, SO_ERROR, &err, &len))
+        err = errno;
+    if (err) {
+        forget(xp, &x->o);
+        close(x->o.fd);
+        x->o.fd = -1;
+    } else {
+        setsockopt(x->o.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        want(xp, &x->o, conn_events(&x->conn));
+    }
+    kite__conn_on_connect(&x->conn, -err);
+}
+
 /* The end of a pass: the ready list, then closed conns are freed. */
 static void end_of_pass(xpt_t *xp)
 {
@@ -454,6 +582,7 @@ int kite_service_fd(kite_context_t *ctx, int fd, short revents)
         if (read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
             return -errno;
         kite__pt_run_posts(xp->pt);
+        dns_poll(xp);
         break;
     }
     case X_LISTEN:
@@ -462,6 +591,11 @@ int kite_service_fd(kite_context_t *ctx, int fd, short revents)
         break;
     default: {
         xconn_t *x = container_of(o, xconn_t, o);
+        if (x->o.connecting) {
+            if (revents & (POLLOUT | POLLERR | POLLHUP))
+                on_connected(x);
+            break;
+        }
         if ((revents & POLLOUT) && x->w)
             on_writable(x);
         if (x->o.fd < 0)
@@ -520,6 +654,7 @@ int kite_service_pending(kite_context_t *ctx, int tsi)
         return KITE_EINVAL;
     kite__pt_set_current(xp->pt);
     kite__pt_run_posts(xp->pt);
+    dns_poll(xp);
     if (xp->timer_due != UINT64_MAX && xp->timer_due <= mono_ms()) {
         xp->timer_due = UINT64_MAX;
         kite__pt_run_timers(xp->pt);
@@ -550,6 +685,40 @@ static kite_conn_t *udp_open(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err)
     return adopt(pt, vh, fd, 1, err);
 }
 
+static kite_conn_t *client_new(kite__pt_t *pt, kite_vhost_t *vh, int *err)
+{
+    xconn_t *x = calloc(1, sizeof(*x));
+
+    if (!x) {
+        *err = KITE_ENOMEM;
+        return NULL;
+    }
+    x->o.kind = X_CONN;
+    x->o.fd = -1;
+    kite__conn_init(&x->conn, pt, NULL, vh);
+    return &x->conn;
+}
+
+static int connect_fd(kite_conn_t *c, int fd)
+{
+    xpt_t *xp = XP(c->pt);
+    xconn_t *x = XC(c);
+    int r;
+
+    if ((r = table_set(xp, fd, &x->o)) < 0)
+        return r;
+    x->o.fd = fd;
+    x->o.added = 0;
+    x->o.connecting = 1;
+    if ((r = want(xp, &x->o, POLLOUT)) < 0) {
+        forget(xp, &x->o);
+        x->o.fd = -1;
+        x->o.connecting = 0;
+        return r;
+    }
+    return 0;
+}
+
 const struct kite__event_ops kite__event_extpoll = {
     .name = "extpoll",
     .pt_init = pt_init,
@@ -572,4 +741,8 @@ const struct kite__event_ops kite__event_extpoll = {
     .conn_close = conn_close,
     .adopt = adopt,
     .udp_open = udp_open,
+    .client_new = client_new,
+    .connect_fd = connect_fd,
+    .resolve = resolve,
+    .resolve_cancel = resolve_cancel,
 };

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
@@ -35,6 +36,7 @@ typedef struct uvpt {
     uv_idle_t idle;
     uint64_t armed_due; /* absolute loop ms the timer fires at; 0: not armed */
     unsigned open;      /* kite handles not yet closed */
+    unsigned ndns;      /* name lookups not yet called back */
     struct wreq *wfree;
     unsigned nwfree;
 } uvpt_t;
@@ -50,8 +52,25 @@ typedef union uvstream {
 
 typedef struct uvconn {
     uvstream_t h;
+    struct uvconnect *cw; /* client conns: the connect being waited for */
     struct kite_conn_s conn;
 } uvconn_t;
+
+/* A client socket's connect in progress, polled for writability; the
+ * socket goes to the conn's uv_tcp_t once connected. */
+typedef struct uvconnect {
+    uv_poll_t poll;
+    uvconn_t *uc;
+    struct uvpt *up; /* the conn may be gone before the close callback */
+    int fd;
+} uvconnect_t;
+
+/* A name lookup on libuv's thread pool. */
+typedef struct uvdns {
+    uv_getaddrinfo_t req;
+    uvpt_t *up;
+    kite__dns_t *q; /* NULL once cancelled */
+} uvdns_t;
 
 typedef struct wreq {
     uv_write_t req;
@@ -200,7 +219,7 @@ static void pt_destroy(kite__pt_t *pt)
     uv_close((uv_handle_t *)&up->idle, pt_handle_closed);
     /* Run the loop only until our own handles are closed: on a foreign
      * loop the application's handles stay as they are. */
-    while (up->open)
+    while (up->open || up->ndns)
         uv_run(up->loop, UV_RUN_NOWAIT);
     if (!up->foreign)
         uv_loop_close(up->loop);
@@ -484,10 +503,33 @@ static int shutdown_write(kite_conn_t *c)
     return shutdown(conn_fd(c), SHUT_WR) ? -errno : 0;
 }
 
+static void cw_closed(uv_handle_t *h)
+{
+    uvconnect_t *w = container_of(h, uvconnect_t, poll);
+
+    w->up->open--;
+    free(w);
+}
+
+/* Stop waiting for the connect; the socket is closed unless @keep. */
+static void cw_end(uvconn_t *uc, int keep)
+{
+    uvconnect_t *w = uc->cw;
+
+    uc->cw = NULL;
+    /* uv_close() drops the fd from epoll at once, before the tcp handle
+     * may take it over. */
+    uv_close((uv_handle_t *)&w->poll, cw_closed);
+    if (!keep)
+        close(w->fd);
+}
+
 static void conn_close(kite_conn_t *c)
 {
     uvconn_t *uc = UC(c);
 
+    if (uc->cw)
+        cw_end(uc, 0);
     if (!uv_is_closing(&uc->h.handle))
         uv_close(&uc->h.handle, conn_closed);
 }
@@ -555,6 +597,125 @@ static kite_conn_t *udp_open(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err)
     return &uc->conn;
 }
 
+static kite_conn_t *client_new(kite__pt_t *pt, kite_vhost_t *vh, int *err)
+{
+    uvpt_t *up = UP(pt);
+    uvconn_t *uc = calloc(1, sizeof(*uc));
+
+    if (!uc) {
+        *err = KITE_ENOMEM;
+        return NULL;
+    }
+    uv_tcp_init(up->loop, &uc->h.tcp);
+    up->open++;
+    kite__conn_init(&uc->conn, pt, NULL, vh);
+    return &uc->conn;
+}
+
+static void on_connect_poll(uv_poll_t *p, int status, int events)
+{
+    uvconnect_t *w = container_of(p, uvconnect_t, poll);
+    uvconn_t *uc = w->uc;
+    int fd = w->fd, err = 0;
+    socklen_t len = sizeof(err);
+
+    (void)events;
+    kite__pt_set_current(uc->conn.pt);
+    /* libuv reports POLLERR as UV_EBADF: the socket says what it was. */
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+        err = -errno;
+    else
+        err = err ? -err : status < 0 ? uverr(status) : 0;
+    cw_end(uc, !err);
+    if (!err && (err = uverr(uv_tcp_open(&uc->h.tcp, fd))) < 0)
+        close(fd);
+    if (!err)
+        uv_tcp_nodelay(&uc->h.tcp, 1);
+    kite__conn_on_connect(&uc->conn, err);
+}
+
+static int connect_fd(kite_conn_t *c, int fd)
+{
+    uvpt_t *up = UP(c->pt);
+    uvconnect_t *w = calloc(1, sizeof(*w));
+    int r;
+
+    if (!w)
+        return KITE_ENOMEM;
+    w->uc = UC(c);
+    w->up = up;
+    w->fd = fd;
+    if ((r = uv_poll_init_socket(up->loop, &w->poll, fd)) < 0) {
+        free(w);
+        return uverr(r);
+    }
+    up->open++;
+    UC(c)->cw = w;
+    if ((r = uv_poll_start(&w->poll, UV_WRITABLE | UV_DISCONNECT, on_connect_poll)) < 0) {
+        UC(c)->cw = NULL;
+        uv_close((uv_handle_t *)&w->poll, cw_closed);
+        return uverr(r);
+    }
+    return 0;
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    uvdns_t *d = container_of(req, uvdns_t, req);
+    kite__dns_t *q = d->q;
+
+    d->up->ndns--;
+    if (q) {
+        kite__pt_set_current(d->up->pt);
+        q->ev = NULL;
+        /* libuv's EAI codes (-3000 and below) have no KITE_E* twin: a name
+         * that cannot be had is KITE_ENOENT, as for the extpoll backend. */
+        q->cb(q,
+              status == UV_EAI_MEMORY             ? KITE_ENOMEM
+              : status <= -3000 && status > -3100 ? KITE_ENOENT
+                                                  : uverr(status),
+              res);
+    } else if (res) {
+        uv_freeaddrinfo(res);
+    }
+    free(d);
+}
+
+static int resolve(kite__pt_t *pt, kite__dns_t *q)
+{
+    struct addrinfo hints = {.ai_family = q->family, .ai_socktype = SOCK_STREAM};
+    uvdns_t *d = calloc(1, sizeof(*d));
+    int r;
+
+    if (!d)
+        return KITE_ENOMEM;
+    d->up = UP(pt);
+    d->q = q;
+    hints.ai_flags = AI_ADDRCONFIG;
+    r = uv_getaddrinfo(d->up->loop, &d->req, on_resolved, q->host, q->port, &hints);
+    if (r < 0) {
+        free(d);
+        return uverr(r);
+    }
+    d->up->ndns++;
+    q->ev = d;
+    return 0;
+}
+
+static void resolve_cancel(kite__pt_t *pt, kite__dns_t *q)
+{
+    uvdns_t *d = q->ev;
+
+    (void)pt;
+    if (!d)
+        return;
+    q->ev = NULL;
+    d->q = NULL;
+    /* Only a lookup still queued can be cancelled; one already running
+     * finishes and its callback just frees it. */
+    uv_cancel((uv_req_t *)&d->req);
+}
+
 const struct kite__event_ops kite__event_uv = {
     .name = "libuv",
     .pt_init = pt_init,
@@ -577,4 +738,8 @@ const struct kite__event_ops kite__event_uv = {
     .conn_close = conn_close,
     .adopt = adopt,
     .udp_open = udp_open,
+    .client_new = client_new,
+    .connect_fd = connect_fd,
+    .resolve = resolve,
+    .resolve_cancel = resolve_cancel,
 };

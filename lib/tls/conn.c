@@ -15,7 +15,7 @@
 #include "event/event.h"
 #include "tls/private-tls.h"
 
-static int bio_recv(void *p, unsigned char *buf, size_t len)
+int kite__tls_bio_recv(void *p, unsigned char *buf, size_t len)
 {
     struct kite__tls_pt *tp = ((kite__tls_conn_t *)p)->c->pt->tls;
 
@@ -47,6 +47,13 @@ static int handshake(kite__tls_conn_t *tc)
 
     if (r == MBEDTLS_ERR_SSL_WANT_READ)
         return 0;
+    if (tc->client) {
+        kite__tls_emit(tc);
+        if (kite__tls_client_done(tc, r) < 0)
+            return KITE_EPROTO;
+        tc->hs_done = 1;
+        return 1;
+    }
     if (r) {
         log_conn(c, "handshake failed", r);
         kite__tls_emit(tc); /* the alert, if mbedTLS made one */
@@ -87,7 +94,7 @@ static int tls_rx(kite_conn_t *c, char *buf, size_t len)
     size_t got = 0;
     int r, eof = 0;
 
-    if (!tc->started && (r = plain_instead(tc, buf, len)) != 0)
+    if (!tc->client && !tc->started && (r = plain_instead(tc, buf, len)) != 0)
         return r < 0 ? KITE_ECLOSED : 0;
     tp->rwin = (const unsigned char *)buf;
     tp->rwin_len = len;
@@ -161,11 +168,12 @@ static void tls_close(kite_conn_t *c, int graceful)
     free(tc->later);
     kite__tls_cfg_put(tc->cfg);
     kite__tls_cfg_put(tc->sni);
+    kite__tls_ccfg_put(tc->ccfg);
     kite__vhost_unref(tc->cfg_vh);
     free(tc);
 }
 
-static const struct kite__xport_ops tls_ops = {
+const struct kite__xport_ops kite__tls_ops = {
     .name = "tls",
     .rx = tls_rx,
     .writev = kite__tls_writev,
@@ -188,7 +196,7 @@ int kite__tls_conn_start(kite_conn_t *c)
     tc = calloc(1, sizeof(*tc));
     if (!tc)
         return KITE_ENOMEM;
-    tc->xp.ops = &tls_ops;
+    tc->xp.ops = &kite__tls_ops;
     tc->c = c;
     tc->cfg_vh = vh;
     kite__vhost_ref(vh);
@@ -199,7 +207,7 @@ int kite__tls_conn_start(kite_conn_t *c)
         kite__tls_log_err("tls setup", vh->name, r);
         return KITE_ENOMEM; /* the conn's close frees tc */
     }
-    mbedtls_ssl_set_bio(&tc->ssl, tc, kite__tls_bio_send, bio_recv, NULL);
+    mbedtls_ssl_set_bio(&tc->ssl, tc, kite__tls_bio_send, kite__tls_bio_recv, NULL);
     return 0;
 }
 

@@ -61,9 +61,12 @@ typedef struct kite__tls_conn {
     unsigned char *later;
     size_t later_len;
     uint8_t hs_done;
-    uint8_t started;    /* bytes have arrived */
-    uint8_t pend_async; /* pend is in the backend's asynchronous write */
-    uint8_t said_bye;   /* close_notify sent */
+    uint8_t started;             /* bytes have arrived */
+    uint8_t pend_async;          /* pend is in the backend's asynchronous write */
+    uint8_t said_bye;            /* close_notify sent */
+    uint8_t client;              /* kite made the connection (client.c) */
+    unsigned vflags;             /* client: the KITE_CLIENT_* certificate allowances */
+    struct kite__tls_ccfg *ccfg; /* client: its settings (a reference held) */
 } kite__tls_conn_t;
 
 #define KITE__TC(c) ((kite__tls_conn_t *)(c)->xp)
@@ -85,6 +88,10 @@ struct kite__tls_pt {
     unsigned char stage[16384];    /* small pieces gathered into one record */
     unsigned char file[64 * 1024]; /* a file chunk: files go out in large records */
 };
+
+/* conn.c: the transport of TLS conns, and mbedTLS's receive callback. */
+extern const struct kite__xport_ops kite__tls_ops;
+int kite__tls_bio_recv(void *p, unsigned char *buf, size_t len);
 
 /* write.c: the transport's writes. */
 ssize_t kite__tls_writev(kite_conn_t *c, const struct iovec *iov, int n, int more);
@@ -112,6 +119,11 @@ kite__tls_cfg_t *kite__tls_cfg_new(kite_vhost_t *vh, const kite_vhost_info_t *in
 /* reload.c: a reference on @vh's current settings; drop it with put. */
 kite__tls_cfg_t *kite__tls_cfg_get(kite_vhost_t *vh);
 void kite__tls_cfg_put(kite__tls_cfg_t *t);
+
+/* client.c: drop a reference on a client's settings. */
+void kite__tls_ccfg_put(struct kite__tls_ccfg *t);
+/* client.c: the handshake of a client conn ended (@err 0 or mbedTLS's). */
+int kite__tls_client_done(kite__tls_conn_t *tc, int err);
 
 /* ctx.c: log "@what: mbedTLS's text for @err". */
 void kite__tls_log_err(const char *what, const char *name, int err);

@@ -19,6 +19,18 @@ void kite__tls_vhost_free(kite_vhost_t *vh);
  * handshake runs on its first bytes. Returns 0 or KITE_ENOMEM. */
 int kite__tls_conn_start(kite_conn_t *c);
 
+/* Make client conn @c, just connected, a TLS connection to @name (sent
+ * as SNI and checked against the certificate; NULL: neither), verified
+ * against the CA bundle @ca (NULL: the system's) with the allowances of
+ * @flags (KITE_CLIENT_*). The handshake starts at once; the role's
+ * on_connect follows when it ends. Returns 0 or <0 (the caller closes). */
+int kite__tls_client_start(kite_conn_t *c, const char *name, const char *ca, unsigned flags);
+/* The context is going away: free the client settings it made. */
+void kite__tls_clients_free(kite_context_t *ctx);
+/* @len random bytes from the shared CTR-DRBG (WebSocket masks and keys).
+ * Returns 0 or KITE_EIO. */
+int kite__random(void *buf, size_t len);
+
 /* The service thread is going away: free its TLS buffers. */
 void kite__tls_pt_free(kite__pt_t *pt);
 

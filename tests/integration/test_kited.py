@@ -859,9 +859,9 @@ def t_refused(r):
         r.ok(rc == 1 and re.search(pat, err), "%s: --check-config refuses it, saying so" % what,
              "rc %s\n%s" % (rc, err))
         shutil.rmtree(k.dir, ignore_errors=True)
-    check("proxy http://", one_vhost_conf(mounts='[{ "mountpoint": "/px", "origin": '
-                                                 '"http://127.0.0.1:1/" }]'),
-          r"vhosts\[0\]\.mounts\[0\]\.origin: http:// mounts are not supported by this kite yet")
+    check("proxy without a host", one_vhost_conf(mounts='[{ "mountpoint": "/px", "origin": '
+                                                        '"http:///x" }]'),
+          r"vhosts\[0\]\.mounts\[0\]\.origin: reverse proxy origin needs a host")
     # TLS keys that make no sense without a certificate and its key (TLS
     # itself is tested in test_tls_kited.py).
     for key, val, why in (("host-ssl-key", '"x.pem"', "needs host-ssl-cert too"),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/private-client.h"
 #include "misc/misc.h"
 #include "roles/cgi/private-cgi.h"
 #include "roles/http/private-http.h"
@@ -186,6 +187,8 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         return n;
     if (c->vh->dauth && (n = kite__http_digest(c, t, m, &answered), answered))
         return n;
+    if (m->type == KITE_MOUNT_PROXY_HTTP || m->type == KITE_MOUNT_PROXY_HTTPS)
+        return kite__proxy_serve(c, t, m);
     if (upgrade)
         return kite__ws_upgrade(c, t);
     switch (m->type) {

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "client/private-client.h"
 #include "event/event.h"
 
 int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto)
@@ -44,8 +45,18 @@ static int on_data(kite_conn_t *c, char *buf, size_t len)
 
 static void on_rx_resume(kite_conn_t *c)
 {
-    if (c->in_len && on_data(c, c->in, 0) < 0)
+    const kite_protocol_t *p = c->proto;
+
+    /* Bytes held from before the pause, or from the role the conn had
+     * before (a proxied upgrade's early frames): all of them to on_raw.
+     * (on_data(c, c->in, 0) would have said "all of c->in was used".) */
+    if (!c->in_len)
+        return;
+    if (p->on_raw && p->on_raw(c, c->user, c->in, c->in_len)) {
         kite__conn_close_now(c, 2);
+        return;
+    }
+    kite__conn_keep_input(c, c->in + c->in_len, 0);
 }
 
 static void on_eof(kite_conn_t *c, int status)
@@ -115,6 +126,9 @@ static void on_close(kite_conn_t *c, int reason)
         p->on_closed(c, c->user, reason);
     if (c->flags & KITE__C_UDP) {
         free(c->rd);
+        c->rd = NULL;
+    } else if (c->flags & KITE__C_CLIENT) {
+        kite__client_free(c->rd);
         c->rd = NULL;
     }
 }

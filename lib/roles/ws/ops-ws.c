@@ -13,7 +13,9 @@
 
 #include "misc/utf8.h"
 #include "roles/http/private-http.h"
+#include "client/private-client.h"
 #include "roles/ws/private-ws.h"
+#include "tls/tls.h"
 
 #define WS(c) ((kite__ws_t *)(c)->rd)
 
@@ -33,18 +35,29 @@ void kite__ws_idle_timeout(kite_conn_t *c)
         kite__conn_set_state_timeout(c, info(c)->ws_ping_pong_secs * 1000u);
 }
 
+/* A client masks every frame with a fresh random key (RFC 6455 5.3). */
+static void mask_payload(unsigned char *key, unsigned char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        p[i] ^= key[i & 3];
+}
+
 int kite__ws_send_frame(kite_conn_t *c, int opcode, int fin, const void *buf, size_t len)
 {
-    size_t hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    int client = WS(c)->client;
+    size_t base = len < 126 ? 2 : len < 65536 ? 4 : 10;
+    size_t hl = base + (client ? 4u : 0u);
     unsigned char *p = (unsigned char *)kite__out_reserve(c, hl + len);
     int i;
 
     if (!p)
         return KITE_ENOMEM;
     p[0] = (unsigned char)((fin ? 0x80 : 0) | opcode);
-    if (hl == 2) {
+    if (base == 2) {
         p[1] = (unsigned char)len;
-    } else if (hl == 4) {
+    } else if (base == 4) {
         p[1] = 126;
         p[2] = (unsigned char)(len >> 8);
         p[3] = (unsigned char)len;
@@ -55,6 +68,12 @@ int kite__ws_send_frame(kite_conn_t *c, int opcode, int fin, const void *buf, si
     }
     if (len)
         memcpy(p + hl, buf, len);
+    if (client) {
+        p[1] |= 0x80;
+        if (kite__random(p + hl - 4, 4) < 0)
+            return KITE_EIO;
+        mask_payload(p + hl - 4, p + hl, len);
+    }
     kite__out_commit(c, hl + len);
     return 0;
 }
@@ -172,7 +191,8 @@ static int header_done(kite_conn_t *c)
         if (len >> 63)
             return KITE_WS_CLOSE_PROTOCOL_ERR;
     }
-    memcpy(ws->mask, h + ws->hneed - 4, 4);
+    if (ws->masked)
+        memcpy(ws->mask, h + ws->hneed - 4, 4);
     ws->mask_off = 0;
     ws->remaining = len;
     if (ctl) {
@@ -289,11 +309,13 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
                 ws->hbuf[ws->hlen++] = (uint8_t)buf[off++];
                 if (ws->hlen < 2)
                     continue;
-                if (!(ws->hbuf[1] & 0x80)) {
-                    kite__ws_fail(c, KITE_WS_CLOSE_PROTOCOL_ERR, "unmasked client frame");
+                ws->masked = ws->hbuf[1] >> 7;
+                if (ws->masked == ws->client) {
+                    kite__ws_fail(c, KITE_WS_CLOSE_PROTOCOL_ERR,
+                                  ws->client ? "masked server frame" : "unmasked client frame");
                     goto out;
                 }
-                ws->hneed = (uint8_t)(2 + 4 +
+                ws->hneed = (uint8_t)(2 + (ws->masked ? 4 : 0) +
                                       ((ws->hbuf[1] & 0x7f) == 126   ? 2
                                        : (ws->hbuf[1] & 0x7f) == 127 ? 8
                                                                      : 0));
@@ -318,7 +340,8 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
             uint8_t *p = (uint8_t *)buf + off;
             int end;
 
-            unmask(ws, p, k);
+            if (ws->masked)
+                unmask(ws, p, k);
             off += k;
             ws->remaining -= k;
             end = ws->remaining == 0;
@@ -472,6 +495,7 @@ static void on_close(kite_conn_t *c, int reason)
     code = ws->close_rcvd ? ws->peer_code : ws->close_sent ? ws->sent_code : KITE_WS_CLOSE_ABNORMAL;
     if (p && p->on_closed)
         p->on_closed(c, c->user, code);
+    kite__client_free(ws->cl);
     free(ws->msg);
     free(ws);
     c->rd = NULL;

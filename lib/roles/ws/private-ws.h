@@ -44,9 +44,12 @@ typedef struct kite__ws {
     uint8_t ctl_len;
     uint16_t peer_code;
     uint16_t sent_code;
+    uint8_t client; /* kite made the conn: masks what it sends, none on input */
+    uint8_t masked; /* the current frame is masked */
     uint8_t mask[4];
     uint8_t hbuf[14];
-    uint8_t ctl[125]; /* control frame payload */
+    uint8_t ctl[125];        /* control frame payload */
+    struct kite__client *cl; /* client conns: lib/client's state */
 } kite__ws_t;
 
 /* handshake.c: is this a websocket upgrade request; answer one. */
