@@ -124,6 +124,9 @@ typedef struct kite_vhost_info_s {
     /* PUT, DELETE and MKCOL on file mounts for the users of this LibHTTP
      * password file (Digest); NULL: those methods answer 405. */
     const char *put_delete_auth_file;
+    /* permessage-deflate (RFC 7692) on the vhost's websockets when the
+     * client offers it (READMEs/README.websockets.md); NULL: never. */
+    const struct kite_ws_deflate_s *ws_deflate;
 } kite_vhost_info_t;
 
 enum {
