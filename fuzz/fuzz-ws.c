@@ -29,7 +29,10 @@
 #include <string.h>
 
 #include "roles/ws/ops-ws.c"
+#include "misc/path.c"
 #include "misc/utf8.c"
+#include "roles/ws/pmd-negotiate.c"
+#include "roles/ws/pmd.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
