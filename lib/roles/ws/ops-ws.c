@@ -343,6 +343,10 @@ static int rx_inflate(kite_conn_t *c, const uint8_t *p, size_t n, int final, siz
     int r, d;
 
     *used = 0;
+    /* No payload at all: an empty message, whose bare 00 00 ff ff tail
+     * would be no complete block. */
+    if (final && ws->msg_len == 0)
+        return deliver(c, (const uint8_t *)"", 0, 1);
     do {
         room = lim - ws->rx_out < sizeof(out) ? (size_t)(lim - ws->rx_out) + 1 : sizeof(out);
         r = kite__pmd_inflate(ws->pmd, p + *used, n - *used, final, out, room, &u, &got);

@@ -277,7 +277,12 @@ int kite__pmd_inflate(kite__pmd_t *z, const void *in, size_t len, int fin, void 
         if (!s->avail_out)
             return 1;
     }
-    /* The message is complete. */
+    /* The message is complete, and must end between blocks: data cut
+     * short would leave the next message inflating from its middle. */
+    if (!(s->data_type & 128)) {
+        r = KITE_EPROTO;
+        goto fail;
+    }
     z->tail = 0;
     if (z->rx_nct)
         rx_free(z);
