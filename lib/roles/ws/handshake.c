@@ -3,7 +3,8 @@
  * version 13 only (426 otherwise), the key's shape, the subprotocol (the
  * first one the client lists that the vhost has; without the header the
  * vhost's default protocol; only unknown names: 400), the protocol's
- * on_filter, then the 101 answer and the switch of the connection to the
+ * on_filter, permessage-deflate when the vhost has it and the client
+ * offers it (pmd-negotiate.c), then the 101 answer and the switch of the connection to the
  * ws role, with on_established called while the request is still
  * readable through kite_http_request().
  */

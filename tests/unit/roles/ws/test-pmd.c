@@ -189,6 +189,21 @@ static void test_no_context_takeover(void)
     free(m);
     kite__pmd_destroy(srv);
     kite__pmd_destroy(cli);
+    {
+        kite_ws_deflate_t small = {.mem_level = 5, .window_bits = 12};
+        p = params(0, 0, 12, 12);
+        srv = kite__pmd_create(&p, &small, 0);
+        cli = kite__pmd_create(&p, &small, 1);
+        c = deflate_msg(srv, "Hello", 5, 0, &cn);
+        m = inflate_msg(cli, c, cn, NULL, 0, 64, &mn);
+        printf("# ... with mem-level 5 and 12 bits: deflate %zu, inflate %zu\n",
+               kite__pmd_memory(srv), kite__pmd_memory(cli));
+        tap_ok(kite__pmd_memory(srv) < 64 * 1024, "mem-level 5, 12 bits: deflate under 64 KiB");
+        free(c);
+        free(m);
+        kite__pmd_destroy(srv);
+        kite__pmd_destroy(cli);
+    }
 }
 
 static unsigned char *make_data(int kind, size_t n)
