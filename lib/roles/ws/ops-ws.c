@@ -320,14 +320,17 @@ static int deliver(kite_conn_t *c, const uint8_t *p, size_t n, int final)
     return pr->on_receive(c, c->user, p, n, flags) ? -1 : 0;
 }
 
-/* The largest message a protocol takes, as inflated. */
+/* The largest message a protocol takes, as inflated: ws_max_message,
+ * and rx_buffer_size too for whole messages. */
 static size_t max_message(const kite_conn_t *c)
 {
     const kite_protocol_t *pr = c->proto;
-    size_t ctx_max = info(c)->ws_max_message ? info(c)->ws_max_message : 16u << 20;
+    size_t lim = info(c)->ws_max_message ? info(c)->ws_max_message : 16u << 20;
 
-    return (pr->flags & KITE_PROTO_WHOLE_MESSAGES) && pr->rx_buffer_size ? pr->rx_buffer_size
-                                                                         : ctx_max;
+    if ((pr->flags & KITE_PROTO_WHOLE_MESSAGES) && pr->rx_buffer_size &&
+        pr->rx_buffer_size < lim)
+        lim = pr->rx_buffer_size;
+    return lim;
 }
 
 /* Inflate a payload piece of a compressed message and deliver what comes
