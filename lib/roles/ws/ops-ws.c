@@ -90,8 +90,11 @@ static int send_deflated(kite_conn_t *c, int opcode, int fin, const void *buf, s
     if (!p)
         return KITE_ENOMEM;
     r = kite__pmd_deflate(ws->pmd, buf, len, fin, p + hb, &n);
-    if (r < 0)
+    if (r < 0) {
+        /* The peer's inflater follows our stream, which is gone now. */
+        kite__ws_fail(c, KITE_WS_CLOSE_UNEXPECTED, "deflate failed");
         return r;
+    }
     hl = header_size(n);
     if (hl < hb)
         memmove(p + hl, p + hb, n);
@@ -327,8 +330,7 @@ static size_t max_message(const kite_conn_t *c)
     const kite_protocol_t *pr = c->proto;
     size_t lim = info(c)->ws_max_message ? info(c)->ws_max_message : 16u << 20;
 
-    if ((pr->flags & KITE_PROTO_WHOLE_MESSAGES) && pr->rx_buffer_size &&
-        pr->rx_buffer_size < lim)
+    if ((pr->flags & KITE_PROTO_WHOLE_MESSAGES) && pr->rx_buffer_size && pr->rx_buffer_size < lim)
         lim = pr->rx_buffer_size;
     return lim;
 }
