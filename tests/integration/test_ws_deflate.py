@@ -20,10 +20,11 @@
   parameters declined with the handshake going on.
 - Memory: RSS per idle connection after one message, with context
   takeover, without it (zlib state freed) and without deflate.
+All of it over TLS too (KITE_TEST_TLS=1, the suite tls-ws_deflate).
 """
 import asyncio
 import os
-import socket
+import ssl
 import sys
 import time
 import zlib
@@ -98,9 +99,14 @@ def pydata(kind, n):
 
 async def py_echo(port, factory, sizes):
     """Echo each size twice as binary, then as text; returns (ok, agreed header, what failed)."""
-    uri = "ws://127.0.0.1:%d/" % port
+    uri = "%s://127.0.0.1:%d/" % ("wss" if kt.TLS else "ws", port)
+    ctx = None
+    if kt.TLS:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
     async with websockets.connect(uri, subprotocols=["echo"], extensions=[factory],
-                                  max_size=None, compression=None) as ws:
+                                  max_size=None, compression=None, ssl=ctx) as ws:
         ext = ws.response_headers.get("Sec-WebSocket-Extensions")
         for kind in ("random", "repetitive"):
             for n in sizes:
