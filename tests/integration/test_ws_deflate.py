@@ -238,8 +238,6 @@ def test_split_bytes(t, srv):
         for i in range(0, len(body), 3):
             frs += kw.frame(kw.OP_TEXT if i == 0 else kw.OP_CONT, body[i:i + 3],
                             fin=i + 3 >= len(body), rsv=4 if i == 0 else 0)
-        c2 = zlib.compressobj(6, zlib.DEFLATED, -15)
-        del c2
         ws.send(frs)
         t.eq(recv_inflated(ws)[1], msg, "the same message in 3-byte fragments")
 
