@@ -594,13 +594,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
           (!a.parsed.events.len ||
            !memcmp(a.parsed.events.p, b.parsed.events.p, a.parsed.events.len)));
     if (a.parsed.close_code != b.parsed.close_code || a.closed_code != b.closed_code) {
-        /* One case may differ: whole messages capped by rx_buffer_size below the
-         * frame limit, where a message both too big and not UTF-8 fails with
-         * whichever error the piece that reveals it shows first. */
+        /* One case may differ: a message both too big and invalid (not
+         * UTF-8, or with deflate not DEFLATE) fails with whichever error
+         * the piece that reveals it shows first. Pieces end where reads
+         * end only for whole messages capped by rx_buffer_size below the
+         * frame limit, and for inflated ones. */
         CHECK((mode & 0x44) == 0x44 || deflate);
         CHECK(a.parsed.close_code == 1007 || a.parsed.close_code == 1009);
         CHECK(b.parsed.close_code == 1007 || b.parsed.close_code == 1009);
-        /* With deflate too: inflated pieces end at other places. */
     }
     CHECK(a.cflags == b.cflags);
     free(a.log.p);
