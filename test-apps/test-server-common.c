@@ -70,7 +70,10 @@ static void usage(const char *argv0)
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
-            "          [-G cgi-dir] [-g cgi-timeout-secs] [-S ssi-dir] [-s [-C cert -K key]]\n",
+            "          [-G cgi-dir] [-g cgi-timeout-secs] [-S ssi-dir] [-s [-C cert -K key]]\n"
+            "          [-z | -Z level:mem-level:window-bits[:nct]]\n"
+            "  permessage-deflate is on (as in the lws test server): -z turns it off,\n"
+            "  -Z sets it (nct: no context takeover)\n",
             argv0);
 }
 
@@ -107,14 +110,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL, *cgi_dir = NULL;
     const char *ssi_dir = NULL;
     const char *cert = NULL, *key = NULL;
-    char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS];
+    char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS], nct[4] = "";
     int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0,
         tls = 0;
 
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:h")) != -1) {
+    vi.ws_deflate = &ts->deflate;
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:zZ:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -182,6 +186,19 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             break;
         case 'K':
             key = optarg;
+            break;
+        case 'z':
+            vi.ws_deflate = NULL;
+            break;
+        case 'Z':
+            if (sscanf(optarg, "%d:%d:%d:%3s", &ts->deflate.level, &ts->deflate.mem_level,
+                       &ts->deflate.window_bits, nct) < 3) {
+                usage(argv[0]);
+                return 2;
+            }
+            if (!strcmp(nct, "nct"))
+                ts->deflate.flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER;
+            vi.ws_deflate = &ts->deflate;
             break;
         default:
             usage(argv[0]);

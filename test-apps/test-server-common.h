@@ -18,6 +18,7 @@ typedef struct test_server_s {
     /* private: what the vhosts point at, which must outlive them */
     kite_mount_t m_root, m_form, m_test, m_redir, m_cgi, m_ssi, m_ssi_off;
     kite_mount_t extra_mounts[TEST_SERVER_MAX_EXTRA_VHOSTS];
+    kite_ws_deflate_t deflate; /* permessage-deflate settings (-Z) */
 } test_server_t;
 
 /**

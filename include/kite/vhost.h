@@ -151,6 +151,9 @@ typedef struct kite_vhost_info_s {
      * c_rehash links needed) that issue client certificates, with or
      * instead of tls_ca (LibHTTP ssl_ca_path). */
     const char *tls_ca_path;
+    /* permessage-deflate (RFC 7692) on the vhost's websockets when the
+     * client offers it (READMEs/README.websockets.md); NULL: never. */
+    const struct kite_ws_deflate_s *ws_deflate;
 } kite_vhost_info_t;
 
 enum {

@@ -20,7 +20,32 @@ enum {
     /* Deliver whole messages (up to rx_buffer_size, else close 1009)
      * instead of pieces as they arrive. */
     KITE_PROTO_WHOLE_MESSAGES = 1 << 0,
+    /* Never negotiate permessage-deflate for this protocol, even on a
+     * vhost that has it (the pvo option "no-deflate" does the same from
+     * a config file). */
+    KITE_PROTO_NO_DEFLATE = 1 << 1,
 };
+
+/* kite_ws_deflate_t.flags */
+enum {
+    /* Never keep an LZ77 window between messages in either direction: the
+     * response carries server_no_context_takeover and
+     * client_no_context_takeover, and the zlib state of a connection is
+     * freed after each message (idle connections hold none). */
+    KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER = 1 << 0,
+};
+
+/**
+ * permessage-deflate settings (RFC 7692) of a vhost (kite_vhost_info_t
+ * ws_deflate). Caller-owned; kite copies it at vhost creation. Zero
+ * members take the defaults.
+ */
+typedef struct kite_ws_deflate_s {
+    int level;       /* zlib compression level 1-9; 0: 1 (fastest) */
+    int mem_level;   /* zlib memLevel 1-9; 0: 8 */
+    int window_bits; /* 8-15: the largest LZ77 window (log2) used either way; 0: 15 */
+    unsigned flags;  /* KITE_WS_DEFLATE_* */
+} kite_ws_deflate_t;
 
 /* Close codes (RFC 6455 7.4.1). */
 enum {
@@ -52,5 +77,13 @@ KITE_EXTERN int kite_callback_on_writable_all_protocol(kite_vhost_t *vh,
 
 /** kite_ws_close_code() - the close code the peer sent, or 0. */
 KITE_EXTERN int kite_ws_peer_close_code(const kite_conn_t *c);
+
+/**
+ * kite_ws_deflate_active() - nonzero when permessage-deflate was
+ * negotiated on the websocket @c (then kite compresses the messages it
+ * writes and inflates those the peer sent compressed; handlers see plain
+ * data either way).
+ */
+KITE_EXTERN int kite_ws_deflate_active(const kite_conn_t *c);
 
 #endif

@@ -214,6 +214,75 @@ static int set_bool(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, jso
     return kite__cfg_bool(cfg, v, f, path, AT(obj, d->off, int));
 }
 
+/* ws-deflate: true/false, or an object of settings (which turns it on). */
+static int set_ws_deflate(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                          const kite__cfg_file_t *f, const char *path)
+{
+    static const struct {
+        const char *key;
+        unsigned long min, max;
+    } keys[] = {{"level", 1, 9}, {"mem-level", 1, 9}, {"window-bits", 8, 15}};
+    kite__cfg_vhost_t *vh = obj;
+    kite_ws_deflate_t *wd;
+    const char *key;
+    json_t *e;
+    int b, r = 0;
+    size_t i;
+
+    (void)d;
+    if (json_is_boolean(v) || !json_is_object(v)) {
+        if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
+            return KITE_EINVAL;
+        if (!b) {
+            vh->info.ws_deflate = NULL;
+            return 0;
+        }
+    }
+    if (!(wd = kite__cfg_alloc(cfg, sizeof(*wd))))
+        return KITE_ENOMEM;
+    memset(wd, 0, sizeof(*wd));
+    vh->info.ws_deflate = wd;
+    if (!json_is_object(v))
+        return 0;
+    json_object_foreach(v, key, e)
+    {
+        char kp[KITE__CFG_PATH_MAX];
+        unsigned long n;
+
+        kite__cfg_path(kp, "%s.%s", path, key);
+        if (!strcmp(key, "no-context-takeover")) {
+            if (kite__cfg_bool(cfg, e, f, kp, &b) < 0)
+                r = KITE_EINVAL;
+            else if (b)
+                wd->flags |= KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER;
+            continue;
+        }
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[i].key); i++)
+            ;
+        if (i == sizeof(keys) / sizeof(keys[0])) {
+            r = kite__cfg_error(cfg, f, kp,
+                                "unknown key (level, mem-level, window-bits, no-context-takeover)");
+            continue;
+        }
+        if (kite__cfg_uint(cfg, e, f, kp, keys[i].max, &n) < 0) {
+            r = KITE_EINVAL;
+            continue;
+        }
+        if (n < keys[i].min) {
+            r = kite__cfg_error(cfg, f, kp, "%lu is out of range (%lu-%lu)", n, keys[i].min,
+                                keys[i].max);
+            continue;
+        }
+        if (i == 0)
+            wd->level = (int)n;
+        else if (i == 1)
+            wd->mem_level = (int)n;
+        else
+            wd->window_bits = (int)n;
+    }
+    return r;
+}
+
 /* kite_mount_t's cache flags are bit-fields: no offsetof for them. */
 static int set_cache_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                           const kite__cfg_file_t *f, const char *path)
@@ -504,6 +573,10 @@ const kite__directive_t kite__directives[] = {
      "headers added to every response"},
     {"error-document-404", VHOST, "string", set_str, V(info.error_document_404), 0,
      "URL path of the page served with 404s"},
+    {"ws-deflate", VHOST, "boolean or {\"level\": 1, ...}", set_ws_deflate, 0, 0,
+     "permessage-deflate on the vhost's websockets when the client offers it; an object sets "
+     "level (1-9, default 1), mem-level (1-9, default 8), window-bits (8-15, default 15) and "
+     "no-context-takeover (default false), see README.websockets.md"},
     {"strict-host-check", VHOST, "boolean", set_flag, V(info.options), KITE_VH_STRICT_HOST,
      "a Host header naming no vhost on the port gets 400"},
     {"noipv6", VHOST, "boolean", set_flag, V(info.options), KITE_VH_NOIPV6, "listen on IPv4 only"},

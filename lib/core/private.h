@@ -212,6 +212,8 @@ struct kite_vhost_s {
     struct kite__throttle *throttle; /* throttle rules, or NULL */
     struct kite__dauth *dauth;       /* roles/http/digest.c, or NULL */
     char *putdel;                    /* put-delete-auth-file, or NULL */
+    kite_ws_deflate_t ws_deflate;    /* permessage-deflate settings, when ws_deflate_on */
+    int ws_deflate_on;
 };
 
 typedef struct kite__post {

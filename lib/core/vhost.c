@@ -387,6 +387,10 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
     vh->pvo = info->pvo;
     vh->mounts = info->mounts;
     vh->user = info->user;
+    if (info->ws_deflate) {
+        vh->ws_deflate = *info->ws_deflate;
+        vh->ws_deflate_on = 1;
+    }
     if ((r = render_headers(vh, info->headers)) < 0 || (r = kite__http_vhost_open(vh, info)) < 0 ||
         (r = open_acl(vh, info->access_control_list)) < 0 ||
         (r = open_throttle(vh, info->throttle)) < 0 || (r = prepare_mounts(vh)) < 0 ||

@@ -29,6 +29,8 @@
       return null;
     }
     ws.onopen = () => {
+      // The extensions the server agreed to (permessage-deflate), for tests.
+      $(prefix + "_statustd").dataset.extensions = ws.extensions;
       setState(prefix, "open", "websocket connection opened");
       if (handlers.open)
         handlers.open(ws);

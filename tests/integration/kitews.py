@@ -76,8 +76,8 @@ def close_payload(code=None, reason=b""):
 
 
 class Frame:
-    def __init__(self, fin, op, payload):
-        self.fin, self.op, self.payload = fin, op, payload
+    def __init__(self, fin, op, payload, rsv=0):
+        self.fin, self.op, self.payload, self.rsv = fin, op, payload, rsv
 
     @property
     def close_code(self):
@@ -112,6 +112,9 @@ class WsConn:
         self.key = new_key()
         self.response = None
         self.close_frame = None
+        # RSV1 is allowed on server frames once permessage-deflate is agreed
+        # (the caller sets it; test_ws_deflate.py inflates the payloads).
+        self.rsv1_ok = False
 
     # -------------------------------------------------------- handshake
 
@@ -189,7 +192,7 @@ class WsConn:
         self._need(2, deadline)
         b0, b1 = self.c.buf[0], self.c.buf[1]
         fin, rsv, op = b0 >> 7, (b0 >> 4) & 7, b0 & 0x0F
-        if rsv:
+        if rsv & (3 if self.rsv1_ok else 7):
             raise WsError("server frame with RSV bits %d" % rsv)
         if b1 & 0x80:
             raise WsError("server frame is masked")
@@ -214,7 +217,7 @@ class WsConn:
         self._need(hl + n, deadline)
         payload = bytes(self.c.buf[hl:hl + n])
         del self.c.buf[:hl + n]
-        f = Frame(fin, op, payload)
+        f = Frame(fin, op, payload, rsv)
         if op == OP_CLOSE:
             self.close_frame = f
         return f

@@ -688,6 +688,33 @@ def t_ws_protocols(r):
                  '"default": "1" on the second vhost: lws-mirror-protocol (it mirrors)')
 
 
+def t_ws_deflate(r):
+    offer = [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")]
+    files = {"conf": '{ "vhosts": [ %s, %s ] }' % (
+        vhost_json("z", 0, '\n  "ws-deflate": { "level": 6, "window-bits": 10 },\n'
+                   '  "ws-protocols": [{\n    "echo": { "default": 1 },\n'
+                   '    "lws-mirror-protocol": { "no-deflate": 1 }\n  }],'),
+        vhost_json("plain", 0, '\n  "ws-protocols": [{ "echo": {} }],'))}
+    with Kited(r, "ws-deflate", files) as k:
+        with kitews.WsConn(k.ports["z"], protocols=["echo"]) as ws:
+            res = ws.handshake(extra=offer)
+            r.eq(res.header("Sec-WebSocket-Extensions"),
+                 "permessage-deflate; server_max_window_bits=10; client_max_window_bits=10",
+                 "ws-deflate with window-bits 10: agreed with 10-bit windows")
+            ws.rsv1_ok = True
+            ws.send_frame(kitews.OP_TEXT, bytes([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]), rsv=4)
+            f = ws.recv_frame(timeout=5)
+            r.eq((f.rsv, f.payload), (4, bytes([0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00])),
+                 "ws-deflate: a compressed Hello is echoed compressed")
+        with kitews.WsConn(k.ports["z"], protocols=["lws-mirror-protocol"]) as ws:
+            res = ws.handshake(extra=offer)
+            r.eq(res.header("Sec-WebSocket-Extensions"), None,
+                 'pvo "no-deflate": the protocol never agrees')
+        with kitews.WsConn(k.ports["plain"], protocols=["echo"]) as ws:
+            res = ws.handshake(extra=offer)
+            r.eq(res.header("Sec-WebSocket-Extensions"), None, "no ws-deflate: off")
+
+
 # ---------------------------------------------------------------- mounts
 
 def t_mounts(r):
@@ -1085,7 +1112,7 @@ def main():
         (t_ip_limit_ah, False), (t_rlimit, False), (t_privileges, False),
         (t_plugin_dirs, False), (t_vhosts_by_host, False), (t_unix_socket, False),
         (t_keepalive, False), (t_headers_404, False), (t_ipv6, False), (t_access_log, False),
-        (t_ws_protocols, False), (t_mounts, False), (t_refused, False), (t_cgi, False),
+        (t_ws_protocols, False), (t_ws_deflate, False), (t_mounts, False), (t_refused, False), (t_cgi, False),
         (t_global_limits, False), (t_onlyraw, False),
         (t_check_config, False), (t_port_in_use, False), (t_daemon, False), (t_lwsws, False),
     ]

@@ -12,7 +12,8 @@ test-apps/html from kite-test-server.
    own raw WebSocket client, kitews): the counter read in real time goes
    past 0 and keeps counting up, the three websockets are open, the
    status list shows this browser (127.0.0.1, HeadlessChrome), mirror
-   strokes come back,
+   strokes come back (compressed both ways: Chromium negotiated
+   permessage-deflate on mirror and status, ws.extensions says so),
    and a screenshot of that state is saved as ws-test-page-live.png.
 Element ids and data-state values are those of test-apps/html/test.js.
 """
@@ -216,6 +217,11 @@ def test_live_page(t, srv):
         states = cdp.eval("['wsdi','wslm','s'].map(p => "
                           "document.getElementById(p + '_statustd').dataset.state).join(',')")
         t.eq(states, "open,open,open", "dumb-increment, mirror and status websockets are open")
+        exts = cdp.eval("['wsdi','wslm','s'].map(p => "
+                        "document.getElementById(p + '_statustd').dataset.extensions).join(',')")
+        t.eq(exts, ",permessage-deflate,permessage-deflate",
+             "Chromium negotiated permessage-deflate on mirror and status (dumb-increment "
+             "opts out)")
         conns = cdp.eval("document.getElementById('conninfo').textContent") or ""
         count = cdp.eval("document.getElementById('status_count').textContent")
         t.ok(count and count.isdigit() and int(count) >= 1 and "127.0.0.1" in conns and

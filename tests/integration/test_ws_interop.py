@@ -3,7 +3,8 @@
 
 - Debian's libwebsockets-test-client (lws 4.1) runs against it for 10 s:
   its dumb-increment connection prints "rx N 'V'" lines whose values must
-  count up, its lws-mirror-protocol connection must be established, and
+  count up, its lws-mirror-protocol connection must be established (with
+  its permessage-deflate offer agreed; dumb-increment opts out), and
   no connection error may be logged. Then `-o` posts its form to
   /formtest and must get 200.
 - python3-websockets (Debian, 10.4) as a second peer: echo round trips of
@@ -72,6 +73,14 @@ def test_lws_test_client(t, srv):
     t.ok("mirror: LWS_CALLBACK_CLIENT_ESTABLISHED" in out and
          "opened mirror connection" in out,
          "lws test client: lws-mirror-protocol connection established", out[-3000:])
+    # It offers permessage-deflate on both; kite agrees on the mirror one
+    # and not on dumb-increment (which opts out, as lws servers do).
+    # (The mirror connection is reopened when its random lifetime ends.)
+    nmirror = len(re.findall(r"mirror: LWS_CALLBACK_CLIENT_ESTABLISHED", out))
+    t.eq(len(re.findall(r"instantiating client ext permessage-deflate", out)), nmirror,
+         "lws test client: permessage-deflate agreed on each of its %d mirror connections "
+         "alone" % nmirror)
+    t.ok("failed construction" not in out, "lws test client: its deflate extension was built")
     errs = [ln for ln in out.splitlines() if "CLIENT_CONNECTION_ERROR" in ln]
     t.eq(errs, [], "lws test client: no connection errors")
     closed = len(re.findall(r"dumb: LWS_CALLBACK_CLOSED", out))

@@ -3,7 +3,8 @@
  * version 13 only (426 otherwise), the key's shape, the subprotocol (the
  * first one the client lists that the vhost has; without the header the
  * vhost's default protocol; only unknown names: 400), the protocol's
- * on_filter, then the 101 answer and the switch of the connection to the
+ * on_filter, permessage-deflate when the vhost has it and the client
+ * offers it (pmd-negotiate.c), then the 101 answer and the switch of the connection to the
  * ws role, with on_established called while the request is still
  * readable through kite_http_request().
  */
@@ -12,6 +13,7 @@
 
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
+#include "roles/ws/pmd.h"
 #include "roles/ws/private-ws.h"
 #include "tls/digest.h"
 
@@ -85,6 +87,41 @@ static const kite_protocol_t *choose(const kite_vhost_t *vh, const kite_http_req
     return *named ? NULL : default_protocol(vh);
 }
 
+/* Has protocol @p the option @name among its pvos on @vh? */
+static int proto_option(const kite_vhost_t *vh, const kite_protocol_t *p, const char *name)
+{
+    const kite_pvo_t *pvo;
+
+    for (pvo = vh->pvo; pvo; pvo = pvo->next)
+        if (pvo->name && !strcmp(pvo->name, p->name) && kite_pvo_get(pvo->options, name))
+            return 1;
+    return 0;
+}
+
+/* permessage-deflate: accept the client's first acceptable offer, if the
+ * vhost has it on and the protocol has not opted out. Returns 1 with
+ * ws->pmd made and the response value in @resp, 0 for none, or <0. */
+static int deflate_offer(kite_conn_t *c, const kite_protocol_t *p, const kite_http_req_t *t,
+                         kite__ws_t *ws, char *resp, size_t size)
+{
+    const char *vals[8], *name, *value;
+    kite__pmd_params_t params;
+    int i, n = 0;
+
+    if (!c->vh->ws_deflate_on || (p->flags & KITE_PROTO_NO_DEFLATE) ||
+        proto_option(c->vh, p, "no-deflate"))
+        return 0;
+    for (i = 0; i < kite_http_header_count(t) && n < (int)(sizeof(vals) / sizeof(vals[0])); i++) {
+        kite_http_header_at(t, i, &name, &value);
+        if (!kite__strncasecmp(name, "Sec-WebSocket-Extensions", 25))
+            vals[n++] = value;
+    }
+    if (!n || !kite__pmd_negotiate(vals, n, &c->vh->ws_deflate, &params, resp, size))
+        return 0;
+    ws->pmd = kite__pmd_create(&params, &c->vh->ws_deflate, 0);
+    return ws->pmd ? 1 : KITE_ENOMEM;
+}
+
 static int key_ok(const char *key)
 {
     size_t n = key ? strlen(key) : 0, i;
@@ -111,10 +148,10 @@ int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
     const char *key = kite_http_header(t, "Sec-WebSocket-Key");
     const kite_protocol_t *p;
     unsigned char sha[20];
-    char buf[128], accept[32];
+    char buf[128], accept[32], ext[160];
     kite__ws_t *ws;
     size_t klen;
-    int named, r;
+    int named, r, deflate;
 
     if (t->p.method_id != KITE_HTTP_GET || t->p.version < 11)
         return kite__http_error(c, t, 400, "websocket upgrade needs GET over HTTP/1.1");
@@ -153,9 +190,19 @@ int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
         free(ws);
         return kite__http_error(c, t, 500, NULL);
     }
+    deflate = deflate_offer(c, p, t, ws, ext, sizeof(ext));
+    if (deflate < 0) {
+        free(ws);
+        return kite__http_error(c, t, 500, NULL);
+    }
     r = kite__out_append(c, resp101, sizeof(resp101) - 1);
     if (!r)
         r = kite__out_append(c, accept, strlen(accept));
+    if (!r && deflate) {
+        r = kite__out_append(c, "\r\nSec-WebSocket-Extensions: ", 28);
+        if (!r)
+            r = kite__out_append(c, ext, strlen(ext));
+    }
     if (!r && named) {
         r = kite__out_append(c, "\r\nSec-WebSocket-Protocol: ", 26);
         if (!r)
@@ -164,6 +211,7 @@ int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
     if (!r)
         r = kite__out_append(c, "\r\n\r\n", 4);
     if (r < 0) {
+        kite__pmd_destroy(ws->pmd);
         free(ws);
         return r;
     }

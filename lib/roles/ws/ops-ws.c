@@ -6,14 +6,17 @@
  * checked across fragments; pieces or whole messages to on_receive; ping
  * answered with pong; the close handshake both ways with code checks;
  * keepalive pings; writes as frames; rx flow control that stops between
- * pieces and keeps the rest for later.
+ * pieces and keeps the rest for later. With permessage-deflate (pmd.c)
+ * RSV1 marks the first frame of a compressed message: its payload is
+ * inflated as it comes, in pieces that go through the same delivery.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "client/private-client.h"
 #include "misc/utf8.h"
 #include "roles/http/private-http.h"
-#include "client/private-client.h"
+#include "roles/ws/pmd.h"
 #include "roles/ws/private-ws.h"
 #include "tls/tls.h"
 
@@ -35,46 +38,94 @@ void kite__ws_idle_timeout(kite_conn_t *c)
         kite__conn_set_state_timeout(c, info(c)->ws_ping_pong_secs * 1000u);
 }
 
-/* A client masks every frame with a fresh random key (RFC 6455 5.3). */
-static void mask_payload(unsigned char *key, unsigned char *p, size_t len)
+/* Write a frame header for @len payload bytes at @p, with a fresh random
+ * masking key when @client (RFC 6455 5.3); returns its size, or 0 when
+ * no random bytes could be had. */
+static size_t put_header(unsigned char *p, unsigned b0, uint64_t len, int client)
 {
-    size_t i;
-
-    for (i = 0; i < len; i++)
-        p[i] ^= key[i & 3];
-}
-
-int kite__ws_send_frame(kite_conn_t *c, int opcode, int fin, const void *buf, size_t len)
-{
-    int client = WS(c)->client;
-    size_t base = len < 126 ? 2 : len < 65536 ? 4 : 10;
-    size_t hl = base + (client ? 4u : 0u);
-    unsigned char *p = (unsigned char *)kite__out_reserve(c, hl + len);
+    size_t hl = len < 126 ? 2 : len < 65536 ? 4 : 10;
     int i;
 
-    if (!p)
-        return KITE_ENOMEM;
-    p[0] = (unsigned char)((fin ? 0x80 : 0) | opcode);
-    if (base == 2) {
+    p[0] = (unsigned char)b0;
+    if (hl == 2) {
         p[1] = (unsigned char)len;
-    } else if (base == 4) {
+    } else if (hl == 4) {
         p[1] = 126;
         p[2] = (unsigned char)(len >> 8);
         p[3] = (unsigned char)len;
     } else {
         p[1] = 127;
         for (i = 0; i < 8; i++)
-            p[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+            p[2 + i] = (unsigned char)(len >> (56 - 8 * i));
     }
+    if (!client)
+        return hl;
+    p[1] |= 0x80;
+    return kite__random(p + hl, 4) < 0 ? 0 : hl + 4;
+}
+
+static size_t header_size(size_t len, int client)
+{
+    return (len < 126 ? 2u : len < 65536 ? 4u : 10u) + (client ? 4u : 0u);
+}
+
+/* A client's payload, masked in place with the key just before it. */
+static void mask_payload(unsigned char *p, size_t hl, size_t len)
+{
+    const unsigned char *key = p + hl - 4;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        p[hl + i] ^= key[i & 3];
+}
+
+int kite__ws_send_frame(kite_conn_t *c, int opcode, int fin, const void *buf, size_t len)
+{
+    int client = WS(c)->client;
+    unsigned char *p = (unsigned char *)kite__out_reserve(c, header_size(len, client) + len);
+    size_t hl;
+
+    if (!p)
+        return KITE_ENOMEM;
+    if (!(hl = put_header(p, (fin ? 0x80u : 0) | (unsigned)opcode, len, client)))
+        return KITE_EIO;
     if (len)
         memcpy(p + hl, buf, len);
-    if (client) {
-        p[1] |= 0x80;
-        if (kite__random(p + hl - 4, 4) < 0)
-            return KITE_EIO;
-        mask_payload(p + hl - 4, p + hl, len);
-    }
+    if (client)
+        mask_payload(p, hl, len);
     kite__out_commit(c, hl + len);
+    return 0;
+}
+
+/* A frame of a compressed message, deflated straight into the output
+ * queue after room for the largest header its payload can need; the
+ * payload moves only when the header turns out shorter. RSV1 goes on
+ * the first frame alone (RFC 7692 6). */
+static int send_deflated(kite_conn_t *c, int opcode, int fin, const void *buf, size_t len)
+{
+    kite__ws_t *ws = WS(c);
+    size_t bound = kite__pmd_deflate_bound(ws->pmd, len), hb = header_size(bound, ws->client);
+    size_t hl, n;
+    unsigned char *p = (unsigned char *)kite__out_reserve(c, hb + bound);
+    int r;
+
+    if (!p)
+        return KITE_ENOMEM;
+    r = kite__pmd_deflate(ws->pmd, buf, len, fin, p + hb, &n);
+    if (r < 0) {
+        /* The peer's inflater follows our stream, which is gone now. */
+        kite__ws_fail(c, KITE_WS_CLOSE_UNEXPECTED, "deflate failed");
+        return r;
+    }
+    hl = header_size(n, ws->client);
+    if (hl < hb)
+        memmove(p + hl, p + hb, n);
+    if (!put_header(p, (fin ? 0x80u : 0) | (opcode != WS_OP_CONT ? 0x40u : 0) | (unsigned)opcode, n,
+                    ws->client))
+        return KITE_EIO;
+    if (ws->client)
+        mask_payload(p, hl, n);
+    kite__out_commit(c, hl + n);
     return 0;
 }
 
@@ -178,9 +229,13 @@ static int header_done(kite_conn_t *c)
     ws->fin = h[0] >> 7;
     ws->opcode = h[0] & 0x0f;
     ctl = ws->opcode & 8;
-    if (h[0] & 0x70)
-        return KITE_WS_CLOSE_PROTOCOL_ERR; /* RSV bits with no extension */
     if ((ws->opcode > 2 && ws->opcode < 8) || ws->opcode > 10)
+        return KITE_WS_CLOSE_PROTOCOL_ERR;
+    if (h[0] & 0x30)
+        return KITE_WS_CLOSE_PROTOCOL_ERR; /* RSV2/RSV3: no extension defines them */
+    /* RSV1 is permessage-deflate's "compressed", on a message's first
+     * frame only: never on a continuation or a control frame. */
+    if ((h[0] & 0x40) && (!ws->pmd || ctl || ws->opcode == WS_OP_CONT))
         return KITE_WS_CLOSE_PROTOCOL_ERR;
     if (len == 126) {
         len = (uint64_t)h[2] << 8 | h[3];
@@ -207,6 +262,8 @@ static int header_done(kite_conn_t *c)
         return KITE_WS_CLOSE_PROTOCOL_ERR; /* new message inside a fragmented one */
     if (ws->opcode != WS_OP_CONT) {
         ws->msg_op = ws->opcode;
+        ws->rx_comp = (h[0] & 0x40) != 0;
+        ws->rx_out = 0;
         ws->first = 1;
         ws->utf8 = KITE__UTF8_ACCEPT;
         ws->msg_len = 0;
@@ -278,8 +335,9 @@ static int deliver(kite_conn_t *c, const uint8_t *p, size_t n, int final)
         ws->msg_used += n;
         if (!final)
             return 0;
+        n = ws->msg_used;
         ws->msg_used = 0;
-        return pr->on_receive(c, c->user, ws->msg ? ws->msg : "", ws->msg_len,
+        return pr->on_receive(c, c->user, ws->msg ? ws->msg : "", n,
                               flags | KITE_RX_FIRST | KITE_RX_FINAL)
                    ? -1
                    : 0;
@@ -290,6 +348,62 @@ static int deliver(kite_conn_t *c, const uint8_t *p, size_t n, int final)
         flags |= KITE_RX_FINAL;
     ws->first = 0;
     return pr->on_receive(c, c->user, p, n, flags) ? -1 : 0;
+}
+
+/* The largest message a protocol takes, as inflated: ws_max_message,
+ * and rx_buffer_size too for whole messages. */
+static size_t max_message(const kite_conn_t *c)
+{
+    const kite_protocol_t *pr = c->proto;
+    size_t lim = info(c)->ws_max_message ? info(c)->ws_max_message : 16u << 20;
+
+    if ((pr->flags & KITE_PROTO_WHOLE_MESSAGES) && pr->rx_buffer_size && pr->rx_buffer_size < lim)
+        lim = pr->rx_buffer_size;
+    return lim;
+}
+
+/* Inflate a payload piece of a compressed message and deliver what comes
+ * out as it comes, never more than the message limit (a bomb is cut off
+ * within 16 KiB of it). *used gets the input consumed: less than @n only
+ * when the handler paused reading, which stops inflating between output
+ * pieces. Returns as deliver(). */
+static int rx_inflate(kite_conn_t *c, const uint8_t *p, size_t n, int final, size_t *used)
+{
+    kite__ws_t *ws = WS(c);
+    uint8_t out[16384];
+    size_t lim = max_message(c), u, got, room;
+    int r, d;
+
+    *used = 0;
+    /* No payload at all: an empty message, whose bare 00 00 ff ff tail
+     * would be no complete block. */
+    if (final && ws->msg_len == 0)
+        return deliver(c, (const uint8_t *)"", 0, 1);
+    do {
+        room = lim - ws->rx_out < sizeof(out) ? (size_t)(lim - ws->rx_out) + 1 : sizeof(out);
+        r = kite__pmd_inflate(ws->pmd, p + *used, n - *used, final, out, room, &u, &got);
+        *used += u;
+        if (r < 0)
+            return r == KITE_ENOMEM ? KITE_WS_CLOSE_UNEXPECTED : KITE_WS_CLOSE_INVALID_PAYLOAD;
+        ws->rx_out += got;
+        if (ws->rx_out > lim)
+            return KITE_WS_CLOSE_TOO_BIG;
+        if (got || (r == 0 && final)) {
+            d = deliver(c, out, got, r == 0 && final);
+            if (d)
+                return d;
+        }
+        if (r == 1 && *used < n && (c->flags & (KITE__C_RX_OFF | KITE__C_CLOSING | KITE__C_CLOSED)))
+            break;
+    } while (r == 1);
+    return 0;
+}
+
+static const char *fail_reason(int code)
+{
+    return code == KITE_WS_CLOSE_INVALID_PAYLOAD ? "invalid payload"
+           : code == KITE_WS_CLOSE_TOO_BIG       ? "message too big"
+                                                 : "internal error";
 }
 
 int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
@@ -356,20 +470,33 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
             }
             if (k || (end && ws->fin)) {
                 int final = end && ws->fin;
-                r = deliver(c, p, k, final);
-                if (final)
-                    ws->msg_op = 0;
+                size_t used = k;
+                r = ws->rx_comp ? rx_inflate(c, p, k, final, &used) : deliver(c, p, k, final);
                 if (r < 0) {
                     r = KITE_ECLOSED;
                     goto out;
                 }
                 if (r) {
-                    kite__ws_fail(c, r,
-                                  r == KITE_WS_CLOSE_INVALID_PAYLOAD ? "invalid UTF-8"
-                                                                     : "message too big");
+                    kite__ws_fail(c, r, fail_reason(r));
                     r = 0;
                     goto out;
                 }
+                if (used < k) {
+                    /* Paused inside the piece: mask the rest again (it is
+                     * unmasked when read again) and keep it. */
+                    size_t left = k - used;
+                    uint8_t at = (uint8_t)((ws->mask_off + 4u - (left & 3u)) & 3u);
+                    if (ws->masked) {
+                        ws->mask_off = at;
+                        unmask(ws, p + used, left);
+                        ws->mask_off = at;
+                    }
+                    off -= left;
+                    ws->remaining += left;
+                    end = final = 0;
+                }
+                if (final)
+                    ws->msg_op = 0;
             }
             if (end)
                 ws->pstate = WSP_HEADER;
@@ -465,7 +592,13 @@ static int ws_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
     }
     if (c->out_bytes + len > info(c)->max_output)
         return KITE_EAGAIN;
+    /* With permessage-deflate every message is compressed but an empty
+     * one sent whole (its compressed form, 00, is no shorter). */
+    if (op != WS_OP_CONT)
+        ws->tx_comp = ws->pmd && (len || !fin);
     ws->tx_open = !fin;
+    if (ws->tx_comp)
+        return send_deflated(c, op, fin, buf, len);
     return kite__ws_send_frame(c, op, fin, buf, len);
 }
 
@@ -495,6 +628,7 @@ static void on_close(kite_conn_t *c, int reason)
     code = ws->close_rcvd ? ws->peer_code : ws->close_sent ? ws->sent_code : KITE_WS_CLOSE_ABNORMAL;
     if (p && p->on_closed)
         p->on_closed(c, c->user, code);
+    kite__pmd_destroy(ws->pmd);
     kite__client_free(ws->cl);
     free(ws->msg);
     free(ws);
@@ -514,6 +648,11 @@ int kite_ws_is_websocket(const kite_conn_t *c)
 int kite_ws_peer_close_code(const kite_conn_t *c)
 {
     return c->role == &kite__role_ws && WS(c) && WS(c)->close_rcvd ? WS(c)->peer_code : 0;
+}
+
+int kite_ws_deflate_active(const kite_conn_t *c)
+{
+    return c->role == &kite__role_ws && WS(c) && WS(c)->pmd;
 }
 
 int kite_callback_on_writable_all_protocol(kite_vhost_t *vh, const kite_protocol_t *proto)

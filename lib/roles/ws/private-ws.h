@@ -24,6 +24,8 @@ enum { WSP_HEADER, WSP_PAYLOAD };
 
 typedef struct kite__ws {
     struct kite_http_req_s *req; /* the upgrade request, during on_established only */
+    struct kite__pmd *pmd;       /* permessage-deflate when negotiated, else NULL */
+    uint64_t rx_out;             /* inflated bytes of the current compressed message */
     uint64_t remaining;          /* payload bytes left in the current frame */
     uint64_t msg_len;            /* bytes of the current message so far */
     char *msg;                   /* whole-message mode: the assembled message */
@@ -38,6 +40,8 @@ typedef struct kite__ws {
     uint8_t first;  /* the next data piece starts a message */
     uint8_t mask_off;
     uint8_t tx_open; /* we are sending a fragmented message */
+    uint8_t rx_comp; /* the message being received is compressed (RSV1) */
+    uint8_t tx_comp; /* the message being sent is compressed */
     uint8_t close_sent;
     uint8_t close_rcvd;
     uint8_t ping_out; /* a keepalive ping awaits its pong */

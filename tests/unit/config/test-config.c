@@ -122,6 +122,11 @@ static void check_good(void)
                strstr(vh->info.access_log, "good/conf.d/site.log"),
            "access-log relative to its file");
     tap_is_str(vh->info.error_document_404, "/404.html", "error-document-404");
+    tap_ok(vh->info.ws_deflate && vh->info.ws_deflate->level == 6 &&
+               vh->info.ws_deflate->mem_level == 5 && vh->info.ws_deflate->window_bits == 12 &&
+               vh->info.ws_deflate->flags == KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER,
+           "ws-deflate settings");
+    tap_ok(!cfg->vhosts[1].info.ws_deflate, "no ws-deflate by default");
     tap_is_str(kite_pvo_get(vh->info.headers, "X-Test"), "yes", "headers");
     tap_ok(vh->info.protocols[0] == &proto_a && vh->info.protocols[1] == &proto_b &&
                !vh->info.protocols[2],
