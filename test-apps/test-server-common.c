@@ -70,7 +70,9 @@ static void usage(const char *argv0)
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
-            "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n",
+            "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n"
+            "          [-L lua-dir [-B lua-budget] [-M lua-max-memory] [-P lua-preload]\n"
+            "          [-W lua-websocket-root]] [-l prefix script.lua]...\n",
             argv0);
 }
 
@@ -107,13 +109,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL, *cgi_dir = NULL;
     const char *cert = NULL, *key = NULL;
     char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS];
-    int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0,
-        tls = 0;
+    const char *lua_dir = NULL;
+    kite_mount_t **tail;
+    int nhandlers = 0, nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1,
+        fallback = 0, tls = 0;
 
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:L:B:M:P:W:l:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -179,6 +183,31 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         case 'K':
             key = optarg;
             break;
+        case 'L':
+            lua_dir = optarg;
+            break;
+        case 'B':
+            ts->m_lua.lua_budget = strtoul(optarg, NULL, 10);
+            break;
+        case 'M':
+            ts->m_lua.lua_max_memory = strtoul(optarg, NULL, 10);
+            break;
+        case 'P':
+            ts->m_lua.lua_preload = optarg;
+            break;
+        case 'W':
+            ts->m_lua.lua_ws_root = optarg;
+            break;
+        case 'l':
+            /* lhttpd: -l prefix script.lua */
+            if (nhandlers == TEST_SERVER_MAX_LUA_HANDLERS || optind >= argc) {
+                usage(argv[0]);
+                return 2;
+            }
+            ts->m_handlers[nhandlers].mountpoint = optarg;
+            ts->m_handlers[nhandlers].lua_handler = argv[optind++];
+            nhandlers++;
+            break;
         default:
             usage(argv[0]);
             return opt == 'h' ? 0 : 2;
@@ -211,6 +240,26 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         ts->m_cgi.origin = cgi_dir;
         ts->m_cgi.origin_protocol = KITE_MOUNT_CGI;
         ts->m_cgi.cgi_env = &cgi_env;
+    }
+    tail = (kite_mount_t **)(cgi_dir ? &ts->m_cgi.next : &ts->m_redir.next);
+    if (lua_dir) {
+        /* -L: Lua pages, scripts and websockets under /lua. */
+        ts->m_lua.mountpoint = "/lua";
+        ts->m_lua.origin = lua_dir;
+        ts->m_lua.origin_protocol = KITE_MOUNT_FILE;
+        ts->m_lua.lua_page_pattern = "**.lp$|**.lsp$";
+        ts->m_lua.lua_script_pattern = "**.lua$";
+        ts->m_lua.index_files = "index.html";
+        *tail = &ts->m_lua;
+        tail = (kite_mount_t **)&ts->m_lua.next;
+    }
+    for (i = 0; i < nhandlers; i++) {
+        kite_mount_t *h = &ts->m_handlers[i];
+        h->origin = resource;
+        h->origin_protocol = KITE_MOUNT_FILE;
+        h->lua_budget = ts->m_lua.lua_budget;
+        *tail = h;
+        tail = (kite_mount_t **)&h->next;
     }
 
     vi.name = "localhost";
