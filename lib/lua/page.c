@@ -187,8 +187,10 @@ int kite__lua_head_now(kite__lua_run_t *r)
     } else {
         rc = t->wire->respond(r->c, t, 200, "text/html", -1);
     }
-    if (rc < 0)
+    if (rc < 0) {
+        r->t->rh_len = 0; /* the page's fields are not the error page's */
         return rc;
+    }
     r->head = LR_HEAD_SENT;
     if (body < r->hlen)
         rc = t->wire->body(r->c, t, r->hbuf + body, r->hlen - body, 0);
@@ -217,67 +219,67 @@ static int write_some(kite__lua_run_t *r)
 
 int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx, lua_KFunction k)
 {
+    int rc;
+
     if (L != r->co || !lua_isyieldable(L))
         return luaL_error(L, "cannot wait for the connection inside a coroutine of the script");
+    /* What the page wrote so far goes out before it waits. */
+    if (r->t && r->head == LR_HEAD_BUFFER && (rc = kite__lua_head_now(r)) < 0)
+        return luaL_error(L, "cannot send the response head: %s", kite_strerror(rc));
     r->wait = (uint8_t)what;
     return lua_yieldk(L, 0, ctx, k);
 }
 
 /* Page output: the head first (the page's own when it starts with
- * "HTTP/"), then body bytes; 1 when the caller must wait to go on. */
+ * "HTTP/"); other output is held until KITE__LUA_HEAD_MAX bytes, the end
+ * of the page or its first wait, so that an early error can still be a
+ * clean 500. Returns 1 when the caller must wait to go on. */
 static int out_bytes(lua_State *L, kite__lua_run_t *r, const char *p, size_t n)
 {
+    size_t take, hl;
     int rc;
 
     if (r->complete || !n)
         return 0;
-    if (r->head != LR_HEAD_SENT) {
-        size_t take = n;
-        if (r->head == LR_HEAD_OWN || r->hlen + n < 5) {
-            if (!r->hbuf && !(r->hbuf = malloc(KITE__LUA_HEAD_MAX)))
-                return luaL_error(L, "out of memory");
-            if (take > KITE__LUA_HEAD_MAX - r->hlen)
-                return luaL_error(L, "the page's response head is too long");
-        } else {
-            take = 0;
-        }
-        if (take) {
-            memcpy(r->hbuf + r->hlen, p, take);
-            r->hlen += take;
-            p += take;
-            n -= take;
-        }
-        if (r->head == LR_HEAD_UNDECIDED) {
-            size_t k = r->hlen < 5 ? r->hlen : 5;
-            const char *probe = r->hlen ? r->hbuf : p;
-            if (!r->hlen)
-                k = n < 5 ? n : 5;
-            if (memcmp(probe, "HTTP/", k))
-                rc = kite__lua_head_now(r);
-            else if (k < 5)
-                return 0;
-            else if (!r->hlen) {
-                r->head = LR_HEAD_OWN;
-                return out_bytes(L, r, p, n);
-            } else {
-                r->head = LR_HEAD_OWN;
-                rc = 0;
-            }
-            if (rc < 0)
-                return luaL_error(L, "cannot send the response head: %s", kite_strerror(rc));
-        }
-        if (r->head == LR_HEAD_OWN) {
-            size_t hl;
-            if (head_end(r->hbuf, r->hlen, &hl) < 0)
-                return 0;
-            if ((rc = kite__lua_head_now(r)) < 0) {
-                r->head = LR_HEAD_SENT; /* nothing left to salvage: close */
-                return luaL_error(L, "bad response head from the page: %s", kite_strerror(rc));
-            }
-        }
-        if (!n)
+    if (r->head != LR_HEAD_SENT && !r->hbuf && !(r->hbuf = malloc(KITE__LUA_HEAD_MAX)))
+        return luaL_error(L, "out of memory");
+    if (r->head == LR_HEAD_UNDECIDED) {
+        take = n < 5 - r->hlen ? n : 5 - r->hlen;
+        memcpy(r->hbuf + r->hlen, p, take);
+        r->hlen += take;
+        p += take;
+        n -= take;
+        if (memcmp(r->hbuf, "HTTP/", r->hlen))
+            r->head = LR_HEAD_BUFFER;
+        else if (r->hlen < 5)
             return 0;
+        else
+            r->head = LR_HEAD_OWN;
     }
+    if (r->head == LR_HEAD_OWN) {
+        take = n < KITE__LUA_HEAD_MAX - r->hlen ? n : KITE__LUA_HEAD_MAX - r->hlen;
+        memcpy(r->hbuf + r->hlen, p, take);
+        r->hlen += take;
+        p += take;
+        n -= take;
+        if (head_end(r->hbuf, r->hlen, &hl) < 0) {
+            if (r->hlen == KITE__LUA_HEAD_MAX)
+                return luaL_error(L, "the page's response head is too long");
+            return 0;
+        }
+        if ((rc = kite__lua_head_now(r)) < 0)
+            return luaL_error(L, "bad response head from the page: %s", kite_strerror(rc));
+    } else if (r->head == LR_HEAD_BUFFER) {
+        if (r->hlen + n <= KITE__LUA_HEAD_MAX) {
+            memcpy(r->hbuf + r->hlen, p, n);
+            r->hlen += n;
+            return 0;
+        }
+        if ((rc = kite__lua_head_now(r)) < 0)
+            return luaL_error(L, "cannot send the response head: %s", kite_strerror(rc));
+    }
+    if (!n)
+        return 0;
     r->wp = p;
     r->wn = n;
     rc = write_some(r);
@@ -369,8 +371,12 @@ static int mg_include(lua_State *L)
     const char *p = luaL_checkstring(L, 1), *type = luaL_optstring(L, 2, NULL);
     const char *cur = r->t && r->t->file_path ? r->t->file_path : NULL, *slash;
     char path[PATH_MAX];
+    lua_Debug ar;
     int lsp;
 
+    /* Relative to the file that includes (the caller's chunk). */
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source[0] == '@')
+        cur = ar.source + 1;
     if (*p != '/' && cur && (slash = strrchr(cur, '/')))
         snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cur), cur, p);
     else
@@ -660,8 +666,11 @@ static void fail(kite__lua_run_t *r, const char *msg)
             kite__conn_close_now(c, 2);
         return;
     }
+    /* The head went out: what was sent stays sent, and the close tells
+     * the client the response was cut (no last chunk). */
     run_free(r);
-    kite__conn_close_now(c, 2);
+    t->tflags &= (uint16_t)~KITE__T_KEEPALIVE;
+    kite_close(c, 0, NULL);
 }
 
 static void redirect(kite__lua_run_t *r)

@@ -61,6 +61,7 @@ enum {
 enum {
     LR_HEAD_UNDECIDED = 0, /* output so far is a prefix of "HTTP/" */
     LR_HEAD_OWN,           /* the page is writing its own head */
+    LR_HEAD_BUFFER,        /* output held for the default head */
     LR_HEAD_SENT,          /* the response head went out */
 };
 
