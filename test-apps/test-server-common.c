@@ -55,6 +55,8 @@ static kite_pvo_t pvo_di_options = {.name = "options", .value = "0"};
 static const kite_pvo_t pvo_di_default = {.next = &pvo_di_options, .name = "default", .value = "1"};
 /* -G: every script also gets this (cgi-env). */
 static const kite_pvo_t cgi_env = {.name = "KITE_TEST_ENV", .value = "yes"};
+/* -L: the lwsws interpret key hands *.luax files to kite's "lua" protocol. */
+static const kite_pvo_t lua_interpret = {.name = ".luax", .value = "lua"};
 static const kite_pvo_t pvo_raw_opt = {.name = "raw", .value = "1"};
 /* raw-test as the protocol of raw connections (pvo option "raw"): on the
  * -R vhost, and chained after the main vhost's pvo with -F. */
@@ -250,6 +252,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         ts->m_lua.lua_page_pattern = "**.lp$|**.lsp$";
         ts->m_lua.lua_script_pattern = "**.lua$";
         ts->m_lua.index_files = "index.html";
+        ts->m_lua.interpret = &lua_interpret;
         *tail = &ts->m_lua;
         tail = (kite_mount_t **)&ts->m_lua.next;
     }

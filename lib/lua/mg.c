@@ -60,10 +60,11 @@ static int url_decode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
+    int form = lua_toboolean(L, 2); /* read before luaL_buffinit pushes its box */
     luaL_Buffer b;
 
     luaL_buffinit(L, &b);
-    decode(&b, s, n, lua_toboolean(L, 2));
+    decode(&b, s, n, form);
     luaL_pushresult(&b);
     return 1;
 }

@@ -304,11 +304,12 @@ int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp)
         return luaL_error(L, "cannot open %s: %s", path, strerror(errno));
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->cache);
     if (lua_getfield(L, -1, path) == LUA_TTABLE) {
-        int same = lua_rawgeti(L, -1, 2) == LUA_TNUMBER &&
-                   lua_tointeger(L, -1) == (lua_Integer)st.st_mtim.tv_sec;
-        same = same && lua_rawgeti(L, -2, 3) == LUA_TNUMBER &&
-               lua_tointeger(L, -1) == (lua_Integer)st.st_mtim.tv_nsec;
-        same = same && lua_rawgeti(L, -3, 4) == LUA_TNUMBER &&
+        int same;
+        lua_rawgeti(L, -1, 2);
+        lua_rawgeti(L, -2, 3);
+        lua_rawgeti(L, -3, 4);
+        same = lua_tointeger(L, -3) == (lua_Integer)st.st_mtim.tv_sec &&
+               lua_tointeger(L, -2) == (lua_Integer)st.st_mtim.tv_nsec &&
                lua_tointeger(L, -1) == (lua_Integer)st.st_size;
         lua_pop(L, 3);
         if (same) {
