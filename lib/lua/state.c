@@ -372,9 +372,12 @@ void kite__lua_log_error(lua_State *co, const char *what, const char *msg)
     for (lvl = 0; lvl < 16 && lua_getstack(co, lvl, &ar); lvl++) {
         if (!lua_getinfo(co, "Sln", &ar))
             break;
-        if (ar.currentline > 0)
-            kite_err("lua %s:   %s:%d: in %s %s", what, ar.short_src, ar.currentline,
-                     *ar.namewhat ? ar.namewhat : "", ar.name ? ar.name : "chunk");
+        if (ar.currentline > 0 && ar.name)
+            kite_err("lua %s:   %s:%d: in %s '%s'", what, ar.short_src, ar.currentline,
+                     *ar.namewhat ? ar.namewhat : "function", ar.name);
+        else if (ar.currentline > 0)
+            kite_err("lua %s:   %s:%d: in %s", what, ar.short_src, ar.currentline,
+                     *ar.what == 'm' ? "the main chunk" : "a function");
         else
             kite_err("lua %s:   [%s]: in %s", what, ar.what, ar.name ? ar.name : "?");
     }

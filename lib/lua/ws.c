@@ -120,13 +120,27 @@ static script_t *script_get(kite__lua_pt_t *lp, const char *path, const kite_mou
     return s;
 }
 
+/* A pt timer has no conn or vhost for kite_timer_cancel() to go by. */
+static void wt_cancel(kite__lua_pt_t *lp, struct wtimer *w)
+{
+    if (w->tm.heap_idx)
+        kite__timer_del(lp->pt, &w->tm);
+}
+
 static void timers_cancel(kite__lua_pt_t *lp, script_t *s)
 {
-    struct wtimer *w;
+    struct wtimer **pp = &s->timers, *w;
 
-    while ((w = s->timers)) {
-        s->timers = w->next;
-        kite_timer_cancel(&w->tm);
+    while ((w = *pp)) {
+        if (w->run.co && lp->L) {
+            /* Running now (its code closed the last client): it ends,
+             * and is freed, when its callback returns. */
+            w->interval_ms = 0;
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        wt_cancel(lp, w);
         kite__lua_run_release(&w->run);
         luaL_unref(lp->L, LUA_REGISTRYINDEX, w->fn_ref);
         free(w);
@@ -153,12 +167,25 @@ static client_t *client_arg(lua_State *L, int i)
     return p ? *p : NULL;
 }
 
-/* One message to @cl: 0, KITE_EAGAIN over its output cap, or <0. */
-static int send_to(client_t *cl, int op, const char *p, size_t n)
+/* A whole message to @cl now, past its output cap (a broadcast, a timer,
+ * a client other than the callback's own: nothing can wait for room).
+ * A client already over its cap, or in the middle of a fragmented
+ * message of ours, misses it: KITE_EAGAIN. */
+static int send_now(client_t *cl, int op, const char *p, size_t n)
 {
-    return kite_write(cl->c, p, n, op == 2 ? KITE_WRITE_BINARY : KITE_WRITE_TEXT);
+    kite_conn_t *c = cl->c;
+    kite__ws_t *ws = c->role == &kite__role_ws ? c->rd : NULL;
+
+    if (!ws || ws->close_sent || (c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)))
+        return KITE_ECLOSED;
+    if (ws->tx_open || c->out_bytes > c->pt->ctx->info.max_output)
+        return KITE_EAGAIN;
+    return kite__ws_send_frame(c, op == 2 ? WS_OP_BINARY : WS_OP_TEXT, 1, p, n);
 }
 
+/* mg.write([client,] [opcode,] data). To the callback's own client the
+ * message goes in 64 KiB fragments within the output cap, the coroutine
+ * waiting for room between them (@ctx: 1 + bytes sent so far). */
 static int write_k(lua_State *L, int status, lua_KContext ctx)
 {
     kite__lua_run_t *r = kite__lua_cur(L);
@@ -167,7 +194,7 @@ static int write_k(lua_State *L, int status, lua_KContext ctx)
     int i = 1, top = lua_gettop(L), op = 1, rc;
     client_t *to = NULL, *cl;
     const char *p;
-    size_t n;
+    size_t n, off = ctx ? (size_t)ctx - 1 : 0;
 
     (void)status;
     if (top >= 1 && lua_type(L, 1) == LUA_TUSERDATA) {
@@ -185,18 +212,34 @@ static int write_k(lua_State *L, int status, lua_KContext ctx)
         i++;
     }
     p = luaL_checklstring(L, i, &n);
-    if (to) {
-        rc = send_to(to, op, p, n);
-        if (rc == KITE_EAGAIN && r->wsc == to && r->c && !ctx) {
-            kite_callback_on_writable(to->c);
-            return kite__lua_wait(L, r, LR_W_WRITE, 1, write_k);
-        }
-        lua_pushboolean(L, rc == 0);
+    if (to && to == r->wsc && r->c && L == r->co && lua_isyieldable(L)) {
+        do {
+            size_t piece = n - off > 65536 ? 65536 : n - off;
+            unsigned fl = off       ? KITE_WRITE_CONTINUATION
+                          : op == 2 ? KITE_WRITE_BINARY
+                                    : KITE_WRITE_TEXT;
+            if (off + piece < n)
+                fl |= KITE_WRITE_NO_FIN;
+            rc = kite_write(to->c, p + off, piece, fl);
+            if (rc == KITE_EAGAIN) {
+                kite_callback_on_writable(to->c);
+                return kite__lua_wait(L, r, LR_W_WRITE, (lua_KContext)off + 1, write_k);
+            }
+            if (rc < 0) {
+                lua_pushboolean(L, 0);
+                return 1;
+            }
+            off += piece;
+        } while (off < n);
+        lua_pushboolean(L, 1);
         return 1;
     }
-    /* To every client: one over its cap misses this message. */
+    if (to) {
+        lua_pushboolean(L, send_now(to, op, p, n) == 0);
+        return 1;
+    }
     for (cl = s->clients; cl; cl = cl->next)
-        if (send_to(cl, op, p, n) == KITE_EAGAIN)
+        if (send_now(cl, op, p, n) == KITE_EAGAIN)
             kite_debug("lua websocket %s: a slow client misses a message", s->path);
     lua_pushboolean(L, 1);
     return 1;
@@ -603,7 +646,7 @@ static int cancel_timer(lua_State *L)
             w->interval_ms = 0;
         } else {
             *pp = w->next;
-            kite_timer_cancel(&w->tm);
+            wt_cancel(r->lp, w);
             luaL_unref(L, LUA_REGISTRYINDEX, w->fn_ref);
             free(w);
         }
