@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "event/event.h"
-#include "lua/private-lua.h"
+#include "lua/hooks.h"
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
 #include "tls/tls.h"

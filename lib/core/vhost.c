@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "event/event.h"
-#include "lua/private-lua.h"
+#include "lua/hooks.h"
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
 #include "tls/tls.h"

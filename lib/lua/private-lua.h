@@ -22,7 +22,7 @@
 #include <lualib.h>
 #include <stdio.h>
 
-#include "roles/http/private-http.h"
+#include "lua/hooks.h"
 
 /* Defaults of lua-max-memory and lua-instruction-budget. */
 #define KITE__LUA_MAX_MEMORY (256u << 20)
@@ -129,10 +129,7 @@ char *kite__lua_lsp_translate(const char *src, size_t len, size_t *out_len);
 /* mg.c: the request-independent mg functions into the table on top. */
 void kite__lua_mg_pure(lua_State *L);
 
-/* page.c: the protocol of pages, scripts and handlers. */
-extern const kite_protocol_t kite__lua_proto;
-/* A file mount's lua patterns: serve @t with Lua when its file matches. */
-int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered);
+/* page.c: kite__lua_proto (hooks.h) for pages, scripts and handlers. */
 /* Resume @r after what it waited for; closes the conn on failure. */
 void kite__lua_wake(kite__lua_run_t *r);
 /* The request-bound mg functions into the table on top. */
@@ -159,9 +156,6 @@ void kite__lua_sock_forget(kite__lua_run_t *r);
 
 /* ws.c: Lua websockets. */
 extern const kite_protocol_t kite__lua_ws_proto;
-/* An upgrade request on a file mount: a Lua websocket when the file is a
- * Lua script (lua-websocket-root, else the mount's directory). */
-int kite__lua_ws_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered);
 void kite__lua_ws_open_lib(lua_State *L);
 /* mg.write in a websocket script. */
 int kite__lua_ws_write(lua_State *L);
@@ -170,12 +164,8 @@ void kite__lua_ws_resumed(kite__lua_run_t *r, int st);
 void kite__lua_ws_pt_free(kite__lua_pt_t *lp);
 
 /* httpd.c: lhttpd handlers (lua-handler). */
-int kite__lua_httpd_serve(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m);
 /* on_http of a handler request (no file): run the handler. */
 int kite__lua_httpd_start(kite_conn_t *c, kite__lua_run_t *r);
 void kite__lua_httpd_open_lib(lua_State *L);
-
-/* The thread is going away (core/context.c). */
-void kite__lua_pt_free(kite__pt_t *pt);
 
 #endif

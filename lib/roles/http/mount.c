@@ -12,7 +12,7 @@
 
 #include "misc/misc.h"
 #include "roles/cgi/private-cgi.h"
-#include "lua/private-lua.h"
+#include "lua/hooks.h"
 #include "roles/http/private-http.h"
 #include "roles/ws/private-ws.h"
 
