@@ -83,6 +83,10 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
 static void run_free(kite__lua_run_t *r)
 {
     kite__lua_run_release(r);
+    /* The rest of the body is the h1 role's to read and drop now. */
+    if (r->rx_paused && r->c)
+        kite_rx_flow_control(r->c, 1);
+    r->rx_paused = 0;
     if (r->sf)
         fclose(r->sf);
     r->sf = NULL;

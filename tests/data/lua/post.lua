@@ -7,5 +7,6 @@ while true do
   pieces = pieces + 1
   parts[#parts + 1] = s
 end
+local sum = mg.md5(table.concat(parts))
 mg.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
-mg.write(n, " ", mg.md5(table.concat(parts)), " ", pieces > 1 and "pieces" or "one", "\n")
+mg.write(n, " ", sum, " ", pieces > 1 and "pieces" or "one", "\n")
