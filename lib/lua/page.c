@@ -598,22 +598,49 @@ static int page_main(lua_State *L)
     kite__lua_run_t *r = kite__lua_cur(L);
     const kite_mount_t *m = r->m;
 
-    lua_getfield(L, 1, "mg");
-    kite__lua_push_request_info(L, r->c, r->t, r->t->file_path);
-    lua_setfield(L, -2, "request_info");
-    lua_pushstring(L, r->t->mrt && r->t->mrt->root ? r->t->mrt->root : "");
-    lua_setfield(L, -2, "document_root");
-    lua_pushstring(L, r->c->vh->name);
-    lua_setfield(L, -2, "auth_domain");
-    lua_pushstring(L, r->kind == LR_PAGE ? "page" : "script");
-    lua_setfield(L, -2, "lua_type");
-    lua_pop(L, 1);
     if (m && m->lua_preload) {
         kite__lua_load(r->lp, L, m->lua_preload, 0);
         lua_pushvalue(L, 1);
         lua_callk(L, 1, 0, 1, main_k);
     }
     return main_k(L, LUA_OK, 1);
+}
+
+int kite__lua_mg_index(lua_State *L)
+{
+    kite__lua_pt_t *lp = *(kite__lua_pt_t **)lua_getextraspace(L);
+    kite__lua_run_t *r = lp->cur;
+    const char *k = lua_tostring(L, 2);
+
+    if (!k || !r || r->dead)
+        goto base;
+    if (!strcmp(k, "lua_type")) {
+        lua_pushstring(L, r->kind == LR_PAGE     ? "page"
+                          : r->kind == LR_SCRIPT ? "script"
+                          : r->kind == LR_HTTPD  ? "handler"
+                                                 : "websocket");
+        return 1;
+    }
+    if (!r->t || !r->c)
+        goto base;
+    /* Made on first use, and kept in the request's mg table. */
+    if (!strcmp(k, "request_info"))
+        kite__lua_push_request_info(L, r->c, r->t, r->t->file_path);
+    else if (!strcmp(k, "document_root"))
+        lua_pushstring(L, r->t->mrt && r->t->mrt->root ? r->t->mrt->root : "");
+    else if (!strcmp(k, "auth_domain"))
+        lua_pushstring(L, r->c->vh->name);
+    else
+        goto base;
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+base:
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_base);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
 }
 
 static int onerror_main(lua_State *L)

@@ -43,7 +43,8 @@ typedef struct kite__lua_pt {
     uint64_t steps, budget_steps; /* hook steps this resume, and the limit */
     kite__lua_run_t *cur;         /* the run being resumed, or NULL */
     int env_meta;                 /* registry refs: {__index = _G} for environments */
-    int mg_meta;                  /* {__index = the base mg table} */
+    int mg_base;                  /* registry refs: the base mg table (_G.mg) */
+    int mg_meta;                  /* {__index = kite__lua_mg_index} for a request's mg */
     int cache;                    /* path -> {fn, mtime s, mtime ns, size} */
     int wsscripts;                /* path -> ws script table (ws.c) */
     int handlers;                 /* script -> {path -> handler} (httpd.c) */
@@ -132,6 +133,9 @@ void kite__lua_mg_pure(lua_State *L);
 /* page.c: kite__lua_proto (hooks.h) for pages, scripts and handlers. */
 /* Resume @r after what it waited for; closes the conn on failure. */
 void kite__lua_wake(kite__lua_run_t *r);
+/* __index of a request's mg table: request_info, document_root,
+ * auth_domain and lua_type made on first use, the rest from the base. */
+int kite__lua_mg_index(lua_State *L);
 /* The request-bound mg functions into the table on top. */
 void kite__lua_mg_request(lua_State *L);
 /* Start a run of @kind on the client @c: fn(env) in a new coroutine.

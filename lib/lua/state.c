@@ -101,8 +101,9 @@ static int setup(lua_State *L)
     kite__lua_ws_open_lib(L);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "mg");
+    lp->mg_base = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_createtable(L, 0, 1);
-    lua_insert(L, -2);
+    lua_pushcfunction(L, kite__lua_mg_index);
     lua_setfield(L, -2, "__index");
     lp->mg_meta = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushcfunction(L, l_print);

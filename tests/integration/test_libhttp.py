@@ -689,10 +689,16 @@ def t_lua(r):
         with kitews.WsConn(p, path="/echo.lua") as w:
             w.handshake()
             r.eq(w.recv_message()[1], b"ready", "websocket_root: a Lua websocket")
-    run_libhttp(r, "LibHTTP Lua options", LUA_DATA,
-                ["-l", "/lh", "lhttpd/example.lua", "-listening_ports", "127.0.0.1:%d" % p,
-                 "-document_root", ".", "-lua_preload_file", "preload.lua",
-                 "-websocket_root", "ws"], check)
+    d = tempfile.mkdtemp(prefix="kited-it-lua-")
+    try:
+        cwd = os.path.join(d, "lua")
+        shutil.copytree(LUA_DATA, cwd)
+        run_libhttp(r, "LibHTTP Lua options", cwd,
+                    ["-l", "/lh", "lhttpd/example.lua", "-listening_ports", "127.0.0.1:%d" % p,
+                     "-document_root", ".", "-lua_preload_file", "preload.lua",
+                     "-websocket_root", "ws"], check)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def main():
