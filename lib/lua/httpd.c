@@ -98,6 +98,8 @@ static int hwrite(lua_State *L)
     r = kite__lua_cur(L);
     lua_settop(L, 2);
     luaL_checkstring(L, 2);
+    if (!r->t)
+        return luaL_error(L, "httpd.write: no request here");
     if (r->head != LR_HEAD_SENT && (rc = kite__lua_head_now(r)) < 0)
         return luaL_error(L, "httpd.write: %s", kite_strerror(rc));
     return kite__lua_write_k(L, LUA_OK, 2);

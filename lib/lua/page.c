@@ -95,7 +95,7 @@ static void run_free(kite__lua_run_t *r)
     free(r->rbuf);
     free(r->redirect);
     r->hbuf = r->rbuf = r->redirect = NULL;
-    r->hlen = r->rlen = r->rcap = 0;
+    r->hlen = r->hcap = r->rlen = r->rcap = 0;
 }
 
 static int name_is(const char *name, size_t n, const char *want)
@@ -200,7 +200,7 @@ int kite__lua_head_now(kite__lua_run_t *r)
         rc = t->wire->body(r->c, t, r->hbuf + body, r->hlen - body, 0);
     free(r->hbuf);
     r->hbuf = NULL;
-    r->hlen = 0;
+    r->hlen = r->hcap = 0;
     return rc;
 }
 
@@ -234,6 +234,26 @@ int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx,
     return lua_yieldk(L, 0, ctx, k);
 }
 
+/* Room for @want bytes (at most KITE__LUA_HEAD_MAX) in the held output:
+ * most pages are small, and a held page costs what it wrote. */
+static int hold(kite__lua_run_t *r, size_t want)
+{
+    size_t cap = r->hcap ? r->hcap : 1024;
+    char *p;
+
+    if (want > KITE__LUA_HEAD_MAX)
+        want = KITE__LUA_HEAD_MAX;
+    if (r->hbuf && want <= r->hcap)
+        return 0;
+    while (cap < want)
+        cap *= 2;
+    if (!(p = realloc(r->hbuf, cap)))
+        return KITE_ENOMEM;
+    r->hbuf = p;
+    r->hcap = cap;
+    return 0;
+}
+
 /* Page output: the head first (the page's own when it starts with
  * "HTTP/"); other output is held until KITE__LUA_HEAD_MAX bytes, the end
  * of the page or its first wait, so that an early error can still be a
@@ -245,7 +265,7 @@ static int out_bytes(lua_State *L, kite__lua_run_t *r, const char *p, size_t n)
 
     if (r->complete || !n)
         return 0;
-    if (r->head != LR_HEAD_SENT && !r->hbuf && !(r->hbuf = malloc(KITE__LUA_HEAD_MAX)))
+    if (r->head != LR_HEAD_SENT && hold(r, r->hlen + n) < 0)
         return luaL_error(L, "out of memory");
     if (r->head == LR_HEAD_UNDECIDED) {
         take = n < 5 - r->hlen ? n : 5 - r->hlen;
@@ -430,6 +450,8 @@ static int mg_sleep(lua_State *L)
     kite__lua_run_t *r = kite__lua_cur(L);
     lua_Number ms = luaL_checknumber(L, 1);
 
+    if (!r->c)
+        return luaL_error(L, "mg.sleep: no connection to wait on here");
     if (ms < 0)
         ms = 0;
     if (kite_timer_schedule(r->c, &r->tm, (uint64_t)(ms * 1000), sleep_done) < 0)

@@ -89,8 +89,8 @@ struct kite__lua_run {
     uint8_t complete;   /* the response was finished (send_file) */
     uint8_t env_owned;  /* env_ref is the run's own */
     uint8_t in_onerror; /* mg.onerror is running */
-    char *hbuf;         /* the page's own head, while LR_HEAD_UNDECIDED/OWN */
-    size_t hlen;
+    char *hbuf;         /* output held before the head: LR_HEAD_UNDECIDED, OWN, BUFFER */
+    size_t hlen, hcap;
     char *rbuf; /* request body waiting for mg.read */
     size_t rlen, rcap;
     const char *wp; /* output the coroutine waits to write */
