@@ -45,7 +45,8 @@ struct kite__lua_ws_script {
     client_t *clients;
     struct wtimer *timers;
     int next_id;
-    kite_mount_t lim; /* the limits of the mount it was made for */
+    struct timespec mtime; /* of the file when the environment was made */
+    kite_mount_t lim;      /* the limits of the mount it was made for */
 };
 
 struct kite__lua_ws_client {
@@ -89,28 +90,46 @@ int kite__lua_ws_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t 
     return kite__ws_upgrade_proto(c, t, &kite__lua_ws_proto);
 }
 
+/* A new environment for @s, and the file's mtime it goes with. */
+static int script_env(kite__lua_pt_t *lp, script_t *s)
+{
+    kite__lua_run_t tmp = {0};
+    struct stat st;
+
+    if (kite__lua_run_init(&tmp, lp, LUA_NOREF) < 0)
+        return KITE_ENOMEM;
+    s->env_ref = tmp.env_ref;
+    tmp.env_owned = 0;
+    kite__lua_run_release(&tmp);
+    s->inited = 0;
+    if (stat(s->path, &st) == 0)
+        s->mtime = st.st_mtim;
+    return 0;
+}
+
 static script_t *script_get(kite__lua_pt_t *lp, const char *path, const kite_mount_t *m)
 {
+    struct stat st;
     script_t *s;
 
-    for (s = lp->ws_head; s; s = s->next)
-        if (!strcmp(s->path, path))
-            return s;
-    if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path))) {
+    for (s = lp->ws_head; s; s = s->next) {
+        if (strcmp(s->path, path))
+            continue;
+        /* A changed script gets a new environment once nobody uses the old. */
+        if (!s->clients && s->inited && stat(path, &st) == 0 &&
+            (st.st_mtim.tv_sec != s->mtime.tv_sec || st.st_mtim.tv_nsec != s->mtime.tv_nsec)) {
+            int old = s->env_ref;
+            if (script_env(lp, s) < 0)
+                return NULL;
+            luaL_unref(lp->L, LUA_REGISTRYINDEX, old);
+        }
+        return s;
+    }
+    if (!(s = calloc(1, sizeof(*s))) || !(s->path = strdup(path)) || script_env(lp, s) < 0) {
+        if (s)
+            free(s->path);
         free(s);
         return NULL;
-    }
-    /* The environment: a run made only to create it, kept by the script. */
-    {
-        kite__lua_run_t tmp = {0};
-        if (kite__lua_run_init(&tmp, lp, LUA_NOREF) < 0) {
-            free(s->path);
-            free(s);
-            return NULL;
-        }
-        s->env_ref = tmp.env_ref;
-        tmp.env_owned = 0;
-        kite__lua_run_release(&tmp);
     }
     s->lim.lua_max_memory = m ? m->lua_max_memory : 0;
     s->lim.lua_budget = m ? m->lua_budget : 0;

@@ -6,6 +6,7 @@ count, mg.write to all), returning false closes (from data and from open),
 a script error and a runaway loop close with 1011 and log a traceback,
 timers (set_interval cancelling itself, set_timeout with a string of Lua,
 cancel_timer before it fires), the LibHTTP websocket.lua clock sample,
+a changed script getting a new environment once its clients are gone,
 then many idle Lua websocket clients on one thread (KITE_LUA_WS_CLIENTS,
 default 2000; the issue's figure is 10000): the server's RSS and the p99
 of HTTP requests made meanwhile are reported and bounded (256 MiB, 50 ms).
@@ -14,7 +15,9 @@ usage: test_lua_ws.py SERVER (kite-test-server or kite-test-extpoll)
 """
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -31,6 +34,9 @@ except ImportError:  # Debian python3-websockets; `make deps` installs it
 DATA = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
                                      "lua"))
 NCLIENTS = int(os.environ.get("KITE_LUA_WS_CLIENTS", "2000"))
+LUA = tempfile.mkdtemp(prefix="kite-lua-ws-")
+shutil.rmtree(LUA)
+shutil.copytree(DATA, LUA)
 
 
 def url(srv, script):
@@ -127,6 +133,36 @@ def test_clock(t, srv):
     t.ok(all(len(x.split(":")) == 3 for x in got[1:]), "... and the clock every second", got)
 
 
+def write_version(v):
+    path = os.path.join(LUA, "ws", "ver.lua")
+    with open(path, "w") as f:
+        f.write("function ready(a) mg.write(a.client, 'v%d') return true end\n" % v)
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + v * 1000000000))
+
+
+def ready_of(srv):
+    with kitews.WsConn(srv.port, path="/lua/ws/ver.lua") as w:
+        w.handshake()
+        return w.recv_message()[1]
+
+
+def test_reload(t, srv):
+    write_version(1)
+    t.eq(ready_of(srv), b"v1", "a websocket script")
+    with kitews.WsConn(srv.port, path="/lua/ws/ver.lua") as held:
+        held.handshake()
+        held.recv_message()
+        write_version(2)
+        t.eq(ready_of(srv), b"v1", "changed while a client uses it: the environment stays")
+    deadline = time.monotonic() + 5
+    got = None
+    while time.monotonic() < deadline and got != b"v2":
+        got = ready_of(srv)
+        time.sleep(0.05)
+    t.eq(got, b"v2", "once its clients are gone, the changed script gets a new environment")
+
+
 def percentile(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p))]
@@ -193,17 +229,18 @@ def main():
     if websockets is None:
         tap.ok(False, "python3-websockets is installed (make deps)")
         tap.done()
-    srv = kt.Server(tap, args=["-L", DATA, "-B", "2000000"], nofile=NCLIENTS + 512)
+    srv = kt.Server(tap, args=["-L", LUA, "-B", "2000000"], nofile=NCLIENTS + 512)
     try:
         srv.start()
     except Exception:
         tap.ok(False, "server starts", traceback.format_exc())
         tap.done()
     try:
-        for fn in (test_echo, test_refusals, test_timers, test_clock, test_many_idle):
+        for fn in (test_echo, test_refusals, test_timers, test_clock, test_reload, test_many_idle):
             tap.run(fn, tap, srv)
     finally:
         srv.stop()
+        shutil.rmtree(LUA, ignore_errors=True)
     tap.done()
 
 
