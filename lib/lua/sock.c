@@ -6,8 +6,9 @@
  * read yet and the connect itself yield the request's coroutine, and
  * the socket's events resume it. Host names go through getaddrinfo(),
  * which may block on DNS: use addresses (or /etc/hosts names) where that
- * matters. TLS (use_ssl) is not supported: connect returns nil and a
- * message.
+ * matters. With use_ssl the socket speaks TLS (lib/tls's client side):
+ * SNI from @host, the server's certificate not verified (as LibHTTP's
+ * connect does not), sends waiting for the handshake.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -18,6 +19,7 @@
 
 #include "event/event.h"
 #include "lua/private-lua.h"
+#include "tls/tls.h"
 
 #define SOCK_MT "kite.socket"
 
@@ -27,6 +29,7 @@ typedef struct kite__lua_socket {
     char *buf;
     size_t len, cap;
     int eof;
+    int tls; /* use_ssl */
 } sock_t;
 
 static sock_t *of(void *user)
@@ -117,6 +120,7 @@ int kite__lua_connect(lua_State *L)
     kite__lua_run_t *r = kite__lua_cur(L);
     const char *host = luaL_checkstring(L, 1);
     lua_Integer port = luaL_checkinteger(L, 2);
+    int tls = lua_toboolean(L, 3);
     struct addrinfo hints = {0}, *ai = NULL;
     kite_conn_t *pc = NULL;
     kite__pt_t *pt;
@@ -124,11 +128,6 @@ int kite__lua_connect(lua_State *L)
     sock_t *s;
     int fd = -1, rc;
 
-    if (lua_toboolean(L, 3)) {
-        luaL_pushfail(L);
-        lua_pushliteral(L, "connect: use_ssl is not supported");
-        return 2;
-    }
     if (!r->c || port <= 0 || port > 65535)
         return luaL_error(L, "connect: bad port or no connection to serve");
     pt = r->c->pt;
@@ -160,8 +159,11 @@ int kite__lua_connect(lua_State *L)
     if (rc == 0) {
         *(sock_t **)pc->user = s;
         s->pc = pc;
+        s->tls = tls;
         rc = pt->evops->read_start(pc);
     }
+    if (rc == 0 && s->tls)
+        rc = kite__tls_client_start(pc, host);
     if (rc < 0) {
         if (pc->user)
             *(sock_t **)pc->user = NULL;
@@ -184,6 +186,8 @@ static int send_k(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     if (!s->pc)
         return luaL_error(L, "send: the socket is closed");
+    if (s->tls && !kite__tls_ready(s->pc))
+        return wait_on(L, s, ctx, send_k);
     rc = kite_write(s->pc, p, n, KITE_WRITE_RAW);
     if (rc == KITE_EAGAIN) {
         kite_callback_on_writable(s->pc);

@@ -7,8 +7,10 @@
  * decrypts reaches the role in one call, so pipelined requests still
  * leave in one write. Writes are in write.c. A handshake that fails
  * (garbage, plaintext HTTP, a truncated hello) closes this conn only.
+ * The same transport serves the client side (Lua's connect(..., true)).
  */
 #include <mbedtls/error.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +60,9 @@ static int handshake(kite__tls_conn_t *tc)
      * mbedtls_ssl_get_alpn_protocol() once there is one. The request gets
      * the same time a plain conn's first request has. */
     kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
+    /* A client's writes waited for this. */
+    if (tc->client)
+        kite_callback_on_writable(c);
     kite_debug("tls: %s %s with %s", mbedtls_ssl_get_version(&tc->ssl),
                mbedtls_ssl_get_ciphersuite(&tc->ssl), c->vh->name);
     return 1;
@@ -201,6 +206,64 @@ int kite__tls_conn_start(kite_conn_t *c)
     }
     mbedtls_ssl_set_bio(&tc->ssl, tc, kite__tls_bio_send, bio_recv, NULL);
     return 0;
+}
+
+static mbedtls_ssl_config client_conf;
+static pthread_once_t client_once = PTHREAD_ONCE_INIT;
+static int client_ok;
+
+static void client_init(void)
+{
+    if (kite__tls_global_init() < 0)
+        return;
+    mbedtls_ssl_config_init(&client_conf);
+    if (mbedtls_ssl_config_defaults(&client_conf, MBEDTLS_SSL_IS_CLIENT,
+                                    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT))
+        return;
+    mbedtls_ssl_conf_authmode(&client_conf, MBEDTLS_SSL_VERIFY_NONE);
+    mbedtls_ssl_conf_rng(&client_conf, kite__tls_rng, NULL);
+    client_ok = 1;
+}
+
+int kite__tls_client_start(kite_conn_t *c, const char *host)
+{
+    kite__tls_conn_t *tc;
+    int r;
+
+    pthread_once(&client_once, client_init);
+    if (!client_ok)
+        return KITE_EIO;
+    if (!c->pt->tls && !(c->pt->tls = malloc(sizeof(*c->pt->tls))))
+        return KITE_ENOMEM;
+    c->pt->tls->out_len = c->pt->tls->rwin_len = 0;
+    if (!(tc = calloc(1, sizeof(*tc))))
+        return KITE_ENOMEM;
+    tc->xp.ops = &tls_ops;
+    tc->c = c;
+    tc->cfg_vh = c->vh;
+    kite__vhost_ref(c->vh);
+    tc->client = 1;
+    tc->started = 1; /* no allow-non-tls: the server speaks TLS or fails */
+    mbedtls_ssl_init(&tc->ssl);
+    c->xp = &tc->xp;
+    if ((r = mbedtls_ssl_setup(&tc->ssl, &client_conf)) ||
+        (r = mbedtls_ssl_set_hostname(&tc->ssl, host))) {
+        kite__tls_log_err("tls client setup", host, r);
+        return KITE_ENOMEM; /* the conn's close frees tc */
+    }
+    mbedtls_ssl_set_bio(&tc->ssl, tc, kite__tls_bio_send, bio_recv, NULL);
+    /* The ClientHello, sent once the connect completes. */
+    r = mbedtls_ssl_handshake(&tc->ssl);
+    if (r && r != MBEDTLS_ERR_SSL_WANT_READ && r != MBEDTLS_ERR_SSL_WANT_WRITE) {
+        kite__tls_log_err("tls client handshake", host, r);
+        return KITE_EIO;
+    }
+    return kite__tls_emit(tc);
+}
+
+int kite__tls_ready(const kite_conn_t *c)
+{
+    return c->xp->ops->rx != tls_rx || KITE__TC(c)->hs_done;
 }
 
 void kite__tls_pt_free(kite__pt_t *pt)

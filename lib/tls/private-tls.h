@@ -64,6 +64,7 @@ typedef struct kite__tls_conn {
     uint8_t started;    /* bytes have arrived */
     uint8_t pend_async; /* pend is in the backend's asynchronous write */
     uint8_t said_bye;   /* close_notify sent */
+    uint8_t client;     /* we connected (kite__tls_client_start): no cfg */
 } kite__tls_conn_t;
 
 #define KITE__TC(c) ((kite__tls_conn_t *)(c)->xp)

@@ -8,7 +8,7 @@ includes, a 10 MB POST read with mg.read, errors (500 with a traceback
 in the log, or a cut connection once the head went out, mg.onerror),
 runaway loops and memory ended while other requests are served, globals
 not leaking, compile once and reload on mtime, mg.redirect, send_file,
-keep_alive, sleep, connect(), index.lp, interpret, and the lhttpd
+keep_alive, sleep, connect() (plain and TLS), index.lp, interpret, and the lhttpd
 example from its README verbatim.
 
 usage: test_lua.py SERVER (kite-test-server or kite-test-extpoll)
@@ -131,8 +131,17 @@ def test_mg_functions(t, srv):
              "mg.keep_alive(false) closes the connection after the response")
         t.ok(c.wait_closed(3), "... and it is closed")
     r = get(srv, "/lua/connect.lua?port=%d" % srv.port)
-    t.eq(r.body, b"ssl=nil connect: use_ssl is not supported\nstatus=200\nbody=plain 42 page\n",
+    t.eq(r.body, b"status=200\nbody=plain 42 page\n",
          "connect() to the server itself from its one thread: send/recv/close yield")
+
+
+def test_connect_tls(t, srv):
+    with kt.Server(t, args=["-s", "-L", LUA], name="TLS server") as tls:
+        r = get(srv, "/lua/connect_tls.lua?port=%d" % tls.port)
+        t.eq(r.body, b"status=200\nbody=plain 42 page\n",
+             "connect(host, port, true): TLS to another server (handshake, send, recv)")
+    r = get(srv, "/lua/connect_tls.lua?port=%d" % srv.port)
+    t.eq(r.status, 500, "TLS to a plain HTTP port: the handshake fails, the script gets an error")
 
 
 def test_lsp_edges(t, srv):
@@ -318,8 +327,8 @@ def test_lhttpd(t, srv):
 if __name__ == "__main__":
     try:
         kt.run_tests([test_pages, test_request_info, test_mg_functions, test_lsp_edges,
-                      test_post, test_errors, test_runaway, test_isolation, test_compile_once,
-                      test_waits, test_lhttpd],
+                      test_connect_tls, test_post, test_errors, test_runaway, test_isolation,
+                      test_compile_once, test_waits, test_lhttpd],
                      args=["-L", LUA, "-P", os.path.join(LUA, "preload.lua"), "-B", "2000000",
                            "-M", str(48 << 20),
                            "-l", "/lh", os.path.join(LUA, "lhttpd", "example.lua"),
