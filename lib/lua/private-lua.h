@@ -29,6 +29,8 @@
 #define KITE__LUA_BUDGET     100000000ull
 /* The count hook runs every this many VM instructions. */
 #define KITE__LUA_HOOK_STEP 1000
+/* Finished coroutines kept for reuse per thread. */
+#define KITE__LUA_POOL 32
 /* A page's own status line and headers must fit in this. */
 #define KITE__LUA_HEAD_MAX (16 * 1024)
 /* Stop reading a request body while this much waits for mg.read. */
@@ -50,6 +52,9 @@ typedef struct kite__lua_pt {
     int handlers;                 /* script -> {path -> handler} (httpd.c) */
     int loading;                  /* the table of the script being loaded, or LUA_NOREF */
     struct kite__lua_ws_script *ws_head;
+    lua_State *pool_co[KITE__LUA_POOL]; /* finished coroutines, anchored by pool_ref */
+    int pool_ref[KITE__LUA_POOL];
+    int npool;
 } kite__lua_pt_t;
 
 enum {

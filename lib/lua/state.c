@@ -166,13 +166,33 @@ void kite__lua_pt_free(kite__pt_t *pt)
     free(lp);
 }
 
+/* Let go of a coroutine: one that finished cleanly goes back to the pool
+ * (making one is most of a small page's cost), any other to the GC. */
+static void co_drop(kite__lua_pt_t *lp, lua_State *co, int ref)
+{
+    lua_Debug ar;
+
+    if (lp->npool < KITE__LUA_POOL && lua_status(co) == LUA_OK && !lua_getstack(co, 0, &ar)) {
+        lua_settop(co, 0);
+        lp->pool_co[lp->npool] = co;
+        lp->pool_ref[lp->npool++] = ref;
+        return;
+    }
+    luaL_unref(lp->L, LUA_REGISTRYINDEX, ref);
+}
+
 static int run_init(lua_State *L)
 {
     kite__lua_run_t *r = lua_touserdata(L, 1);
     kite__lua_pt_t *lp = r->lp;
 
-    r->co = lua_newthread(L);
-    r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    if (lp->npool) {
+        r->co = lp->pool_co[--lp->npool];
+        r->co_ref = lp->pool_ref[lp->npool];
+    } else {
+        r->co = lua_newthread(L);
+        r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
     if (r->env_ref != LUA_NOREF)
         return 0;
     lua_newtable(L);
@@ -196,7 +216,7 @@ int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref)
     int keep = r->co && env_ref != LUA_NOREF && env_ref == r->env_ref;
 
     if (r->co)
-        luaL_unref(L, LUA_REGISTRYINDEX, r->co_ref);
+        co_drop(lp, r->co, r->co_ref);
     r->lp = lp;
     r->co = NULL;
     r->co_ref = LUA_NOREF;
@@ -227,7 +247,7 @@ void kite__lua_run_release(kite__lua_run_t *r)
         r->lp->cur = NULL;
     kite__lua_sock_forget(r);
     if (r->co)
-        luaL_unref(L, LUA_REGISTRYINDEX, r->co_ref);
+        co_drop(r->lp, r->co, r->co_ref);
     if (r->env_owned)
         luaL_unref(L, LUA_REGISTRYINDEX, r->env_ref);
     r->co_ref = r->env_ref = LUA_NOREF;
