@@ -58,10 +58,20 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     if (n < 0 || (size_t)n + 16 >= sizeof(path))
         return 0;
     if (path[n - 1] == '/') {
-        /* A directory's own index.html (or default) comes first. */
-        snprintf(path + n, sizeof(path) - (size_t)n, "%s", mm->def ? mm->def : "index.html");
-        if (exists(path, 0))
-            return 0;
+        /* The directory's index-files (or default) come first, as the
+         * Lua ones come after index.htm in LibHTTP's list. */
+        if (m->x && m->x->index) {
+            for (i = 0; m->x->index[i]; i++) {
+                snprintf(path + n, sizeof(path) - (size_t)n, "%s", m->x->index[i]);
+                if (exists(path, 0) && !matches(mm->lua_page_pattern, path) &&
+                    !matches(mm->lua_script_pattern, path))
+                    return 0;
+            }
+        } else {
+            snprintf(path + n, sizeof(path) - (size_t)n, "%s", mm->def ? mm->def : "index.html");
+            if (exists(path, 0))
+                return 0;
+        }
         for (i = 0; i < 3; i++) {
             snprintf(path + n, sizeof(path) - (size_t)n, "%s", index[i]);
             if (exists(path, 0) &&

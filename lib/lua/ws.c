@@ -76,7 +76,7 @@ int kite__lua_ws_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t 
     int n;
 
     *answered = 0;
-    if (!pat && !mm->lua_ws_root)
+    if ((!pat && !mm->lua_ws_root) || kite__http_hidden(m, rel, strlen(rel)))
         return 0;
     n = snprintf(path, sizeof(path), "%s%s%s", root, *rel == '/' ? "" : "/", rel);
     if (n < 0 || (size_t)n >= sizeof(path) || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
