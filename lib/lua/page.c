@@ -715,6 +715,10 @@ static void fail(kite__lua_run_t *r, const char *msg)
     lua_settop(r->lp->L, 0);
     if (own && r->head != LR_HEAD_SENT && kite__lua_run_init(r, r->lp, r->env_ref) == 0) {
         int nres;
+        /* What the page wrote before the error is not part of the answer. */
+        r->head = LR_HEAD_UNDECIDED;
+        r->hlen = 0;
+        t->rh_len = 0;
         r->in_onerror = 1;
         lua_pushcfunction(r->co, onerror_main);
         lua_rawgeti(r->co, LUA_REGISTRYINDEX, r->env_ref);

@@ -39,6 +39,7 @@ struct wtimer {
 
 struct kite__lua_ws_script {
     script_t *next;
+    kite__lua_pt_t *lp;
     char *path;
     int env_ref;
     int inited;
@@ -131,6 +132,7 @@ static script_t *script_get(kite__lua_pt_t *lp, const char *path, const kite_mou
         free(s);
         return NULL;
     }
+    s->lp = lp;
     s->lim.lua_max_memory = m ? m->lua_max_memory : 0;
     s->lim.lua_budget = m ? m->lua_budget : 0;
     s->lim.lua_preload = m && m->lua_preload ? strdup(m->lua_preload) : NULL;
@@ -435,6 +437,8 @@ static int start(client_t *cl, lua_CFunction fn, const char *name, const char *d
     r->m = &cl->s->lim;
     r->kind = LR_WS;
     r->wsc = cl;
+    if (name)
+        r->t = NULL; /* the upgrade request was open's only */
     lua_pushcfunction(r->co, fn);
     lua_rawgeti(r->co, LUA_REGISTRYINDEX, cl->s->env_ref);
     if (name) {
@@ -536,6 +540,7 @@ static void on_closed(kite_conn_t *c, void *user, int code)
         kite__lua_run_t *r = &cl->run;
         if (kite__lua_run_init(r, lp, s->env_ref) == 0) {
             r->c = NULL;
+            r->t = NULL;
             r->m = &s->lim;
             r->kind = LR_WS;
             r->wsc = cl;
@@ -570,13 +575,14 @@ static void timer_fire(kite_vhost_t *vh, kite_timer_t *tm)
 {
     struct wtimer *w = (struct wtimer *)((char *)tm - offsetof(struct wtimer, tm));
     script_t *s = w->s;
-    kite__lua_pt_t *lp = kite__lua_pt_get(kite__pt_current());
+    kite__lua_pt_t *lp = s->lp;
     kite__lua_run_t *r = &w->run;
     int nres, keep = 0;
 
     (void)vh;
-    if (lp && kite__lua_run_init(r, lp, s->env_ref) == 0) {
+    if (kite__lua_run_init(r, lp, s->env_ref) == 0) {
         r->c = NULL;
+        r->t = NULL;
         r->m = &s->lim;
         r->kind = LR_WS;
         r->wsc = NULL;
