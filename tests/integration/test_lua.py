@@ -101,6 +101,12 @@ def test_request_info(t, srv):
     t.ok(got.get("remote_addr") in ("127.0.0.1", "::ffff:127.0.0.1"), "remote_addr", got)
     t.ok(got.get("version", "").startswith("kite "), "mg.version", got)
     t.ok("remote_user" not in got, "remote_user is nil without authentication")
+    r = get(srv, "/lua/page.lua?q=1", headers=[("X-Sample", "yes")])
+    body = r.body.decode()
+    t.ok(r.status == 200 and r.header("Content-Type") == "text/plain" and
+         "  request_method = GET\n" in body and "  query_string = q=1\n" in body and
+         "  http_headers:\n" in body and "    X-Sample = yes\n" in body,
+         "LibHTTP's page.lua sample, rewritten: request_info with its nested tables", body)
 
 
 def test_mg_functions(t, srv):
