@@ -2,7 +2,8 @@
  * lhttpd-style handlers: a mount with lua-handler (kited -l prefix
  * script.lua) loads the script once per service thread, in an
  * environment of its own, where `httpd = require 'httpd'` and
- * httpd.register_handler("/bar", fn) name its handlers. A request for
+ * httpd.register_handler("/bar", fn) name its handlers (run again, in a
+ * new environment, when the file changes). A request for
  * <mountpoint>/bar calls fn(env, header) in a coroutine: env holds
  * CGI-like variables, header the request fields (lower-case names, and
  * :method, :path, :authority, :scheme). httpd.header{[":status"] = "200",
@@ -187,21 +188,34 @@ static int handler_k(lua_State *L, int status, lua_KContext ctx)
 
     (void)status;
     if (ctx == 0) {
+        /* 2: the script's chunk (compiled again when the file changed),
+         * 3: all scripts' handlers, 4: this one's {handlers, chunk}. */
+        kite__lua_load(r->lp, L, script, 0);
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->lp->handlers);
-        if (lua_getfield(L, -1, script) != LUA_TTABLE) {
-            lua_pop(L, 1);
+        if (lua_getfield(L, 3, script) != LUA_TTABLE || lua_rawgeti(L, 4, 2) == LUA_TNIL ||
+            !lua_rawequal(L, -1, 2)) {
+            /* First use on this thread, or a changed script: run it. */
+            lua_settop(L, 3);
             lua_newtable(L);
-            lua_pushvalue(L, -1);
+            lua_pushvalue(L, 4);
             luaL_unref(L, LUA_REGISTRYINDEX, r->lp->loading);
             r->lp->loading = luaL_ref(L, LUA_REGISTRYINDEX);
-            kite__lua_load(r->lp, L, script, 0);
+            lua_pushvalue(L, 2);
             lua_pushvalue(L, 1);
             /* Loading may not wait: no handler of it runs yet. */
             lua_call(L, 1, 0);
             luaL_unref(L, LUA_REGISTRYINDEX, r->lp->loading);
             r->lp->loading = LUA_NOREF;
-            lua_pushvalue(L, -1);
-            lua_setfield(L, -3, script);
+            lua_createtable(L, 2, 0);
+            lua_pushvalue(L, 4);
+            lua_rawseti(L, -2, 1);
+            lua_pushvalue(L, 2);
+            lua_rawseti(L, -2, 2);
+            lua_setfield(L, 3, script);
+        } else {
+            lua_settop(L, 4);
+            lua_rawgeti(L, 4, 1);
+            lua_replace(L, 4);
         }
         if (lua_getfield(L, -1, r->t->mount_path) != LUA_TFUNCTION) {
             lua_pushboolean(L, 0);

@@ -332,6 +332,15 @@ def test_lhttpd(t, srv):
          "httpd.read(nil, n) in pieces and httpd.header with fields")
     r = get(srv, "/up/file")
     t.eq(r.body, b"-- An lhttpd upload handler: r", "httpd.read on a Lua file (a stream)")
+    t.eq(get(srv, "/re/v").body, b"v1", "a handler script")
+    path = os.path.join(LUA, "lhttpd", "ver.lua")
+    with open(path) as f:
+        src = f.read()
+    with open(path, "w") as f:
+        f.write(src.replace("v1", "v2"))
+    st = os.stat(path)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1000000000))
+    t.eq(get(srv, "/re/v").body, b"v2", "a changed handler script is run again")
 
 
 if __name__ == "__main__":
@@ -342,6 +351,7 @@ if __name__ == "__main__":
                      args=["-L", LUA, "-P", os.path.join(LUA, "preload.lua"), "-B", "2000000",
                            "-M", str(48 << 20),
                            "-l", "/lh", os.path.join(LUA, "lhttpd", "example.lua"),
-                           "-l", "/up", os.path.join(LUA, "lhttpd", "upload.lua")])
+                           "-l", "/up", os.path.join(LUA, "lhttpd", "upload.lua"),
+                           "-l", "/re", os.path.join(LUA, "lhttpd", "ver.lua")])
     finally:
         shutil.rmtree(LUA, ignore_errors=True)
