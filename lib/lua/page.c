@@ -807,8 +807,15 @@ static void after(kite__lua_run_t *r, int st)
 void kite__lua_wake(kite__lua_run_t *r)
 {
     kite_conn_t *c = r->c;
-    unsigned was = enter(c);
+    unsigned was;
     int nres;
+
+    /* The context is going away (its conns closing one by one): a script
+     * woken now would run into a half-closed server. Its conn's close
+     * releases it. */
+    if (atomic_load(&c->pt->ctx->destroying))
+        return;
+    was = enter(c);
 
     r->wait = LR_W_NONE;
     if (r->kind == LR_WS)
