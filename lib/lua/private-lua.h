@@ -135,27 +135,39 @@ char *kite__lua_lsp_translate(const char *src, size_t len, size_t *out_len);
 /* mg.c: the request-independent mg functions into the table on top. */
 void kite__lua_mg_pure(lua_State *L);
 
-/* page.c: kite__lua_proto (hooks.h) for pages, scripts and handlers. */
-/* Resume @r after what it waited for; closes the conn on failure. */
-void kite__lua_wake(kite__lua_run_t *r);
-/* __index of a request's mg table: request_info, document_root,
- * auth_domain and lua_type made on first use, the rest from the base. */
-int kite__lua_mg_index(lua_State *L);
-/* The request-bound mg functions into the table on top. */
-void kite__lua_mg_request(lua_State *L);
-/* Start a run of @kind on the client @c: fn(env) in a new coroutine.
- * Returns nonzero to close the connection. */
-int kite__lua_start(kite_conn_t *c, kite__lua_run_t *r, lua_CFunction fn, int kind);
-/* The default head (200 text/html, unknown length) unless one went out. */
+/* output.c: the response head and body of pages, scripts, handlers. */
+/* The held output's head now: the page's own, or 200 text/html of
+ * unknown length, then what was held as body. */
 int kite__lua_head_now(kite__lua_run_t *r);
+/* Body bytes r->wp/wn within the output cap: 0 all went, 1 the cap was
+ * reached (wait for on_writeable), <0 failed. */
+int kite__lua_write_some(kite__lua_run_t *r);
 /* mg.write's body: write the arguments from @i to the top, waiting as
  * needed. */
 int kite__lua_write_k(lua_State *L, int status, lua_KContext i);
 /* Yield r->co until kite__lua_wake(); @k continues the C function. */
 int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx, lua_KFunction k);
+
+/* mgreq.c: the request-bound mg functions into the table on top. */
+void kite__lua_mg_request(lua_State *L);
+/* __index of a request's mg table: request_info, document_root,
+ * auth_domain and lua_type made on first use, the rest from the base. */
+int kite__lua_mg_index(lua_State *L);
 /* request_info of @c/@t into a new table on top. */
 void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,
                                  const char *script);
+/* Coroutine bodies: a page or script (env at 1), mg.onerror (env, msg). */
+int kite__lua_page_main(lua_State *L);
+int kite__lua_onerror_main(lua_State *L);
+/* The base mg.onerror (logs): a script's own replaces it. */
+int kite__lua_mg_onerror(lua_State *L);
+
+/* page.c: kite__lua_proto (hooks.h) for pages, scripts and handlers. */
+/* Resume @r after what it waited for; closes the conn on failure. */
+void kite__lua_wake(kite__lua_run_t *r);
+/* Start a run of @kind on the client @c: fn(env) in a new coroutine.
+ * Returns nonzero to close the connection. */
+int kite__lua_start(kite_conn_t *c, kite__lua_run_t *r, lua_CFunction fn, int kind);
 
 /* sock.c: connect(host, port, use_ssl) */
 int kite__lua_connect(lua_State *L);
