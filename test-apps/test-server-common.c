@@ -261,6 +261,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         h->origin = resource;
         h->origin_protocol = KITE_MOUNT_FILE;
         h->lua_budget = ts->m_lua.lua_budget;
+        h->lua_preload = ts->m_lua.lua_preload;
         *tail = h;
         tail = (kite_mount_t **)&h->next;
     }

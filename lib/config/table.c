@@ -586,7 +586,7 @@ const kite__directive_t kite__directives[] = {
      "file mounts: files whose full path matches run as Lua scripts (and serve websockets), "
      "e.g. \"**.lua$\" (LibHTTP lua_script_pattern); unset: none"},
     {"lua-preload-file", MOUNT, "string", set_path, M(m.lua_preload), 0,
-     "Lua file run in each new environment before the page, script or websocket script "
+     "Lua file run in each new environment before the page, script, websocket or lhttpd script "
      "(LibHTTP lua_preload_file)"},
     {"lua-websocket-root", MOUNT, "string", set_path, M(m.lua_ws_root), 0,
      "directory of the Lua websocket scripts of the mount's URLs (LibHTTP websocket_root); "

@@ -200,9 +200,14 @@ static int handler_k(lua_State *L, int status, lua_KContext ctx)
             lua_pushvalue(L, 4);
             luaL_unref(L, LUA_REGISTRYINDEX, r->lp->loading);
             r->lp->loading = luaL_ref(L, LUA_REGISTRYINDEX);
+            /* Loading may not wait: no handler of it runs yet. */
+            if (r->m->lua_preload) {
+                kite__lua_load(r->lp, L, r->m->lua_preload, 0);
+                lua_pushvalue(L, 1);
+                lua_call(L, 1, 0);
+            }
             lua_pushvalue(L, 2);
             lua_pushvalue(L, 1);
-            /* Loading may not wait: no handler of it runs yet. */
             lua_call(L, 1, 0);
             luaL_unref(L, LUA_REGISTRYINDEX, r->lp->loading);
             r->lp->loading = LUA_NOREF;

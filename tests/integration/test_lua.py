@@ -332,6 +332,7 @@ def test_lhttpd(t, srv):
          "httpd.read(nil, n) in pieces and httpd.header with fields")
     r = get(srv, "/up/file")
     t.eq(r.body, b"-- An lhttpd upload handler: r", "httpd.read on a Lua file (a stream)")
+    t.eq(get(srv, "/up/greet").body, b"hello, handler", "lua-preload-file runs before a handler script")
     t.eq(get(srv, "/re/v").body, b"v1", "a handler script")
     path = os.path.join(LUA, "lhttpd", "ver.lua")
     with open(path) as f:

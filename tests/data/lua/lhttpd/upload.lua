@@ -23,3 +23,5 @@ end
 
 httpd.register_handler("/upload", upload)
 httpd.register_handler("file", file)
+-- lua-preload-file ran in this script's environment first.
+httpd.register_handler("/greet", function(env, header) httpd.write(nil, greet("handler")) end)
