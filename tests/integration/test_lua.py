@@ -289,6 +289,16 @@ def test_waits(t, srv):
     t.eq((len(r.body), r.body == want), (len(want), True),
          "8 MiB through mg.write to a slow reader (it waits on the output cap)")
 
+    with kt.Conn(srv.port, timeout=60, rcvbuf=65536) as c:
+        rss0 = srv.rss_kb()
+        c.send(kt.build_request("GET", "/lua/big.lua?n=1024"))
+        time.sleep(1.0)
+        rss1 = srv.rss_kb()
+        r = c.read_response(timeout=60)
+    t.eq(len(r.body), 64 << 20, "64 MiB from a script to a client that reads late")
+    t.ok(rss1 - rss0 < 16 * 1024, "... the server holds no more than its output cap meanwhile "
+         "(RSS +%d KiB)" % (rss1 - rss0))
+
     def one(i):
         r = get(srv, "/lua/hello.lp?%d" % i)
         return r.status == 200 and b"Hello" in r.body

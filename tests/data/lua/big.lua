@@ -1,3 +1,5 @@
--- 8 MiB in 64 KiB writes: far more than the conn's output cap, so mg.write waits.
+-- n (default 128) writes of 64 KiB: far more than the conn's output cap,
+-- so mg.write waits for the client.
+local n = tonumber(mg.get_var(mg.request_info.query_string or "", "n")) or 128
 local chunk = string.rep("0123456789abcdef", 4096)
-for i = 1, 128 do mg.write(chunk) end
+for i = 1, n do mg.write(chunk) end
