@@ -55,6 +55,8 @@ static kite_pvo_t pvo_di_options = {.name = "options", .value = "0"};
 static const kite_pvo_t pvo_di_default = {.next = &pvo_di_options, .name = "default", .value = "1"};
 /* -G: every script also gets this (cgi-env). */
 static const kite_pvo_t cgi_env = {.name = "KITE_TEST_ENV", .value = "yes"};
+/* -L: the lwsws interpret key hands *.luax files to kite's "lua" protocol. */
+static const kite_pvo_t lua_interpret = {.name = ".luax", .value = "lua"};
 static const kite_pvo_t pvo_raw_opt = {.name = "raw", .value = "1"};
 /* raw-test as the protocol of raw connections (pvo option "raw"): on the
  * -R vhost, and chained after the main vhost's pvo with -F. */
@@ -72,6 +74,8 @@ static void usage(const char *argv0)
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
             "          [-G cgi-dir] [-g cgi-timeout-secs] [-S ssi-dir] [-s [-C cert -K key]]\n"
             "          [-z | -Z level:mem-level:window-bits[:nct]]\n"
+            "          [-L lua-dir [-B lua-budget] [-M lua-max-memory] [-P lua-preload]\n"
+            "          [-W lua-websocket-root]] [-l prefix script.lua]...\n"
             "  permessage-deflate is on (as in the lws test server): -z turns it off,\n"
             "  -Z sets it (nct: no context takeover)\n",
             argv0);
@@ -111,14 +115,17 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     const char *ssi_dir = NULL;
     const char *cert = NULL, *key = NULL;
     char *extra[TEST_SERVER_MAX_EXTRA_VHOSTS], nct[4] = "";
-    int nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1, fallback = 0,
-        tls = 0;
+    const char *lua_dir = NULL;
+    kite_mount_t **tail;
+    int nhandlers = 0, nextra = 0, opt, err = 0, i, logmask = KITE_LL_DEFAULT, raw_port = -1,
+        fallback = 0, tls = 0;
 
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
     vi.ws_deflate = &ts->deflate;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:zZ:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:zZ:L:B:M:P:W:l:h")) !=
+           -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -200,6 +207,31 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
                 ts->deflate.flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER;
             vi.ws_deflate = &ts->deflate;
             break;
+        case 'L':
+            lua_dir = optarg;
+            break;
+        case 'B':
+            ts->m_lua.lua_budget = strtoul(optarg, NULL, 10);
+            break;
+        case 'M':
+            ts->m_lua.lua_max_memory = strtoul(optarg, NULL, 10);
+            break;
+        case 'P':
+            ts->m_lua.lua_preload = optarg;
+            break;
+        case 'W':
+            ts->m_lua.lua_ws_root = optarg;
+            break;
+        case 'l':
+            /* lhttpd: -l prefix script.lua */
+            if (nhandlers == TEST_SERVER_MAX_LUA_HANDLERS || optind >= argc) {
+                usage(argv[0]);
+                return 2;
+            }
+            ts->m_handlers[nhandlers].mountpoint = optarg;
+            ts->m_handlers[nhandlers].lua_handler = argv[optind++];
+            nhandlers++;
+            break;
         default:
             usage(argv[0]);
             return opt == 'h' ? 0 : 2;
@@ -233,21 +265,42 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         ts->m_cgi.origin_protocol = KITE_MOUNT_CGI;
         ts->m_cgi.cgi_env = &cgi_env;
     }
+    tail = (kite_mount_t **)(cgi_dir ? &ts->m_cgi.next : &ts->m_redir.next);
     if (ssi_dir) {
         /* -S: *.shtml files of the directory, with exec at /ssi and
          * without at /ssi-noexec. */
-        kite_mount_t *last = cgi_dir ? &ts->m_cgi : &ts->m_redir;
-        last->next = &ts->m_ssi;
         ts->m_ssi.mountpoint = "/ssi";
         ts->m_ssi.origin = ssi_dir;
         ts->m_ssi.origin_protocol = KITE_MOUNT_FILE;
         ts->m_ssi.ssi_pattern = "**.shtml$";
         ts->m_ssi.ssi_exec = 1;
-        ts->m_ssi.next = &ts->m_ssi_off;
         ts->m_ssi_off = ts->m_ssi;
-        ts->m_ssi_off.next = NULL;
         ts->m_ssi_off.mountpoint = "/ssi-noexec";
         ts->m_ssi_off.ssi_exec = 0;
+        ts->m_ssi.next = &ts->m_ssi_off;
+        *tail = &ts->m_ssi;
+        tail = (kite_mount_t **)&ts->m_ssi_off.next;
+    }
+    if (lua_dir) {
+        /* -L: Lua pages, scripts and websockets under /lua. */
+        ts->m_lua.mountpoint = "/lua";
+        ts->m_lua.origin = lua_dir;
+        ts->m_lua.origin_protocol = KITE_MOUNT_FILE;
+        ts->m_lua.lua_page_pattern = "**.lp$|**.lsp$";
+        ts->m_lua.lua_script_pattern = "**.lua$";
+        ts->m_lua.index_files = "index.html";
+        ts->m_lua.interpret = &lua_interpret;
+        *tail = &ts->m_lua;
+        tail = (kite_mount_t **)&ts->m_lua.next;
+    }
+    for (i = 0; i < nhandlers; i++) {
+        kite_mount_t *h = &ts->m_handlers[i];
+        h->origin = resource;
+        h->origin_protocol = KITE_MOUNT_FILE;
+        h->lua_budget = ts->m_lua.lua_budget;
+        h->lua_preload = ts->m_lua.lua_preload;
+        *tail = h;
+        tail = (kite_mount_t **)&h->next;
     }
 
     vi.name = "localhost";

@@ -9,6 +9,7 @@
 #include "kite.h"
 
 #define TEST_SERVER_MAX_EXTRA_VHOSTS 8
+#define TEST_SERVER_MAX_LUA_HANDLERS 8
 
 typedef struct test_server_s {
     kite_context_t *context;
@@ -16,7 +17,8 @@ typedef struct test_server_s {
     kite_vhost_t *raw_vhost; /* -R: the raw-only vhost, or NULL */
     int fifo_keep;           /* -f: the write end the server holds, or -1 */
     /* private: what the vhosts point at, which must outlive them */
-    kite_mount_t m_root, m_form, m_test, m_redir, m_cgi, m_ssi, m_ssi_off;
+    kite_mount_t m_root, m_form, m_test, m_redir, m_cgi, m_ssi, m_ssi_off, m_lua;
+    kite_mount_t m_handlers[TEST_SERVER_MAX_LUA_HANDLERS];
     kite_mount_t extra_mounts[TEST_SERVER_MAX_EXTRA_VHOSTS];
     kite_ws_deflate_t deflate; /* permessage-deflate settings (-Z) */
 } test_server_t;

@@ -19,21 +19,24 @@
 
 static void usage(const char *argv0)
 {
-    fprintf(stderr,
-            "usage: %s [-c DIR] [-d LEVEL] [-n] [-P PLUGIN_DIR] [-D] [-p PIDFILE] "
-            "[--check-config]\n"
-            "  -c DIR          config directory: DIR/conf and DIR/conf.d/ (default %s)\n"
-            "  -d LEVEL        log level mask (1 err, 2 warn, 4 notice, 8 info, 16 debug)\n"
-            "  -n              do not search the default plugin dir (%s)\n"
-            "  -P DIR          also load plugins from DIR\n"
-            "  -D              run as a daemon, logging to syslog\n"
-            "  -p PIDFILE      write the daemon's pid here\n"
-            "  --check-config  check the config (and that its ports can be bound), then exit\n"
-            "   or: %s -A HTPASSWD_FILE REALM USER PASSWORD\n"
-            "  -A              set USER's password in a LibHTTP Digest password file\n"
-            "  --libhttp FILE  serve what a LibHTTP config file (\"name value\" lines) says;\n"
-            "                  LibHTTP options may also be given as -name value\n",
-            argv0, KITED_CONF_DIR, KITED_PLUGIN_DIR, argv0);
+    fprintf(
+        stderr,
+        "usage: %s [-c DIR] [-d LEVEL] [-n] [-P PLUGIN_DIR] [-D] [-p PIDFILE] [-l PREFIX SCRIPT] "
+        "[--check-config]\n"
+        "  -c DIR          config directory: DIR/conf and DIR/conf.d/ (default %s)\n"
+        "  -d LEVEL        log level mask (1 err, 2 warn, 4 notice, 8 info, 16 debug)\n"
+        "  -n              do not search the default plugin dir (%s)\n"
+        "  -P DIR          also load plugins from DIR\n"
+        "  -D              run as a daemon, logging to syslog\n"
+        "  -p PIDFILE      write the daemon's pid here\n"
+        "  --check-config  check the config (and that its ports can be bound), then exit\n"
+        "   or: %s -A HTPASSWD_FILE REALM USER PASSWORD\n"
+        "  -A              set USER's password in a LibHTTP Digest password file\n"
+        "  --libhttp FILE  serve what a LibHTTP config file (\"name value\" lines) says;\n"
+        "                  LibHTTP options may also be given as -name value\n"
+        "  -l PREFIX SCRIPT  lhttpd: the handlers SCRIPT registers serve PREFIX/name\n"
+        "                  (with the LibHTTP options; repeat for more)\n",
+        argv0, KITED_CONF_DIR, KITED_PLUGIN_DIR, argv0);
 }
 
 /* LibHTTP's "-A file realm user password": edit the file and exit. */
@@ -65,7 +68,7 @@ static int parse_args(kited_t *kd, int argc, char **argv)
     kd->log_level = KITE_LL_DEFAULT;
     if (kited_libhttp_args(kd, &argc, argv) < 0)
         return -1;
-    while ((c = getopt_long(argc, argv, "c:d:nP:Dp:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:d:nP:Dp:l:h", longs, NULL)) != -1) {
         switch (c) {
         case 'c':
             kd->conf_dir = optarg;
@@ -96,6 +99,12 @@ static int parse_args(kited_t *kd, int argc, char **argv)
             break;
         case 'C':
             kd->check_only = 1;
+            break;
+        case 'l':
+            if (optind >= argc || kited_libhttp_handler(kd, optarg, argv[optind++]) < 0) {
+                usage(argv[0]);
+                return -1;
+            }
             break;
         default:
             usage(argv[0]);

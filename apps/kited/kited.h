@@ -47,6 +47,8 @@ int kited_reload(kited_t *kd);
  * to a private directory that becomes kd->conf_dir until the cleanup. */
 int kited_libhttp_args(kited_t *kd, int *argc, char **argv);
 int kited_libhttp_file(kited_t *kd, const char *path);
+/* lhttpd's -l PREFIX SCRIPT: a lua-handler mount (LibHTTP mode). */
+int kited_libhttp_handler(kited_t *kd, const char *prefix, const char *script);
 int kited_libhttp_write(kited_t *kd);
 void kited_libhttp_cleanup(kited_t *kd);
 

@@ -14,7 +14,8 @@
  * writes, which Nagle's algorithm would delay). Relative paths are taken
  * from the current directory, as LibHTTP takes them. An unknown option,
  * or one kite cannot honour (ssl_short_trust yes), stops kited with the
- * option named.
+ * option named. lhttpd's -l prefix script.lua adds a lua-handler mount to
+ * each vhost.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@
 
 #include "kited.h"
 
-enum { G_STR, V_STR, V_PATH, V_BOOL, V_NUM, M_STR, M_BOOL, SPECIAL, IGNORED, REFUSED };
+enum { G_STR, V_STR, V_PATH, V_BOOL, V_NUM, M_STR, M_BOOL, M_PATH, SPECIAL, IGNORED, REFUSED };
 
 struct opt {
     const char *name;
@@ -73,17 +74,21 @@ static const struct opt opts[] = {
     {"error_log_file", IGNORED, "kited logs to stderr (syslog with -D)", NULL},
     {"ssl_default_verify_paths", IGNORED,
      "kite checks client certificates against ssl_ca_file and ssl_ca_path only", NULL},
-    {"lua_preload_file", REFUSED, "Lua is not supported by this kite yet", NULL},
-    {"lua_script_pattern", REFUSED, "Lua is not supported by this kite yet", NULL},
-    {"lua_server_page_pattern", REFUSED, "Lua is not supported by this kite yet", NULL},
-    {"websocket_root", REFUSED, "Lua is not supported by this kite yet", NULL},
+    {"lua_preload_file", M_PATH, "lua-preload-file", NULL},
+    {"lua_script_pattern", M_STR, "lua-script-pattern", "**.lua$"},
+    {"lua_server_page_pattern", M_STR, "lua-server-page-pattern", "**.lp$|**.lsp$"},
+    {"websocket_root", M_PATH, "lua-websocket-root", NULL},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+#define MAX_HANDLERS 16
 
 struct kited_libhttp {
     char *val[NOPTS];
     char cli[NOPTS]; /* given on the command line: the file does not change it */
     char dir[64];
+    const char *handler[MAX_HANDLERS][2]; /* -l: prefix, script */
+    int nhandlers;
 };
 
 static struct kited_libhttp *state(kited_t *kd)
@@ -316,11 +321,14 @@ static int vhost_body(FILE *f, const struct kited_libhttp *lh)
     fprintf(f, ",\n      \"mounts\": [{ \"mountpoint\": \"/\", \"origin\": ");
     jpath(f, val(lh, idx("document_root")));
     for (i = 0; i < NOPTS; i++) {
-        if (!(v = val(lh, i)) || (opts[i].kind != M_STR && opts[i].kind != M_BOOL))
+        if (!(v = val(lh, i)) ||
+            (opts[i].kind != M_STR && opts[i].kind != M_BOOL && opts[i].kind != M_PATH))
             continue;
         fprintf(f, ",\n        \"%s\": ", opts[i].key);
         if (opts[i].kind == M_STR)
             jstr(f, v);
+        else if (opts[i].kind == M_PATH)
+            jpath(f, v);
         else if (yes_no(opts[i].name, v, &b) < 0)
             r = -1;
         else
@@ -356,8 +364,35 @@ static int vhost_body(FILE *f, const struct kited_libhttp *lh)
     /* LibHTTP runs the SSI exec directive in every SSI page. */
     if ((v = val(lh, idx("ssi_pattern"))) && *v)
         fputs(",\n        \"ssi-exec\": true", f);
-    fputs(" }]", f);
+    fputs(" }", f);
+    for (i = 0; lh && i < (size_t)lh->nhandlers; i++) {
+        fprintf(f, ",\n        { \"mountpoint\": ");
+        jstr(f, lh->handler[i][0]);
+        fprintf(f, ", \"origin\": ");
+        jpath(f, val(lh, idx("document_root")));
+        fprintf(f, ", \"lua-handler\": ");
+        jpath(f, lh->handler[i][1]);
+        fputs(" }", f);
+    }
+    fputs("]", f);
     return r;
+}
+
+int kited_libhttp_handler(kited_t *kd, const char *prefix, const char *script)
+{
+    struct kited_libhttp *lh = state(kd);
+
+    if (!lh)
+        return -1;
+    if (lh->nhandlers == MAX_HANDLERS || *prefix != '/') {
+        fprintf(stderr, "kited: -l %s %s: the prefix must start with / (at most %d)\n", prefix,
+                script, MAX_HANDLERS);
+        return -1;
+    }
+    lh->handler[lh->nhandlers][0] = prefix;
+    lh->handler[lh->nhandlers][1] = script;
+    lh->nhandlers++;
+    return 0;
 }
 
 /* A number option's value in [lo, hi], or -1 (said). */

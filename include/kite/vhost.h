@@ -60,6 +60,14 @@ typedef struct kite_mount_s {
     /* Reverse proxy mounts: seconds the upstream has to connect and send
      * its response head (504 past it); 0: 30. */
     unsigned proxy_timeout;
+    /* Lua (READMEs/README.lua.md); all off when NULL / zero: */
+    const char *lua_page_pattern;   /* glob of Lua server pages ("**.lp$|**.lsp$") */
+    const char *lua_script_pattern; /* glob of Lua scripts ("**.lua$") */
+    const char *lua_preload;        /* Lua file run in each new environment first */
+    const char *lua_ws_root;        /* directory of Lua websocket scripts (else the docroot) */
+    const char *lua_handler;        /* lhttpd script whose handlers serve the mount */
+    size_t lua_max_memory;          /* bytes of the thread's Lua state; 0: 256 MiB */
+    unsigned long lua_budget;       /* VM instructions per resume; 0: 100 million */
 } kite_mount_t;
 
 enum {

@@ -672,6 +672,27 @@ const kite__directive_t kite__directives[] = {
     {"cgi-interpreter", MOUNT, "string", set_str, M(m.cgi_interpreter), 0,
      "program that runs every CGI script of the mount, the script its argument "
      "(LibHTTP cgi_interpreter); unset: the script itself (#!)"},
+    {"lua-server-page-pattern", MOUNT, "pattern", set_str, M(m.lua_page_pattern), 0,
+     "file mounts: files whose full path matches run as Lua server pages, e.g. "
+     "\"**.lp$|**.lsp$\" (LibHTTP lua_server_page_pattern); unset: none"},
+    {"lua-script-pattern", MOUNT, "pattern", set_str, M(m.lua_script_pattern), 0,
+     "file mounts: files whose full path matches run as Lua scripts (and serve websockets), "
+     "e.g. \"**.lua$\" (LibHTTP lua_script_pattern); unset: none"},
+    {"lua-preload-file", MOUNT, "string", set_path, M(m.lua_preload), 0,
+     "Lua file run in each new environment before the page, script, websocket or lhttpd script "
+     "(LibHTTP lua_preload_file)"},
+    {"lua-websocket-root", MOUNT, "string", set_path, M(m.lua_ws_root), 0,
+     "directory of the Lua websocket scripts of the mount's URLs (LibHTTP websocket_root); "
+     "unset: the mount's directory, with lua-script-pattern"},
+    {"lua-handler", MOUNT, "string", set_path, M(m.lua_handler), 0,
+     "lhttpd script whose httpd.register_handler(\"/name\", fn) handlers serve "
+     "<mountpoint>/name"},
+    {"lua-max-memory", MOUNT, "number", set_size, M(m.lua_max_memory), 0,
+     "bytes the service thread's Lua state may hold while this mount's code runs; default "
+     "256 MiB"},
+    {"lua-instruction-budget", MOUNT, "number", set_ulong, M(m.lua_budget), 0,
+     "Lua VM instructions a page, script or callback may run before it next waits; past it: "
+     "500 (or websocket close 1011); default 100000000"},
 };
 
 const size_t kite__ndirectives = sizeof(kite__directives) / sizeof(kite__directives[0]);

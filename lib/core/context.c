@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "event/event.h"
+#include "lua/hooks.h"
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
 #include "tls/tls.h"
@@ -49,6 +50,7 @@ static void pt_free(kite__pt_t *pt)
     kite__pt_segs_free(pt);
     kite__tls_pt_free(pt);
     kite__pt_timers_drop(pt);
+    kite__lua_pt_free(pt);
     free(pt->heap);
     free(pt->rxbuf);
     pthread_mutex_destroy(&pt->post_lock);

@@ -250,6 +250,7 @@ struct kite__pt {
     int drain;
     kite_timer_t drain_timer; /* force-closes what is left */
     struct kite__tls_pt *tls; /* lib/tls: buffers of TLS conns, made with the first */
+    struct kite__lua_pt *lua; /* lib/lua: the thread's Lua state, made with the first use */
 };
 
 struct kite_context_s {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "event/event.h"
+#include "lua/hooks.h"
 #include "misc/misc.h"
 #include "roles/http/private-http.h"
 #include "tls/tls.h"
@@ -45,6 +46,9 @@ const kite_protocol_t *kite_vhost_find_protocol(const kite_vhost_t *vh, const ch
     for (i = 0; i < vh->nprotocols; i++)
         if (!strcmp(vh->protocols[i]->name, name))
             return vh->protocols[i];
+    /* kite's own: "lua" serves pages and scripts (interpret {".lp": "lua"}). */
+    if (!strcmp(name, kite__lua_proto.name))
+        return &kite__lua_proto;
     return NULL;
 }
 

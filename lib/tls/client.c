@@ -178,6 +178,15 @@ int kite__tls_client_done(kite__tls_conn_t *tc, int err)
     kite_conn_t *c = tc->c;
     char why[200];
 
+    /* A raw conn kite connected itself (Lua's connect) has no on_connect:
+     * its writes wait for the handshake (kite__tls_ready), and a failed
+     * one closes it. */
+    if (!c->role->on_connect) {
+        if (err)
+            return KITE_EPROTO;
+        kite_callback_on_writable(c);
+        return 0;
+    }
     if (!err) {
         c->role->on_connect(c, 0, NULL);
         return 0;
@@ -196,4 +205,9 @@ int kite__tls_client_done(kite__tls_conn_t *tc, int err)
     }
     c->role->on_connect(c, KITE_EPROTO, why);
     return KITE_EPROTO;
+}
+
+int kite__tls_ready(const kite_conn_t *c)
+{
+    return c->xp == &kite__xport_tcp || KITE__TC(c)->hs_done;
 }

@@ -25,6 +25,8 @@ int kite__tls_conn_start(kite_conn_t *c);
  * @flags (KITE_CLIENT_*). The handshake starts at once; the role's
  * on_connect follows when it ends. Returns 0 or <0 (the caller closes). */
 int kite__tls_client_start(kite_conn_t *c, const char *name, const char *ca, unsigned flags);
+/* Has client conn @c's handshake finished (1 for a plain conn)? */
+int kite__tls_ready(const kite_conn_t *c);
 /* The context is going away: free the client settings it made. */
 void kite__tls_clients_free(kite_context_t *ctx);
 /* @len random bytes from the shared CTR-DRBG (WebSocket masks and keys).

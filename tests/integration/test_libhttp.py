@@ -25,6 +25,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kitetest  # noqa: E402
+import kitews  # noqa: E402
 import test_kited  # noqa: E402  (takes KITED PLUGIN_DIR from sys.argv too)
 from kitetest import Conn, request  # noqa: E402
 from test_kited import Kited, Rec, get, one_vhost_conf, vhost_json  # noqa: E402
@@ -712,8 +713,6 @@ def t_migration(r):
                     r"bad\.conf:3: unknown LibHTTP option \"bogus_option\"")
         refused_run("an unknown option on the command line", ["-document_rot", "x"],
                     r"unknown LibHTTP option \"document_rot\"")
-        refused_run("lua_script_pattern", ["-lua_script_pattern", "**.lua$"],
-                    r"\"lua_script_pattern\": Lua is not supported")
         refused_run("a bad yes/no", ["-decode_url", "maybe"], r"\"decode_url\": expected yes or no")
         refused_run("-c with LibHTTP options", ["-c", d, "-document_root", "htdocs"],
                     r"-c and LibHTTP options cannot be used together")
@@ -864,11 +863,43 @@ def t_migration_tls_cgi(r):
         shutil.rmtree(d, ignore_errors=True)
 
 
+LUA_DATA = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                         "data", "lua"))
+
+
+def t_lua(r):
+    """LibHTTP's Lua options with their defaults (pages and scripts run,
+    websocket_root, lua_preload_file) and lhttpd's -l prefix script."""
+    p = test_kited.free_port()
+
+    def check(_):
+        r.eq(get(p, "/nostatus.lp").body, b"plain 42 page\n",
+             "lua_server_page_pattern's default: **.lp$ runs")
+        r.eq(get(p, "/hello.lua").body, b"hello from lua\n", "lua_script_pattern's default: **.lua$")
+        r.eq(get(p, "/greet.lp").body, b"hello, preload\n", "lua_preload_file")
+        b = get(p, "/lh/bar").body.decode()
+        r.ok("PATH_INFO /bar" in b and "SCRIPT_NAME /lh" in b,
+             "kited -l /lh example.lua: the lhttpd handler", b)
+        with kitews.WsConn(p, path="/echo.lua") as w:
+            w.handshake()
+            r.eq(w.recv_message()[1], b"ready", "websocket_root: a Lua websocket")
+    d = tempfile.mkdtemp(prefix="kited-it-lua-")
+    try:
+        cwd = os.path.join(d, "lua")
+        shutil.copytree(LUA_DATA, cwd)
+        run_libhttp(r, "LibHTTP Lua options", cwd,
+                    ["-l", "/lh", "lhttpd/example.lua", "-listening_ports", "127.0.0.1:%d" % p,
+                     "-document_root", ".", "-lua_preload_file", "preload.lua",
+                     "-websocket_root", "ws"], check)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
              t_decode_url, t_acl, t_throttle, t_digest, t_request_timeout,
-             t_put_delete, t_ssi, t_migration, t_migration_tls_cgi]
+             t_put_delete, t_ssi, t_migration, t_migration_tls_cgi, t_lua]
 
     def run(fn):
         rec = Rec(fn.__name__)

@@ -13,6 +13,7 @@
 #include "client/private-client.h"
 #include "misc/misc.h"
 #include "roles/cgi/private-cgi.h"
+#include "lua/hooks.h"
 #include "roles/http/private-http.h"
 #include "roles/ws/private-ws.h"
 
@@ -189,12 +190,20 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         return n;
     if (m->type == KITE_MOUNT_PROXY_HTTP || m->type == KITE_MOUNT_PROXY_HTTPS)
         return kite__proxy_serve(c, t, m);
+    if (upgrade && m->type == KITE_MOUNT_FILE &&
+        (n = kite__lua_ws_try(c, t, m, &answered), answered))
+        return n;
     if (upgrade)
         return kite__ws_upgrade(c, t);
+    if (m->m->lua_handler)
+        return kite__lua_httpd_serve(c, t, m);
     switch (m->type) {
     case KITE_MOUNT_FILE:
         n = kite__http_interpret(c, t, m, t->mount_path, &answered);
         if (answered)
+            return n;
+        if ((m->m->lua_page_pattern || m->m->lua_script_pattern) &&
+            (n = kite__lua_try(c, t, m, &answered), answered))
             return n;
         if (m->m->cgi_pattern && (n = kite__cgi_try(c, t, m, &answered), answered))
             return n;

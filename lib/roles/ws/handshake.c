@@ -144,6 +144,11 @@ int kite__ws_is_upgrade(const kite_http_req_t *t)
 
 int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
 {
+    return kite__ws_upgrade_proto(c, t, NULL);
+}
+
+int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_t *only)
+{
     const char *ver = kite_http_header(t, "Sec-WebSocket-Version");
     const char *key = kite_http_header(t, "Sec-WebSocket-Key");
     const kite_protocol_t *p;
@@ -161,7 +166,11 @@ int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
     }
     if (!key_ok(key))
         return kite__http_error(c, t, 400, "bad Sec-WebSocket-Key");
-    p = choose(c->vh, t, &named);
+    /* A protocol of kite's own (a Lua websocket) takes the request
+     * whatever subprotocols the client lists, and names none. */
+    p = only ? only : choose(c->vh, t, &named);
+    if (only)
+        named = 0;
     if (!p) {
         kite_notice("vhost %s: websocket upgrade refused: no protocol in \"%s\"", c->vh->name,
                     named ? kite_http_header(t, "Sec-WebSocket-Protocol") : "");

@@ -59,6 +59,8 @@ typedef struct kite__ws {
 /* handshake.c: is this a websocket upgrade request; answer one. */
 int kite__ws_is_upgrade(const struct kite_http_req_s *t);
 int kite__ws_upgrade(kite_conn_t *c, struct kite_http_req_s *t);
+/* The same with the protocol @only instead of the vhost's choice. */
+int kite__ws_upgrade_proto(kite_conn_t *c, struct kite_http_req_s *t, const kite_protocol_t *only);
 
 /* ops-ws.c */
 int kite__ws_process(kite_conn_t *c, char *buf, size_t len);

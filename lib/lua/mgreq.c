@@ -1,0 +1,346 @@
+/*
+ * The mg functions bound to the request being served (write, read,
+ * include, redirect, keep_alive, sleep, send_file, onerror), request_info
+ * and the other per-request mg fields made on first use, and the bodies
+ * of a page's coroutine (preload file, then the page) and of mg.onerror's.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lua/private-lua.h"
+
+static int mg_write(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+
+    if (r->kind == LR_WS)
+        return kite__lua_ws_write(L);
+    return kite__lua_write_k(L, LUA_OK, 1);
+}
+
+static int read_k(lua_State *L, int status, lua_KContext ctx)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+
+    (void)status;
+    if (r->rlen) {
+        lua_pushlstring(L, r->rbuf, r->rlen);
+        r->rlen = 0;
+        if (r->rx_paused) {
+            r->rx_paused = 0;
+            kite_rx_flow_control(r->c, 1);
+        }
+        return 1;
+    }
+    if (!r->t || r->done_body || !(r->t->tflags & KITE__T_BODY) ||
+        (r->t->tflags & KITE__T_BODY_DONE)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    return kite__lua_wait(L, r, LR_W_READ, ctx, read_k);
+}
+
+static int mg_read(lua_State *L)
+{
+    return read_k(L, LUA_OK, 0);
+}
+
+static int include_k(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)L;
+    (void)status;
+    (void)ctx;
+    return 0;
+}
+
+static int mg_include(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    const char *p = luaL_checkstring(L, 1), *type = luaL_optstring(L, 2, NULL);
+    const char *cur = r->t && r->t->file_path ? r->t->file_path : NULL, *slash;
+    char path[PATH_MAX];
+    lua_Debug ar;
+    int lsp;
+
+    /* Relative to the file that includes (the caller's chunk). */
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source[0] == '@')
+        cur = ar.source + 1;
+    if (*p != '/' && cur && (slash = strrchr(cur, '/')))
+        snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cur), cur, p);
+    else
+        snprintf(path, sizeof(path), "%s", p);
+    lsp = type ? !strcmp(type, "lsp") || !strcmp(type, "lp") : kite__lua_is_page(r->m, path);
+    kite__lua_load(r->lp, L, path, lsp);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
+    lua_callk(L, 1, 0, 0, include_k);
+    return 0;
+}
+
+static int mg_redirect(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    const char *uri = luaL_checkstring(L, 1);
+
+    if (!r->t || r->head == LR_HEAD_SENT || r->hlen || *uri != '/')
+        return luaL_error(L, "mg.redirect needs a local path and no output yet");
+    if (!(r->redirect = strdup(uri)))
+        return luaL_error(L, "out of memory");
+    return kite__lua_wait(L, r, LR_W_NONE, 0, include_k);
+}
+
+static int keep_alive(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+
+    if (!r->t)
+        return 0;
+    if (lua_gettop(L) >= 1 && !lua_toboolean(L, 1))
+        r->t->tflags &= (uint16_t)~KITE__T_KEEPALIVE;
+    lua_pushboolean(L, !!(r->t->tflags & KITE__T_KEEPALIVE));
+    return 1;
+}
+
+static void sleep_done(kite_conn_t *c, kite_timer_t *tm)
+{
+    kite__lua_run_t *r = (kite__lua_run_t *)((char *)tm - offsetof(kite__lua_run_t, tm));
+
+    (void)c;
+    if (r->wait == LR_W_SLEEP)
+        kite__lua_wake(r);
+}
+
+static int mg_sleep(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    lua_Number ms = luaL_checknumber(L, 1);
+
+    if (!r->c)
+        return luaL_error(L, "mg.sleep: no connection to wait on here");
+    if (ms < 0)
+        ms = 0;
+    if (kite_timer_schedule(r->c, &r->tm, (uint64_t)(ms * 1000), sleep_done) < 0)
+        return luaL_error(L, "the connection is closing");
+    return kite__lua_wait(L, r, LR_W_SLEEP, 0, include_k);
+}
+
+static int send_file_k(lua_State *L, int status, lua_KContext ctx)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    char *buf = lua_touserdata(L, 2);
+    int rc;
+
+    (void)status;
+    (void)ctx;
+    for (;;) {
+        size_t n;
+        if ((rc = kite__lua_write_some(r)) < 0)
+            return luaL_error(L, "cannot write: %s", kite_strerror(rc));
+        if (rc) {
+            kite_callback_on_writable(r->c);
+            return kite__lua_wait(L, r, LR_W_WRITE, 0, send_file_k);
+        }
+        if (!r->sf || !(n = fread(buf, 1, 16384, r->sf)))
+            break;
+        r->wp = buf;
+        r->wn = n;
+    }
+    if (r->sf)
+        fclose(r->sf);
+    r->sf = NULL;
+    r->complete = 1;
+    return 0;
+}
+
+static int mg_send_file(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    const char *p = luaL_checkstring(L, 1);
+    const char *mime;
+    struct stat st;
+    int rc;
+
+    lua_settop(L, 1);
+    if (!r->t || r->head == LR_HEAD_SENT || r->hlen || r->sf)
+        return luaL_error(L, "mg.send_file needs a response not yet begun");
+    if (!(r->sf = fopen(p, "rb")) || fstat(fileno(r->sf), &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (r->sf)
+            fclose(r->sf);
+        r->sf = NULL;
+        rc = kite__http_error(r->c, r->t, 404, NULL);
+        r->head = LR_HEAD_SENT;
+        r->complete = 1;
+        return rc < 0 ? luaL_error(L, "cannot answer") : 0;
+    }
+    mime = kite__mime_type(p, strlen(p), r->t->mrt ? r->t->mrt->m->extra_mimetypes : NULL);
+    rc = r->t->wire->respond(r->c, r->t, 200, mime ? mime : "application/octet-stream",
+                             (int64_t)st.st_size);
+    if (rc < 0)
+        return luaL_error(L, "cannot send the response head");
+    r->head = LR_HEAD_SENT;
+    lua_newuserdatauv(L, 16384, 0);
+    r->wn = 0;
+    return send_file_k(L, LUA_OK, 0);
+}
+
+int kite__lua_mg_onerror(lua_State *L)
+{
+    kite_err("lua: %s", luaL_optstring(L, 1, "error"));
+    return 0;
+}
+
+void kite__lua_mg_request(lua_State *L)
+{
+    static const luaL_Reg fns[] = {
+        {"write", mg_write},
+        {"print", mg_write},
+        {"read", mg_read},
+        {"include", mg_include},
+        {"redirect", mg_redirect},
+        {"keep_alive", keep_alive},
+        {"sleep", mg_sleep},
+        {"send_file", mg_send_file},
+        {"onerror", kite__lua_mg_onerror},
+        {NULL, NULL},
+    };
+
+    luaL_setfuncs(L, fns, 0);
+}
+
+void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,
+                                 const char *script)
+{
+    char addr[64];
+    int port = 0, i;
+
+    lua_createtable(L, 0, 16);
+    if (kite_conn_peer(c, addr, sizeof(addr), &port) == 0) {
+        lua_pushstring(L, addr);
+        lua_setfield(L, -2, "remote_addr");
+        lua_pushinteger(L, port);
+        lua_setfield(L, -2, "remote_port");
+    }
+    lua_pushinteger(L, kite_vhost_port(c->vh));
+    lua_setfield(L, -2, "server_port");
+    lua_pushstring(L, t->p.method);
+    lua_setfield(L, -2, "request_method");
+    lua_pushstring(L, t->p.version >= 11 ? "1.1" : "1.0");
+    lua_setfield(L, -2, "http_version");
+    lua_pushstring(L, t->path ? t->path : t->p.path);
+    lua_setfield(L, -2, "uri");
+    lua_pushstring(L, t->p.target);
+    lua_setfield(L, -2, "request_uri");
+    if (t->p.query) {
+        lua_pushstring(L, t->p.query);
+        lua_setfield(L, -2, "query_string");
+    }
+    if (script) {
+        lua_pushstring(L, script);
+        lua_setfield(L, -2, "script_name");
+    }
+    lua_pushboolean(L, c->xp != &kite__xport_tcp);
+    lua_setfield(L, -2, "https");
+    if (t->auth_user) {
+        lua_pushstring(L, t->auth_user);
+        lua_setfield(L, -2, "remote_user");
+    }
+    if (t->p.content_length >= 0) {
+        lua_pushinteger(L, (lua_Integer)t->p.content_length);
+        lua_setfield(L, -2, "content_length");
+    }
+    lua_createtable(L, 0, kite_http_header_count(t));
+    for (i = 0; i < kite_http_header_count(t); i++) {
+        const char *name, *value;
+        kite_http_header_at(t, i, &name, &value);
+        /* A repeated field is one value, joined as RFC 9110 5.3 allows. */
+        if (lua_getfield(L, -1, name) == LUA_TSTRING) {
+            lua_pushliteral(L, ", ");
+            lua_pushstring(L, value);
+            lua_concat(L, 3);
+        } else {
+            lua_pop(L, 1);
+            lua_pushstring(L, value);
+        }
+        lua_setfield(L, -2, name);
+    }
+    lua_pushinteger(L, kite_http_header_count(t));
+    lua_setfield(L, -3, "num_headers");
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "http_headers");
+    lua_setfield(L, -2, "headers");
+}
+
+/* The coroutine's body: env at 1. Fill mg of the request, run the
+ * preload file, then the page or script. */
+static int main_k(lua_State *L, int status, lua_KContext ctx)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+
+    (void)status;
+    if (ctx == 1) {
+        kite__lua_load(r->lp, L, r->t->file_path, r->kind == LR_PAGE);
+        lua_pushvalue(L, 1);
+        lua_callk(L, 1, 0, 2, main_k);
+    }
+    return 0;
+}
+
+int kite__lua_page_main(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    const kite_mount_t *m = r->m;
+
+    if (m && m->lua_preload) {
+        kite__lua_load(r->lp, L, m->lua_preload, 0);
+        lua_pushvalue(L, 1);
+        lua_callk(L, 1, 0, 1, main_k);
+    }
+    return main_k(L, LUA_OK, 1);
+}
+
+int kite__lua_mg_index(lua_State *L)
+{
+    kite__lua_pt_t *lp = *(kite__lua_pt_t **)lua_getextraspace(L);
+    kite__lua_run_t *r = lp->cur;
+    const char *k = lua_tostring(L, 2);
+
+    if (!k || !r || r->dead)
+        goto base;
+    if (!strcmp(k, "lua_type")) {
+        lua_pushstring(L, r->kind == LR_PAGE     ? "page"
+                          : r->kind == LR_SCRIPT ? "script"
+                          : r->kind == LR_HTTPD  ? "handler"
+                                                 : "websocket");
+        return 1;
+    }
+    if (!r->t || !r->c)
+        goto base;
+    /* Made on first use, and kept in the request's mg table. */
+    if (!strcmp(k, "request_info"))
+        kite__lua_push_request_info(L, r->c, r->t, r->t->file_path);
+    else if (!strcmp(k, "document_root"))
+        lua_pushstring(L, r->t->mrt && r->t->mrt->root ? r->t->mrt->root : "");
+    else if (!strcmp(k, "auth_domain"))
+        lua_pushstring(L, r->c->vh->name);
+    else
+        goto base;
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, 1);
+    return 1;
+base:
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_base);
+    lua_pushvalue(L, 2);
+    lua_rawget(L, -2);
+    return 1;
+}
+
+int kite__lua_onerror_main(lua_State *L)
+{
+    lua_getfield(L, 1, "mg");
+    lua_getfield(L, -1, "onerror");
+    lua_pushvalue(L, 2);
+    lua_callk(L, 1, 0, 0, include_k);
+    return 0;
+}

@@ -1,0 +1,342 @@
+/*
+ * Lua server pages and Lua scripts on a file mount, and the protocol
+ * (kite__lua_proto) that serves them and lhttpd handlers: on_http starts
+ * the request's coroutine, on_http_body keeps body bytes for mg.read
+ * (pausing the client past KITE__LUA_RX_HIGH), on_http_body_done and
+ * on_writeable resume a coroutine waiting for them, on_closed lets go of
+ * it. The end of the coroutine finishes the response; an error gives a
+ * 500 (or, once the head is out, closes the connection: a truncated
+ * chunked body is never made to look complete) and a traceback in the
+ * log, unless the script set mg.onerror.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lua/private-lua.h"
+
+static unsigned enter(kite_conn_t *c)
+{
+    unsigned was = c->flags & KITE__C_IN_SVC;
+
+    c->flags |= KITE__C_IN_SVC;
+    return was;
+}
+
+static void leave(kite_conn_t *c, unsigned was)
+{
+    if (!was)
+        kite__conn_leave(c);
+}
+
+static int exists(const char *path, int want_dir)
+{
+    struct stat st;
+
+    return !stat(path, &st) && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+}
+
+static int matches(const char *pat, const char *path)
+{
+    return pat && *pat && kite__pattern_match(pat, strlen(pat), path, strlen(path)) > 0;
+}
+
+int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
+{
+    static const char *const index[] = {"index.lp", "index.lsp", "index.lua"};
+    const kite_mount_t *mm = m->m;
+    const char *rel = t->mount_path;
+    size_t rl = strlen(rel);
+    char path[PATH_MAX];
+    int n, i;
+
+    *answered = 0;
+    if ((!mm->lua_page_pattern && !mm->lua_script_pattern) || kite__http_hidden(m, rel, rl))
+        return 0;
+    n = snprintf(path, sizeof(path), "%s%s%s", m->root, *rel == '/' ? "" : "/", rel);
+    if (n < 0 || (size_t)n + 16 >= sizeof(path))
+        return 0;
+    if (path[n - 1] == '/') {
+        /* The directory's index-files (or default) come first, as the
+         * Lua ones come after index.htm in LibHTTP's list. */
+        if (m->x && m->x->index) {
+            for (i = 0; m->x->index[i]; i++) {
+                snprintf(path + n, sizeof(path) - (size_t)n, "%s", m->x->index[i]);
+                if (exists(path, 0) && !matches(mm->lua_page_pattern, path) &&
+                    !matches(mm->lua_script_pattern, path))
+                    return 0;
+            }
+        } else {
+            snprintf(path + n, sizeof(path) - (size_t)n, "%s", mm->def ? mm->def : "index.html");
+            if (exists(path, 0))
+                return 0;
+        }
+        for (i = 0; i < 3; i++) {
+            snprintf(path + n, sizeof(path) - (size_t)n, "%s", index[i]);
+            if (exists(path, 0) &&
+                (matches(mm->lua_page_pattern, path) || matches(mm->lua_script_pattern, path)))
+                break;
+        }
+        if (i == 3)
+            return 0;
+    } else if (!(matches(mm->lua_page_pattern, path) || matches(mm->lua_script_pattern, path)) ||
+               !exists(path, 0)) {
+        return 0;
+    }
+    *answered = 1;
+    if (!(t->file_path = kite__http_txn_copy(t, path, strlen(path))))
+        return kite__http_error(c, t, 500, NULL);
+    return kite__http_callback(c, t, &kite__lua_proto);
+}
+
+static void run_free(kite__lua_run_t *r)
+{
+    kite__lua_run_release(r);
+    /* The rest of the body is the h1 role's to read and drop now. */
+    if (r->rx_paused && r->c)
+        kite_rx_flow_control(r->c, 1);
+    r->rx_paused = 0;
+    if (r->sf)
+        fclose(r->sf);
+    r->sf = NULL;
+    kite_timer_cancel(&r->tm);
+    free(r->hbuf);
+    free(r->rbuf);
+    free(r->redirect);
+    r->hbuf = r->rbuf = r->redirect = NULL;
+    r->hlen = r->hcap = r->rlen = r->rcap = 0;
+}
+
+static void after(kite__lua_run_t *r, int st);
+
+/* The end of the run: the head if none went out, then the last chunk. */
+static void finish(kite__lua_run_t *r)
+{
+    kite_conn_t *c = r->c;
+    int rc = 0;
+
+    if (r->head != LR_HEAD_SENT)
+        rc = kite__lua_head_now(r);
+    run_free(r);
+    if (rc < 0 || kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
+        kite__conn_close_now(c, 2);
+}
+
+static void fail(kite__lua_run_t *r, const char *msg)
+{
+    kite_conn_t *c = r->c;
+    kite_http_req_t *t = r->t;
+    const char *what = t && t->file_path ? t->file_path : "handler";
+    int own;
+
+    kite__lua_log_error(r->co, what, msg);
+    /* mg.onerror set by the script (not the base one) answers instead. */
+    lua_rawgeti(r->lp->L, LUA_REGISTRYINDEX, r->env_ref);
+    own = !r->in_onerror && lua_getfield(r->lp->L, -1, "mg") == LUA_TTABLE &&
+          lua_getfield(r->lp->L, -1, "onerror") == LUA_TFUNCTION &&
+          lua_tocfunction(r->lp->L, -1) != kite__lua_mg_onerror;
+    lua_settop(r->lp->L, 0);
+    if (own && r->head != LR_HEAD_SENT && kite__lua_run_init(r, r->lp, r->env_ref) == 0) {
+        int nres;
+        /* What the page wrote before the error is not part of the answer. */
+        r->head = LR_HEAD_UNDECIDED;
+        r->hlen = 0;
+        t->rh_len = 0;
+        r->in_onerror = 1;
+        lua_pushcfunction(r->co, kite__lua_onerror_main);
+        lua_rawgeti(r->co, LUA_REGISTRYINDEX, r->env_ref);
+        lua_pushstring(r->co, msg ? msg : "error");
+        after(r, kite__lua_resume(r, r->m, 2, &nres));
+        return;
+    }
+    if (r->head != LR_HEAD_SENT) {
+        run_free(r);
+        t->rh_len = 0;
+        if (kite__http_error(c, t, 500, NULL) < 0)
+            kite__conn_close_now(c, 2);
+        return;
+    }
+    /* The head went out: what was sent stays sent, and the close tells
+     * the client the response was cut (no last chunk). */
+    run_free(r);
+    t->tflags &= (uint16_t)~KITE__T_KEEPALIVE;
+    kite_close(c, 0, NULL);
+}
+
+static void redirect(kite__lua_run_t *r)
+{
+    kite_conn_t *c = r->c;
+    kite_http_req_t *t = r->t;
+    char *loc = r->redirect, *p, *q;
+    size_t n = strlen(loc);
+
+    r->redirect = NULL;
+    run_free(r);
+    if (t->redirects >= 4 || t->used + n + 1 > sizeof(t->arena)) {
+        free(loc);
+        if (kite__http_error(c, t, 500, "too many local redirects") < 0)
+            kite__conn_close_now(c, 2);
+        return;
+    }
+    p = t->arena + t->used;
+    t->used += n + 1;
+    memcpy(p, loc, n + 1);
+    free(loc);
+    q = strchr(p, '?');
+    t->p.path = p;
+    t->p.path_len = (uint32_t)(q ? (size_t)(q - p) : n);
+    if (q)
+        *q++ = '\0';
+    t->p.query = q;
+    t->p.query_len = q ? (uint32_t)strlen(q) : 0;
+    t->redirects++;
+    /* From here the conn's per-session memory (r) may be another's. */
+    kite__http_txn_reroute(c, t);
+    if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
+        kite__conn_close_now(c, 2);
+}
+
+static void after(kite__lua_run_t *r, int st)
+{
+    if (r->budget_out) {
+        fail(r, "instruction budget exceeded (lua-instruction-budget)");
+        return;
+    }
+    if (st == LUA_YIELD) {
+        if (r->redirect)
+            redirect(r);
+        else if (r->wait == LR_W_NONE)
+            fail(r, "the request's coroutine yielded to kite (coroutine.yield outside a "
+                    "coroutine of the script)");
+        return;
+    }
+    if (st == LUA_OK && r->kind == LR_HTTPD && r->head != LR_HEAD_SENT && !r->hlen &&
+        lua_isboolean(r->co, -1) && !lua_toboolean(r->co, -1)) {
+        /* No handler of the script has the request's name. */
+        kite_conn_t *c = r->c;
+        kite_http_req_t *t = r->t;
+        run_free(r);
+        if (kite__http_error(c, t, 404, NULL) < 0)
+            kite__conn_close_now(c, 2);
+        return;
+    }
+    if (st == LUA_OK) {
+        finish(r);
+        return;
+    }
+    fail(r, lua_tostring(r->co, -1));
+}
+
+void kite__lua_wake(kite__lua_run_t *r)
+{
+    kite_conn_t *c = r->c;
+    unsigned was;
+    int nres;
+
+    /* The context is going away (its conns closing one by one): a script
+     * woken now would run into a half-closed server. Its conn's close
+     * releases it. */
+    if (atomic_load(&c->pt->ctx->destroying))
+        return;
+    was = enter(c);
+
+    r->wait = LR_W_NONE;
+    if (r->kind == LR_WS)
+        kite__lua_ws_resumed(r, kite__lua_resume(r, r->m, 0, &nres));
+    else
+        after(r, kite__lua_resume(r, r->m, 0, &nres));
+    leave(c, was);
+}
+
+int kite__lua_start(kite_conn_t *c, kite__lua_run_t *r, lua_CFunction fn, int kind)
+{
+    kite__lua_pt_t *lp = kite__lua_pt_get(c->pt);
+    kite_http_req_t *t = c->rd;
+    int nres;
+
+    r->c = c;
+    r->t = t;
+    r->m = t->mrt ? t->mrt->m : NULL;
+    r->kind = (uint8_t)kind;
+    if (!lp || kite__lua_run_init(r, lp, LUA_NOREF) < 0)
+        return kite__http_error(c, t, 500, NULL) < 0;
+    lua_pushcfunction(r->co, fn);
+    lua_rawgeti(r->co, LUA_REGISTRYINDEX, r->env_ref);
+    after(r, kite__lua_resume(r, r->m, 1, &nres));
+    return 0;
+}
+
+static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
+{
+    if (!req->file_path)
+        return kite__lua_httpd_start(c, user);
+    return kite__lua_start(c, user, kite__lua_page_main,
+                           kite__lua_is_page(req->mrt->m, req->file_path) ? LR_PAGE : LR_SCRIPT);
+}
+
+static int on_http_body(kite_conn_t *c, void *user, const void *in, size_t len)
+{
+    kite__lua_run_t *r = user;
+
+    if (r->dead)
+        return 0;
+    if (r->rlen + len > r->rcap) {
+        size_t cap = r->rcap ? r->rcap : 16384;
+        char *p;
+        while (cap < r->rlen + len)
+            cap *= 2;
+        if (!(p = realloc(r->rbuf, cap)))
+            return -1;
+        r->rbuf = p;
+        r->rcap = cap;
+    }
+    memcpy(r->rbuf + r->rlen, in, len);
+    r->rlen += len;
+    if (r->rlen > KITE__LUA_RX_HIGH && !r->rx_paused) {
+        r->rx_paused = 1;
+        kite_rx_flow_control(c, 0);
+    }
+    if (r->wait == LR_W_READ)
+        kite__lua_wake(r);
+    return 0;
+}
+
+static int on_http_body_done(kite_conn_t *c, void *user)
+{
+    kite__lua_run_t *r = user;
+
+    (void)c;
+    r->done_body = 1;
+    if (!r->dead && r->wait == LR_W_READ)
+        kite__lua_wake(r);
+    return 0;
+}
+
+static int on_writeable(kite_conn_t *c, void *user)
+{
+    kite__lua_run_t *r = user;
+
+    (void)c;
+    if (!r->dead && r->wait == LR_W_WRITE)
+        kite__lua_wake(r);
+    return 0;
+}
+
+static void on_closed(kite_conn_t *c, void *user, int code)
+{
+    (void)c;
+    (void)code;
+    run_free(user);
+}
+
+const kite_protocol_t kite__lua_proto = {
+    .abi = KITE_PROTOCOL_ABI,
+    .name = "lua",
+    .per_session_size = sizeof(kite__lua_run_t),
+    .on_http = on_http,
+    .on_http_body = on_http_body,
+    .on_http_body_done = on_http_body_done,
+    .on_writeable = on_writeable,
+    .on_closed = on_closed,
+};

@@ -1,0 +1,192 @@
+/*
+ * Lua 5.4 in the server (LibHTTP Lua server pages, Lua scripts, Lua
+ * websockets, lhttpd handlers). One lua_State per service thread, made
+ * with the thread's first Lua request and closed when the thread goes
+ * away (kite__lua_pt_free). Every request, websocket callback or handler
+ * call runs in a coroutine of that state, anchored in the registry while
+ * it lives; what would block (output over the conn's cap, a request body
+ * not yet here, a socket, a sleep) yields the coroutine, and the conn's
+ * event resumes it. Only one coroutine runs at a time per thread: the
+ * running one is lp->cur, which is how the C functions find their
+ * request (a script's own coroutines run inside it).
+ *
+ * Ownership: the state owns everything Lua; a request's kite__lua_run_t
+ * lives in the client conn's per-session memory and lets go of its
+ * coroutine in on_closed.
+ */
+#ifndef KITE_LUA_PRIVATE_H
+#define KITE_LUA_PRIVATE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+#include <stdio.h>
+
+#include "lua/hooks.h"
+
+/* Defaults of lua-max-memory and lua-instruction-budget. */
+#define KITE__LUA_MAX_MEMORY (256u << 20)
+#define KITE__LUA_BUDGET     100000000ull
+/* The count hook runs every this many VM instructions. */
+#define KITE__LUA_HOOK_STEP 1000
+/* Finished coroutines kept for reuse per thread. */
+#define KITE__LUA_POOL 32
+/* A page's own status line and headers must fit in this. */
+#define KITE__LUA_HEAD_MAX (16 * 1024)
+/* Stop reading a request body while this much waits for mg.read. */
+#define KITE__LUA_RX_HIGH (256 * 1024)
+
+typedef struct kite__lua_run kite__lua_run_t;
+
+typedef struct kite__lua_pt {
+    lua_State *L;
+    kite__pt_t *pt;
+    size_t mem, max_mem;
+    uint64_t steps, budget_steps; /* hook steps this resume, and the limit */
+    kite__lua_run_t *cur;         /* the run being resumed, or NULL */
+    int env_meta;                 /* registry refs: {__index = _G} for environments */
+    int mg_base;                  /* registry refs: the base mg table (_G.mg) */
+    int mg_meta;                  /* {__index = kite__lua_mg_index} for a request's mg */
+    int cache;                    /* path -> {fn, mtime s, mtime ns, size} */
+    int wsscripts;                /* path -> ws script table (ws.c) */
+    int handlers;                 /* script -> {path -> handler} (httpd.c) */
+    int loading;                  /* the table of the script being loaded, or LUA_NOREF */
+    struct kite__lua_ws_script *ws_head;
+    lua_State *pool_co[KITE__LUA_POOL]; /* finished coroutines, anchored by pool_ref */
+    int pool_ref[KITE__LUA_POOL];
+    int npool;
+} kite__lua_pt_t;
+
+enum {
+    LR_PAGE = 1, /* a Lua server page */
+    LR_SCRIPT,   /* a .lua script */
+    LR_HTTPD,    /* an lhttpd handler */
+    LR_WS,       /* a websocket callback */
+};
+
+enum {
+    LR_HEAD_UNDECIDED = 0, /* output so far is a prefix of "HTTP/" */
+    LR_HEAD_OWN,           /* the page is writing its own head */
+    LR_HEAD_BUFFER,        /* output held for the default head */
+    LR_HEAD_SENT,          /* the response head went out */
+};
+
+enum {
+    LR_W_NONE = 0,
+    LR_W_WRITE, /* output over the cap: on_writeable */
+    LR_W_READ,  /* body not here yet: on_http_body / done */
+    LR_W_SLEEP, /* a timer */
+    LR_W_SOCK,  /* a connect() socket */
+};
+
+struct kite__lua_run {
+    kite__lua_pt_t *lp;
+    kite_conn_t *c;        /* the client (NULL: a websocket script's timer) */
+    kite_http_req_t *t;    /* the request (NULL for websockets) */
+    const kite_mount_t *m; /* its mount: limits, preload */
+    lua_State *co;
+    int co_ref;  /* registry: the coroutine */
+    int env_ref; /* registry: its environment */
+    uint8_t kind, head, wait, dead;
+    uint8_t budget_out; /* the instruction budget ran out */
+    uint8_t done_body;  /* the whole request body was delivered */
+    uint8_t rx_paused;
+    uint8_t complete;   /* the response was finished (send_file) */
+    uint8_t env_owned;  /* env_ref is the run's own */
+    uint8_t in_onerror; /* mg.onerror is running */
+    char *hbuf;         /* output held before the head: LR_HEAD_UNDECIDED, OWN, BUFFER */
+    size_t hlen, hcap;
+    char *rbuf; /* request body waiting for mg.read */
+    size_t rlen, rcap;
+    const char *wp; /* output the coroutine waits to write */
+    size_t wn;
+    FILE *sf; /* mg.send_file in progress */
+    char *redirect;
+    kite_timer_t tm; /* mg.sleep */
+    struct kite__lua_socket *wsock;
+    struct kite__lua_ws_client *wsc; /* LR_WS: the client it runs for */
+};
+
+/* state.c */
+/* The thread's state, made on first use; NULL when it cannot be made. */
+kite__lua_pt_t *kite__lua_pt_get(kite__pt_t *pt);
+/* The run of the C function called from @L (error when there is none). */
+kite__lua_run_t *kite__lua_cur(lua_State *L);
+/* A new coroutine for @r, its environment: a fresh table over _G (with
+ * env._G = env and mg a table over the base mg), or @env_ref when >= 0. */
+int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref);
+void kite__lua_run_release(kite__lua_run_t *r);
+/* Push the compiled chunk of @path (a page when @lsp): 0, or <0 with the
+ * error message pushed instead. The chunk takes the environment as its
+ * first argument. */
+int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp);
+/* Resume r->co with @nargs arguments on its stack under @mount's limits:
+ * the lua_resume status; LUA_YIELD with r->budget_out set when the
+ * instruction budget ran out. */
+int kite__lua_resume(kite__lua_run_t *r, const kite_mount_t *m, int nargs, int *nres);
+/* Log a traceback of @co with @msg, one line each. */
+void kite__lua_log_error(lua_State *co, const char *what, const char *msg);
+/* Is @path a server page (lua-server-page-pattern, else .lp/.lsp)? */
+int kite__lua_is_page(const kite_mount_t *m, const char *path);
+
+/* lsp.c: the Lua source of the server page @src[0..len) (free() it). */
+char *kite__lua_lsp_translate(const char *src, size_t len, size_t *out_len);
+
+/* mg.c: the request-independent mg functions into the table on top. */
+void kite__lua_mg_pure(lua_State *L);
+
+/* output.c: the response head and body of pages, scripts, handlers. */
+/* The held output's head now: the page's own, or 200 text/html of
+ * unknown length, then what was held as body. */
+int kite__lua_head_now(kite__lua_run_t *r);
+/* Body bytes r->wp/wn within the output cap: 0 all went, 1 the cap was
+ * reached (wait for on_writeable), <0 failed. */
+int kite__lua_write_some(kite__lua_run_t *r);
+/* mg.write's body: write the arguments from @i to the top, waiting as
+ * needed. */
+int kite__lua_write_k(lua_State *L, int status, lua_KContext i);
+/* Yield r->co until kite__lua_wake(); @k continues the C function. */
+int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx, lua_KFunction k);
+
+/* mgreq.c: the request-bound mg functions into the table on top. */
+void kite__lua_mg_request(lua_State *L);
+/* __index of a request's mg table: request_info, document_root,
+ * auth_domain and lua_type made on first use, the rest from the base. */
+int kite__lua_mg_index(lua_State *L);
+/* request_info of @c/@t into a new table on top. */
+void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,
+                                 const char *script);
+/* Coroutine bodies: a page or script (env at 1), mg.onerror (env, msg). */
+int kite__lua_page_main(lua_State *L);
+int kite__lua_onerror_main(lua_State *L);
+/* The base mg.onerror (logs): a script's own replaces it. */
+int kite__lua_mg_onerror(lua_State *L);
+
+/* page.c: kite__lua_proto (hooks.h) for pages, scripts and handlers. */
+/* Resume @r after what it waited for; closes the conn on failure. */
+void kite__lua_wake(kite__lua_run_t *r);
+/* Start a run of @kind on the client @c: fn(env) in a new coroutine.
+ * Returns nonzero to close the connection. */
+int kite__lua_start(kite_conn_t *c, kite__lua_run_t *r, lua_CFunction fn, int kind);
+
+/* sock.c: connect(host, port, use_ssl) */
+int kite__lua_connect(lua_State *L);
+void kite__lua_sock_open_lib(lua_State *L);
+/* @r goes away: it no longer waits on its socket. */
+void kite__lua_sock_forget(kite__lua_run_t *r);
+
+/* ws.c: Lua websockets. */
+extern const kite_protocol_t kite__lua_ws_proto;
+void kite__lua_ws_open_lib(lua_State *L);
+/* mg.write in a websocket script. */
+int kite__lua_ws_write(lua_State *L);
+/* A websocket run came back from lua_resume with @st. */
+void kite__lua_ws_resumed(kite__lua_run_t *r, int st);
+void kite__lua_ws_pt_free(kite__lua_pt_t *lp);
+
+/* httpd.c: lhttpd handlers (lua-handler). */
+/* on_http of a handler request (no file): run the handler. */
+int kite__lua_httpd_start(kite_conn_t *c, kite__lua_run_t *r);
+void kite__lua_httpd_open_lib(lua_State *L);
+
+#endif

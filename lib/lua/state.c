@@ -1,0 +1,415 @@
+/*
+ * The Lua state of a service thread: made with the thread's first Lua
+ * request, with an allocator that counts its bytes against
+ * lua-max-memory, the standard libraries, the base mg table, print going
+ * to mg.write, connect(), a `shared` table kept on purpose for the life
+ * of the thread, and the chunk cache (path -> compiled function,
+ * recompiled when the file's mtime or size changes). Coroutines: their
+ * environments, the resume under the instruction budget (a count hook
+ * that yields the request's coroutine, which no pcall can catch), and
+ * tracebacks for the log.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lua/private-lua.h"
+
+static const char env_prefix[] = "local _ENV = ...; ";
+
+static kite__lua_pt_t *lp_of(lua_State *L)
+{
+    return *(kite__lua_pt_t **)lua_getextraspace(L);
+}
+
+/* Every byte of the state is counted; past the cap Lua gets NULL, which
+ * it raises as a "not enough memory" error in the coroutine. */
+static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    kite__lua_pt_t *lp = ud;
+    void *p;
+
+    if (!ptr)
+        osize = 0;
+    if (!nsize) {
+        free(ptr);
+        lp->mem -= osize;
+        return NULL;
+    }
+    if (nsize > osize && lp->max_mem && lp->mem + (nsize - osize) > lp->max_mem)
+        return NULL;
+    if (!(p = realloc(ptr, nsize)))
+        return NULL;
+    lp->mem = lp->mem - osize + nsize;
+    return p;
+}
+
+static void hook(lua_State *L, lua_Debug *ar)
+{
+    kite__lua_pt_t *lp = lp_of(L);
+    kite__lua_run_t *r = lp->cur;
+
+    (void)ar;
+    if (++lp->steps < lp->budget_steps)
+        return;
+    if (r && L == r->co && lua_isyieldable(L)) {
+        r->budget_out = 1;
+        lua_yield(L, 0);
+        return;
+    }
+    /* A coroutine of the script's own, or a call C cannot yield across:
+     * an error there, and the request's coroutine yields at its next step. */
+    luaL_error(L, "instruction budget exceeded");
+}
+
+kite__lua_run_t *kite__lua_cur(lua_State *L)
+{
+    kite__lua_run_t *r = lp_of(L)->cur;
+
+    if (!r || r->dead)
+        luaL_error(L, "no request is being served here");
+    return r;
+}
+
+static int l_print(lua_State *L)
+{
+    int i, n = lua_gettop(L);
+
+    lua_getglobal(L, "mg");
+    lua_getfield(L, -1, "write");
+    for (i = 1; i <= n; i++) {
+        if (i > 1)
+            lua_pushliteral(L, "\t");
+        luaL_tolstring(L, i, NULL);
+    }
+    lua_pushliteral(L, "\n");
+    lua_callk(L, 2 * n, 0, 0, NULL);
+    return 0;
+}
+
+static int setup(lua_State *L)
+{
+    kite__lua_pt_t *lp = lp_of(L);
+
+    luaL_openlibs(L);
+    lua_newtable(L); /* the base mg */
+    kite__lua_mg_pure(L);
+    kite__lua_mg_request(L);
+    kite__lua_ws_open_lib(L);
+    lua_pushvalue(L, -1);
+    lua_setglobal(L, "mg");
+    lp->mg_base = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, kite__lua_mg_index);
+    lua_setfield(L, -2, "__index");
+    lp->mg_meta = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushcfunction(L, l_print);
+    lua_setglobal(L, "print");
+    lua_pushcfunction(L, kite__lua_connect);
+    lua_setglobal(L, "connect");
+    lua_newtable(L);
+    lua_setglobal(L, "shared");
+    kite__lua_sock_open_lib(L);
+    kite__lua_httpd_open_lib(L);
+    lua_createtable(L, 0, 1);
+    lua_pushglobaltable(L);
+    lua_setfield(L, -2, "__index");
+    lp->env_meta = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    lp->cache = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    lp->wsscripts = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L);
+    lp->handlers = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+kite__lua_pt_t *kite__lua_pt_get(kite__pt_t *pt)
+{
+    kite__lua_pt_t *lp = pt->lua;
+
+    if (lp)
+        return lp;
+    if (!(lp = calloc(1, sizeof(*lp))))
+        return NULL;
+    lp->pt = pt;
+    lp->loading = LUA_NOREF;
+    if (!(lp->L = lua_newstate(l_alloc, lp))) {
+        free(lp);
+        return NULL;
+    }
+    *(kite__lua_pt_t **)lua_getextraspace(lp->L) = lp;
+    lua_pushcfunction(lp->L, setup);
+    if (lua_pcall(lp->L, 0, 0, 0) != LUA_OK) {
+        kite_err("lua: cannot make the thread's state: %s", lua_tostring(lp->L, -1));
+        lua_close(lp->L);
+        free(lp);
+        return NULL;
+    }
+    pt->lua = lp;
+    return lp;
+}
+
+void kite__lua_pt_free(kite__pt_t *pt)
+{
+    kite__lua_pt_t *lp = pt->lua;
+
+    if (!lp)
+        return;
+    lp->cur = NULL;
+    kite__lua_ws_pt_free(lp);
+    lua_close(lp->L);
+    pt->lua = NULL;
+    free(lp);
+}
+
+/* Let go of a coroutine: one that finished cleanly goes back to the pool
+ * (making one is most of a small page's cost), any other to the GC. */
+static void co_drop(kite__lua_pt_t *lp, lua_State *co, int ref)
+{
+    lua_Debug ar;
+
+    if (lp->npool < KITE__LUA_POOL && lua_status(co) == LUA_OK && !lua_getstack(co, 0, &ar)) {
+        lua_settop(co, 0);
+        lp->pool_co[lp->npool] = co;
+        lp->pool_ref[lp->npool++] = ref;
+        return;
+    }
+    luaL_unref(lp->L, LUA_REGISTRYINDEX, ref);
+}
+
+static int run_init(lua_State *L)
+{
+    kite__lua_run_t *r = lua_touserdata(L, 1);
+    kite__lua_pt_t *lp = r->lp;
+
+    if (lp->npool) {
+        r->co = lp->pool_co[--lp->npool];
+        r->co_ref = lp->pool_ref[lp->npool];
+    } else {
+        r->co = lua_newthread(L);
+        r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (r->env_ref != LUA_NOREF)
+        return 0;
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->env_meta);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -2, "_G");
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_meta);
+    lua_setmetatable(L, -2);
+    lua_setfield(L, -2, "mg");
+    r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->env_owned = 1;
+    return 0;
+}
+
+int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref)
+{
+    lua_State *L = lp->L;
+    /* Again with its own environment: mg.onerror after an error. */
+    int keep = r->co && env_ref != LUA_NOREF && env_ref == r->env_ref;
+
+    if (r->co)
+        co_drop(lp, r->co, r->co_ref);
+    r->lp = lp;
+    r->co = NULL;
+    r->co_ref = LUA_NOREF;
+    r->dead = 0;
+    if (!keep) {
+        r->env_ref = env_ref;
+        r->env_owned = 0;
+    }
+    lua_pushcfunction(L, run_init);
+    lua_pushlightuserdata(L, r);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        kite_err("lua: cannot start a coroutine: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        kite__lua_run_release(r);
+        return KITE_ENOMEM;
+    }
+    return 0;
+}
+
+void kite__lua_run_release(kite__lua_run_t *r)
+{
+    lua_State *L;
+
+    if (!r->lp)
+        return;
+    L = r->lp->L;
+    if (r->lp->cur == r)
+        r->lp->cur = NULL;
+    kite__lua_sock_forget(r);
+    if (r->co)
+        co_drop(r->lp, r->co, r->co_ref);
+    if (r->env_owned)
+        luaL_unref(L, LUA_REGISTRYINDEX, r->env_ref);
+    r->co_ref = r->env_ref = LUA_NOREF;
+    r->env_owned = 0;
+    r->co = NULL;
+    r->dead = 1;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+    struct stat st;
+    char *buf = NULL;
+    size_t got = 0;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        !(buf = malloc(sizeof(env_prefix) + (size_t)st.st_size + 4)))
+        goto fail;
+    while (got < (size_t)st.st_size) {
+        n = read(fd, buf + got, (size_t)st.st_size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    *len = got;
+    buf[got] = '\0';
+    return buf;
+fail:
+    close(fd);
+    free(buf);
+    return NULL;
+}
+
+/* The chunk's source: pages translated; scripts with the environment
+ * taken from the first argument (and a "#!" line made a comment), on the
+ * first line so that line numbers stay those of the file. */
+static char *chunk_source(const char *path, int lsp, size_t *len)
+{
+    size_t n, pl = sizeof(env_prefix) - 1;
+    char *src = read_file(path, &n), *out;
+
+    if (!src)
+        return NULL;
+    if (lsp) {
+        out = kite__lua_lsp_translate(src, n, len);
+        free(src);
+        return out;
+    }
+    memmove(src + pl + 2, src, n + 1);
+    memcpy(src, env_prefix, pl);
+    if (src[pl + 2] == '#') {
+        src[pl] = src[pl + 1] = '-';
+        *len = n + pl + 2;
+    } else {
+        memmove(src + pl, src + pl + 2, n + 1);
+        *len = n + pl;
+    }
+    return src;
+}
+
+int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp)
+{
+    struct stat st;
+    char *src;
+    size_t len;
+    int r;
+
+    if (stat(path, &st) < 0)
+        return luaL_error(L, "cannot open %s: %s", path, strerror(errno));
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->cache);
+    if (lua_getfield(L, -1, path) == LUA_TTABLE) {
+        int same;
+        lua_rawgeti(L, -1, 2);
+        lua_rawgeti(L, -2, 3);
+        lua_rawgeti(L, -3, 4);
+        same = lua_tointeger(L, -3) == (lua_Integer)st.st_mtim.tv_sec &&
+               lua_tointeger(L, -2) == (lua_Integer)st.st_mtim.tv_nsec &&
+               lua_tointeger(L, -1) == (lua_Integer)st.st_size;
+        lua_pop(L, 3);
+        if (same) {
+            lua_rawgeti(L, -1, 1);
+            lua_replace(L, -3);
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    lua_pop(L, 1);
+    if (!(src = chunk_source(path, lsp, &len)))
+        return luaL_error(L, "cannot read %s: %s", path, strerror(errno ? errno : ENOMEM));
+    lua_pushfstring(L, "@%s", path);
+    r = luaL_loadbuffer(L, src, len, lua_tostring(L, -1));
+    free(src);
+    if (r != LUA_OK)
+        return lua_error(L);
+    lua_remove(L, -2);
+    lua_createtable(L, 4, 0);
+    lua_pushvalue(L, -2);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec);
+    lua_rawseti(L, -2, 2);
+    lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_nsec);
+    lua_rawseti(L, -2, 3);
+    lua_pushinteger(L, (lua_Integer)st.st_size);
+    lua_rawseti(L, -2, 4);
+    lua_setfield(L, -3, path);
+    lua_remove(L, -2);
+    kite_debug("lua: compiled %s", path);
+    return 0;
+}
+
+int kite__lua_resume(kite__lua_run_t *r, const kite_mount_t *m, int nargs, int *nres)
+{
+    kite__lua_pt_t *lp = r->lp;
+    uint64_t budget = m && m->lua_budget ? m->lua_budget : KITE__LUA_BUDGET;
+    kite__lua_run_t *prev = lp->cur;
+    int st;
+
+    lp->max_mem = m && m->lua_max_memory ? m->lua_max_memory : KITE__LUA_MAX_MEMORY;
+    lp->budget_steps = budget / KITE__LUA_HOOK_STEP ? budget / KITE__LUA_HOOK_STEP : 1;
+    lp->steps = 0;
+    r->budget_out = 0;
+    lua_sethook(r->co, hook, LUA_MASKCOUNT, KITE__LUA_HOOK_STEP);
+    lp->cur = r;
+    st = lua_resume(r->co, lp->L, nargs, nres);
+    lp->cur = prev;
+    return st;
+}
+
+void kite__lua_log_error(lua_State *co, const char *what, const char *msg)
+{
+    lua_Debug ar;
+    int lvl;
+
+    kite_err("lua %s: %s", what, msg ? msg : "(error object is not a string)");
+    /* The coroutine's stack is kept after an error: walk it (nothing to
+     * allocate, so this works when the state is out of memory too). */
+    for (lvl = 0; lvl < 16 && lua_getstack(co, lvl, &ar); lvl++) {
+        if (!lua_getinfo(co, "Sln", &ar))
+            break;
+        if (ar.currentline > 0 && ar.name)
+            kite_err("lua %s:   %s:%d: in %s '%s'", what, ar.short_src, ar.currentline,
+                     *ar.namewhat ? ar.namewhat : "function", ar.name);
+        else if (ar.currentline > 0)
+            kite_err("lua %s:   %s:%d: in %s", what, ar.short_src, ar.currentline,
+                     *ar.what == 'm' ? "the main chunk" : "a function");
+        else
+            kite_err("lua %s:   [%s]: in %s", what, ar.what, ar.name ? ar.name : "?");
+    }
+}
+
+int kite__lua_is_page(const kite_mount_t *m, const char *path)
+{
+    size_t n = strlen(path);
+    const char *p = m ? m->lua_page_pattern : NULL;
+
+    if (p && *p)
+        return kite__pattern_match(p, strlen(p), path, n) > 0;
+    return (n > 3 && !strcmp(path + n - 3, ".lp")) || (n > 4 && !strcmp(path + n - 4, ".lsp"));
+}

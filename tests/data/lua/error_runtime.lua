@@ -1,0 +1,5 @@
+local function inner()
+  local t = nil
+  return t.field
+end
+inner()

@@ -1,0 +1,2 @@
+mg.keep_alive(false)
+mg.write("no keep-alive\n")

@@ -1,0 +1,2 @@
+httpd = require 'httpd'
+httpd.register_handler("/v", function(env, header) httpd.write(nil, "v1") end)

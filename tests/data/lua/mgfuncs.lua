@@ -1,0 +1,20 @@
+-- Each request-independent mg function, one result per line.
+local out = {}
+local function put(k, v) out[#out + 1] = k .. "=" .. tostring(v) end
+put("url_encode", mg.url_encode("a b&c/d~é"))
+put("url_decode", mg.url_decode("a%20b+c%2Fd"))
+put("url_decode_form", mg.url_decode("a%20b+c", true))
+put("base64_encode", mg.base64_encode("hello, kite"))
+put("base64_decode", mg.base64_decode("aGVsbG8sIGtpdGU="))
+put("base64_roundtrip", mg.base64_decode(mg.base64_encode("\0\1\2\255")) == "\0\1\2\255")
+put("md5", mg.md5("abc"))
+put("get_var", mg.get_var("a=1&name=J%C3%B6rg+X&b=2", "name"))
+put("get_var_missing", mg.get_var("a=1", "b"))
+put("get_var_second", mg.get_var("x=1&x=2", "x", 1))
+put("get_cookie", mg.get_cookie("a=1; session=\"xyz\"; b=2", "session"))
+put("get_cookie_missing", mg.get_cookie("a=1", "zz"))
+put("mime_html", mg.get_mime_type("x/index.html"))
+put("mime_png", mg.get_mime_type("pic.PNG"))
+put("keep_alive", mg.keep_alive())
+mg.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+mg.write(table.concat(out, "\n"), "\n")

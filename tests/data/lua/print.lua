@@ -1,0 +1,2 @@
+print("a", 1, true, nil)
+mg.print("via mg.print\n")

@@ -1,0 +1,1 @@
+mg.redirect("/lua/nostatus.lp")
