@@ -70,7 +70,8 @@ static void usage(const char *argv0)
             "usage: %s [-p port] [-i iface] [-r resource-dir] [-d logmask] [-t threads] [-n]\n"
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
-            "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n",
+            "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n"
+            "          [-2 (h2c by prior knowledge)] [-H (no h2 by ALPN)]\n",
             argv0);
 }
 
@@ -113,7 +114,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:h")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:2Hh")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -178,6 +179,12 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             break;
         case 'K':
             key = optarg;
+            break;
+        case '2':
+            vi.options |= KITE_VH_H2C;
+            break;
+        case 'H':
+            vi.options |= KITE_VH_NO_H2;
             break;
         default:
             usage(argv[0]);

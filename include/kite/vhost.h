@@ -61,6 +61,12 @@ enum {
     KITE_VH_UDP = 1 << 5,             /* listen on UDP, datagrams to the raw protocol */
     KITE_VH_STRICT_HOST = 1 << 6,     /* a Host naming no vhost on the port gets 400 */
     KITE_VH_NO_DECODE_URL = 1 << 7,   /* the path is routed as sent, %XX not decoded */
+    /* HTTP/2 (READMEs/README.http2.md). A TLS vhost offers "h2" by ALPN
+     * unless NO_H2; a plain one speaks HTTP/2 only with H2C: to a client
+     * that starts with the connection preface (prior knowledge). The
+     * port's first vhost decides. */
+    KITE_VH_NO_H2 = 1 << 8,
+    KITE_VH_H2C = 1 << 9,
 };
 
 /**

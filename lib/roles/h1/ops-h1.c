@@ -209,6 +209,18 @@ static int looks_http(const char *buf, size_t len)
     return i < 24 ? -1 : 0;
 }
 
+/* h2c by prior knowledge: does buf[0..len) start with the HTTP/2
+ * connection preface? 1 yes, 0 no, -1 not known yet. */
+static int h2_preface(const char *buf, size_t len)
+{
+    static const char pri[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    size_t n = len < sizeof(pri) - 1 ? len : sizeof(pri) - 1;
+
+    if (memcmp(buf, pri, n))
+        return 0;
+    return n == sizeof(pri) - 1 ? 1 : -1;
+}
+
 /* Run the state machine over buf[0..len); keep what is left for later. */
 static int process(kite_conn_t *c, char *buf, size_t len)
 {
@@ -222,6 +234,17 @@ static int process(kite_conn_t *c, char *buf, size_t len)
         switch (c->state) {
         case H1_IDLE:
         case H1_HEAD:
+            if ((c->vh->options & KITE_VH_H2C) && !(c->flags & H1_F_SERVED)) {
+                int h = h2_preface(buf + off, len - off);
+                if (h < 0)
+                    goto hold;
+                if (h > 0) {
+                    c->flags &= ~H1_F_PROCESSING;
+                    ah_give(c);
+                    c->scan = 0;
+                    return kite__h2_start(c, buf + off, len - off);
+                }
+            }
             if ((c->vh->options & KITE_VH_FALLBACK_TO_RAW) && !(c->flags & H1_F_SERVED)) {
                 int h = looks_http(buf + off, len - off);
                 if (h < 0)
@@ -460,4 +483,5 @@ const struct kite__role_ops kite__role_h1 = {
     .write = h1_write,
     .on_close = on_close,
     .drain = h1_drain,
+    .http = 1,
 };

@@ -65,7 +65,7 @@ const char *kite_http_status_text(int status)
 
 static kite_http_req_t *txn_of(kite_conn_t *c)
 {
-    if (c->role != &kite__role_h1 || (c->flags & (KITE__C_CLOSED | KITE__C_ABORT)))
+    if (!c->role->http || (c->flags & (KITE__C_CLOSED | KITE__C_ABORT)))
         return NULL;
     return c->rd;
 }
