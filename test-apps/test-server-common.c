@@ -71,7 +71,9 @@ static void usage(const char *argv0)
             "          [-U unix-socket] [-V name=dir]... [-E /404.html] [-k keepalive-secs]\n"
             "          [-T timeout-secs] [-m cache-max-age] [-R raw-port] [-F] [-f fifo]\n"
             "          [-G cgi-dir] [-g cgi-timeout-secs] [-s [-C cert -K key]]\n"
-            "          [-2 (h2c by prior knowledge)] [-H (no h2 by ALPN)]\n",
+            "          [-2 (h2c by prior knowledge)] [-H (no h2 by ALPN)]\n"
+            "          [-S send-timeout-secs] [-o h2-settings-timeout-secs]\n"
+            "          [-D drain-ms (SIGTERM drains)]\n",
             argv0);
 }
 
@@ -114,7 +116,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     memset(ts, 0, sizeof(*ts));
     ts->fifo_keep = -1;
     vi.port = 7681;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:2Hh")) != -1) {
+    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:sC:K:2HS:o:D:h")) != -1) {
         switch (opt) {
         case 'p':
             vi.port = atoi(optarg);
@@ -185,6 +187,15 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             break;
         case 'H':
             vi.options |= KITE_VH_NO_H2;
+            break;
+        case 'S':
+            ci->send_timeout = (unsigned)atoi(optarg);
+            break;
+        case 'o':
+            ci->h2_settings_timeout = (unsigned)atoi(optarg);
+            break;
+        case 'D':
+            ts->drain_ms = (unsigned)atoi(optarg);
             break;
         default:
             usage(argv[0]);

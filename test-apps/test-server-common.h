@@ -18,6 +18,7 @@ typedef struct test_server_s {
     /* private: what the vhosts point at, which must outlive them */
     kite_mount_t m_root, m_form, m_test, m_redir, m_cgi;
     kite_mount_t extra_mounts[TEST_SERVER_MAX_EXTRA_VHOSTS];
+    unsigned drain_ms; /* -D: SIGTERM drains for this long instead of stopping */
 } test_server_t;
 
 /**

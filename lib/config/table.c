@@ -450,6 +450,13 @@ const kite__directive_t kite__directives[] = {
      "a peer that reads nothing of pending output for this long is closed (default 30)"},
     {"max-output", GLOB, "number", set_size, G(ci.max_output), 0,
      "bytes of unsent output allowed per connection (default 1048576)"},
+    {"h2-max-concurrent-streams", GLOB, "number", set_uint, G(ci.h2_max_streams), 100000,
+     "HTTP/2: streams a connection may have open at once (default 100)"},
+    {"h2-initial-window-size", GLOB, "number", set_uint, G(ci.h2_window), 0x7fffffff,
+     "HTTP/2: bytes of request body a stream may send before the handler takes them "
+     "(default 262144)"},
+    {"h2-settings-timeout-secs", GLOB, "number", set_uint, G(ci.h2_settings_timeout), 3600,
+     "HTTP/2: the peer must acknowledge kite's SETTINGS within this time (default 10)"},
     {"max-header-size", GLOB, "number", set_uint, G(ci.max_header_size), 1u << 20,
      "largest request head; 431 past it (default 8192)"},
     {"ws-max-message", GLOB, "number", set_size, G(ci.ws_max_message), 0,

@@ -432,6 +432,10 @@ extern const struct kite__role_ops kite__role_h2;
 /* roles/h2: make @c (a conn in its h1 role, no request in flight) an
  * HTTP/2 connection; @buf holds the first bytes it read (the preface). */
 int kite__h2_start(kite_conn_t *c, char *buf, size_t len);
+/* An HTTP/1.1 request asking for "Upgrade: h2c", on a vhost that allows
+ * it: 101, then @t is answered as stream 1 (1). 0: not an upgrade we do;
+ * <0 to close. */
+int kite__h2_upgrade(kite_conn_t *c, kite_http_req_t *t);
 
 /* The role data of a UDP connection: who sent the last datagram. */
 struct kite__udp {

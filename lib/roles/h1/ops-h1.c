@@ -142,6 +142,11 @@ static int start_request(kite_conn_t *c, char *buf, size_t n)
         t->tflags |= KITE__T_BODY;
         t->body_left = p->content_length;
     }
+    if ((c->vh->options & KITE_VH_H2C) && p->upgrade) {
+        int u = kite__h2_upgrade(c, t);
+        if (u)
+            return u < 0 ? u : 0;
+    }
     c->state = (t->tflags & KITE__T_BODY) ? H1_BODY : H1_WAIT;
     kite__conn_set_state_timeout(c, (t->tflags & KITE__T_BODY)
                                         ? c->pt->ctx->info.timeout_secs * 1000u

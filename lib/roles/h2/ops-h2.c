@@ -17,8 +17,6 @@
  * end the connection with GOAWAY ENHANCE_YOUR_CALM. */
 #define RESET_MAX    200
 #define RESET_WIN_MS 1000
-#define MAX_STREAMS  128
-#define WINDOW       (256 * 1024)
 
 static kite__h2_t *h2_of(kite_conn_t *c)
 {
@@ -102,6 +100,10 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     switch (frame->hd.type) {
     case NGHTTP2_RST_STREAM:
         count_reset(user);
+        break;
+    case NGHTTP2_SETTINGS:
+        if (frame->hd.flags & NGHTTP2_FLAG_ACK)
+            kite_timer_cancel(&((kite__h2_t *)user)->settings_timer);
         break;
     case NGHTTP2_HEADERS:
         s = stream_of(session, frame->hd.stream_id);
@@ -208,6 +210,18 @@ static void cbs_init(void)
     nghttp2_option_set_stream_reset_rate_limit(opts, RESET_MAX, RESET_MAX);
 }
 
+/* RFC 9113 6.5.3: a peer that does not acknowledge our SETTINGS in time. */
+static void settings_timeout(kite_conn_t *c, kite_timer_t *t)
+{
+    kite__h2_t *h2 = c->rd;
+
+    (void)t;
+    kite_notice("h2: SETTINGS not acknowledged in time, closing");
+    nghttp2_session_terminate_session(h2->s, NGHTTP2_SETTINGS_TIMEOUT);
+    kite__h2_pump(h2);
+    kite_close(c, 0, NULL);
+}
+
 int kite__h2_start(kite_conn_t *c, char *buf, size_t len)
 {
     const kite_context_info_t *ci = &c->pt->ctx->info;
@@ -222,13 +236,15 @@ int kite__h2_start(kite_conn_t *c, char *buf, size_t len)
         free(h2);
         return KITE_ENOMEM;
     }
-    iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS};
-    iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, WINDOW};
+    iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, ci->h2_max_streams};
+    iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, ci->h2_window};
     iv[2] =
         (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, ci->max_header_size * 2};
     iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
     if (nghttp2_submit_settings(h2->s, NGHTTP2_FLAG_NONE, iv, 4) ||
-        nghttp2_session_set_local_window_size(h2->s, NGHTTP2_FLAG_NONE, 0, 4 * WINDOW)) {
+        nghttp2_session_set_local_window_size(h2->s, NGHTTP2_FLAG_NONE, 0,
+                                              ci->h2_window > 0x1fffffff ? 0x7fffffff
+                                                                         : 4 * ci->h2_window)) {
         nghttp2_session_del(h2->s);
         free(h2);
         return KITE_ENOMEM;
@@ -236,6 +252,8 @@ int kite__h2_start(kite_conn_t *c, char *buf, size_t len)
     c->role = &kite__role_h2;
     c->rd = h2;
     c->state = 0;
+    kite_timer_schedule(c, &h2->settings_timer, ci->h2_settings_timeout * 1000000ull,
+                        settings_timeout);
     kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
     kite_callback_on_writable(c);
     if (len)
@@ -293,8 +311,13 @@ static int on_data(kite_conn_t *c, char *buf, size_t len)
     h2->in_recv = 0;
     if (r < 0) {
         kite_debug("h2: %s", nghttp2_strerror((int)r));
-        /* nghttp2 queued a GOAWAY for a protocol error: send it, then close. */
-        if (r != NGHTTP2_ERR_NOMEM)
+        /* Floods and too many CONTINUATIONs come back as errors without a
+         * GOAWAY queued: say why, then close (after what is queued). */
+        if (r == NGHTTP2_ERR_FLOODED || r == NGHTTP2_ERR_TOO_MANY_CONTINUATIONS)
+            nghttp2_session_terminate_session(h2->s, NGHTTP2_ENHANCE_YOUR_CALM);
+        else if (r != NGHTTP2_ERR_BAD_CLIENT_MAGIC && r != NGHTTP2_ERR_NOMEM)
+            nghttp2_session_terminate_session(h2->s, NGHTTP2_PROTOCOL_ERROR);
+        if (c->out_bytes < KITE__H2_OUT_HIGH)
             nghttp2_session_send(h2->s);
         kite_close(c, 0, NULL);
         return 0;

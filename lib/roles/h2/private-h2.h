@@ -49,11 +49,12 @@ struct kite__h2 {
     kite__h2s_t *streams; /* open stream conns */
     kite__h2s_t *dead;    /* closed stream conns, freed from the parent */
     unsigned nstreams;
-    unsigned resets;    /* streams the peer reset in the current window */
-    uint64_t reset_win; /* when that window started (ms) */
-    uint8_t in_recv;    /* inside nghttp2_session_mem_recv */
-    uint8_t draining;   /* GOAWAY sent: close once the streams are done */
-    uint8_t closing;    /* the conn is closing: streams only detach */
+    unsigned resets;             /* streams the peer reset in the current window */
+    uint64_t reset_win;          /* when that window started (ms) */
+    uint8_t in_recv;             /* inside nghttp2_session_mem_recv */
+    uint8_t draining;            /* GOAWAY sent: close once the streams are done */
+    uint8_t closing;             /* the conn is closing: streams only detach */
+    kite_timer_t settings_timer; /* until the peer acknowledges our SETTINGS */
 };
 
 /* ops-h2.c */
@@ -68,6 +69,8 @@ extern const kite__xport_t kite__h2s_xport;
 kite__h2s_t *kite__h2s_new(kite__h2_t *h2, int32_t id);
 int kite__h2s_header(kite__h2s_t *s, const uint8_t *name, size_t nlen, const uint8_t *value,
                      size_t vlen);
+/* An HTTP/1.1 transaction @t (Upgrade: h2c) becomes the stream's and is routed. */
+void kite__h2s_take(kite__h2s_t *s, kite_http_req_t *t);
 /* The head is complete: make the transaction and route it. */
 int kite__h2s_request(kite__h2s_t *s, int end_stream);
 /* Request body bytes and its end. */

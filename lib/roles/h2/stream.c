@@ -181,6 +181,21 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     return 0;
 }
 
+void kite__h2s_take(kite__h2s_t *s, kite_http_req_t *t)
+{
+    kite_conn_t *c = &s->c;
+
+    s->sflags |= H2S_DISPATCHED | H2S_REMOTE_END;
+    t->wire = &kite__h2_wire;
+    t->p.version = 20;
+    c->rd = t;
+    enter(s);
+    kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+    if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
+        kite__conn_close_now(c, 2);
+    kite__conn_leave(c);
+}
+
 int kite__h2s_data(kite__h2s_t *s, const uint8_t *data, size_t len)
 {
     kite_conn_t *c = &s->c;
