@@ -249,9 +249,12 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
 
 void kite__conn_rx_pause(kite_conn_t *c, int pause)
 {
-    /* A stream's input is held by its parent's role while RX_OFF is set. */
-    if (c->flags & KITE__C_STREAM)
+    /* A stream's input is held by its parent's role while RX_OFF is set;
+     * its transport gives the window back on resume. */
+    if (c->flags & KITE__C_STREAM) {
+        c->xp->ops->rx_pause(c, pause);
         return;
+    }
     if (pause) {
         c->pt->evops->read_stop(c);
         return;

@@ -225,7 +225,7 @@ static void settings_timeout(kite_conn_t *c, kite_timer_t *t)
 int kite__h2_start(kite_conn_t *c, char *buf, size_t len)
 {
     const kite_context_info_t *ci = &c->pt->ctx->info;
-    nghttp2_settings_entry iv[4];
+    nghttp2_settings_entry iv[5];
     kite__h2_t *h2;
 
     pthread_once(&cbs_once, cbs_init);
@@ -241,7 +241,9 @@ int kite__h2_start(kite_conn_t *c, char *buf, size_t len)
     iv[2] =
         (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, ci->max_header_size * 2};
     iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
-    if (nghttp2_submit_settings(h2->s, NGHTTP2_FLAG_NONE, iv, 4) ||
+    /* RFC 8441: websockets over streams (extended CONNECT). */
+    iv[4] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+    if (nghttp2_submit_settings(h2->s, NGHTTP2_FLAG_NONE, iv, 5) ||
         nghttp2_session_set_local_window_size(h2->s, NGHTTP2_FLAG_NONE, 0,
                                               ci->h2_window > 0x1fffffff ? 0x7fffffff
                                                                          : 4 * ci->h2_window)) {

@@ -180,10 +180,23 @@ static void send_continue(kite_conn_t *c, kite_http_req_t *t)
     kite__h2_want_send(s->h2);
 }
 
+/* RFC 8441: a 200 to the extended CONNECT; the stream stays open and
+ * carries websocket frames in DATA frames both ways. */
+static int ws_accept(kite_conn_t *c, kite_http_req_t *t, const char *subprotocol)
+{
+    int r;
+
+    if (subprotocol && (r = kite__http_add_header_n(t, "Sec-WebSocket-Protocol", subprotocol,
+                                                    strlen(subprotocol))) < 0)
+        return r;
+    return respond(c, t, 200, NULL, -1);
+}
+
 const struct kite__http_wire kite__h2_wire = {
     .respond = respond,
     .body = body,
     .send_continue = send_continue,
+    .ws_accept = ws_accept,
 };
 
 static int on_data(kite_conn_t *c, char *buf, size_t len)
@@ -205,10 +218,11 @@ static void on_rx_resume(kite_conn_t *c)
     char *in = c->in;
     uint32_t len = c->in_len;
 
-    /* Input held while paused: deliver it, then the end it was followed by. */
+    /* Input held while paused (its window was given back by the resume):
+     * deliver it, then the end it was followed by. */
     c->in = NULL;
     c->in_len = c->in_cap = 0;
-    if (len && c->xp->ops->rx(c, in, len) < 0)
+    if (len && on_data(c, in, len) < 0)
         kite__conn_close_now(c, 2);
     free(in);
     if ((s->sflags & H2S_REMOTE_END) && t && (t->tflags & KITE__T_BODY) &&

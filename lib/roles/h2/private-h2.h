@@ -38,6 +38,7 @@ struct kite__h2s {
     uint16_t sflags;
     uint8_t too_big; /* the fields passed the limit: 431 */
     kite_conn_t *pc; /* the parent conn */
+    size_t held;     /* input held while paused, not yet consumed */
     char *head;      /* the request's fields, as HTTP/1.1 header lines */
     size_t head_len, head_cap;
     char *method, *path, *authority, *protocol; /* pseudo-headers */

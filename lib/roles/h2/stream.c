@@ -123,7 +123,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     kite_http_req_t *t;
     char *line = NULL;
     size_t n;
-    int r;
+    int r, ws;
 
     s->sflags |= H2S_DISPATCHED;
     if (end_stream)
@@ -136,6 +136,16 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     t->p.content_length = -1;
     c->rd = t;
     enter(s);
+    /* RFC 8441: an extended CONNECT for a websocket is the HTTP/1.1
+     * upgrade GET to roles/http and roles/ws; its DATA is not a body. */
+    ws = s->method && s->protocol && !strcmp(s->method, "CONNECT") &&
+         !kite__strncasecmp(s->protocol, "websocket", 10);
+    if (ws) {
+        free(s->method);
+        s->method = strdup("GET");
+        static const char up[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+        add(s, up, sizeof(up) - 1);
+    }
     /* The request line and Host, then the fields as they came. */
     n = strlen(s->method ? s->method : "") + strlen(s->path ? s->path : "") +
         (s->authority ? strlen(s->authority) + 8 : 0) + 16 + s->head_len;
@@ -162,7 +172,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     } else {
         t->p.version = 20;
         t->tflags |= KITE__T_KEEPALIVE;
-        if (!end_stream) {
+        if (!end_stream && !ws) {
             t->tflags |= KITE__T_BODY;
             /* A body without Content-Length: its length is unknown, as
              * with a chunked one. */
@@ -206,8 +216,10 @@ int kite__h2s_data(kite__h2s_t *s, const uint8_t *data, size_t len)
     }
     /* Paused: held, and not counted as consumed, so the peer's window
      * closes and it stops sending. */
-    if (c->flags & KITE__C_RX_OFF)
+    if (c->flags & KITE__C_RX_OFF) {
+        s->held += len;
         return kite__conn_keep_input(c, (const char *)data, len) < 0 ? KITE_ENOMEM : 0;
+    }
     /* The bytes are in the conn's input buffer, ours to modify. */
     kite__conn_on_data(c, (char *)(uintptr_t)data, len);
     return 0;
@@ -358,6 +370,19 @@ static void s_flush(kite_conn_t *c)
     kite__h2_want_send(s->h2);
 }
 
+/* Reading resumed: what was held (uncounted) now counts as consumed,
+ * which reopens the peer's window. */
+static void s_rx_pause(kite_conn_t *c, int pause)
+{
+    kite__h2s_t *s = S(c);
+
+    if (pause || !s->held || !s->h2 || s->h2->closing)
+        return;
+    nghttp2_session_consume(s->h2->s, s->id, s->held);
+    s->held = 0;
+    kite__h2_want_send(s->h2);
+}
+
 static int s_shutdown(kite_conn_t *c)
 {
     (void)c;
@@ -410,6 +435,7 @@ static const struct kite__xport_ops s_ops = {
     .close = s_close,
     .flush = s_flush,
     .parent = s_parent,
+    .rx_pause = s_rx_pause,
 };
 
 const kite__xport_t kite__h2s_xport = {&s_ops};

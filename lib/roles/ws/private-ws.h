@@ -52,6 +52,9 @@ typedef struct kite__ws {
 /* handshake.c: is this a websocket upgrade request; answer one. */
 int kite__ws_is_upgrade(const struct kite_http_req_s *t);
 int kite__ws_upgrade(kite_conn_t *c, struct kite_http_req_s *t);
+/* The HTTP/1.1 answer to an upgrade (kite__http_wire.ws_accept): the 101
+ * with the accept key made from Sec-WebSocket-Key (KITE_EINVAL if bad). */
+int kite__ws_accept_h1(kite_conn_t *c, struct kite_http_req_s *t, const char *subprotocol);
 
 /* ops-ws.c */
 int kite__ws_process(kite_conn_t *c, char *buf, size_t len);
