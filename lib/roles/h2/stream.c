@@ -153,7 +153,8 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
         int k = snprintf(line, n, "%s %s HTTP/1.1\r\n%s%s%s", s->method ? s->method : "",
                          s->path ? s->path : "", s->authority ? "Host: " : "",
                          s->authority ? s->authority : "", s->authority ? "\r\n" : "");
-        memcpy(line + k, s->head, s->head_len);
+        if (s->head_len)
+            memcpy(line + k, s->head, s->head_len);
         memcpy(line + k + s->head_len, "\r\n", 2);
         n = (size_t)k + s->head_len + 2;
         t->head = kite__http_txn_copy(t, line, n);

@@ -98,7 +98,8 @@ int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *va
             p = malloc(cap);
             if (!p)
                 return KITE_ENOMEM;
-            memcpy(p, t->rh, t->rh_len);
+            if (t->rh_len)
+                memcpy(p, t->rh, t->rh_len);
             if (t->rh && (t->rh < t->arena || t->rh >= t->arena + sizeof(t->arena)))
                 free(t->rh);
         }
