@@ -139,4 +139,5 @@ const struct kite__http_wire kite__h1_wire = {
     .body = body,
     .send_continue = send_continue,
     .ws_accept = kite__ws_accept_h1,
+    .raw_ok = 1,
 };

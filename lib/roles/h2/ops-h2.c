@@ -276,14 +276,16 @@ void kite__h2_pump(kite__h2_t *h2)
     kite_conn_t *c = h2->c;
     int r;
 
-    if (h2->in_recv || (c->flags & (KITE__C_CLOSED | KITE__C_ABORT)))
+    if (c->flags & (KITE__C_CLOSED | KITE__C_ABORT))
         return;
-    kite__h2s_reap(h2);
-    if (c->out_bytes >= KITE__H2_OUT_HIGH) {
+    /* Not from inside nghttp2: after its callbacks return. */
+    if (h2->in_recv || h2->in_send || c->out_bytes >= KITE__H2_OUT_HIGH) {
         kite_callback_on_writable(c);
         return;
     }
+    h2->in_send = 1;
     r = nghttp2_session_send(h2->s);
+    h2->in_send = 0;
     if (r) {
         kite_debug("h2: send: %s", nghttp2_strerror(r));
         kite__conn_close_now(c, 4);
@@ -340,6 +342,8 @@ static void on_eof(kite_conn_t *c, int status)
 
 static int on_writeable(kite_conn_t *c)
 {
+    /* A pass of the loop: no stream handler is on the stack. */
+    kite__h2s_reap(h2_of(c));
     kite__h2_pump(h2_of(c));
     return 0;
 }

@@ -161,8 +161,8 @@ static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len,
             s->sflags &= ~H2S_DEFERRED;
             nghttp2_session_resume_data(s->h2->s, s->id);
         }
-        if (live(s))
-            kite__h2_want_send(s->h2);
+        /* The leave flushes the stream, which makes the frames. */
+        kite__conn_mark_dirty(c);
     }
     return 0;
 }

@@ -53,13 +53,15 @@ struct kite__h2 {
     unsigned resets;             /* streams the peer reset in the current window */
     uint64_t reset_win;          /* when that window started (ms) */
     uint8_t in_recv;             /* inside nghttp2_session_mem_recv */
+    uint8_t in_send;             /* inside nghttp2_session_send */
     uint8_t draining;            /* GOAWAY sent: close once the streams are done */
     uint8_t closing;             /* the conn is closing: streams only detach */
     kite_timer_t settings_timer; /* until the peer acknowledges our SETTINGS */
 };
 
 /* ops-h2.c */
-/* Make frames from what is ready, as far as the parent's output allows. */
+/* Make frames from what is ready, as far as the parent's output allows
+ * (from inside nghttp2's callbacks: at the end of this loop pass). */
 void kite__h2_pump(kite__h2_t *h2);
 /* Ask for a pump at the end of this loop pass (from stream context). */
 void kite__h2_want_send(kite__h2_t *h2);

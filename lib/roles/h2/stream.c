@@ -368,7 +368,9 @@ static void s_flush(kite_conn_t *c)
         s->sflags &= ~H2S_DEFERRED;
         nghttp2_session_resume_data(s->h2->s, s->id);
     }
-    kite__h2_want_send(s->h2);
+    /* Frames now, as h1 writes at the end of the event: a close of the
+     * stream right after its response then loses nothing. */
+    kite__h2_pump(s->h2);
 }
 
 /* Reading resumed: what was held (uncounted) now counts as consumed,
