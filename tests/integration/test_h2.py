@@ -225,6 +225,19 @@ def test_nghttp(t, s):
          "%s nghttp: a POST body (-d)" % s.scheme, out[-1500:])
 
 
+def test_h2load(t, s):
+    # A short bounded run, for correctness under concurrency (not speed):
+    # 10 connections, 10 streams each in flight.
+    p = subprocess.run(["h2load", "-n", "2000", "-c", "10", "-m", "10", "-T", "20",
+                        s.url("/1k.txt")], capture_output=True, timeout=60)
+    out = p.stdout.decode()
+    line = [x for x in out.splitlines() if x.startswith("requests:")]
+    t.ok(p.returncode == 0 and line and "2000 succeeded, 0 failed, 0 errored, 0 timeout" in
+         line[0] and "status codes: 2000 2xx" in out,
+         "%s h2load -n 2000 -c 10 -m 10: all 2000 succeed" % s.scheme, out[-1500:])
+    t.ok(s.srv.alive(), "%s the server is up after h2load" % s.scheme)
+
+
 def test_h1_still(t, s):
     p = subprocess.run(["curl", "-sS", "-k", "--http1.1", "-w", " %{http_version}",
                         s.url("/test/hello")], capture_output=True, timeout=30)
@@ -272,7 +285,7 @@ def main():
         for s in (Srv(False, plain), Srv(True, tls)):
             for fn in (test_curl_files, test_conditional, test_errors, test_redirect,
                        test_callback, test_bodies, test_cgi, test_multiplex, test_slow_stream,
-                       test_nghttp, test_h1_still):
+                       test_nghttp, test_h2load, test_h1_still):
                 tap.run(fn, tap, s)
         tap.run(test_no_h2c, tap, noh2)
         tap.run(test_no_alpn_h2, tap, tlsh1)
