@@ -538,8 +538,8 @@ const kite__directive_t kite__directives[] = {
      "offer HTTP/2 (\"h2\") by ALPN on a TLS vhost (default true; the port's first vhost "
      "decides)"},
     {"h2c", VHOST, "boolean", set_flag, V(info.options), KITE_VH_H2C,
-     "HTTP/2 without TLS, for clients that start with the HTTP/2 preface (prior knowledge); "
-     "default false"},
+     "HTTP/2 without TLS: to clients that start with the HTTP/2 preface (prior knowledge) or "
+     "ask with Upgrade: h2c; default false"},
     {"decode-url", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_DECODE_URL,
      "percent-decode the URL path before routing (default on); off: %XX names files literally"},
     {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,
