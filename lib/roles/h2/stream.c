@@ -23,6 +23,8 @@ static kite__h2s_t *S(const kite_conn_t *c)
 
 static void add(kite__h2s_t *s, const char *p, size_t n)
 {
+    if (s->head_cap == (size_t)-1)
+        return;
     if (s->head_len + n > s->head_cap) {
         size_t cap = s->head_cap ? s->head_cap * 2 : 512;
         char *h;
@@ -109,6 +111,8 @@ int kite__h2s_header(kite__h2s_t *s, const uint8_t *name, size_t nlen, const uin
     return 0;
 }
 
+static const char ws_fields[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+
 /* Run @s's handlers for one event, as core does for a socket's. */
 static void enter(kite__h2s_t *s)
 {
@@ -132,7 +136,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     if (!t)
         return KITE_ENOMEM;
     t->wire = &kite__h2_wire;
-    t->p.version = 11;
+    t->p.version = 20;
     t->p.content_length = -1;
     c->rd = t;
     enter(s);
@@ -143,8 +147,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     if (ws) {
         free(s->method);
         s->method = strdup("GET");
-        static const char up[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
-        add(s, up, sizeof(up) - 1);
+        add(s, ws_fields, sizeof(ws_fields) - 1);
     }
     /* The request line and Host, then the fields as they came. */
     n = strlen(s->method ? s->method : "") + strlen(s->path ? s->path : "") +
@@ -168,7 +171,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
     } else if (s->too_big) {
         r = kite__http_error(c, t, 431, NULL);
     } else if (kite__h1_parse_head(t->head, n, &t->p, &lim) < 0) {
-        t->p.version = 11;
+        t->p.version = 20;
         r = kite__http_error(c, t, t->p.status ? t->p.status : 400, NULL);
     } else {
         t->p.version = 20;
