@@ -266,7 +266,10 @@ def main():
     tap = kt.Tap()
     servers = []
     try:
-        plain = kt.Server(tap, args=["-2", "-E", "/404.html", "-G", CGI_DIR], name="h2c server")
+        # Two service threads where the server can (the threads suite runs
+        # this under TSan); kite-test-extpoll has one.
+        plain = kt.Server(tap, args=["-2", "-E", "/404.html", "-G", CGI_DIR] + kt.threads_args(),
+                          name="h2c server")
         servers.append(plain.start())
         os.environ.pop("KITE_TEST_TLS", None)
         tls = kt.Server(tap, args=["-s", "-E", "/404.html"], name="tls server")
