@@ -151,6 +151,10 @@ def test_bodies(t, s):
          "%s POST form to protocol-post-demo" % s.scheme, r.data)
     p = s.curl(["--data-binary", "@-", s.url("/test/echo")], input=b"y" * 100000)
     t.ok(b'"bytes":100000' in p.stdout, "%s curl POST over h2" % s.scheme, p.stdout + p.stderr)
+    p = s.curl(["-v", "-H", "Expect: 100-continue", "--data-binary", "@-", s.url("/test/echo")],
+               input=b"e" * 100000)
+    t.ok(b"< HTTP/2 100" in p.stderr and b'"bytes":100000' in p.stdout,
+         "%s Expect: 100-continue: a 100 HEADERS, then the body" % s.scheme, p.stderr[-800:])
     c.close()
 
 
