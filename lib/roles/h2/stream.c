@@ -294,6 +294,18 @@ ssize_t kite__h2s_read(nghttp2_session *session, int32_t id, uint8_t *buf, size_
     }
     if (length > avail)
         length = avail;
+    /* throttle: the stream's bucket says how much may go now; when it is
+     * empty its timer flushes the stream, which resumes it. */
+    if (s->c.thr) {
+        size_t budget = kite__thr_budget(&s->c);
+        if (!budget) {
+            kite__thr_wait(&s->c);
+            s->sflags |= H2S_DEFERRED;
+            return NGHTTP2_ERR_DEFERRED;
+        }
+        if (length > budget)
+            length = budget;
+    }
     *data_flags |= NGHTTP2_DATA_FLAG_NO_COPY;
     if (length == avail && (s->sflags & H2S_FIN))
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -337,6 +349,8 @@ int kite__h2s_send_data(nghttp2_session *session, nghttp2_frame *frame, const ui
         kite__out_taken(&s->c, k);
         left -= k;
     }
+    if (s->c.thr)
+        kite__thr_spend(&s->c, length);
     /* The send timeout runs while a stream has output waiting (for its
      * window, say); each frame taken starts it again. */
     if (s->c.out_bytes)
