@@ -81,11 +81,10 @@ struct kite__xport_ops {
     /* Appended for streams (KITE__C_STREAM, roles/h2): conns with no socket
      * of their own, multiplexed on a parent conn. flush: output was queued,
      * the parent's framing takes it (kite__out_taken); parent: the conn
-     * that owns the socket; rx_pause: reading paused or resumed. NULL for
-     * socket transports. */
+     * that owns the socket; rx_pause: the role or the application paused
+     * (1) or resumed (0) reading. NULL for socket transports. */
     void (*flush)(kite_conn_t *c);
     kite_conn_t *(*parent)(const kite_conn_t *c);
-    /* The role or the application paused (1) or resumed (0) reading. */
     void (*rx_pause)(kite_conn_t *c, int pause);
 };
 
