@@ -108,18 +108,13 @@ bench_lua() {
     mkdir -p "$docs"
     cp "$ROOT/bench/lua/hello.lp" "$ROOT/bench/lua/hello.lua" "$docs/"
     head -c 1024 /dev/zero | tr '\0' 'x' >"$docs/1k.txt"
-    cat >"$WORK/magnet.lua" <<'EOF'
-lighty.r.resp_header["Content-Type"] = "text/html"
-lighty.r.resp_body:set({ "<html><body>Hello, world</body></html>\n" })
-return 200
-EOF
     lighttpd_conf "$docs" "server.modules += (\"mod_magnet\")
-\$HTTP[\"url\"] =~ \"^/magnet\" { magnet.attract-physical-path-to = (\"$WORK/magnet.lua\") }"
+\$HTTP[\"url\"] =~ \"^/magnet\" { magnet.attract-raw-url-to = (\"$ROOT/bench/lua/magnet-hello.lua\") }"
     log "## lua: hello world at -c50, $RUNS x ${DUR}s, server CPU quota ${CPU_QUOTA:-none}%"
     for i in $(seq "$RUNS"); do
-        start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" ${KITE_LUA_ARGS:-}
-        load "kite-lp" "http://127.0.0.1:$PORT/hello.lp" 50
-        load "kite-lua" "http://127.0.0.1:$PORT/hello.lua" 50
+        start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" -L "$docs"
+        load "kite-lp" "http://127.0.0.1:$PORT/lua/hello.lp" 50
+        load "kite-lua" "http://127.0.0.1:$PORT/lua/hello.lua" 50
         load "kite-static-1k" "http://127.0.0.1:$PORT/1k.txt" 50
         stop
         start q lighttpd -D -f "$WORK/lighttpd.conf"

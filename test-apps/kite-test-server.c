@@ -39,8 +39,12 @@ static test_server_t ts;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    kite_cancel_service(ts.context);
+    /* -D: a graceful stop (kite_context_drain only sets atomics and wakes
+     * the loop, so a signal handler may call it). */
+    if (sig == SIGTERM && ts.drain_ms)
+        kite_context_drain(ts.context, ts.drain_ms);
+    else
+        kite_cancel_service(ts.context);
 }
 
 int main(int argc, char **argv)

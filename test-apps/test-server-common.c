@@ -76,6 +76,9 @@ static void usage(const char *argv0)
             "          [-z | -Z level:mem-level:window-bits[:nct]]\n"
             "          [-L lua-dir [-B lua-budget] [-M lua-max-memory] [-P lua-preload]\n"
             "          [-W lua-websocket-root]] [-l prefix script.lua]...\n"
+            "          [-2 (h2c by prior knowledge)] [-H (no h2 by ALPN)]\n"
+            "          [-w send-timeout-secs] [-o h2-settings-timeout-secs]\n"
+            "          [-D drain-ms (SIGTERM drains)]\n"
             "  permessage-deflate is on (as in the lws test server): -z turns it off,\n"
             "  -Z sets it (nct: no context takeover)\n",
             argv0);
@@ -124,7 +127,8 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
     ts->fifo_keep = -1;
     vi.port = 7681;
     vi.ws_deflate = &ts->deflate;
-    while ((opt = getopt(argc, argv, "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:zZ:L:B:M:P:W:l:h")) !=
+    while ((opt = getopt(argc, argv,
+                         "p:i:r:d:t:nU:V:E:k:T:m:R:Ff:G:g:S:sC:K:zZ:L:B:M:P:W:l:2Hw:o:D:h")) !=
            -1) {
         switch (opt) {
         case 'p':
@@ -231,6 +235,21 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             ts->m_handlers[nhandlers].mountpoint = optarg;
             ts->m_handlers[nhandlers].lua_handler = argv[optind++];
             nhandlers++;
+            break;
+        case '2':
+            vi.options |= KITE_VH_H2C;
+            break;
+        case 'H':
+            vi.options |= KITE_VH_NO_H2;
+            break;
+        case 'w':
+            ci->send_timeout = (unsigned)atoi(optarg);
+            break;
+        case 'o':
+            ci->h2_settings_timeout = (unsigned)atoi(optarg);
+            break;
+        case 'D':
+            ts->drain_ms = (unsigned)atoi(optarg);
             break;
         default:
             usage(argv[0]);

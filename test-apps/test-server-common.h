@@ -21,6 +21,7 @@ typedef struct test_server_s {
     kite_mount_t m_handlers[TEST_SERVER_MAX_LUA_HANDLERS];
     kite_mount_t extra_mounts[TEST_SERVER_MAX_EXTRA_VHOSTS];
     kite_ws_deflate_t deflate; /* permessage-deflate settings (-Z) */
+    unsigned drain_ms;         /* -D: SIGTERM drains for this long instead of stopping */
 } test_server_t;
 
 /**

@@ -37,6 +37,11 @@ typedef struct kite_context_info_s {
     const kite_pvo_t *reject_service_keywords;
     unsigned ip_limit_ah;  /* requests per peer IP with a head being read; 0: no limit */
     unsigned ip_limit_wsi; /* connections per peer IP; 0: no limit */
+    /* Appended for HTTP/2 (READMEs/README.http2.md): what kite's SETTINGS
+     * announce, and how long the peer has to acknowledge them. */
+    unsigned h2_max_streams;      /* concurrent streams per connection; default 100 */
+    unsigned h2_window;           /* initial stream window in bytes; default 262144 */
+    unsigned h2_settings_timeout; /* seconds; default 10 (then GOAWAY SETTINGS_TIMEOUT) */
 } kite_context_info_t;
 
 /**

@@ -82,6 +82,12 @@ enum {
     /* Accepted TCP conns keep Nagle's algorithm: TCP_NODELAY is not set
      * (kite sets it by default; the listen port's first vhost decides). */
     KITE_VH_NO_TCP_NODELAY = 1 << 8,
+    /* HTTP/2 (READMEs/README.http2.md). A TLS vhost offers "h2" by ALPN
+     * unless NO_H2; a plain one speaks HTTP/2 only with H2C: to a client
+     * that starts with the connection preface (prior knowledge). The
+     * port's first vhost decides. */
+    KITE_VH_NO_H2 = 1 << 9,
+    KITE_VH_H2C = 1 << 10,
 };
 
 /**

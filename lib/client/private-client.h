@@ -71,9 +71,6 @@ kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t 
 struct kite__mount_rt;
 int kite__proxy_serve(kite_conn_t *c, struct kite_http_req_s *t, const struct kite__mount_rt *m);
 
-/* conn->flags bit of connections kite made (core keeps bits 0-23). */
-#define KITE__C_CLIENT (1u << 20)
-
 /* The client state of @c, or NULL. */
 kite__client_t *kite__client_of(const kite_conn_t *c);
 void kite__client_free(kite__client_t *cl);

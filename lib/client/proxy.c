@@ -247,6 +247,10 @@ int kite__proxy_serve(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t
     (void)m;
     if (kite__ws_is_upgrade(t) && (t->p.method_id != KITE_HTTP_GET || t->p.version < 11))
         return kite__http_error(c, t, 400, "websocket upgrade needs GET over HTTP/1.1");
+    /* The tunnel hands the conn's socket to the websocket's bytes, which
+     * an HTTP/2 stream (RFC 8441) does not have. */
+    if (kite__ws_is_upgrade(t) && !t->wire->raw_ok)
+        return kite__http_error(c, t, 501, "websockets are not proxied over HTTP/2");
     return kite__http_callback(c, t, &kite__proxy_proto);
 }
 

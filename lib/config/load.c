@@ -355,6 +355,9 @@ kite_context_t *kite_context_create_from_json(const char *path, const kite_conte
         KEEP_BASE(reject_service_keywords);
         KEEP_BASE(ip_limit_ah);
         KEEP_BASE(ip_limit_wsi);
+        KEEP_BASE(h2_max_streams);
+        KEEP_BASE(h2_window);
+        KEEP_BASE(h2_settings_timeout);
 #undef KEEP_BASE
     }
     ctx = kite_context_create(&ci, err);

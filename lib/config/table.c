@@ -519,6 +519,13 @@ const kite__directive_t kite__directives[] = {
      "a peer that reads nothing of pending output for this long is closed (default 30)"},
     {"max-output", GLOB, "number", set_size, G(ci.max_output), 0,
      "bytes of unsent output allowed per connection (default 1048576)"},
+    {"h2-max-concurrent-streams", GLOB, "number", set_uint, G(ci.h2_max_streams), 100000,
+     "HTTP/2: streams a connection may have open at once (default 100)"},
+    {"h2-initial-window-size", GLOB, "number", set_uint, G(ci.h2_window), 0x7fffffff,
+     "HTTP/2: bytes of request body a stream may send before the handler takes them "
+     "(default 262144)"},
+    {"h2-settings-timeout-secs", GLOB, "number", set_uint, G(ci.h2_settings_timeout), 3600,
+     "HTTP/2: the peer must acknowledge kite's SETTINGS within this time (default 10)"},
     {"max-header-size", GLOB, "number", set_uint, G(ci.max_header_size), 1u << 20,
      "largest request head; 431 past it (default 8192)"},
     {"ws-max-message", GLOB, "number", set_size, G(ci.ws_max_message), 0,
@@ -609,6 +616,12 @@ const kite__directive_t kite__directives[] = {
     {"request-timeout", VHOST, "number", set_uint, V(info.request_timeout_ms), 3600000,
      "milliseconds a client has to send a request head once it began it, and each piece of "
      "a body; then 408 and close (default: timeout-secs; LibHTTP request_timeout_ms)"},
+    {"http2", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_H2,
+     "offer HTTP/2 (\"h2\") by ALPN on a TLS vhost (default true; the port's first vhost "
+     "decides)"},
+    {"h2c", VHOST, "boolean", set_flag, V(info.options), KITE_VH_H2C,
+     "HTTP/2 without TLS: to clients that start with the HTTP/2 preface (prior knowledge) or "
+     "ask with Upgrade: h2c; default false"},
     {"decode-url", VHOST, "boolean", set_flag_off, V(info.options), KITE_VH_NO_DECODE_URL,
      "percent-decode the URL path before routing (default on); off: %XX names files literally"},
     {"error-pages", VHOST, "string", set_path, V(info.error_pages), 0,

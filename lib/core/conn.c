@@ -73,6 +73,29 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
         kite__conn_close_now(c, 6);
 }
 
+void kite__conn_init_stream(kite_conn_t *c, kite_conn_t *parent, const kite__xport_t *xp,
+                            const struct kite__role_ops *role)
+{
+    kite__pt_t *pt = parent->pt;
+
+    c->pt = pt;
+    c->ls = parent->ls;
+    c->vh = parent->vh;
+    kite__vhost_ref(c->vh);
+    c->role = role;
+    c->xp = xp;
+    /* The peer entry is the parent's: named in logs, counted once. */
+    c->peer = parent->peer;
+    c->flags = KITE__C_STREAM | (parent->flags & KITE__C_TO_HTTPS);
+    c->tmo.conn = c;
+    c->tmo.cb = state_timeout_cb;
+    c->cnext = pt->conns;
+    if (pt->conns)
+        pt->conns->cprev = c;
+    pt->conns = c;
+    pt->nconns++;
+}
+
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)
 {
     if (!ms) {
@@ -100,7 +123,8 @@ static void finish_close(kite_conn_t *c)
     if (c->role->on_close)
         c->role->on_close(c, c->close_reason);
     c->xp->ops->close(c, !(c->flags & KITE__C_ABORT));
-    c->pt->evops->conn_close(c);
+    if (!(c->flags & KITE__C_STREAM))
+        c->pt->evops->conn_close(c);
     kite__out_free(c);
     free(c->in);
     c->in = NULL;
@@ -115,7 +139,8 @@ static void finish_close(kite_conn_t *c)
         c->cnext->cprev = c->cprev;
     c->cnext = c->cprev = NULL;
     pt->nconns--;
-    kite__peer_del(c);
+    if (!(c->flags & KITE__C_STREAM))
+        kite__peer_del(c);
     /* A retired vhost may go with its last conn (freed from a post). */
     kite__vhost_unref(c->vh);
     if (pt->drain == 1 && !pt->nconns)
@@ -173,7 +198,7 @@ void kite__conn_leave(kite_conn_t *c)
     }
     if ((c->flags & KITE__C_CLOSING) && !(c->flags & KITE__C_LINGER) && !c->out_head &&
         !(c->flags & KITE__C_ASYNC_W)) {
-        if ((c->flags & KITE__C_WANT_LINGER) && !(c->flags & KITE__C_EOF))
+        if ((c->flags & KITE__C_WANT_LINGER) && !(c->flags & (KITE__C_EOF | KITE__C_STREAM)))
             start_linger(c);
         else
             finish_close(c);
@@ -234,6 +259,12 @@ void kite__conn_on_connect(kite_conn_t *c, int status)
 
 void kite__conn_rx_pause(kite_conn_t *c, int pause)
 {
+    /* A stream's input is held by its parent's role while RX_OFF is set;
+     * its transport gives the window back on resume. */
+    if (c->flags & KITE__C_STREAM) {
+        c->xp->ops->rx_pause(c, pause);
+        return;
+    }
     if (pause) {
         c->pt->evops->read_stop(c);
         return;
@@ -276,7 +307,8 @@ int kite__conn_close_graceful(kite_conn_t *c)
     if (c->flags & KITE__C_CLOSED)
         return KITE_ECLOSED;
     c->flags |= KITE__C_CLOSING;
-    c->pt->evops->read_stop(c);
+    if (!(c->flags & KITE__C_STREAM))
+        c->pt->evops->read_stop(c);
     if (!(c->flags & KITE__C_IN_SVC)) {
         c->flags |= KITE__C_IN_SVC;
         kite__conn_leave(c);
@@ -333,7 +365,7 @@ int kite_conn_peer(const kite_conn_t *c, char *buf, size_t len, int *port)
 {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
-    int fd = c->pt->evops->fd(c);
+    int fd = c->pt->evops->fd(kite__conn_sock(c));
 
     if (port)
         *port = 0;

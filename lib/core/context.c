@@ -31,6 +31,14 @@ static void set_defaults(kite_context_info_t *i)
         i->max_header_size = 8192;
     if (!i->max_uri_len)
         i->max_uri_len = 8192;
+    if (!i->h2_max_streams)
+        i->h2_max_streams = 100;
+    if (!i->h2_window)
+        i->h2_window = 256 * 1024;
+    if (i->h2_window > 0x7fffffff)
+        i->h2_window = 0x7fffffff;
+    if (!i->h2_settings_timeout)
+        i->h2_settings_timeout = 10;
     if (!i->max_headers || i->max_headers > 128)
         i->max_headers = i->max_headers > 128 ? 128 : 64;
 }

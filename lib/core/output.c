@@ -273,6 +273,10 @@ void kite__out_flush(kite_conn_t *c)
     c->flags &= ~KITE__C_DIRTY;
     if (c->flags & (KITE__C_ASYNC_W | KITE__C_CLOSED))
         return;
+    if (c->xp->ops->flush) {
+        c->xp->ops->flush(c);
+        return;
+    }
     while (c->out_head && cap) {
         kite__oseg_t *s = c->out_head;
 
@@ -332,6 +336,17 @@ blocked:
 fail:
     kite_debug("conn %p: write failed: %s", (void *)c, kite_strerror((int)n));
     kite__conn_close_now(c, 4);
+}
+
+void kite__out_taken(kite_conn_t *c, size_t n)
+{
+    consume(c, n);
+    if (c->out_head)
+        return;
+    drained(c);
+    /* A close waiting for the queue to empty is finished by the leave. */
+    if (c->flags & KITE__C_CLOSING)
+        kite__ready_add(c);
 }
 
 void kite__out_write_done(kite_conn_t *c, int status, size_t bytes)

@@ -52,6 +52,9 @@ struct kite__role_ops {
     /* Client conns: the TCP connect (and, from lib/tls, the TLS handshake)
      * finished with @status 0 or <0; @why says what failed, or NULL. */
     void (*on_connect)(kite_conn_t *c, int status, const char *why);
+    /* Appended: c->rd is the kite_http_req_t of the request in flight
+     * (h1, h2 streams), which the kite_http_* API works on. */
+    int http;
 };
 
 /* The transport of a connection: plain TCP, or TLS over it (lib/tls).
@@ -78,6 +81,14 @@ struct kite__xport_ops {
     /* The conn is going away (@graceful: it was not aborted); release
      * transport state. */
     void (*close)(kite_conn_t *c, int graceful);
+    /* Appended for streams (KITE__C_STREAM, roles/h2): conns with no socket
+     * of their own, multiplexed on a parent conn. flush: output was queued,
+     * the parent's framing takes it (kite__out_taken); parent: the conn
+     * that owns the socket; rx_pause: the role or the application paused
+     * (1) or resumed (0) reading. NULL for socket transports. */
+    void (*flush)(kite_conn_t *c);
+    kite_conn_t *(*parent)(const kite_conn_t *c);
+    void (*rx_pause)(kite_conn_t *c, int pause);
 };
 
 typedef struct kite__xport {
@@ -121,6 +132,8 @@ enum {
     KITE__C_NOTSOCK = 1 << 17,     /* an adopted pipe/FIFO: write(), not sendmsg() */
     KITE__C_UDP = 1 << 18,         /* a UDP socket: datagrams, rd holds the last peer */
     KITE__C_TO_HTTPS = 1 << 19,    /* plain HTTP the vhost sends to https (redirect-http) */
+    KITE__C_STREAM = 1 << 20,      /* a stream of another conn (h2): no backend handle */
+    KITE__C_CLIENT = 1 << 21,      /* made by kite_client_connect (lib/client) */
     /* bits 24-31 belong to the role */
 };
 
@@ -288,6 +301,15 @@ int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len);
 /* New bytes after input held from earlier reads: make *buf the whole of it. */
 int kite__conn_join_input(kite_conn_t *c, char **buf, size_t *len);
 void kite__conn_rx_pause(kite_conn_t *c, int pause);
+/* A stream (KITE__C_STREAM) of @parent with transport @xp and role @role:
+ * no socket of its own, in the pt's conn list, with the parent's vhost. */
+void kite__conn_init_stream(kite_conn_t *c, kite_conn_t *parent, const kite__xport_t *xp,
+                            const struct kite__role_ops *role);
+/* The conn that owns the socket: @c, or the parent of a stream. */
+static inline kite_conn_t *kite__conn_sock(const kite_conn_t *c)
+{
+    return (c->flags & KITE__C_STREAM) ? c->xp->ops->parent(c) : (kite_conn_t *)c;
+}
 
 /* core/output.c */
 int kite__out_append(kite_conn_t *c, const void *buf, size_t len);
@@ -296,6 +318,10 @@ void kite__out_commit(kite_conn_t *c, size_t len);
 int kite__out_ref(kite_conn_t *c, kite__fentry_t *fe, const char *p, size_t len);
 int kite__out_file(kite_conn_t *c, kite__fentry_t *fe, off_t pos, size_t len);
 void kite__out_flush(kite_conn_t *c);
+/* A stream's framing took @n bytes from the head of @c's queue (the
+ * segments' own pointers say where they are; FILE positions are moved
+ * by the caller). */
+void kite__out_taken(kite_conn_t *c, size_t n);
 void kite__out_write_done(kite_conn_t *c, int status, size_t bytes);
 void kite__out_free(kite_conn_t *c);
 void kite__pt_segs_free(kite__pt_t *pt);
@@ -412,6 +438,15 @@ void kite__post_node(kite__pt_t *pt, kite__post_t *p);
 extern const struct kite__role_ops kite__role_h1;
 extern const struct kite__role_ops kite__role_ws;
 extern const struct kite__role_ops kite__role_raw;
+extern const struct kite__role_ops kite__role_h2;
+
+/* roles/h2: make @c (a conn in its h1 role, no request in flight) an
+ * HTTP/2 connection; @buf holds the first bytes it read (the preface). */
+int kite__h2_start(kite_conn_t *c, char *buf, size_t len);
+/* An HTTP/1.1 request asking for "Upgrade: h2c", on a vhost that allows
+ * it: 101, then @t is answered as stream 1 (1). 0: not an upgrade we do;
+ * <0 to close. */
+int kite__h2_upgrade(kite_conn_t *c, kite_http_req_t *t);
 
 /* The role data of a UDP connection: who sent the last datagram. */
 struct kite__udp {

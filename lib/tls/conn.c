@@ -44,6 +44,7 @@ static int handshake(kite__tls_conn_t *tc)
 {
     kite_conn_t *c = tc->c;
     int r = mbedtls_ssl_handshake(&tc->ssl);
+    const char *alpn;
 
     if (r == MBEDTLS_ERR_SSL_WANT_READ)
         return 0;
@@ -60,11 +61,13 @@ static int handshake(kite__tls_conn_t *tc)
         return KITE_EPROTO;
     }
     tc->hs_done = 1;
-    /* ALPN chose "http/1.1" (the only one offered): the conn stays in its
-     * HTTP/1.1 role. An h2 role is picked here from
-     * mbedtls_ssl_get_alpn_protocol() once there is one. The request gets
-     * the same time a plain conn's first request has. */
+    /* The request gets the same time a plain conn's first request has. */
     kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
+    /* ALPN chose "h2": the conn takes the HTTP/2 role (whose preface comes
+     * as data); otherwise it stays in its HTTP/1.1 role. */
+    alpn = mbedtls_ssl_get_alpn_protocol(&tc->ssl);
+    if (alpn && !strcmp(alpn, "h2") && kite__h2_start(c, NULL, 0) < 0)
+        return KITE_ENOMEM;
     kite_debug("tls: %s %s with %s", mbedtls_ssl_get_version(&tc->ssl),
                mbedtls_ssl_get_ciphersuite(&tc->ssl), c->vh->name);
     return 1;

@@ -156,9 +156,14 @@ static int configure(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->crt, &t->pk)))
         goto fail;
-    /* Only what kite speaks is offered: "h2" joins the list with its role. */
-    t->alpn[0] = "http/1.1";
-    t->alpn[1] = "http/1.0";
+    /* Only what kite speaks is offered, in our order of preference (which
+     * mbedTLS follows). */
+    r = 0;
+    if (!(vh->options & KITE_VH_NO_H2))
+        t->alpn[r++] = "h2";
+    t->alpn[r++] = "http/1.1";
+    t->alpn[r++] = "http/1.0";
+    t->alpn[r] = NULL;
     if ((r = mbedtls_ssl_conf_alpn_protocols(&t->conf, t->alpn)))
         goto fail;
     mbedtls_ssl_conf_sni(&t->conf, on_sni, NULL);

@@ -87,6 +87,7 @@ int kite_conn_tls_peer(const kite_conn_t *c, char *buf, size_t len)
     const mbedtls_x509_crt *crt;
     int n;
 
+    c = kite__conn_sock(c);
     if (c->xp == &kite__xport_tcp)
         return KITE_ENOTSUP;
     crt = mbedtls_ssl_get_peer_cert(&KITE__TC(c)->ssl);

@@ -35,7 +35,7 @@ typedef struct kite__tls_cfg {
      * service threads share them). */
     mbedtls_ssl_cache_context cache;
     mbedtls_ssl_ticket_context ticket;
-    const char *alpn[3]; /* offered protocols, NULL-terminated */
+    const char *alpn[4]; /* offered protocols, NULL-terminated */
 } kite__tls_cfg_t;
 
 /* vh->tls: what the vhost was made with, and its current settings. */

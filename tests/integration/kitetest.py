@@ -24,6 +24,10 @@ import traceback
 # KITE_TEST_TLS=1: the same checks over https (the server gets -s, every
 # TCP Conn speaks TLS to it).
 TLS = os.environ.get("KITE_TEST_TLS") == "1"
+# KITE_TEST_H2=1: request() speaks HTTP/2 (python3-h2, kiteh2.py; h2c by
+# prior knowledge, or ALPN h2 with TLS) and the server gets -2. Conn and
+# raw() stay HTTP/1.1: they test the wire, which HTTP/2 has its own tests for.
+H2 = os.environ.get("KITE_TEST_H2") == "1"
 SOCK_TIMEOUT = 5.0
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
@@ -210,6 +214,8 @@ class Server:
         cmd = [self.binary, "-p", "0", "-r", self.docroot.root] + self.args
         if TLS and "-s" not in cmd:
             cmd.append("-s")
+        if H2 and "-2" not in cmd:
+            cmd.append("-2")
         if self.iface:
             cmd += ["-i", self.iface]
         self.cmd = cmd
@@ -587,9 +593,41 @@ def build_request(method="GET", target="/", headers=None, body=None, version="HT
     return data
 
 
+def request_h2(port, method, target, headers, body, timeout, host, addr):
+    """request() over HTTP/2: the same Response, version "HTTP/2"."""
+    import http.client
+    import kiteh2
+    hdrs = []
+    for k, v in (list(headers.items()) if isinstance(headers, dict) else headers or []):
+        if k.lower() == "host":
+            host = v
+        elif k.lower() not in ("connection", "keep-alive", "transfer-encoding", "upgrade"):
+            hdrs.append((k.lower(), str(v)))
+    c = kiteh2.Conn(port, tls=TLS, host=addr)
+    try:
+        sid = c.request(method, target, headers=hdrs, authority=host,
+                        body=body.encode() if isinstance(body, str) else body)
+        st = c.wait([sid], timeout)[0]
+    finally:
+        c.close()
+    if st.reset is not None and st.headers is None:
+        raise ProtocolError("stream reset (%s)" % st.reset)
+    r = Response()
+    r.version = "HTTP/2"
+    r.status = st.status
+    r.reason = http.client.responses.get(r.status, "")
+    r.headers = [(k.decode(), v.decode("latin-1")) for k, v in st.headers if not
+                 k.startswith(b":")]
+    r.body = bytes(st.data)
+    r.framing = "length" if r.has("content-length") else "h2"
+    return r
+
+
 def request(port, method="GET", target="/", headers=None, body=None, timeout=SOCK_TIMEOUT,
             version="HTTP/1.1", host="localhost", unix=None, addr="127.0.0.1"):
     """One request on a new connection; returns the final response."""
+    if H2 and version == "HTTP/1.1" and not unix and host is not None and target.startswith("/"):
+        return request_h2(port, method, target, headers, body, timeout, host, addr)
     with Conn(port, host=addr, timeout=timeout, unix=unix) as c:
         c.send(build_request(method, target, headers, body, version, host))
         r = c.read_response(method)

@@ -135,7 +135,7 @@ static void add_addresses(envb_t *e, kite_conn_t *c)
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char addr[64];
-    int port, fd = c->pt->evops->fd(c);
+    int port, fd = c->pt->evops->fd(kite__conn_sock(c));
 
     if (kite_conn_peer(c, addr, sizeof(addr), &port) == 0) {
         /* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */
@@ -160,7 +160,10 @@ static void add_server(envb_t *e, kite_conn_t *c, const kite_http_req_t *t)
 
     set(e, "GATEWAY_INTERFACE", "CGI/1.1");
     set(e, "SERVER_SOFTWARE", *c->pt->ctx->server_string ? c->pt->ctx->server_string : "kite");
-    set(e, "SERVER_PROTOCOL", t->p.version == 10 ? "HTTP/1.0" : "HTTP/1.1");
+    set(e, "SERVER_PROTOCOL",
+        t->p.version == 10   ? "HTTP/1.0"
+        : t->p.version == 20 ? "HTTP/2.0"
+                             : "HTTP/1.1");
     /* The name the client used (without its port), else the vhost's. */
     if (host && hl) {
         end = host[0] == '[' ? memchr(host, ']', hl) : memchr(host, ':', hl);

@@ -45,7 +45,7 @@ static int relay(kite__cgi_t *g, const char *buf, size_t len)
     kite_http_req_t *t = g->t;
     int r;
 
-    if (g->flags & CGI_NPH) {
+    if ((g->flags & CGI_NPH) && t->wire->raw_ok) {
         r = kite__out_append(c, buf, len);
     } else {
         /* A script that writes past its own Content-Length is cut there. */
@@ -109,6 +109,15 @@ static int send_head(kite__cgi_t *g, char *head, size_t len)
         if (e > p && e[-1] == '\r')
             e--;
         *e = '\0';
+        /* An NPH script's status line, where the wire cannot pass its
+         * output as is (HTTP/2): its status, as a Status field would be. */
+        if (p == head && (g->flags & CGI_NPH) && e - p > 12 && !memcmp(p, "HTTP/1.", 7)) {
+            status = atoi(p + 9);
+            if (status < 200 || status > 999)
+                return KITE_EPROTO;
+            p = nl ? nl + 1 : end;
+            continue;
+        }
         colon = memchr(p, ':', (size_t)(e - p));
         if (!colon || colon == p)
             return KITE_EPROTO;
@@ -209,7 +218,7 @@ int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
     if (!c)
         return 0;
     was = enter(c);
-    if (g->flags & CGI_NPH) {
+    if ((g->flags & CGI_NPH) && g->t->wire->raw_ok) {
         if (!(g->flags & CGI_HEAD_DONE)) {
             g->flags |= CGI_HEAD_DONE;
             g->t->tflags |= KITE__T_HEAD_SENT;

@@ -149,6 +149,11 @@ static int start_request(kite_conn_t *c, char *buf, size_t n)
         t->tflags |= KITE__T_BODY;
         t->body_left = p->content_length;
     }
+    if ((c->vh->options & KITE_VH_H2C) && p->upgrade) {
+        int u = kite__h2_upgrade(c, t);
+        if (u)
+            return u < 0 ? u : 0;
+    }
     c->state = (t->tflags & KITE__T_BODY) ? H1_BODY : H1_WAIT;
     kite__conn_set_state_timeout(
         c, (t->tflags & KITE__T_BODY) ? c->vh->request_ms : c->pt->ctx->info.send_timeout * 1000u);
@@ -215,6 +220,18 @@ static int looks_http(const char *buf, size_t len)
     return i < 24 ? -1 : 0;
 }
 
+/* h2c by prior knowledge: does buf[0..len) start with the HTTP/2
+ * connection preface? 1 yes, 0 no, -1 not known yet. */
+static int h2_preface(const char *buf, size_t len)
+{
+    static const char pri[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    size_t n = len < sizeof(pri) - 1 ? len : sizeof(pri) - 1;
+
+    if (memcmp(buf, pri, n))
+        return 0;
+    return n == sizeof(pri) - 1 ? 1 : -1;
+}
+
 /* Run the state machine over buf[0..len); keep what is left for later. */
 static int process(kite_conn_t *c, char *buf, size_t len)
 {
@@ -228,6 +245,17 @@ static int process(kite_conn_t *c, char *buf, size_t len)
         switch (c->state) {
         case H1_IDLE:
         case H1_HEAD:
+            if ((c->vh->options & KITE_VH_H2C) && !(c->flags & H1_F_SERVED)) {
+                int h = h2_preface(buf + off, len - off);
+                if (h < 0)
+                    goto hold;
+                if (h > 0) {
+                    c->flags &= ~H1_F_PROCESSING;
+                    ah_give(c);
+                    c->scan = 0;
+                    return kite__h2_start(c, buf + off, len - off);
+                }
+            }
             if ((c->vh->options & KITE_VH_FALLBACK_TO_RAW) && !(c->flags & H1_F_SERVED)) {
                 int h = looks_http(buf + off, len - off);
                 if (h < 0)
@@ -468,4 +496,5 @@ const struct kite__role_ops kite__role_h1 = {
     .write = h1_write,
     .on_close = on_close,
     .drain = h1_drain,
+    .http = 1,
 };

@@ -10,6 +10,7 @@
 
 #include "misc/misc.h"
 #include "roles/h1/private-h1.h"
+#include "roles/ws/private-ws.h"
 
 #define HEAD_FIXED 256
 
@@ -137,4 +138,6 @@ const struct kite__http_wire kite__h1_wire = {
     .respond = respond,
     .body = body,
     .send_continue = send_continue,
+    .ws_accept = kite__ws_accept_h1,
+    .raw_ok = 1,
 };

@@ -335,7 +335,11 @@ void kite__alog_txn(kite_conn_t *c, const kite_http_req_t *t)
         p += esc(p, (size_t)(e - p) - 1, t->p.method, strlen(t->p.method));
         *p++ = ' ';
         p += esc(p, (size_t)(e - p), t->p.target, strlen(t->p.target));
-        p = put(p, t->p.version == 10 ? " HTTP/1.0" : " HTTP/1.1", 9);
+        p = put(p,
+                t->p.version == 10   ? " HTTP/1.0"
+                : t->p.version == 20 ? " HTTP/2.0"
+                                     : " HTTP/1.1",
+                9);
     } else {
         *p++ = '-';
     }

@@ -35,6 +35,13 @@ struct kite__http_wire {
     void (*final)(kite_conn_t *c, kite_http_req_t *t);
     /* Send "100 Continue". */
     void (*send_continue)(kite_conn_t *c, kite_http_req_t *t);
+    /* Accept a websocket upgrade (@subprotocol chosen, or NULL): HTTP/1.1
+     * a 101, HTTP/2 (RFC 8441) a 200 that leaves the stream open. */
+    int (*ws_accept)(kite_conn_t *c, kite_http_req_t *t, const char *subprotocol,
+                     const char *extensions);
+    /* Bytes queued on the conn reach the peer as they are: a CGI "nph-"
+     * script's output is sent raw (h1). Else its head is parsed (h2). */
+    int raw_ok;
 };
 
 struct kite_http_req_s {

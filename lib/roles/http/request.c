@@ -206,7 +206,7 @@ const kite_http_req_t *kite_http_request(const kite_conn_t *c)
 {
     if (c->role == &kite__role_ws)
         return c->rd ? ((const kite__ws_t *)c->rd)->req : NULL; /* during on_established */
-    if (c->role != &kite__role_h1)
+    if (!c->role->http)
         return NULL;
     return c->rd;
 }

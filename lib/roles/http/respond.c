@@ -65,7 +65,7 @@ const char *kite_http_status_text(int status)
 
 static kite_http_req_t *txn_of(kite_conn_t *c)
 {
-    if (c->role != &kite__role_h1 || (c->flags & (KITE__C_CLOSED | KITE__C_ABORT)))
+    if (!c->role->http || (c->flags & (KITE__C_CLOSED | KITE__C_ABORT)))
         return NULL;
     return c->rd;
 }
@@ -98,7 +98,8 @@ int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *va
             p = malloc(cap);
             if (!p)
                 return KITE_ENOMEM;
-            memcpy(p, t->rh, t->rh_len);
+            if (t->rh_len)
+                memcpy(p, t->rh, t->rh_len);
             if (t->rh && (t->rh < t->arena || t->rh >= t->arena + sizeof(t->arena)))
                 free(t->rh);
         }

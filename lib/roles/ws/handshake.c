@@ -142,6 +142,42 @@ int kite__ws_is_upgrade(const kite_http_req_t *t)
            has_token(t->p.upgrade, "websocket");
 }
 
+int kite__ws_accept_h1(kite_conn_t *c, kite_http_req_t *t, const char *subprotocol,
+                       const char *extensions)
+{
+    const char *key = kite_http_header(t, "Sec-WebSocket-Key");
+    unsigned char sha[20];
+    char buf[128], accept[32];
+    size_t klen;
+    int r;
+
+    if (!key_ok(key))
+        return KITE_EINVAL;
+    klen = strlen(key);
+    memcpy(buf, key, klen);
+    memcpy(buf + klen, ws_guid, sizeof(ws_guid) - 1);
+    if (kite__sha1(buf, klen + sizeof(ws_guid) - 1, sha) < 0 ||
+        kite__base64_encode(sha, sizeof(sha), accept, sizeof(accept)) < 0)
+        return KITE_ENOMEM;
+    r = kite__out_append(c, resp101, sizeof(resp101) - 1);
+    if (!r)
+        r = kite__out_append(c, accept, strlen(accept));
+    if (!r && extensions) {
+        r = kite__out_append(c, "\r\nSec-WebSocket-Extensions: ", 28);
+        if (!r)
+            r = kite__out_append(c, extensions, strlen(extensions));
+    }
+    if (!r && subprotocol) {
+        r = kite__out_append(c, "\r\nSec-WebSocket-Protocol: ", 26);
+        if (!r)
+            r = kite__out_append(c, subprotocol, strlen(subprotocol));
+    }
+    if (!r)
+        r = kite__out_append(c, "\r\n\r\n", 4);
+    t->status = 101;
+    return r;
+}
+
 int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
 {
     return kite__ws_upgrade_proto(c, t, NULL);
@@ -150,12 +186,9 @@ int kite__ws_upgrade(kite_conn_t *c, kite_http_req_t *t)
 int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_t *only)
 {
     const char *ver = kite_http_header(t, "Sec-WebSocket-Version");
-    const char *key = kite_http_header(t, "Sec-WebSocket-Key");
     const kite_protocol_t *p;
-    unsigned char sha[20];
-    char buf[128], accept[32], ext[160];
+    char ext[160];
     kite__ws_t *ws;
-    size_t klen;
     int named, r, deflate;
 
     if (t->p.method_id != KITE_HTTP_GET || t->p.version < 11)
@@ -164,8 +197,6 @@ int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protoc
         kite__http_add_header_n(t, "Sec-WebSocket-Version", "13", 2);
         return kite__http_error(c, t, 426, "websocket version 13 only");
     }
-    if (!key_ok(key))
-        return kite__http_error(c, t, 400, "bad Sec-WebSocket-Key");
     /* A protocol of kite's own (a Lua websocket) takes the request
      * whatever subprotocols the client lists, and names none. */
     p = only ? only : choose(c->vh, t, &named);
@@ -191,38 +222,19 @@ int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protoc
     if (!ws)
         return kite__http_error(c, t, 500, NULL);
 
-    klen = strlen(key);
-    memcpy(buf, key, klen);
-    memcpy(buf + klen, ws_guid, sizeof(ws_guid) - 1);
-    if (kite__sha1(buf, klen + sizeof(ws_guid) - 1, sha) < 0 ||
-        kite__base64_encode(sha, sizeof(sha), accept, sizeof(accept)) < 0) {
-        free(ws);
-        return kite__http_error(c, t, 500, NULL);
-    }
     deflate = deflate_offer(c, p, t, ws, ext, sizeof(ext));
-    if (deflate < 0) {
-        free(ws);
-        return kite__http_error(c, t, 500, NULL);
-    }
-    r = kite__out_append(c, resp101, sizeof(resp101) - 1);
-    if (!r)
-        r = kite__out_append(c, accept, strlen(accept));
-    if (!r && deflate) {
-        r = kite__out_append(c, "\r\nSec-WebSocket-Extensions: ", 28);
-        if (!r)
-            r = kite__out_append(c, ext, strlen(ext));
-    }
-    if (!r && named) {
-        r = kite__out_append(c, "\r\nSec-WebSocket-Protocol: ", 26);
-        if (!r)
-            r = kite__out_append(c, p->name, strlen(p->name));
-    }
-    if (!r)
-        r = kite__out_append(c, "\r\n\r\n", 4);
+    /* The wire answers: a 101 with the accept key, or an HTTP/2 200. */
+    r = deflate < 0 ? deflate
+                    : t->wire->ws_accept(c, t, named ? p->name : NULL, deflate ? ext : NULL);
     if (r < 0) {
         kite__pmd_destroy(ws->pmd);
         free(ws);
-        return r;
+        if (r != KITE_EINVAL)
+            return deflate < 0 ? kite__http_error(c, t, 500, NULL) : r;
+        c->proto = NULL;
+        free(c->user);
+        c->user = NULL;
+        return kite__http_error(c, t, 400, "bad Sec-WebSocket-Key");
     }
 
     /* From here on the connection speaks WebSocket. */
@@ -234,7 +246,6 @@ int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protoc
     kite__ws_idle_timeout(c);
     r = p->on_established ? p->on_established(c, c->user) : 0;
     ws->req = NULL;
-    t->status = 101;
     kite__alog_txn(c, t);
     kite__http_txn_put(c->pt, t);
     if (r)

@@ -61,6 +61,11 @@ int kite__ws_is_upgrade(const struct kite_http_req_s *t);
 int kite__ws_upgrade(kite_conn_t *c, struct kite_http_req_s *t);
 /* The same with the protocol @only instead of the vhost's choice. */
 int kite__ws_upgrade_proto(kite_conn_t *c, struct kite_http_req_s *t, const kite_protocol_t *only);
+/* The HTTP/1.1 answer to an upgrade (kite__http_wire.ws_accept): the 101
+ * with the accept key made from Sec-WebSocket-Key (KITE_EINVAL if bad),
+ * naming @subprotocol and @extensions when not NULL. */
+int kite__ws_accept_h1(kite_conn_t *c, struct kite_http_req_s *t, const char *subprotocol,
+                       const char *extensions);
 
 /* ops-ws.c */
 int kite__ws_process(kite_conn_t *c, char *buf, size_t len);
