@@ -12,7 +12,7 @@ PY         := /usr/bin/python3
 # Debian packages the build and the test suite need.
 DEPS := gcc libc6-dev pkg-config clang-format git meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
         libjansson-dev zlib1g-dev curl python3 python3-websockets python3-h11 python3-wsproto \
-        libwebsockets-test-server chromium openssl lua5.4 lua-luv
+        libwebsockets-test-server libwebsockets-dev chromium openssl lua5.4 lua-luv
 # Extra packages for `make fuzz` and `make bench`.
 FUZZ_DEPS  := clang libclang-rt-14-dev
 BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace libwebsockets-test-server libwebsockets-dev \

@@ -8,6 +8,10 @@
   the server asking for no context takeover and 10-bit windows both
   ways, and a server without compression (the offer declined, messages
   uncompressed).
+- A libwebsockets server with its permessage-deflate extension
+  (lws-deflate-echo.c, built when libwebsockets-dev is there; Debian's
+  libwebsockets-test-server registers no extensions): agreed on both
+  ends, --echo intact; and -z against it.
 - A server that answers the handshake by hand: answers that do not fit
   the offer (unknown parameter, client_max_window_bits without a value,
   window bits out of range, another extension, two elements, two header
@@ -28,6 +32,7 @@ sys.dont_write_bytecode = True
 import kitetest as kt  # noqa: E402
 
 CLIENT = os.path.abspath(sys.argv[1])
+LWS_ECHO = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 
 PY_SERVER = r"""
 import asyncio, sys
@@ -94,6 +99,36 @@ def test_python(t):
     py_echo(t, "default", True)
     py_echo(t, "strict", True)
     py_echo(t, "plain", False)
+
+
+def test_lws(t):
+    if not LWS_ECHO:
+        t.ok(True, "# SKIP lws-deflate-echo not built (no libwebsockets-dev)")
+        return
+    p = subprocess.Popen([LWS_ECHO], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL)
+    try:
+        line = p.stdout.readline().decode()
+        if not t.ok(line.startswith("port "), "lws-deflate-echo up", line):
+            return
+        url = "ws://127.0.0.1:%d/" % int(line.split()[1])
+        rc, out, err = client(["--echo=60", "-t", "15", url])
+        seen = p.stdout.readline().decode().strip()
+        t.ok("echo: permessage-deflate agreed" in out and seen == "extension permessage-deflate",
+             "libwebsockets: deflate agreed on both ends (%s)" % seen, out + err)
+        t.ok(rc == 0 and "echo: 60 sent, 60 received, errs 0" in out,
+             "libwebsockets: 60 messages of 0 to 200000 bytes echoed intact", out + err)
+        rc, out, err = client(["-z", "--echo=20", "-t", "15", url])
+        t.ok(rc == 0 and "echo: permessage-deflate not agreed" in out and
+             "echo: 20 sent, 20 received, errs 0" in out,
+             "libwebsockets, -z: no deflate, 20 messages echoed intact", out + err)
+    finally:
+        p.terminate()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 class HandServer:
@@ -196,6 +231,7 @@ def test_bad_answers(t):
 def main():
     t = kt.Tap()
     t.run(test_python, t)
+    t.run(test_lws, t)
     t.run(test_bad_answers, t)
     t.done()
 
