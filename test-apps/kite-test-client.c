@@ -25,6 +25,9 @@
  *   -z          do not offer permessage-deflate (offered by default, as the
  *               lws test client does; each ws connection prints whether
  *               the server agreed to it)
+ *   -Z L:M:W[:nct]  offer it with zlib level L, memLevel M, window bits W
+ *               (asked of the server too when below 15), and no context
+ *               takeover either way with ":nct"
  *   -d MASK     kite log mask
  * It prints one summary line per connection kind and exits 0 only when
  * every connection was made and every check passed.
@@ -90,9 +93,10 @@ static void note_deflate(kite_conn_t *c)
     fflush(stdout);
 }
 
+static kite_ws_deflate_t deflate;
+
 static kite_conn_t *connect_ws(const char *proto, const char *path)
 {
-    static const kite_ws_deflate_t deflate = {0};
     kite_client_info_t ci = {.vhost = vh,
                              .address = o.host,
                              .port = o.port,
@@ -397,10 +401,11 @@ static const kite_protocol_t *const protos[] = {&p_dumb, &p_mirror, &p_echo, &p_
 
 static int usage(const char *me)
 {
-    fprintf(stderr,
-            "usage: %s [-n] [-j] [-O] [-m] [-o] [--echo[=N]] [-c COUNT] [-t SECS] [-k]\n"
-            "          [-A CA] [-P PROTO] [-p PORT] [-s] [-z] [-d MASK] URL|HOST\n",
-            me);
+    fprintf(
+        stderr,
+        "usage: %s [-n] [-j] [-O] [-m] [-o] [--echo[=N]] [-c COUNT] [-t SECS] [-k]\n"
+        "          [-A CA] [-P PROTO] [-p PORT] [-s] [-z | -Z L:M:W[:nct]] [-d MASK] URL|HOST\n",
+        me);
     return 2;
 }
 
@@ -503,7 +508,7 @@ int main(int argc, char **argv)
     kite_timer_t limit = {0};
     int opt, err, rc;
 
-    while ((opt = getopt_long(argc, argv, "njOmoc:t:kA:P:p:szd:", lo, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "njOmoc:t:kA:P:p:szZ:d:", lo, NULL)) != -1) {
         switch (opt) {
         case 'n':
             o.nomirror = 1;
@@ -547,6 +552,15 @@ int main(int argc, char **argv)
         case 'z':
             o.nodeflate = 1;
             break;
+        case 'Z': {
+            char nct[4] = "";
+            if (sscanf(optarg, "%d:%d:%d:%3s", &deflate.level, &deflate.mem_level,
+                       &deflate.window_bits, nct) < 3)
+                return usage(argv[0]);
+            deflate.flags = strcmp(nct, "nct") ? 0u : KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER;
+            o.nodeflate = 0;
+            break;
+        }
         case 'd':
             kite_set_log_level(atoi(optarg), NULL);
             break;

@@ -17,7 +17,9 @@
   window bits out of range, another extension, two elements, two header
   lines, a duplicate parameter) fail the connection with the reason on
   stderr; an extension answered when -z offered none fails too; a
-  server_max_window_bits it was not asked for is fine (RFC 7692 7.1.2.1).
+  server_max_window_bits it was not asked for is fine (RFC 7692 7.1.2.1);
+  with -Z asking for a 10-bit server window and no context takeover, an
+  answer must grant both (a smaller window is fine).
 """
 import asyncio
 import base64
@@ -224,6 +226,29 @@ def test_bad_answers(t):
             rc, out, err = client(["--echo=1", "-t", "5", url])
             want = "echo: permessage-deflate %s" % ("agreed" if ext else "not agreed")
             t.ok(want in out and why not in err, "%s: accepted (%s)" % (what, want), out + err)
+        # -Z 1:8:10:nct asks for a 10-bit server window and no context takeover.
+        strict = ["-Z", "1:8:10:nct", "--echo=1", "-t", "5", url]
+        for ext, ok, what in [
+                (["permessage-deflate; server_no_context_takeover; server_max_window_bits=10"],
+                 True, "asked for 10 bits and no context takeover: both granted"),
+                (["permessage-deflate; server_no_context_takeover; server_max_window_bits=9"],
+                 True, "asked for 10 bits: 9 granted"),
+                (["permessage-deflate; server_max_window_bits=10"], False,
+                 "asked for no context takeover: not granted"),
+                (["permessage-deflate; server_no_context_takeover"], False,
+                 "asked for 10 bits: no server_max_window_bits"),
+                (["permessage-deflate; server_no_context_takeover; server_max_window_bits=12"],
+                 False, "asked for 10 bits: 12")]:
+            hs.ext = ext
+            rc, out, err = client(strict)
+            if ok:
+                t.ok("echo: permessage-deflate agreed" in out and why not in err,
+                     "-Z: %s: accepted" % what, out + err)
+            else:
+                t.ok(rc == 1 and why in err, "-Z: %s: the connection fails" % what, out + err)
+        t.eq(hs.offer, "permessage-deflate; client_max_window_bits; server_max_window_bits=10; "
+             "server_no_context_takeover; client_no_context_takeover",
+             "-Z 1:8:10:nct: the offer asks for the window and no context takeover")
     finally:
         hs.close()
 
