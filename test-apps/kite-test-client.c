@@ -22,6 +22,12 @@
  *   -k          accept a self-signed certificate (any name, too)
  *   -A CA       CA bundle for wss/https
  *   -P PROTO    the subprotocol for a ws:// URL (default: the test modes)
+ *   -z          do not offer permessage-deflate (offered by default, as the
+ *               lws test client does; each ws connection prints whether
+ *               the server agreed to it)
+ *   -Z L:M:W[:nct]  offer it with zlib level L, memLevel M, window bits W
+ *               (asked of the server too when below 15), and no context
+ *               takeover either way with ":nct"
  *   -d MASK     kite log mask
  * It prints one summary line per connection kind and exits 0 only when
  * every connection was made and every check passed.
@@ -38,7 +44,8 @@
 enum { M_WS, M_HTTP, M_RAW };
 
 static struct {
-    int mode, tls, port, nomirror, justmirror, once, multi, post, echo, count, secs, insecure;
+    int mode, tls, port, nomirror, justmirror, once, multi, post, echo, count, secs, insecure,
+        nodeflate;
     const char *host, *path, *ca, *proto;
 } o = {.port = 7681, .path = "/", .secs = 10};
 
@@ -78,6 +85,16 @@ static void on_closed(kite_conn_t *c, void *user, int code)
     conn_gone();
 }
 
+/* Which ws connections got permessage-deflate: the tests read this. */
+static void note_deflate(kite_conn_t *c)
+{
+    printf("%s: permessage-deflate %s\n", kite_conn_protocol(c)->name,
+           kite_ws_deflate_active(c) ? "agreed" : "not agreed");
+    fflush(stdout);
+}
+
+static kite_ws_deflate_t deflate;
+
 static kite_conn_t *connect_ws(const char *proto, const char *path)
 {
     kite_client_info_t ci = {.vhost = vh,
@@ -92,6 +109,7 @@ static kite_conn_t *connect_ws(const char *proto, const char *path)
     ci.flags = (o.tls ? KITE_CLIENT_TLS : 0) |
                (o.insecure ? KITE_CLIENT_ALLOW_SELFSIGNED | KITE_CLIENT_SKIP_HOST_CHECK : 0);
     ci.tls_ca = o.ca;
+    ci.ws_deflate = o.nodeflate ? NULL : &deflate;
     c = kite_client_connect(ctx, &ci, &err);
     if (!c) {
         fprintf(stderr, "kite-test-client: connect: %s\n", kite_strerror(err));
@@ -103,6 +121,13 @@ static kite_conn_t *connect_ws(const char *proto, const char *path)
 }
 
 /* --- dumb-increment-protocol -------------------------------------------- */
+
+static int dumb_established(kite_conn_t *c, void *user)
+{
+    (void)user;
+    note_deflate(c);
+    return 0;
+}
 
 static int dumb_rx(kite_conn_t *c, void *user, const void *in, size_t len, unsigned flags)
 {
@@ -152,6 +177,7 @@ static int mirror_established(kite_conn_t *c, void *user)
     mirror_t *m = user;
 
     (void)m;
+    note_deflate(c);
     s.mirror_conns++;
     return kite_callback_on_writable(c);
 }
@@ -270,6 +296,7 @@ static int echo_rx(kite_conn_t *c, void *user, const void *in, size_t len, unsig
 static int echo_established(kite_conn_t *c, void *user)
 {
     (void)user;
+    note_deflate(c);
     return kite_callback_on_writable(c);
 }
 
@@ -323,6 +350,7 @@ static int raw_rx(kite_conn_t *c, void *user, const void *in, size_t len)
 static const kite_protocol_t p_dumb = {
     .abi = KITE_PROTOCOL_ABI,
     .name = "dumb-increment-protocol",
+    .on_client_established = dumb_established,
     .on_client_connection_error = on_error,
     .on_receive = dumb_rx,
     .on_closed = on_closed,
@@ -373,10 +401,11 @@ static const kite_protocol_t *const protos[] = {&p_dumb, &p_mirror, &p_echo, &p_
 
 static int usage(const char *me)
 {
-    fprintf(stderr,
-            "usage: %s [-n] [-j] [-O] [-m] [-o] [--echo[=N]] [-c COUNT] [-t SECS] [-k]\n"
-            "          [-A CA] [-P PROTO] [-p PORT] [-s] [-d MASK] URL|HOST\n",
-            me);
+    fprintf(
+        stderr,
+        "usage: %s [-n] [-j] [-O] [-m] [-o] [--echo[=N]] [-c COUNT] [-t SECS] [-k]\n"
+        "          [-A CA] [-P PROTO] [-p PORT] [-s] [-z | -Z L:M:W[:nct]] [-d MASK] URL|HOST\n",
+        me);
     return 2;
 }
 
@@ -479,7 +508,7 @@ int main(int argc, char **argv)
     kite_timer_t limit = {0};
     int opt, err, rc;
 
-    while ((opt = getopt_long(argc, argv, "njOmoc:t:kA:P:p:sd:", lo, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "njOmoc:t:kA:P:p:szZ:d:", lo, NULL)) != -1) {
         switch (opt) {
         case 'n':
             o.nomirror = 1;
@@ -520,6 +549,18 @@ int main(int argc, char **argv)
         case 's':
             o.tls = 1;
             break;
+        case 'z':
+            o.nodeflate = 1;
+            break;
+        case 'Z': {
+            char nct[4] = "";
+            if (sscanf(optarg, "%d:%d:%d:%3s", &deflate.level, &deflate.mem_level,
+                       &deflate.window_bits, nct) < 3)
+                return usage(argv[0]);
+            deflate.flags = strcmp(nct, "nct") ? 0u : KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER;
+            o.nodeflate = 0;
+            break;
+        }
         case 'd':
             kite_set_log_level(atoi(optarg), NULL);
             break;

@@ -70,6 +70,14 @@ typedef struct kite_client_info_s {
     int64_t content_length;
     const char *headers; /* extra request header lines, "Name: value\r\n" each */
     void *opaque;        /* returned by kite_client_opaque() */
+    /* WebSocket: offer permessage-deflate (RFC 7692) with these settings
+     * (copied; window_bits < 15 asks the server for that window too, and
+     * KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER for no context takeover both
+     * ways); NULL: offer nothing. A server that declines leaves the
+     * connection uncompressed; an answer that does not fit the offer
+     * fails it (on_client_connection_error). kite_ws_deflate_active()
+     * tells whether it was agreed. */
+    const struct kite_ws_deflate_s *ws_deflate;
 } kite_client_info_t;
 
 /**

@@ -397,6 +397,10 @@ kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t 
     cl->i = *info;
     if ((r = copy_info(cl, info)) < 0)
         goto fail;
+    if (info->ws_deflate) {
+        kite__pmd_conf_defaults(&cl->deflate, info->ws_deflate);
+        cl->i.ws_deflate = &cl->deflate;
+    }
     cl->mode = !cl->i.method ? CL_WS : !strcmp(cl->i.method, "RAW") ? CL_RAW : CL_HTTP;
     if (!cl->i.port)
         cl->i.port = (cl->i.flags & KITE_CLIENT_TLS) ? 443 : 80;

@@ -13,6 +13,7 @@
 
 #include "event/event.h"
 #include "roles/h1/parser.h"
+#include "roles/ws/pmd.h"
 
 #define KITE__CL_MAX_HEADERS 64
 
@@ -61,6 +62,11 @@ typedef struct kite__client {
     int64_t req_left;  /* request body bytes still to send (Content-Length) */
     kite__h1_chunked_t chunk;
     char *chosen; /* ws: the subprotocol the server chose, or NULL */
+    /* ws: the permessage-deflate offer (i.ws_deflate points here when one
+     * is made), and what the server's answer agreed to. */
+    kite_ws_deflate_t deflate;
+    kite__pmd_params_t pmd;
+    uint8_t pmd_agreed;
 } kite__client_t;
 
 /* kite_client_connect() with the protocol given (NULL: from @info). */

@@ -5,8 +5,9 @@
  * subprotocol among those offered, no extension that was not offered)
  * before the conn moves to the ws role, whose frame code then runs with
  * the client's rules (masking out, none in). Extensions have one place
- * here: ext_offer() adds what the client offers and ext_accept() judges
- * the server's choice; with nothing offered, any choice fails.
+ * here: ext_offer() adds what the client offers (permessage-deflate when
+ * the info asks for it) and ext_accept() judges the server's choice; with
+ * nothing offered, any choice fails.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "client/private-client.h"
 #include "misc/misc.h"
+#include "roles/ws/pmd.h"
 #include "roles/ws/private-ws.h"
 #include "tls/digest.h"
 #include "tls/tls.h"
@@ -22,23 +24,58 @@
 
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-/* Sec-WebSocket-Extensions offered: none yet (permessage-deflate goes here). */
+/* Sec-WebSocket-Extensions offered: permessage-deflate when asked for.
+ * Returns the bytes written to @buf, or <0. */
 static int ext_offer(kite_conn_t *c, char *buf, size_t cap)
 {
-    (void)c;
-    (void)buf;
-    (void)cap;
-    return 0;
+    kite__client_t *cl = CL(c);
+    static const char name[] = "Sec-WebSocket-Extensions: ";
+    int n;
+
+    if (!cl->i.ws_deflate)
+        return 0;
+    if (cap < sizeof(name) + 2)
+        return KITE_E2BIG;
+    memcpy(buf, name, sizeof(name) - 1);
+    n = kite__pmd_offer(cl->i.ws_deflate, buf + sizeof(name) - 1, cap - sizeof(name) - 1);
+    if (n < 0)
+        return n;
+    memcpy(buf + sizeof(name) - 1 + n, "\r\n", 2);
+    return (int)sizeof(name) - 1 + n + 2;
 }
 
-/* The server's Sec-WebSocket-Extensions: 0 to accept, or <0 with *why. */
+/* How many times the response head has header @name. */
+static int header_count(const kite__client_t *cl, const char *name)
+{
+    int i, n = 0;
+
+    for (i = 0; i < cl->nhdrs; i++)
+        n += !kite__strncasecmp(cl->hdrs[i].name, name, strlen(name) + 1);
+    return n;
+}
+
+/* The server's Sec-WebSocket-Extensions: 0 to accept (cl->pmd_agreed set
+ * when it agreed to permessage-deflate), or <0 with *why. No header is a
+ * declined offer; anything else must be exactly one valid answer to it,
+ * or the connection fails (RFC 6455 4.1, RFC 7692 5). */
 static int ext_accept(kite_conn_t *c, const char *value, const char **why)
 {
-    (void)c;
+    kite__client_t *cl = CL(c);
+
     if (!value || !*value)
         return 0;
-    *why = "websocket handshake: the server chose an extension that was not offered";
-    return KITE_EPROTO;
+    if (!cl->i.ws_deflate) {
+        *why = "websocket handshake: the server chose an extension that was not offered";
+        return KITE_EPROTO;
+    }
+    if (header_count(cl, "Sec-WebSocket-Extensions") != 1 ||
+        kite__pmd_accept_response(value, cl->i.ws_deflate, &cl->pmd) < 0) {
+        *why = "websocket handshake: the server's Sec-WebSocket-Extensions does not answer the "
+               "permessage-deflate offer";
+        return KITE_EPROTO;
+    }
+    cl->pmd_agreed = 1;
+    return 0;
 }
 
 int kite__client_ws_request(kite_conn_t *c, char *buf, size_t cap)
@@ -144,7 +181,9 @@ int kite__client_ws_upgrade(kite_conn_t *c, char *rest, size_t len)
         kite__client_fail(c, why ? why : "out of memory");
         return KITE_EPROTO;
     }
-    if (!(ws = calloc(1, sizeof(*ws)))) {
+    if (!(ws = calloc(1, sizeof(*ws))) ||
+        (cl->pmd_agreed && !(ws->pmd = kite__pmd_create(&cl->pmd, cl->i.ws_deflate, 1)))) {
+        free(ws);
         kite__client_fail(c, "out of memory");
         return KITE_ENOMEM;
     }

@@ -3,11 +3,13 @@
 
 - kite-test-server: the default mode for 2 s (dumb-increment counts up
   by one, the mirror's own circles come back in order), -O and -m on the
-  mirror alone, --echo with every message checked, a count limit, http
+  mirror alone, --echo with every message checked (with permessage-deflate
+  agreed, and without it under -z), a count limit, http
   GET of the test page, -o form POST to /formtest, raw:// to the raw
   echo port, wss with the server's self-signed certificate accepted by -k
   and by -A naming it, and refused without either.
-- Debian's libwebsockets-test-server (lws 4.1): the default mode, -O, -o,
+- Debian's libwebsockets-test-server (lws 4.1): the default mode, -O
+  (the permessage-deflate offer is declined: it has no extensions), -o,
   and wss (its packaged key is too small for OpenSSL 3, so it runs on a
   copy of its resource directory holding kite's certificate).
 - A closed port: exit status 1 and the reason on stderr.
@@ -68,6 +70,12 @@ def test_kite(t, srv, cert):
     t.ok(rc == 0 and "Everything received: errs 0" in out and
          "echo: 60 sent, 60 received, errs 0" in out,
          "--echo=60: every size from 0 to 200000, text and binary, echoed intact", out + err)
+    t.ok("echo: permessage-deflate agreed" in out,
+         "--echo: permessage-deflate offered and agreed (kite-test-server has it on)", out)
+    rc, out, err = client(["-z", "--echo=60", url])
+    t.ok(rc == 0 and "echo: permessage-deflate not agreed" in out and
+         "echo: 60 sent, 60 received, errs 0" in out,
+         "-z --echo=60: no offer, no deflate, echoed intact", out + err)
     rc, out, err = client(["-n", "-c", "7", url])
     t.ok(rc == 0 and "dumb-increment: 7 messages, counting up: yes" in out,
          "-c 7: stops after 7 numbers", out + err)
@@ -138,6 +146,12 @@ def test_lws(t, cert, key):
     try:
         url = "ws://127.0.0.1:%d/" % s.port
         check_default(t, url, "libwebsockets-test-server")
+        # Debian's test server registers no extensions (lws 4.1's
+        # test-server.c sets no info.extensions): the offer is declined.
+        rc, out, err = client(["-j", "-O", "-c", "5", url])
+        t.ok(rc == 0 and "lws-mirror-protocol: permessage-deflate not agreed" in out,
+             "libwebsockets-test-server: the deflate offer declined, the mirror works",
+             out + err)
         rc, out, err = client(["-j", "-O", "-c", "20", url])
         t.ok(rc == 0 and "mirror: 1 connections, 20 circles sent, 20 echoed, 0 missing" in out,
              "libwebsockets-test-server: -O draws 20 circles, all echoed", out + err)
