@@ -279,7 +279,12 @@ static int main_k(lua_State *L, int status, lua_KContext ctx)
 
     (void)status;
     if (ctx == 1) {
-        kite__lua_load(r->lp, L, r->t->file_path, r->kind == LR_PAGE);
+        if (r->t->file_known) {
+            const int64_t id[3] = {r->t->file_mtime_s, r->t->file_mtime_ns, r->t->file_size};
+            kite__lua_load_id(r->lp, L, r->t->file_path, r->kind == LR_PAGE, id);
+        } else {
+            kite__lua_load(r->lp, L, r->t->file_path, r->kind == LR_PAGE);
+        }
         lua_pushvalue(L, 1);
         lua_callk(L, 1, 0, 2, main_k);
     }

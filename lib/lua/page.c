@@ -30,11 +30,9 @@ static void leave(kite_conn_t *c, unsigned was)
         kite__conn_leave(c);
 }
 
-static int exists(const char *path, int want_dir)
+static int exists(const char *path, int want_dir, struct stat *st)
 {
-    struct stat st;
-
-    return !stat(path, &st) && (want_dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode));
+    return !stat(path, st) && (want_dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
 }
 
 static int matches(const char *pat, const char *path)
@@ -49,6 +47,7 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     const char *rel = t->mount_path;
     size_t rl = strlen(rel);
     char path[PATH_MAX];
+    struct stat st;
     int n, i;
 
     *answered = 0;
@@ -63,30 +62,36 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
         if (m->x && m->x->index) {
             for (i = 0; m->x->index[i]; i++) {
                 snprintf(path + n, sizeof(path) - (size_t)n, "%s", m->x->index[i]);
-                if (exists(path, 0) && !matches(mm->lua_page_pattern, path) &&
+                if (exists(path, 0, &st) && !matches(mm->lua_page_pattern, path) &&
                     !matches(mm->lua_script_pattern, path))
                     return 0;
             }
         } else {
             snprintf(path + n, sizeof(path) - (size_t)n, "%s", mm->def ? mm->def : "index.html");
-            if (exists(path, 0))
+            if (exists(path, 0, &st))
                 return 0;
         }
         for (i = 0; i < 3; i++) {
             snprintf(path + n, sizeof(path) - (size_t)n, "%s", index[i]);
-            if (exists(path, 0) &&
+            if (exists(path, 0, &st) &&
                 (matches(mm->lua_page_pattern, path) || matches(mm->lua_script_pattern, path)))
                 break;
         }
         if (i == 3)
             return 0;
     } else if (!(matches(mm->lua_page_pattern, path) || matches(mm->lua_script_pattern, path)) ||
-               !exists(path, 0)) {
+               !exists(path, 0, &st)) {
         return 0;
     }
     *answered = 1;
     if (!(t->file_path = kite__http_txn_copy(t, path, strlen(path))))
         return kite__http_error(c, t, 500, NULL);
+    /* The page's stat, for the compile cache's mtime check (one stat
+     * per request instead of two). */
+    t->file_mtime_s = (int64_t)st.st_mtim.tv_sec;
+    t->file_mtime_ns = (int64_t)st.st_mtim.tv_nsec;
+    t->file_size = (int64_t)st.st_size;
+    t->file_known = 1;
     return kite__http_callback(c, t, &kite__lua_proto);
 }
 

@@ -120,6 +120,10 @@ void kite__lua_run_release(kite__lua_run_t *r);
  * error message pushed instead. The chunk takes the environment as its
  * first argument. */
 int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp);
+/* The same for a file whose modification time and size the caller has
+ * just read (@id: mtime seconds, nanoseconds, size): no stat of its own. */
+int kite__lua_load_id(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp,
+                      const int64_t id[3]);
 /* Resume r->co with @nargs arguments on its stack under @mount's limits:
  * the lua_resume status; LUA_YIELD with r->budget_out set when the
  * instruction budget ran out. */

@@ -317,21 +317,32 @@ static char *chunk_source(const char *path, int lsp, size_t *len)
 int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp)
 {
     struct stat st;
+    int64_t id[3];
+
+    if (stat(path, &st) < 0)
+        return luaL_error(L, "cannot open %s: %s", path, strerror(errno));
+    id[0] = (int64_t)st.st_mtim.tv_sec;
+    id[1] = (int64_t)st.st_mtim.tv_nsec;
+    id[2] = (int64_t)st.st_size;
+    return kite__lua_load_id(lp, L, path, lsp, id);
+}
+
+int kite__lua_load_id(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp,
+                      const int64_t id[3])
+{
     char *src;
     size_t len;
     int r;
 
-    if (stat(path, &st) < 0)
-        return luaL_error(L, "cannot open %s: %s", path, strerror(errno));
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->cache);
     if (lua_getfield(L, -1, path) == LUA_TTABLE) {
         int same;
         lua_rawgeti(L, -1, 2);
         lua_rawgeti(L, -2, 3);
         lua_rawgeti(L, -3, 4);
-        same = lua_tointeger(L, -3) == (lua_Integer)st.st_mtim.tv_sec &&
-               lua_tointeger(L, -2) == (lua_Integer)st.st_mtim.tv_nsec &&
-               lua_tointeger(L, -1) == (lua_Integer)st.st_size;
+        same = lua_tointeger(L, -3) == (lua_Integer)id[0] &&
+               lua_tointeger(L, -2) == (lua_Integer)id[1] &&
+               lua_tointeger(L, -1) == (lua_Integer)id[2];
         lua_pop(L, 3);
         if (same) {
             lua_rawgeti(L, -1, 1);
@@ -352,11 +363,11 @@ int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp)
     lua_createtable(L, 4, 0);
     lua_pushvalue(L, -2);
     lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_sec);
+    lua_pushinteger(L, (lua_Integer)id[0]);
     lua_rawseti(L, -2, 2);
-    lua_pushinteger(L, (lua_Integer)st.st_mtim.tv_nsec);
+    lua_pushinteger(L, (lua_Integer)id[1]);
     lua_rawseti(L, -2, 3);
-    lua_pushinteger(L, (lua_Integer)st.st_size);
+    lua_pushinteger(L, (lua_Integer)id[2]);
     lua_rawseti(L, -2, 4);
     lua_setfield(L, -3, path);
     lua_remove(L, -2);
