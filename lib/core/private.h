@@ -296,6 +296,23 @@ void kite__conn_close_now(kite_conn_t *c, int reason);
 int kite__conn_close_graceful(kite_conn_t *c);
 void kite__conn_freed(kite_conn_t *c);
 void kite__conn_leave(kite_conn_t *c);
+/* Treat @c as inside an event of its own while acting on it from another
+ * conn's callback (a pipe's, a timer's), so that a close is finished and
+ * output flushed at the end: was = kite__conn_enter(c) ...
+ * kite__conn_exit(c, was). */
+static inline unsigned kite__conn_enter(kite_conn_t *c)
+{
+    unsigned was = c->flags & KITE__C_IN_SVC;
+
+    c->flags |= KITE__C_IN_SVC;
+    return was;
+}
+
+static inline void kite__conn_exit(kite_conn_t *c, unsigned was)
+{
+    if (!was)
+        kite__conn_leave(c);
+}
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms);
 int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len);
 /* New bytes after input held from earlier reads: make *buf the whole of it. */

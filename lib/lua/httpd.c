@@ -106,32 +106,6 @@ static int hwrite(lua_State *L)
     return kite__lua_write_k(L, LUA_OK, 2);
 }
 
-static int read_k(lua_State *L, int status, lua_KContext ctx)
-{
-    kite__lua_run_t *r = kite__lua_cur(L);
-    lua_Integer want = luaL_optinteger(L, 2, 0);
-    size_t n;
-
-    (void)status;
-    if (r->rlen) {
-        n = want > 0 && (size_t)want < r->rlen ? (size_t)want : r->rlen;
-        lua_pushlstring(L, r->rbuf, n);
-        memmove(r->rbuf, r->rbuf + n, r->rlen - n);
-        r->rlen -= n;
-        if (r->rx_paused && r->rlen < KITE__LUA_RX_HIGH) {
-            r->rx_paused = 0;
-            kite_rx_flow_control(r->c, 1);
-        }
-        return 1;
-    }
-    if (!r->t || r->done_body || !(r->t->tflags & KITE__T_BODY) ||
-        (r->t->tflags & KITE__T_BODY_DONE)) {
-        lua_pushnil(L);
-        return 1;
-    }
-    return kite__lua_wait(L, r, LR_W_READ, ctx, read_k);
-}
-
 static int hread(lua_State *L)
 {
     if (!lua_isnil(L, 1)) {
@@ -146,7 +120,7 @@ static int hread(lua_State *L)
         return 1;
     }
     lua_settop(L, 2);
-    return read_k(L, LUA_OK, 0);
+    return kite__lua_read_k(L, LUA_OK, 0);
 }
 
 static int open_httpd(lua_State *L)

@@ -20,15 +20,19 @@ static int mg_write(lua_State *L)
     return kite__lua_write_k(L, LUA_OK, 1);
 }
 
-static int read_k(lua_State *L, int status, lua_KContext ctx)
+int kite__lua_read_k(lua_State *L, int status, lua_KContext ctx)
 {
     kite__lua_run_t *r = kite__lua_cur(L);
+    lua_Integer want = luaL_optinteger(L, 2, 0);
+    size_t n;
 
     (void)status;
     if (r->rlen) {
-        lua_pushlstring(L, r->rbuf, r->rlen);
-        r->rlen = 0;
-        if (r->rx_paused) {
+        n = want > 0 && (size_t)want < r->rlen ? (size_t)want : r->rlen;
+        lua_pushlstring(L, r->rbuf, n);
+        memmove(r->rbuf, r->rbuf + n, r->rlen - n);
+        r->rlen -= n;
+        if (r->rx_paused && r->rlen < KITE__LUA_RX_HIGH) {
             r->rx_paused = 0;
             kite_rx_flow_control(r->c, 1);
         }
@@ -39,12 +43,12 @@ static int read_k(lua_State *L, int status, lua_KContext ctx)
         lua_pushnil(L);
         return 1;
     }
-    return kite__lua_wait(L, r, LR_W_READ, ctx, read_k);
+    return kite__lua_wait(L, r, LR_W_READ, ctx, kite__lua_read_k);
 }
 
 static int mg_read(lua_State *L)
 {
-    return read_k(L, LUA_OK, 0);
+    return kite__lua_read_k(L, LUA_OK, 0);
 }
 
 static int include_k(lua_State *L, int status, lua_KContext ctx)

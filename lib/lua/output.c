@@ -67,27 +67,6 @@ static int own_head(kite__lua_run_t *r, char *h, size_t len)
     return t->wire->respond(r->c, t, status, ctype, clen);
 }
 
-/* Where the head in h[0..len) ends: its length with the empty line in
- * *hl, without it returned; -1 when it has not ended yet. */
-static long head_end(const char *h, size_t len, size_t *hl)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (h[i] != '\n')
-            continue;
-        if (i + 1 < len && h[i + 1] == '\n') {
-            *hl = i + 2;
-            return (long)i + 1;
-        }
-        if (i + 2 < len && h[i + 1] == '\r' && h[i + 2] == '\n') {
-            *hl = i + 3;
-            return (long)i + 1;
-        }
-    }
-    return -1;
-}
-
 /* Send the head now: the page's own (complete or not), or 200 text/html
  * of unknown length; what the head buffer held after it is body. */
 int kite__lua_head_now(kite__lua_run_t *r)
@@ -98,7 +77,7 @@ int kite__lua_head_now(kite__lua_run_t *r)
     int rc;
 
     if (r->head == LR_HEAD_OWN) {
-        n = head_end(r->hbuf, r->hlen, &hl);
+        n = kite__head_end(r->hbuf, r->hlen, &hl);
         rc = own_head(r, r->hbuf, n < 0 ? r->hlen : (size_t)n);
         body = n < 0 ? r->hlen : hl;
     } else {
@@ -199,7 +178,7 @@ static int out_bytes(lua_State *L, kite__lua_run_t *r, const char *p, size_t n)
         r->hlen += take;
         p += take;
         n -= take;
-        if (head_end(r->hbuf, r->hlen, &hl) < 0) {
+        if (kite__head_end(r->hbuf, r->hlen, &hl) < 0) {
             if (r->hlen == KITE__LUA_HEAD_MAX)
                 return luaL_error(L, "the page's response head is too long");
             return 0;

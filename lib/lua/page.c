@@ -16,20 +16,6 @@
 
 #include "lua/private-lua.h"
 
-static unsigned enter(kite_conn_t *c)
-{
-    unsigned was = c->flags & KITE__C_IN_SVC;
-
-    c->flags |= KITE__C_IN_SVC;
-    return was;
-}
-
-static void leave(kite_conn_t *c, unsigned was)
-{
-    if (!was)
-        kite__conn_leave(c);
-}
-
 static int exists(const char *path, int want_dir, struct stat *st)
 {
     return !stat(path, st) && (want_dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
@@ -244,14 +230,14 @@ void kite__lua_wake(kite__lua_run_t *r)
      * releases it. */
     if (atomic_load(&c->pt->ctx->destroying))
         return;
-    was = enter(c);
+    was = kite__conn_enter(c);
 
     r->wait = LR_W_NONE;
     if (r->kind == LR_WS)
         kite__lua_ws_resumed(r, kite__lua_resume(r, r->m, 0, &nres));
     else
         after(r, kite__lua_resume(r, r->m, 0, &nres));
-    leave(c, was);
+    kite__conn_exit(c, was);
 }
 
 int kite__lua_start(kite_conn_t *c, kite__lua_run_t *r, lua_CFunction fn, int kind)

@@ -120,6 +120,10 @@ void kite__lua_run_release(kite__lua_run_t *r);
  * error message pushed instead. The chunk takes the environment as its
  * first argument. */
 int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp);
+/* mg.read and httpd.read: the request body read so far, at most the
+ * integer at stack index 2 of it (none or 0: all); waits for more while
+ * the body goes on; nil at its end. A lua_KFunction. */
+int kite__lua_read_k(lua_State *L, int status, lua_KContext ctx);
 /* The same for a file whose modification time and size the caller has
  * just read (@id: mtime seconds, nanoseconds, size): no stat of its own. */
 int kite__lua_load_id(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp,

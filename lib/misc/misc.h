@@ -71,6 +71,10 @@ int kite__pattern_match(const char *pat, size_t plen, const char *str, size_t sl
  * byte); 0 when equal, else <0 or >0 as the first difference.
  */
 int kite__strncasecmp(const char *a, const char *b, size_t len);
+/* Where a header block in h[0..len) ends (CGI output, a Lua page's own
+ * head): its length without the empty line returned, with it in *hl;
+ * -1 when it has not ended yet. Lines end in LF or CRLF. */
+long kite__head_end(const char *h, size_t len, size_t *hl);
 
 /* Write @v in decimal at @p (at most 20 bytes, no NUL); returns the end. */
 char *kite__put_u64(char *p, uint64_t v);

@@ -137,3 +137,22 @@ int kite__strncasecmp(const char *a, const char *b, size_t len)
     }
     return 0;
 }
+
+long kite__head_end(const char *h, size_t len, size_t *hl)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (h[i] != '\n')
+            continue;
+        if (i + 1 < len && h[i + 1] == '\n') {
+            *hl = i + 2;
+            return (long)i + 1;
+        }
+        if (i + 2 < len && h[i + 1] == '\r' && h[i + 2] == '\n') {
+            *hl = i + 3;
+            return (long)i + 1;
+        }
+    }
+    return -1;
+}

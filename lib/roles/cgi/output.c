@@ -18,22 +18,6 @@
 #include "misc/misc.h"
 #include "roles/cgi/private-cgi.h"
 
-/* Treat @c as inside an event of its own while we act on it from a pipe's
- * callback, so that a close is finished (and output flushed) at the end. */
-static unsigned enter(kite_conn_t *c)
-{
-    unsigned was = c->flags & KITE__C_IN_SVC;
-
-    c->flags |= KITE__C_IN_SVC;
-    return was;
-}
-
-static void leave(kite_conn_t *c, unsigned was)
-{
-    if (!was)
-        kite__conn_leave(c);
-}
-
 static int name_is(const char *name, size_t n, const char *want)
 {
     return n == strlen(want) && !kite__strncasecmp(name, want, n);
@@ -162,27 +146,6 @@ static int send_head(kite__cgi_t *g, char *head, size_t len)
     return t->wire->respond(c, t, status ? status : 200, ctype, clen < 0 ? -1 : clen);
 }
 
-/* The end of the head in head[0..len): its length with the empty line
- * in *hl, the length without it returned; -1 when not there yet. */
-static long head_end(const char *h, size_t len, size_t *hl)
-{
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        if (h[i] != '\n')
-            continue;
-        if (i + 1 < len && h[i + 1] == '\n') {
-            *hl = i + 2;
-            return (long)i + 1;
-        }
-        if (i + 2 < len && h[i + 1] == '\r' && h[i + 2] == '\n') {
-            *hl = i + 3;
-            return (long)i + 1;
-        }
-    }
-    return -1;
-}
-
 static int head_bytes(kite__cgi_t *g, const char *buf, size_t len)
 {
     size_t hl, take = len;
@@ -194,7 +157,7 @@ static int head_bytes(kite__cgi_t *g, const char *buf, size_t len)
     if (take > KITE__CGI_HEAD_MAX - g->head_len)
         take = KITE__CGI_HEAD_MAX - g->head_len;
     memcpy(g->head + g->head_len, buf, take);
-    n = head_end(g->head, g->head_len + take, &hl);
+    n = kite__head_end(g->head, g->head_len + take, &hl);
     if (n < 0) {
         g->head_len += take;
         return g->head_len == KITE__CGI_HEAD_MAX ? KITE_E2BIG : 0;
@@ -217,7 +180,7 @@ int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
 
     if (!c)
         return 0;
-    was = enter(c);
+    was = kite__conn_enter(c);
     if ((g->flags & CGI_NPH) && g->t->wire->raw_ok) {
         if (!(g->flags & CGI_HEAD_DONE)) {
             g->flags |= CGI_HEAD_DONE;
@@ -240,7 +203,7 @@ int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
     }
     if (r < 0)
         kite__conn_close_now(c, 2);
-    leave(c, was);
+    kite__conn_exit(c, was);
     return 0;
 }
 
@@ -257,17 +220,17 @@ void kite__cgi_output_end(kite__cgi_t *g, int eof)
         return;
     }
     if (g->flags & CGI_HEAD_DONE) {
-        /* Not inside enter(): the h1 role then goes on at once with a
+        /* Not inside kite__conn_enter(): the h1 role then goes on at once with a
          * request that arrived behind this one, even with no bytes left
          * to send (a body that had its Content-Length already). */
         if (kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
             kite__conn_close_now(c, 2);
         return;
     }
-    was = enter(c);
+    was = kite__conn_enter(c);
     kite_err("cgi %s: %s", g->name,
              g->head_len ? "the output ended inside the response head" : "no output");
     if (kite__http_error(c, g->t, 502, NULL) < 0)
         kite__conn_close_now(c, 2);
-    leave(c, was);
+    kite__conn_exit(c, was);
 }
