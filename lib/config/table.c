@@ -103,18 +103,25 @@ static int set_id(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_
     return 0;
 }
 
-static int set_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
-                    const kite__cfg_file_t *f, const char *path)
+/* The flag @d->arg set when the boolean equals @when. */
+static int put_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path, int when)
 {
     int b;
 
     if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
         return KITE_EINVAL;
-    if (b)
+    if (!b == !when)
         *AT(obj, d->off, unsigned) |= d->arg;
     else
         *AT(obj, d->off, unsigned) &= ~d->arg;
     return 0;
+}
+
+static int set_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    return put_flag(cfg, obj, d, v, f, path, 1);
 }
 
 static int set_max_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
@@ -132,15 +139,7 @@ static int set_max_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, 
 static int set_flag_off(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                         const kite__cfg_file_t *f, const char *path)
 {
-    int b;
-
-    if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
-        return KITE_EINVAL;
-    if (b)
-        *AT(obj, d->off, unsigned) &= ~d->arg;
-    else
-        *AT(obj, d->off, unsigned) |= d->arg;
-    return 0;
+    return put_flag(cfg, obj, d, v, f, path, 0);
 }
 
 /* access-control-list (arg 0) and throttle (arg 1): parsed here too, so

@@ -11,16 +11,12 @@
 
 #include "lua/private-lua.h"
 
-static int name_is(const char *name, size_t n, const char *want)
-{
-    return n == strlen(want) && !kite__strncasecmp(name, want, n);
-}
-
 /* The page's own "HTTP/1.x NNN reason" line and fields in h[0..len). */
 static int own_head(kite__lua_run_t *r, char *h, size_t len)
 {
     kite_http_req_t *t = r->t;
-    char *p = h, *end = h + len, *ctype = NULL;
+    char *p = h, *end = h + len;
+    const char *ctype = NULL;
     int64_t clen = -1;
     int status = 0, first = 1;
 
@@ -44,24 +40,10 @@ static int own_head(kite__lua_run_t *r, char *h, size_t len)
         *colon = '\0';
         for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
             ;
-        if (name_is(p, (size_t)(colon - p), "Content-Type")) {
-            ctype = v;
-        } else if (name_is(p, (size_t)(colon - p), "Content-Length")) {
-            char *x;
-            long long n = strtoll(v, &x, 10);
-            if (x == v || n < 0)
-                return KITE_EPROTO;
-            clen = n;
-        } else if (!name_is(p, (size_t)(colon - p), "Connection") &&
-                   !name_is(p, (size_t)(colon - p), "Transfer-Encoding") &&
-                   !name_is(p, (size_t)(colon - p), "Keep-Alive") &&
-                   !name_is(p, (size_t)(colon - p), "Date") &&
-                   !name_is(p, (size_t)(colon - p), "Server")) {
-            /* Framing is kite's: a page written for LibHTTP's close-
-             * delimited output keeps its connection here. */
-            if (kite__http_add_header_n(t, p, v, (size_t)(e - v)) < 0)
-                return KITE_EPROTO;
-        }
+        /* Framing is kite's: a page written for LibHTTP's close-delimited
+         * output keeps its connection here. */
+        if (kite__http_script_field(t, p, (size_t)(colon - p), v, e, &ctype, &clen) < 0)
+            return KITE_EPROTO;
         p = nl ? nl + 1 : end;
     }
     return t->wire->respond(r->c, t, status, ctype, clen);

@@ -116,22 +116,8 @@ static int send_head(kite__cgi_t *g, char *head, size_t len)
                 return KITE_EPROTO;
         } else if (name_is(p, (size_t)(colon - p), "Location")) {
             loc = v;
-        } else if (name_is(p, (size_t)(colon - p), "Content-Type")) {
-            ctype = v;
-        } else if (name_is(p, (size_t)(colon - p), "Content-Length")) {
-            char *x;
-            long long n = strtoll(v, &x, 10);
-            if (x == v || *x || n < 0)
-                return KITE_EPROTO;
-            clen = n;
-        } else if (!name_is(p, (size_t)(colon - p), "Connection") &&
-                   !name_is(p, (size_t)(colon - p), "Transfer-Encoding") &&
-                   !name_is(p, (size_t)(colon - p), "Keep-Alive") &&
-                   !name_is(p, (size_t)(colon - p), "Date") &&
-                   !name_is(p, (size_t)(colon - p), "Server")) {
-            /* Framing and the fields the wire role writes are ours. */
-            if (kite__http_add_header_n(t, p, v, (size_t)(e - v)) < 0)
-                return KITE_EPROTO;
+        } else if (kite__http_script_field(t, p, (size_t)(colon - p), v, e, &ctype, &clen) < 0) {
+            return KITE_EPROTO;
         }
         p = nl ? nl + 1 : end;
     }

@@ -226,5 +226,14 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
 /* respond.c */
 int kite__http_error(kite_conn_t *c, kite_http_req_t *t, int status, const char *detail);
 int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *value, size_t vlen);
+/* One "name: value" field of a head a script wrote (CGI output, a Lua
+ * page's own head): @name (@nlen bytes), its value from @v to @e, which
+ * is NUL (trailing blanks are cut here). Content-Type goes to *@ctype,
+ * Content-Length to *@clen; the framing fields (Connection,
+ * Transfer-Encoding, Keep-Alive) and those the wire writes (Date, Server)
+ * are dropped, since framing is kite's; the rest join the response.
+ * 0, or KITE_EPROTO (a bad length, no memory). */
+int kite__http_script_field(kite_http_req_t *t, const char *name, size_t nlen, char *v, char *e,
+                            const char **ctype, int64_t *clen);
 
 #endif

@@ -115,6 +115,33 @@ int kite__http_add_header_n(kite_http_req_t *t, const char *name, const char *va
     return 0;
 }
 
+static int name_is(const char *name, size_t n, const char *want)
+{
+    return n == strlen(want) && !kite__strncasecmp(name, want, n);
+}
+
+int kite__http_script_field(kite_http_req_t *t, const char *name, size_t nlen, char *v, char *e,
+                            const char **ctype, int64_t *clen)
+{
+    while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+        *--e = '\0';
+    if (name_is(name, nlen, "Content-Type")) {
+        *ctype = v;
+    } else if (name_is(name, nlen, "Content-Length")) {
+        char *x;
+        long long n = strtoll(v, &x, 10);
+        if (x == v || *x || n < 0)
+            return KITE_EPROTO;
+        *clen = n;
+    } else if (!name_is(name, nlen, "Connection") && !name_is(name, nlen, "Transfer-Encoding") &&
+               !name_is(name, nlen, "Keep-Alive") && !name_is(name, nlen, "Date") &&
+               !name_is(name, nlen, "Server")) {
+        if (kite__http_add_header_n(t, name, v, (size_t)(e - v)) < 0)
+            return KITE_EPROTO;
+    }
+    return 0;
+}
+
 int kite_http_add_header(kite_conn_t *c, const char *name, const char *value)
 {
     kite_http_req_t *t = txn_of(c);
