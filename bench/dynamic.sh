@@ -27,28 +27,15 @@ OUT=$ROOT/bench/results/dynamic-$(date -u +%Y%m%dT%H%M%S).txt
 CG=/sys/fs/cgroup/cpu/kitedyn_$$
 trap 'cleanup' EXIT
 
-log() { echo "$*" | tee -a "$OUT"; }
+. "$ROOT/bench/lib-dyn.sh"
 
 cleanup() {
     [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
-    [ -d "$CG" ] && { cat "$CG/cgroup.procs" 2>/dev/null | xargs -r -n1 -I{} sh -c 'echo {} > /sys/fs/cgroup/cpu/cgroup.procs' 2>/dev/null; rmdir "$CG" 2>/dev/null; }
+    uncap
     rm -rf "$WORK"
 }
 
-wait_port() {
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# cap PID: the server process under a CFS quota of CPU_QUOTA % (cgroup v1).
-cap() {
-    [ -z "$CPU_QUOTA" ] && return 0
-    mkdir -p "$CG" && echo 10000 >"$CG/cpu.cfs_period_us" &&
-        echo $((CPU_QUOTA * 100)) >"$CG/cpu.cfs_quota_us" && echo "$1" >"$CG/cgroup.procs"
-}
+wait_port() { wait_http "http://127.0.0.1:$PORT/"; }
 
 start() { # start QUOTA CMD...
     local q=$1
@@ -125,6 +112,6 @@ bench_lua() {
 
 mkdir -p "$ROOT/bench/results"
 log "# bench/dynamic.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') commit $(git -C "$ROOT" rev-parse --short HEAD)"
-log "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -r)"
+log "# $(machine_line)"
 for w in $WORKLOADS; do "bench_$w"; done
 log "# results: $OUT"

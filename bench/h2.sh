@@ -22,11 +22,11 @@ CG=/sys/fs/cgroup/cpu/kiteh2_$$
 SRV=
 trap 'cleanup' EXIT
 
-log() { echo "$*" | tee -a "$OUT"; }
+. "$ROOT/bench/lib-dyn.sh"
 
 cleanup() {
     [ -n "$SRV" ] && kill "$SRV" 2>/dev/null
-    [ -d "$CG" ] && rmdir "$CG" 2>/dev/null
+    uncap
     rm -rf "$WORK"
 }
 
@@ -56,14 +56,8 @@ EOF
 start() {
     taskset -c 0 "$@" >>"$WORK/server.log" 2>&1 &
     SRV=$!
-    for _ in $(seq 100); do
-        curl -sk -o /dev/null "https://127.0.0.1:$PORT/1k.txt" && break
-        sleep 0.05
-    done
-    if [ -n "$CPU_QUOTA" ]; then
-        mkdir -p "$CG" && echo 10000 >"$CG/cpu.cfs_period_us" &&
-            echo $((CPU_QUOTA * 100)) >"$CG/cpu.cfs_quota_us" && echo "$SRV" >"$CG/cgroup.procs"
-    fi
+    wait_http "https://127.0.0.1:$PORT/1k.txt"
+    cap "$SRV"
 }
 
 stop() {
@@ -82,7 +76,7 @@ KITE_CMD=("$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$WORK/doc" -s -C "$CERT.crt" -K 
 NGINX_CMD=(nginx -c "$WORK/nginx/nginx.conf")
 
 log "# bench/h2.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') commit $(git -C "$ROOT" rev-parse --short HEAD), cert $(basename "$CERT")"
-log "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -r), $(nginx -v 2>&1), $(h2load --version | head -1)"
+log "# $(machine_line), $(nginx -v 2>&1), $(h2load --version | head -1)"
 log "## h2load -c50 -m10 -D $DUR, 1 KB over TLS, server quota ${CPU_QUOTA:-none}%"
 for i in $(seq "$RUNS"); do
     start "${KITE_CMD[@]}"

@@ -46,12 +46,12 @@ OUT=$ROOT/bench/results/issue9-$(date -u +%Y%m%dT%H%M%S).txt
 CG=/sys/fs/cgroup/cpu/kiteissue9_$$
 trap 'cleanup' EXIT
 
-log() { echo "$*" | tee -a "$OUT"; }
+. "$ROOT/bench/lib-dyn.sh"
 
 cleanup() {
     [ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
     [ -n "${UP:-}" ] && kill "$UP" 2>/dev/null
-    [ -d "$CG" ] && { cat "$CG/cgroup.procs" 2>/dev/null | xargs -r -n1 -I{} sh -c 'echo {} > /sys/fs/cgroup/cpu/cgroup.procs' 2>/dev/null; rmdir "$CG" 2>/dev/null; }
+    uncap
     rm -rf "$WORK"
 }
 
@@ -61,20 +61,7 @@ port_free() {
     ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null || { log "port $1 is in use: set PORT/UPORT"; exit 1; }
 }
 
-wait_port() { # wait_port PORT
-    for _ in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-        sleep 0.05
-    done
-    return 1
-}
-
-# cap PID: the server process under a CFS quota of CPU_QUOTA % (cgroup v1).
-cap() {
-    [ -z "$CPU_QUOTA" ] && return 0
-    mkdir -p "$CG" && echo 10000 >"$CG/cpu.cfs_period_us" &&
-        echo $((CPU_QUOTA * 100)) >"$CG/cpu.cfs_quota_us" && echo "$1" >"$CG/cgroup.procs"
-}
+wait_port() { wait_http "http://127.0.0.1:$1/"; }
 
 start() { # start CMD...: the server under test, on CPU 0 under the quota
     port_free $PORT
@@ -224,6 +211,6 @@ EOF
 
 mkdir -p "$ROOT/bench/results"
 log "# bench/issue9.sh $(date -u '+%Y-%m-%d %H:%M:%S UTC') commit $(git -C "$ROOT" rev-parse --short HEAD)"
-log "# $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, $(uname -r)"
+log "# $(machine_line)"
 for w in $WORKLOADS; do "bench_$w"; done
 log "# results: $OUT"
