@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 KITED = os.path.abspath(sys.argv[1])
 PLUGINS = os.path.abspath(sys.argv[2])
 sys.argv = [sys.argv[0], sys.argv[3]]  # kitetest.Server runs argv[1]
+import kiteh2  # noqa: E402
 import kitetest as kt  # noqa: E402
 
 try:
@@ -197,7 +198,7 @@ def conf(kport, pport, dead, tport, cert):
         {"mountpoint": "/dead", "origin": "http://127.0.0.1:%d/" % dead},
     ]
     return json.dumps({"vhosts": [{"name": "proxy", "port": 0, "interface": "127.0.0.1",
-                                   "mounts": mounts}]})
+                                   "h2c": True, "mounts": mounts}]})
 
 
 def get(port, target, headers=None, timeout=10):
@@ -310,6 +311,28 @@ def t_ws_early_frame(t, k):
          data.endswith(b"\x81" + bytes([len(payload)]) + payload),
          "websocket through the proxy: a frame sent with the upgrade request is echoed "
          "after the 101", data[-300:])
+
+
+def t_ws_h2(t, k):
+    """A websocket over an HTTP/2 stream (RFC 8441) has no socket of its
+    own to tunnel: the proxy answers 501 at once, and plain h2 GETs through
+    the same mount work."""
+    c = kiteh2.Conn(k.port)
+    try:
+        sid = c.h2.get_next_available_stream_id()
+        c.h2.send_headers(sid, [(":method", "CONNECT"), (":protocol", "websocket"),
+                                (":scheme", "http"), (":path", "/k/"),
+                                (":authority", "localhost"), ("sec-websocket-version", "13"),
+                                ("sec-websocket-protocol", "echo")], end_stream=False)
+        c.streams[sid] = kiteh2.Stream()
+        c.flush()
+        deadline = time.monotonic() + 5
+        while c.streams[sid].headers is None and time.monotonic() < deadline:
+            c.read_some(deadline - time.monotonic())
+        t.eq(c.streams[sid].status, 501, "proxy: a websocket over an h2 stream gets 501")
+        t.eq(c.get("/k/index.html").status, 200, "proxy: an h2 GET through the mount is served")
+    finally:
+        c.close()
 
 
 def t_errors(t, k):
@@ -427,7 +450,7 @@ def main():
         k = Kited(conf(srv.port, up.server_address[1], dead_port, tsrv.port, cert))
         t.run(t_get, t, k, srv)
         t.run(t_https, t, k, tsrv)
-        for fn in (t_post, t_ws, t_ws_early_frame, t_errors, t_backpressure,
+        for fn in (t_post, t_ws, t_ws_early_frame, t_ws_h2, t_errors, t_backpressure,
                    t_upload_backpressure):
             t.run(fn, t, k)
     finally:
