@@ -264,6 +264,9 @@ struct kite__pt {
     kite_timer_t drain_timer; /* force-closes what is left */
     struct kite__tls_pt *tls; /* lib/tls: buffers of TLS conns, made with the first */
     struct kite__lua_pt *lua; /* lib/lua: the thread's Lua state, made with the first use */
+    /* Loop turns ended (counted after each turn's I/O), so that a cache
+     * can do a piece of work once a turn instead of once a request. */
+    uint64_t turns;
 };
 
 struct kite_context_s {

@@ -552,6 +552,7 @@ static void on_connected(xconn_t *x)
 /* The end of a pass: the ready list, then closed conns are freed. */
 static void end_of_pass(xpt_t *xp)
 {
+    xp->pt->turns++;
     if (xp->pt->ready_head)
         kite__pt_run_ready(xp->pt);
     free_closed(xp);

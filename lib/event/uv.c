@@ -133,6 +133,7 @@ static void on_check(uv_check_t *ch)
 {
     uvpt_t *up = container_of(ch, uvpt_t, check);
     kite__pt_set_current(up->pt);
+    up->pt->turns++;
     if (up->pt->ready_head)
         kite__pt_run_ready(up->pt);
 }

@@ -283,12 +283,7 @@ static int main_k(lua_State *L, int status, lua_KContext ctx)
 
     (void)status;
     if (ctx == 1) {
-        if (r->t->file_known) {
-            const int64_t id[3] = {r->t->file_mtime_s, r->t->file_mtime_ns, r->t->file_size};
-            kite__lua_load_id(r->lp, L, r->t->file_path, r->kind == LR_PAGE, id);
-        } else {
-            kite__lua_load(r->lp, L, r->t->file_path, r->kind == LR_PAGE);
-        }
+        kite__lua_load(r->lp, L, r->t->file_path, r->kind == LR_PAGE);
         lua_pushvalue(L, 1);
         lua_callk(L, 1, 0, 2, main_k);
     }
@@ -308,6 +303,8 @@ int kite__lua_page_main(lua_State *L)
     return main_k(L, LUA_OK, 1);
 }
 
+/* __index of the base mg: what the running request knows, looked up
+ * when neither the request's mg nor the base has the key. */
 int kite__lua_mg_index(lua_State *L)
 {
     kite__lua_pt_t *lp = *(kite__lua_pt_t **)lua_getextraspace(L);
@@ -315,7 +312,7 @@ int kite__lua_mg_index(lua_State *L)
     const char *k = lua_tostring(L, 2);
 
     if (!k || !r || r->dead)
-        goto base;
+        return 0;
     if (!strcmp(k, "lua_type")) {
         lua_pushstring(L, r->kind == LR_PAGE     ? "page"
                           : r->kind == LR_SCRIPT ? "script"
@@ -324,8 +321,7 @@ int kite__lua_mg_index(lua_State *L)
         return 1;
     }
     if (!r->t || !r->c)
-        goto base;
-    /* Made on first use, and kept in the request's mg table. */
+        return 0;
     if (!strcmp(k, "request_info"))
         kite__lua_push_request_info(L, r->c, r->t, r->t->file_path);
     else if (!strcmp(k, "document_root"))
@@ -333,15 +329,20 @@ int kite__lua_mg_index(lua_State *L)
     else if (!strcmp(k, "auth_domain"))
         lua_pushstring(L, r->c->vh->name);
     else
-        goto base;
-    lua_pushvalue(L, 2);
-    lua_pushvalue(L, -2);
-    lua_rawset(L, 1);
-    return 1;
-base:
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_base);
-    lua_pushvalue(L, 2);
-    lua_rawget(L, -2);
+        return 0;
+    /* Made on first use, and kept in the request's own mg table. */
+    lua_settop(L, 3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
+    lua_pushliteral(L, "mg");
+    if (lua_type(L, 4) == LUA_TTABLE && lua_rawget(L, 4) == LUA_TTABLE && lua_getmetatable(L, 5)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_meta);
+        if (lua_rawequal(L, 6, 7)) {
+            lua_pushvalue(L, 2);
+            lua_pushvalue(L, 3);
+            lua_rawset(L, 5);
+        }
+    }
+    lua_settop(L, 3);
     return 1;
 }
 

@@ -16,14 +16,34 @@
 
 #include "lua/private-lua.h"
 
-static int exists(const char *path, int want_dir, struct stat *st)
+static int exists(const char *path, struct stat *st)
 {
-    return !stat(path, st) && (want_dir ? S_ISDIR(st->st_mode) : S_ISREG(st->st_mode));
+    return !stat(path, st) && S_ISREG(st->st_mode);
 }
 
-static int matches(const char *pat, const char *path)
+static int matches(const char *pat, const char *path, size_t n)
 {
-    return pat && *pat && kite__pattern_match(pat, strlen(pat), path, strlen(path)) > 0;
+    return pat && *pat && kite__pattern_match(pat, strlen(pat), path, n) > 0;
+}
+
+/* By the mount's patterns: 2 a page, 1 a script, 0 neither. */
+static int kind_of(const kite_mount_t *mm, const char *path)
+{
+    size_t n = strlen(path);
+
+    return matches(mm->lua_page_pattern, path, n) ? 2 : matches(mm->lua_script_pattern, path, n);
+}
+
+/* A Lua file of @kind at @path (which then is the thread's Lua state's to
+ * know, with its compiled chunk): 1, or 0. With no state to be had, 1:
+ * the run answers 500, and a page's source is never served as a file. */
+static int lua_file(kite_conn_t *c, const char *path, int kind)
+{
+    kite__lua_pt_t *lp;
+
+    if (!kind)
+        return 0;
+    return !(lp = kite__lua_pt_get(c->pt)) || kite__lua_file_get(lp, path);
 }
 
 int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
@@ -31,53 +51,49 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     static const char *const index[] = {"index.lp", "index.lsp", "index.lua"};
     const kite_mount_t *mm = m->m;
     const char *rel = t->mount_path;
-    size_t rl = strlen(rel);
+    size_t rl = strlen(rel), n;
     char path[PATH_MAX];
     struct stat st;
-    int n, i;
+    int i, kind = 0;
 
     *answered = 0;
-    if ((!mm->lua_page_pattern && !mm->lua_script_pattern) || kite__http_hidden(m, rel, rl))
+    if ((!mm->lua_page_pattern && !mm->lua_script_pattern) || kite__http_hidden(m, rel, rl) ||
+        m->root_len + rl + 18 >= sizeof(path))
         return 0;
-    n = snprintf(path, sizeof(path), "%s%s%s", m->root, *rel == '/' ? "" : "/", rel);
-    if (n < 0 || (size_t)n + 16 >= sizeof(path))
-        return 0;
+    memcpy(path, m->root, m->root_len);
+    n = m->root_len;
+    if (*rel != '/')
+        path[n++] = '/';
+    memcpy(path + n, rel, rl + 1);
+    n += rl;
     if (path[n - 1] == '/') {
         /* The directory's index-files (or default) come first, as the
          * Lua ones come after index.htm in LibHTTP's list. */
         if (m->x && m->x->index) {
             for (i = 0; m->x->index[i]; i++) {
-                snprintf(path + n, sizeof(path) - (size_t)n, "%s", m->x->index[i]);
-                if (exists(path, 0, &st) && !matches(mm->lua_page_pattern, path) &&
-                    !matches(mm->lua_script_pattern, path))
+                snprintf(path + n, sizeof(path) - n, "%s", m->x->index[i]);
+                if (exists(path, &st) && !kind_of(mm, path))
                     return 0;
             }
         } else {
-            snprintf(path + n, sizeof(path) - (size_t)n, "%s", mm->def ? mm->def : "index.html");
-            if (exists(path, 0, &st))
+            snprintf(path + n, sizeof(path) - n, "%s", mm->def ? mm->def : "index.html");
+            if (exists(path, &st))
                 return 0;
         }
         for (i = 0; i < 3; i++) {
-            snprintf(path + n, sizeof(path) - (size_t)n, "%s", index[i]);
-            if (exists(path, 0, &st) &&
-                (matches(mm->lua_page_pattern, path) || matches(mm->lua_script_pattern, path)))
+            snprintf(path + n, sizeof(path) - n, "%s", index[i]);
+            if (lua_file(c, path, kind = kind_of(mm, path)))
                 break;
         }
         if (i == 3)
             return 0;
-    } else if (!(matches(mm->lua_page_pattern, path) || matches(mm->lua_script_pattern, path)) ||
-               !exists(path, 0, &st)) {
-        return 0;
+    } else if (!lua_file(c, path, kind = kind_of(mm, path))) {
+        return 0; /* not a Lua file, or none: the file handler's answer */
     }
     *answered = 1;
     if (!(t->file_path = kite__http_txn_copy(t, path, strlen(path))))
         return kite__http_error(c, t, 500, NULL);
-    /* The page's stat, for the compile cache's mtime check (one stat
-     * per request instead of two). */
-    t->file_mtime_s = (int64_t)st.st_mtim.tv_sec;
-    t->file_mtime_ns = (int64_t)st.st_mtim.tv_nsec;
-    t->file_size = (int64_t)st.st_size;
-    t->file_known = 1;
+    t->file_kind = (uint8_t)kind;
     return kite__http_callback(c, t, &kite__lua_proto);
 }
 
@@ -262,8 +278,9 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
 {
     if (!req->file_path)
         return kite__lua_httpd_start(c, user);
-    return kite__lua_start(c, user, kite__lua_page_main,
-                           kite__lua_is_page(req->mrt->m, req->file_path) ? LR_PAGE : LR_SCRIPT);
+    if (req->file_kind ? req->file_kind == 2 : kite__lua_is_page(req->mrt->m, req->file_path))
+        return kite__lua_start(c, user, kite__lua_page_main, LR_PAGE);
+    return kite__lua_start(c, user, kite__lua_page_main, LR_SCRIPT);
 }
 
 static int on_http_body(kite_conn_t *c, void *user, const void *in, size_t len)

@@ -38,6 +38,28 @@
 
 typedef struct kite__lua_run kite__lua_run_t;
 
+/* files.c: a Lua file of the thread, with its compiled chunks. */
+#define KITE__LUA_FBUCKETS 256
+typedef struct kite__lua_file kite__lua_file_t;
+struct kite__lua_file {
+    kite__lua_file_t *hnext; /* path hash chain */
+    kite__lua_file_t *wnext; /* watch chain (wd >= 0) */
+    unsigned hash;
+    int wd;              /* inotify watch, or -1: stat() on every use */
+    int fn[2];           /* registry refs: the chunk as a script, as a page */
+    uint64_t checked_ms; /* loop time of the last stat() */
+    int64_t id[4];       /* mtime s, ns, size, inode at that stat() */
+    size_t len;
+    char path[];
+};
+typedef struct kite__lua_files {
+    kite__lua_file_t *b[KITE__LUA_FBUCKETS];  /* by path */
+    kite__lua_file_t *wb[KITE__LUA_FBUCKETS]; /* by watch */
+    unsigned n, evict;
+    int ino;       /* inotify fd, -1 until the first file (or without inotify) */
+    uint64_t turn; /* the loop turn its queue was last read in */
+} kite__lua_files_t;
+
 typedef struct kite__lua_pt {
     lua_State *L;
     kite__pt_t *pt;
@@ -45,9 +67,8 @@ typedef struct kite__lua_pt {
     uint64_t steps, budget_steps; /* hook steps this resume, and the limit */
     kite__lua_run_t *cur;         /* the run being resumed, or NULL */
     int env_meta;                 /* registry refs: {__index = _G} for environments */
-    int mg_base;                  /* registry refs: the base mg table (_G.mg) */
-    int mg_meta;                  /* {__index = kite__lua_mg_index} for a request's mg */
-    int cache;                    /* path -> {fn, mtime s, mtime ns, size} */
+    int mg_base; /* registry refs: the base mg table (_G.mg), over kite__lua_mg_index */
+    int mg_meta;                  /* {__index = base mg} for a request's mg */
     int wsscripts;                /* path -> ws script table (ws.c) */
     int handlers;                 /* script -> {path -> handler} (httpd.c) */
     int loading;                  /* the table of the script being loaded, or LUA_NOREF */
@@ -55,6 +76,7 @@ typedef struct kite__lua_pt {
     lua_State *pool_co[KITE__LUA_POOL]; /* finished coroutines, anchored by pool_ref */
     int pool_ref[KITE__LUA_POOL];
     int npool;
+    kite__lua_files_t files;
 } kite__lua_pt_t;
 
 enum {
@@ -116,18 +138,21 @@ kite__lua_run_t *kite__lua_cur(lua_State *L);
  * env._G = env and mg a table over the base mg), or @env_ref when >= 0. */
 int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref);
 void kite__lua_run_release(kite__lua_run_t *r);
-/* Push the compiled chunk of @path (a page when @lsp): 0, or <0 with the
- * error message pushed instead. The chunk takes the environment as its
- * first argument. */
-int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp);
 /* mg.read and httpd.read: the request body read so far, at most the
  * integer at stack index 2 of it (none or 0: all); waits for more while
  * the body goes on; nil at its end. A lua_KFunction. */
 int kite__lua_read_k(lua_State *L, int status, lua_KContext ctx);
-/* The same for a file whose modification time and size the caller has
- * just read (@id: mtime seconds, nanoseconds, size): no stat of its own. */
-int kite__lua_load_id(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp,
-                      const int64_t id[3]);
+
+/* files.c */
+/* The entry of the regular file @path, checked as files.c says; NULL
+ * with errno set when there is none. Valid until the next call. */
+kite__lua_file_t *kite__lua_file_get(kite__lua_pt_t *lp, const char *path);
+/* Push the compiled chunk of @path (a page when @lsp), compiling it on
+ * first use; raises the error otherwise. The chunk takes the environment
+ * as its first argument. */
+int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp);
+void kite__lua_files_init(kite__lua_pt_t *lp);
+void kite__lua_files_free(kite__lua_pt_t *lp);
 /* Resume r->co with @nargs arguments on its stack under @mount's limits:
  * the lua_resume status; LUA_YIELD with r->budget_out set when the
  * instruction budget ran out. */
@@ -158,8 +183,9 @@ int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx,
 
 /* mgreq.c: the request-bound mg functions into the table on top. */
 void kite__lua_mg_request(lua_State *L);
-/* __index of a request's mg table: request_info, document_root,
- * auth_domain and lua_type made on first use, the rest from the base. */
+/* __index of the base mg table: request_info, document_root, auth_domain
+ * and lua_type of the running request, made on first use (and kept in
+ * the request's own mg). */
 int kite__lua_mg_index(lua_State *L);
 /* request_info of @c/@t into a new table on top. */
 void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,

@@ -3,22 +3,15 @@
  * request, with an allocator that counts its bytes against
  * lua-max-memory, the standard libraries, the base mg table, print going
  * to mg.write, connect(), a `shared` table kept on purpose for the life
- * of the thread, and the chunk cache (path -> compiled function,
- * recompiled when the file's mtime or size changes). Coroutines: their
- * environments, the resume under the instruction budget (a count hook
- * that yields the request's coroutine, which no pcall can catch), and
- * tracebacks for the log.
+ * of the thread, and its Lua files with their compiled chunks (files.c).
+ * Coroutines: their environments, the resume under the instruction
+ * budget (a count hook that yields the request's coroutine, which no
+ * pcall can catch), and tracebacks for the log.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "lua/private-lua.h"
-
-static const char env_prefix[] = "local _ENV = ...; ";
 
 static kite__lua_pt_t *lp_of(lua_State *L)
 {
@@ -99,11 +92,18 @@ static int setup(lua_State *L)
     kite__lua_mg_pure(L);
     kite__lua_mg_request(L);
     kite__lua_ws_open_lib(L);
+    /* A request's mg is a table over the base (the functions are found
+     * without a call into C), the base one over what only the running
+     * request knows (request_info and the like). */
+    lua_createtable(L, 0, 1);
+    lua_pushcfunction(L, kite__lua_mg_index);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "mg");
     lp->mg_base = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_createtable(L, 0, 1);
-    lua_pushcfunction(L, kite__lua_mg_index);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_base);
     lua_setfield(L, -2, "__index");
     lp->mg_meta = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushcfunction(L, l_print);
@@ -118,8 +118,6 @@ static int setup(lua_State *L)
     lua_pushglobaltable(L);
     lua_setfield(L, -2, "__index");
     lp->env_meta = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_newtable(L);
-    lp->cache = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     lp->wsscripts = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
@@ -137,6 +135,7 @@ kite__lua_pt_t *kite__lua_pt_get(kite__pt_t *pt)
         return NULL;
     lp->pt = pt;
     lp->loading = LUA_NOREF;
+    kite__lua_files_init(lp);
     if (!(lp->L = lua_newstate(l_alloc, lp))) {
         free(lp);
         return NULL;
@@ -161,6 +160,7 @@ void kite__lua_pt_free(kite__pt_t *pt)
         return;
     lp->cur = NULL;
     kite__lua_ws_pt_free(lp);
+    kite__lua_files_free(lp);
     lua_close(lp->L);
     pt->lua = NULL;
     free(lp);
@@ -195,7 +195,8 @@ static int run_init(lua_State *L)
     }
     if (r->env_ref != LUA_NOREF)
         return 0;
-    lua_newtable(L);
+    /* Room for _G, mg and a few globals of the page: no rehash for them. */
+    lua_createtable(L, 0, 4);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->env_meta);
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
@@ -254,125 +255,6 @@ void kite__lua_run_release(kite__lua_run_t *r)
     r->env_owned = 0;
     r->co = NULL;
     r->dead = 1;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    struct stat st;
-    char *buf = NULL;
-    size_t got = 0;
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0)
-        return NULL;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        !(buf = malloc(sizeof(env_prefix) + (size_t)st.st_size + 4)))
-        goto fail;
-    while (got < (size_t)st.st_size) {
-        n = read(fd, buf + got, (size_t)st.st_size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    *len = got;
-    buf[got] = '\0';
-    return buf;
-fail:
-    close(fd);
-    free(buf);
-    return NULL;
-}
-
-/* The chunk's source: pages translated; scripts with the environment
- * taken from the first argument (and a "#!" line made a comment), on the
- * first line so that line numbers stay those of the file. */
-static char *chunk_source(const char *path, int lsp, size_t *len)
-{
-    size_t n, pl = sizeof(env_prefix) - 1;
-    char *src = read_file(path, &n), *out;
-
-    if (!src)
-        return NULL;
-    if (lsp) {
-        out = kite__lua_lsp_translate(src, n, len);
-        free(src);
-        return out;
-    }
-    memmove(src + pl + 2, src, n + 1);
-    memcpy(src, env_prefix, pl);
-    if (src[pl + 2] == '#') {
-        src[pl] = src[pl + 1] = '-';
-        *len = n + pl + 2;
-    } else {
-        memmove(src + pl, src + pl + 2, n + 1);
-        *len = n + pl;
-    }
-    return src;
-}
-
-int kite__lua_load(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp)
-{
-    struct stat st;
-    int64_t id[3];
-
-    if (stat(path, &st) < 0)
-        return luaL_error(L, "cannot open %s: %s", path, strerror(errno));
-    id[0] = (int64_t)st.st_mtim.tv_sec;
-    id[1] = (int64_t)st.st_mtim.tv_nsec;
-    id[2] = (int64_t)st.st_size;
-    return kite__lua_load_id(lp, L, path, lsp, id);
-}
-
-int kite__lua_load_id(kite__lua_pt_t *lp, lua_State *L, const char *path, int lsp,
-                      const int64_t id[3])
-{
-    char *src;
-    size_t len;
-    int r;
-
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->cache);
-    if (lua_getfield(L, -1, path) == LUA_TTABLE) {
-        int same;
-        lua_rawgeti(L, -1, 2);
-        lua_rawgeti(L, -2, 3);
-        lua_rawgeti(L, -3, 4);
-        same = lua_tointeger(L, -3) == (lua_Integer)id[0] &&
-               lua_tointeger(L, -2) == (lua_Integer)id[1] &&
-               lua_tointeger(L, -1) == (lua_Integer)id[2];
-        lua_pop(L, 3);
-        if (same) {
-            lua_rawgeti(L, -1, 1);
-            lua_replace(L, -3);
-            lua_pop(L, 1);
-            return 0;
-        }
-    }
-    lua_pop(L, 1);
-    if (!(src = chunk_source(path, lsp, &len)))
-        return luaL_error(L, "cannot read %s: %s", path, strerror(errno ? errno : ENOMEM));
-    lua_pushfstring(L, "@%s", path);
-    r = luaL_loadbuffer(L, src, len, lua_tostring(L, -1));
-    free(src);
-    if (r != LUA_OK)
-        return lua_error(L);
-    lua_remove(L, -2);
-    lua_createtable(L, 4, 0);
-    lua_pushvalue(L, -2);
-    lua_rawseti(L, -2, 1);
-    lua_pushinteger(L, (lua_Integer)id[0]);
-    lua_rawseti(L, -2, 2);
-    lua_pushinteger(L, (lua_Integer)id[1]);
-    lua_rawseti(L, -2, 3);
-    lua_pushinteger(L, (lua_Integer)id[2]);
-    lua_rawseti(L, -2, 4);
-    lua_setfield(L, -3, path);
-    lua_remove(L, -2);
-    kite_debug("lua: compiled %s", path);
-    return 0;
 }
 
 int kite__lua_resume(kite__lua_run_t *r, const kite_mount_t *m, int nargs, int *nres)

@@ -124,6 +124,30 @@ static int match_alternative(const char *pat, size_t alen, const char *str, size
 }
 
 /*
+ * The common shape "**<literal>$" (a suffix such as "**.lp$"): the whole
+ * string or nothing. Returns -2 when @pat is not of that shape.
+ */
+static int match_suffix(const char *pat, size_t alen, const char *str, size_t slen)
+{
+    size_t i, n;
+
+    if (alen < 3 || pat[0] != '*' || pat[1] != '*' || pat[alen - 1] != '$')
+        return -2;
+    pat += 2;
+    n = alen - 3;
+    for (i = 0; i < n; i++)
+        if (pat[i] == '*' || pat[i] == '?' || pat[i] == '$')
+            return -2;
+    if (n > slen)
+        return -1;
+    str += slen - n;
+    for (i = 0; i < n; i++)
+        if (lower(pat[i]) != lower(str[i]))
+            return -1;
+    return (int)slen;
+}
+
+/*
  * Alternatives are tried left to right and the first that matches wins,
  * even with a length of 0. (LibHTTP moves on past a zero-length match;
  * that only differs for an empty alternative such as "|x", where ours
@@ -138,7 +162,10 @@ int kite__pattern_match(const char *pat, size_t plen, const char *str, size_t sl
     for (;;) {
         const char *bar = pat < end ? memchr(pat, '|', (size_t)(end - pat)) : NULL;
         size_t alen = (size_t)((bar ? bar : end) - pat);
-        int res = match_alternative(pat, alen, str, slen);
+        int res = match_suffix(pat, alen, str, slen);
+
+        if (res == -2)
+            res = match_alternative(pat, alen, str, slen);
 
         if (res >= 0 || !bar)
             return res;

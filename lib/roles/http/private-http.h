@@ -54,10 +54,9 @@ struct kite_http_req_s {
     const char *mount_path;
     char *auth_user; /* basic-auth user (arena or heap), or NULL */
     char *file_path; /* interpret: the resolved file (arena or heap), or NULL */
-    /* file_path's stat as the mount found it (file_known set), so that a
-     * handler need not stat it again: modification time and size. */
-    int64_t file_mtime_s, file_mtime_ns, file_size;
-    uint8_t file_known;
+    /* What the mount found file_path to be, so that its handler need not
+     * work it out again: for Lua, 1 a script, 2 a page; 0 not known. */
+    uint8_t file_kind;
     struct kite__put *put; /* putdel.c: a PUT body being written, or NULL */
     char *rh;              /* extra response header lines from the handler */
     size_t rh_len, rh_cap;

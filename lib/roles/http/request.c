@@ -32,7 +32,7 @@ kite_http_req_t *kite__http_txn_get(kite__pt_t *pt)
     t->head = t->path = t->rh = NULL;
     t->mount_path = NULL;
     t->auth_user = t->file_path = NULL;
-    t->file_known = 0;
+    t->file_kind = 0;
     t->put = NULL;
     t->rh_len = t->rh_cap = t->used = 0;
     t->resp_len = -1;
@@ -93,7 +93,7 @@ void kite__http_txn_reroute(kite_conn_t *c, kite_http_req_t *t)
     if (t->file_path && !in_arena(t, t->file_path))
         free(t->file_path);
     t->path = t->auth_user = t->file_path = NULL;
-    t->file_known = 0;
+    t->file_kind = 0;
     t->rh_len = 0;
     t->mrt = NULL;
     t->mount_path = NULL;

@@ -39,6 +39,14 @@ static void test_vectors(void)
         {"**.shtml$|**.shtm$", "/a/b.shtml", 10},
         {"**.shtml$|**.shtm$", "/a/b.shtm", 9},
         {"**.shtml$|**.shtm$", "/a/b.html", -1},
+        /* The suffix shape "**<literal>$" takes a short cut: same answers. */
+        {"**.lp$|**.lsp$", "/d/x.LSP", 8},
+        {"**/a.lp$", "x/a.lp", 6},
+        {"**/a.lp$", "a.lp", -1},
+        {"**.lp$", ".lp", 3},
+        {"**.lp$", "lp", -1},
+        {"**x?$", "/ax/b", -1},
+        {"**x?$", "/axb", 4},
         /* Examples from the LibHTTP manual. */
         {"/foo", "/foo", 4},
         {"/foo", "/foobar", 4},
