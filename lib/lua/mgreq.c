@@ -303,15 +303,56 @@ int kite__lua_page_main(lua_State *L)
     return main_k(L, LUA_OK, 1);
 }
 
-/* __index of the base mg: what the running request knows, looked up
- * when neither the request's mg nor the base has the key. */
+/* The key of a request's own mg in its environment (and the environment's
+ * mg too, unless the page has given that name to something else). */
+static const char own_key;
+
+/* Push the running request's own mg (made now when @make), or nil. */
+static void own_mg(lua_State *L, kite__lua_pt_t *lp, kite__lua_run_t *r, int make)
+{
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
+    if (lua_type(L, -1) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        return;
+    }
+    if (lua_rawgetp(L, -1, &own_key) == LUA_TTABLE || !make) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_meta);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, -3, &own_key);
+    lua_pushliteral(L, "mg");
+    if (lua_rawget(L, -3) == LUA_TNIL) {
+        lua_pushliteral(L, "mg");
+        lua_pushvalue(L, -3);
+        lua_rawset(L, -5);
+    }
+    lua_pop(L, 1);
+    lua_remove(L, -2);
+}
+
 int kite__lua_mg_index(lua_State *L)
 {
     kite__lua_pt_t *lp = *(kite__lua_pt_t **)lua_getextraspace(L);
     kite__lua_run_t *r = lp->cur;
     const char *k = lua_tostring(L, 2);
 
-    if (!k || !r || r->dead)
+    if (!r || r->dead)
+        return 0;
+    lua_settop(L, 2);
+    own_mg(L, lp, r, 0);
+    if (lua_istable(L, 3)) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, 3) != LUA_TNIL)
+            return 1;
+        lua_pop(L, 1);
+    }
+    if (!k)
         return 0;
     if (!strcmp(k, "lua_type")) {
         lua_pushstring(L, r->kind == LR_PAGE     ? "page"
@@ -330,20 +371,27 @@ int kite__lua_mg_index(lua_State *L)
         lua_pushstring(L, r->c->vh->name);
     else
         return 0;
-    /* Made on first use, and kept in the request's own mg table. */
-    lua_settop(L, 3);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
-    lua_pushliteral(L, "mg");
-    if (lua_type(L, 4) == LUA_TTABLE && lua_rawget(L, 4) == LUA_TTABLE && lua_getmetatable(L, 5)) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_meta);
-        if (lua_rawequal(L, 6, 7)) {
-            lua_pushvalue(L, 2);
-            lua_pushvalue(L, 3);
-            lua_rawset(L, 5);
-        }
-    }
-    lua_settop(L, 3);
+    /* Made on first use, and kept in the request's own mg. */
+    own_mg(L, lp, r, 1);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
     return 1;
+}
+
+int kite__lua_mg_newindex(lua_State *L)
+{
+    kite__lua_pt_t *lp = *(kite__lua_pt_t **)lua_getextraspace(L);
+    kite__lua_run_t *r = lp->cur;
+
+    if (!r || r->dead || r->env_ref == LUA_NOREF)
+        return luaL_error(L, "mg can be changed only while a request or websocket runs");
+    lua_settop(L, 3);
+    own_mg(L, lp, r, 1);
+    lua_insert(L, 2);
+    lua_rawset(L, 2);
+    return 0;
 }
 
 int kite__lua_onerror_main(lua_State *L)

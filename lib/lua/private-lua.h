@@ -67,8 +67,8 @@ typedef struct kite__lua_pt {
     uint64_t steps, budget_steps; /* hook steps this resume, and the limit */
     kite__lua_run_t *cur;         /* the run being resumed, or NULL */
     int env_meta;                 /* registry refs: {__index = _G} for environments */
-    int mg_base; /* registry refs: the base mg table (_G.mg), over kite__lua_mg_index */
-    int mg_meta;                  /* {__index = base mg} for a request's mg */
+    int mg_funcs;                 /* the mg functions (state.c: setup) */
+    int mg_meta;                  /* {__index = mg_funcs} for a request's own mg */
     int wsscripts;                /* path -> ws script table (ws.c) */
     int handlers;                 /* script -> {path -> handler} (httpd.c) */
     int loading;                  /* the table of the script being loaded, or LUA_NOREF */
@@ -183,10 +183,12 @@ int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx,
 
 /* mgreq.c: the request-bound mg functions into the table on top. */
 void kite__lua_mg_request(lua_State *L);
-/* __index of the base mg table: request_info, document_root, auth_domain
- * and lua_type of the running request, made on first use (and kept in
- * the request's own mg). */
+/* __index of the mg functions: what the running request set in its own
+ * mg, then its request_info, document_root, auth_domain and lua_type,
+ * made on first use (and kept in its own mg). */
 int kite__lua_mg_index(lua_State *L);
+/* __newindex of _G.mg: into the running request's own mg. */
+int kite__lua_mg_newindex(lua_State *L);
 /* request_info of @c/@t into a new table on top. */
 void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,
                                  const char *script);

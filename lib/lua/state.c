@@ -88,24 +88,34 @@ static int setup(lua_State *L)
     kite__lua_pt_t *lp = lp_of(L);
 
     luaL_openlibs(L);
-    lua_newtable(L); /* the base mg */
+    lua_gc(L, LUA_GCGEN, 100, 0);
+    /* mg is three tables. The functions (F), over what only the running
+     * request knows (kite__lua_mg_index); _G.mg, an empty table over F
+     * (found without a call into C) whose writes go to the request's own
+     * mg (kite__lua_mg_newindex), made on the first write and then the
+     * environment's mg, over F too. A request that writes nothing to mg,
+     * most of them, costs no table of its own. */
+    lua_newtable(L);
     kite__lua_mg_pure(L);
     kite__lua_mg_request(L);
     kite__lua_ws_open_lib(L);
-    /* A request's mg is a table over the base (the functions are found
-     * without a call into C), the base one over what only the running
-     * request knows (request_info and the like). */
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, kite__lua_mg_index);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setglobal(L, "mg");
-    lp->mg_base = luaL_ref(L, LUA_REGISTRYINDEX);
-    lua_createtable(L, 0, 1);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_base);
+    lua_createtable(L, 0, 1); /* the metatable of a request's own mg */
+    lua_pushvalue(L, -2);
     lua_setfield(L, -2, "__index");
     lp->mg_meta = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_newtable(L); /* _G.mg */
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, -3);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, kite__lua_mg_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_setmetatable(L, -2);
+    lua_setglobal(L, "mg");
+    lp->mg_funcs = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushcfunction(L, l_print);
     lua_setglobal(L, "print");
     lua_pushcfunction(L, kite__lua_connect);
@@ -197,14 +207,11 @@ static int run_init(lua_State *L)
         return 0;
     /* Room for _G, mg and a few globals of the page: no rehash for them. */
     lua_createtable(L, 0, 4);
+    lua_pushliteral(L, "_G");
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -3);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->env_meta);
     lua_setmetatable(L, -2);
-    lua_pushvalue(L, -1);
-    lua_setfield(L, -2, "_G");
-    lua_newtable(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_meta);
-    lua_setmetatable(L, -2);
-    lua_setfield(L, -2, "mg");
     r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     r->env_owned = 1;
     return 0;

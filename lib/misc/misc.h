@@ -78,6 +78,8 @@ long kite__head_end(const char *h, size_t len, size_t *hl);
 
 /* Write @v in decimal at @p (at most 20 bytes, no NUL); returns the end. */
 char *kite__put_u64(char *p, uint64_t v);
+/* The same in lower-case hexadecimal (at most 16 bytes): chunk sizes. */
+char *kite__put_hex(char *p, uint64_t v);
 
 /*
  * Send this thread's error lines to @buf (the first one is kept) instead

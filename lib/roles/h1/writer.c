@@ -102,9 +102,10 @@ static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len,
     t->resp_sent += (int64_t)len;
     if (!(t->tflags & (KITE__T_IS_HEAD | KITE__T_NO_BODY))) {
         if ((t->tflags & KITE__T_CHUNKED) && len) {
-            char sz[24];
-            int n = snprintf(sz, sizeof(sz), "%zx\r\n", len);
-            r = kite__out_append(c, sz, (size_t)n);
+            char sz[24], *e = kite__put_hex(sz, len);
+            *e++ = '\r';
+            *e++ = '\n';
+            r = kite__out_append(c, sz, (size_t)(e - sz));
             if (!r)
                 r = kite__out_append(c, buf, len);
             if (!r)
