@@ -304,7 +304,7 @@ int kite__lua_page_main(lua_State *L)
 }
 
 /* The key of a request's own mg in its environment (and the environment's
- * mg too, unless the page has given that name to something else). */
+ * mg too, unless the page has given that name to something of its own). */
 static const char own_key;
 
 /* Push the running request's own mg (made now when @make), or nil. */
@@ -327,12 +327,14 @@ static void own_mg(lua_State *L, kite__lua_pt_t *lp, kite__lua_run_t *r, int mak
     lua_pushvalue(L, -1);
     lua_rawsetp(L, -3, &own_key);
     lua_pushliteral(L, "mg");
-    if (lua_rawget(L, -3) == LUA_TNIL) {
+    lua_rawget(L, -3);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_base);
+    if (lua_isnil(L, -2) || lua_rawequal(L, -1, -2)) {
         lua_pushliteral(L, "mg");
-        lua_pushvalue(L, -3);
-        lua_rawset(L, -5);
+        lua_pushvalue(L, -4);
+        lua_rawset(L, -6);
     }
-    lua_pop(L, 1);
+    lua_pop(L, 2);
     lua_remove(L, -2);
 }
 

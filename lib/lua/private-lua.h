@@ -68,6 +68,7 @@ typedef struct kite__lua_pt {
     kite__lua_run_t *cur;         /* the run being resumed, or NULL */
     int env_meta;                 /* registry refs: {__index = _G} for environments */
     int mg_funcs;                 /* the mg functions (state.c: setup) */
+    int mg_base;                  /* _G.mg, over them */
     int mg_meta;                  /* {__index = mg_funcs} for a request's own mg */
     int wsscripts;                /* path -> ws script table (ws.c) */
     int handlers;                 /* script -> {path -> handler} (httpd.c) */
