@@ -38,6 +38,12 @@
 
 typedef struct kite__lua_run kite__lua_run_t;
 
+/* alloc.c: blocks up to this size come from the thread's free lists. */
+#define KITE__LUA_SMALL 256
+typedef struct kite__lua_block {
+    struct kite__lua_block *next;
+} kite__lua_block_t;
+
 /* files.c: a Lua file of the thread, with its compiled chunks. */
 #define KITE__LUA_FBUCKETS 256
 typedef struct kite__lua_file kite__lua_file_t;
@@ -78,6 +84,8 @@ typedef struct kite__lua_pt {
     int pool_ref[KITE__LUA_POOL];
     int npool;
     kite__lua_files_t files;
+    kite__lua_block_t *fl[KITE__LUA_SMALL / 16 + 1]; /* alloc.c: free blocks by 16-byte class */
+    unsigned nfl[KITE__LUA_SMALL / 16 + 1];
 } kite__lua_pt_t;
 
 enum {
@@ -129,6 +137,11 @@ struct kite__lua_run {
     struct kite__lua_socket *wsock;
     struct kite__lua_ws_client *wsc; /* LR_WS: the client it runs for */
 };
+
+/* alloc.c: the lua_Alloc of the thread's state (@ud is its kite__lua_pt_t),
+ * and letting go of the blocks it keeps, after lua_close(). */
+void *kite__lua_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+void kite__lua_alloc_free(kite__lua_pt_t *lp);
 
 /* state.c */
 /* The thread's state, made on first use; NULL when it cannot be made. */

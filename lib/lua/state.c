@@ -1,7 +1,6 @@
 /*
  * The Lua state of a service thread: made with the thread's first Lua
- * request, with an allocator that counts its bytes against
- * lua-max-memory, the standard libraries, the base mg table, print going
+ * request, with its allocator (alloc.c), the standard libraries, the base mg table, print going
  * to mg.write, connect(), a `shared` table kept on purpose for the life
  * of the thread, and its Lua files with their compiled chunks (files.c).
  * Coroutines: their environments, the resume under the instruction
@@ -16,28 +15,6 @@
 static kite__lua_pt_t *lp_of(lua_State *L)
 {
     return *(kite__lua_pt_t **)lua_getextraspace(L);
-}
-
-/* Every byte of the state is counted; past the cap Lua gets NULL, which
- * it raises as a "not enough memory" error in the coroutine. */
-static void *l_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    kite__lua_pt_t *lp = ud;
-    void *p;
-
-    if (!ptr)
-        osize = 0;
-    if (!nsize) {
-        free(ptr);
-        lp->mem -= osize;
-        return NULL;
-    }
-    if (nsize > osize && lp->max_mem && lp->mem + (nsize - osize) > lp->max_mem)
-        return NULL;
-    if (!(p = realloc(ptr, nsize)))
-        return NULL;
-    lp->mem = lp->mem - osize + nsize;
-    return p;
 }
 
 static void hook(lua_State *L, lua_Debug *ar)
@@ -148,7 +125,8 @@ kite__lua_pt_t *kite__lua_pt_get(kite__pt_t *pt)
     lp->pt = pt;
     lp->loading = LUA_NOREF;
     kite__lua_files_init(lp);
-    if (!(lp->L = lua_newstate(l_alloc, lp))) {
+    if (!(lp->L = lua_newstate(kite__lua_alloc, lp))) {
+        kite__lua_alloc_free(lp);
         free(lp);
         return NULL;
     }
@@ -157,6 +135,7 @@ kite__lua_pt_t *kite__lua_pt_get(kite__pt_t *pt)
     if (lua_pcall(lp->L, 0, 0, 0) != LUA_OK) {
         kite_err("lua: cannot make the thread's state: %s", lua_tostring(lp->L, -1));
         lua_close(lp->L);
+        kite__lua_alloc_free(lp);
         free(lp);
         return NULL;
     }
@@ -174,6 +153,7 @@ void kite__lua_pt_free(kite__pt_t *pt)
     kite__lua_ws_pt_free(lp);
     kite__lua_files_free(lp);
     lua_close(lp->L);
+    kite__lua_alloc_free(lp);
     pt->lua = NULL;
     free(lp);
 }
