@@ -140,7 +140,8 @@ static void fail(kite__lua_run_t *r, const char *msg)
     kite__lua_log_error(r->co, what, msg);
     /* mg.onerror set by the script (not the base one) answers instead. */
     lua_rawgeti(r->lp->L, LUA_REGISTRYINDEX, r->env_ref);
-    own = !r->in_onerror && lua_getfield(r->lp->L, -1, "mg") == LUA_TTABLE &&
+    own = !r->in_onerror && r->env_ref != LUA_NOREF &&
+          lua_getfield(r->lp->L, -1, "mg") == LUA_TTABLE &&
           lua_getfield(r->lp->L, -1, "onerror") == LUA_TFUNCTION &&
           lua_tocfunction(r->lp->L, -1) != kite__lua_mg_onerror;
     lua_settop(r->lp->L, 0);
@@ -266,10 +267,10 @@ int kite__lua_start(kite_conn_t *c, kite__lua_run_t *r, lua_CFunction fn, int ki
     r->t = t;
     r->m = t->mrt ? t->mrt->m : NULL;
     r->kind = (uint8_t)kind;
-    if (!lp || kite__lua_run_init(r, lp, LUA_NOREF) < 0)
+    if (!lp || kite__lua_run_init(r, lp, KITE__LUA_ENV_LATER) < 0)
         return kite__http_error(c, t, 500, NULL) < 0;
+    lua_pushcfunction(r->co, kite__lua_enter);
     lua_pushcfunction(r->co, fn);
-    lua_rawgeti(r->co, LUA_REGISTRYINDEX, r->env_ref);
     after(r, kite__lua_resume(r, r->m, 1, &nres));
     return 0;
 }

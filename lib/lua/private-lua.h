@@ -149,8 +149,14 @@ kite__lua_pt_t *kite__lua_pt_get(kite__pt_t *pt);
 /* The run of the C function called from @L (error when there is none). */
 kite__lua_run_t *kite__lua_cur(lua_State *L);
 /* A new coroutine for @r, its environment: a fresh table over _G (with
- * env._G = env and mg a table over the base mg), or @env_ref when >= 0. */
+ * env._G = env and env.mg = _G.mg), or @env_ref when >= 0, or none yet
+ * with KITE__LUA_ENV_LATER (then kite__lua_enter makes it). */
+#define KITE__LUA_ENV_LATER (-3) /* LUA_NOREF and LUA_REFNIL are -2 and -1 */
 int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref);
+/* The first function of a coroutine started with KITE__LUA_ENV_LATER: the
+ * C function at 1 called with the run's new environment at 1 (made here,
+ * where running out of memory is an error of the coroutine). */
+int kite__lua_enter(lua_State *L);
 void kite__lua_run_release(kite__lua_run_t *r);
 /* mg.read and httpd.read: the request body read so far, at most the
  * integer at stack index 2 of it (none or 0: all); waits for more while

@@ -173,20 +173,9 @@ static void co_drop(kite__lua_pt_t *lp, lua_State *co, int ref)
     luaL_unref(lp->L, LUA_REGISTRYINDEX, ref);
 }
 
-static int run_init(lua_State *L)
+/* A new environment on top of @L: raises when out of memory. */
+static void make_env(lua_State *L, kite__lua_pt_t *lp)
 {
-    kite__lua_run_t *r = lua_touserdata(L, 1);
-    kite__lua_pt_t *lp = r->lp;
-
-    if (lp->npool) {
-        r->co = lp->pool_co[--lp->npool];
-        r->co_ref = lp->pool_ref[lp->npool];
-    } else {
-        r->co = lua_newthread(L);
-        r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
-    if (r->env_ref != LUA_NOREF)
-        return 0;
     /* Room for _G, mg and a few globals of the page: no rehash for them. */
     lua_createtable(L, 0, 4);
     lua_pushliteral(L, "_G");
@@ -198,6 +187,19 @@ static int run_init(lua_State *L)
     lua_rawset(L, -3);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->env_meta);
     lua_setmetatable(L, -2);
+}
+
+static int run_init(lua_State *L)
+{
+    kite__lua_run_t *r = lua_touserdata(L, 1);
+
+    if (!r->co) {
+        r->co = lua_newthread(L);
+        r->co_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (r->env_ref != LUA_NOREF || lua_toboolean(L, 2))
+        return 0;
+    make_env(L, r->lp);
     r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     r->env_owned = 1;
     return 0;
@@ -208,6 +210,7 @@ int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref)
     lua_State *L = lp->L;
     /* Again with its own environment: mg.onerror after an error. */
     int keep = r->co && env_ref != LUA_NOREF && env_ref == r->env_ref;
+    int later = env_ref == KITE__LUA_ENV_LATER;
 
     if (r->co)
         co_drop(lp, r->co, r->co_ref);
@@ -216,18 +219,41 @@ int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref)
     r->co_ref = LUA_NOREF;
     r->dead = 0;
     if (!keep) {
-        r->env_ref = env_ref;
+        r->env_ref = later ? LUA_NOREF : env_ref;
         r->env_owned = 0;
+    }
+    if (lp->npool) {
+        r->co = lp->pool_co[--lp->npool];
+        r->co_ref = lp->pool_ref[lp->npool];
+        /* Nothing to allocate: no protected call needed. */
+        if (later || r->env_ref != LUA_NOREF)
+            return 0;
     }
     lua_pushcfunction(L, run_init);
     lua_pushlightuserdata(L, r);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    lua_pushboolean(L, later);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
         kite_err("lua: cannot start a coroutine: %s", lua_tostring(L, -1));
         lua_pop(L, 1);
         kite__lua_run_release(r);
         return KITE_ENOMEM;
     }
     return 0;
+}
+
+int kite__lua_enter(lua_State *L)
+{
+    kite__lua_run_t *r = kite__lua_cur(L);
+    lua_CFunction fn = lua_tocfunction(L, 1);
+
+    lua_settop(L, 0);
+    make_env(L, r->lp);
+    lua_pushvalue(L, 1);
+    r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->env_owned = 1;
+    /* Called, not returned to Lua: the continuations of @fn belong to
+     * this frame, whose results are its results. */
+    return fn(L);
 }
 
 void kite__lua_run_release(kite__lua_run_t *r)
