@@ -72,10 +72,19 @@ int kite__lua_head_now(kite__lua_run_t *r)
     r->head = LR_HEAD_SENT;
     if (body < r->hlen)
         rc = t->wire->body(r->c, t, r->hbuf + body, r->hlen - body, 0);
-    free(r->hbuf);
+    kite__lua_hold_free(r);
+    return rc;
+}
+
+void kite__lua_hold_free(kite__lua_run_t *r)
+{
+    /* The thread keeps one first-size buffer for the next page. */
+    if (r->hbuf && r->hcap == KITE__LUA_HOLD_FIRST && r->lp && !r->lp->hold_spare)
+        r->lp->hold_spare = r->hbuf;
+    else
+        free(r->hbuf);
     r->hbuf = NULL;
     r->hlen = r->hcap = 0;
-    return rc;
 }
 
 /* Body bytes r->wp/wn to the client within its output cap: 0 when all
@@ -112,13 +121,20 @@ int kite__lua_wait(lua_State *L, kite__lua_run_t *r, int what, lua_KContext ctx,
  * most pages are small, and a held page costs what it wrote. */
 static int hold(kite__lua_run_t *r, size_t want)
 {
-    size_t cap = r->hcap ? r->hcap : 1024;
+    size_t cap = r->hcap ? r->hcap : KITE__LUA_HOLD_FIRST;
     char *p;
 
     if (want > KITE__LUA_HEAD_MAX)
         want = KITE__LUA_HEAD_MAX;
     if (r->hbuf && want <= r->hcap)
         return 0;
+    if (!r->hbuf && r->lp->hold_spare) {
+        r->hbuf = r->lp->hold_spare;
+        r->hcap = KITE__LUA_HOLD_FIRST;
+        r->lp->hold_spare = NULL;
+        if (want <= r->hcap)
+            return 0;
+    }
     while (cap < want)
         cap *= 2;
     if (!(p = realloc(r->hbuf, cap)))

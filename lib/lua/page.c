@@ -108,11 +108,11 @@ static void run_free(kite__lua_run_t *r)
         fclose(r->sf);
     r->sf = NULL;
     kite_timer_cancel(&r->tm);
-    free(r->hbuf);
+    kite__lua_hold_free(r);
     free(r->rbuf);
     free(r->redirect);
-    r->hbuf = r->rbuf = r->redirect = NULL;
-    r->hlen = r->hcap = r->rlen = r->rcap = 0;
+    r->rbuf = r->redirect = NULL;
+    r->rlen = r->rcap = 0;
 }
 
 static void after(kite__lua_run_t *r, int st);

@@ -31,6 +31,8 @@
 #define KITE__LUA_HOOK_STEP 1000
 /* Finished coroutines kept for reuse per thread. */
 #define KITE__LUA_POOL 32
+/* The first size of a page's held output (most pages fit). */
+#define KITE__LUA_HOLD_FIRST 1024
 /* A page's own status line and headers must fit in this. */
 #define KITE__LUA_HEAD_MAX (16 * 1024)
 /* Stop reading a request body while this much waits for mg.read. */
@@ -84,6 +86,7 @@ typedef struct kite__lua_pt {
     int pool_ref[KITE__LUA_POOL];
     int npool;
     kite__lua_files_t files;
+    char *hold_spare; /* output.c: a KITE__LUA_HOLD_FIRST buffer for the next page */
     kite__lua_block_t *fl[KITE__LUA_SMALL / 16 + 1]; /* alloc.c: free blocks by 16-byte class */
     unsigned nfl[KITE__LUA_SMALL / 16 + 1];
 } kite__lua_pt_t;
@@ -192,6 +195,8 @@ void kite__lua_mg_pure(lua_State *L);
 /* The held output's head now: the page's own, or 200 text/html of
  * unknown length, then what was held as body. */
 int kite__lua_head_now(kite__lua_run_t *r);
+/* Let go of the held output buffer. */
+void kite__lua_hold_free(kite__lua_run_t *r);
 /* Body bytes r->wp/wn within the output cap: 0 all went, 1 the cap was
  * reached (wait for on_writeable), <0 failed. */
 int kite__lua_write_some(kite__lua_run_t *r);

@@ -154,6 +154,7 @@ void kite__lua_pt_free(kite__pt_t *pt)
     kite__lua_files_free(lp);
     lua_close(lp->L);
     kite__lua_alloc_free(lp);
+    free(lp->hold_spare);
     pt->lua = NULL;
     free(lp);
 }
