@@ -66,6 +66,8 @@ static void drop(kite__lua_pt_t *lp, kite__lua_file_t *f, int gone)
     kite__lua_file_t *o;
     int i;
 
+    if (fs->last == f)
+        fs->last = NULL;
     unlink_from(&fs->b[f->hash % KITE__LUA_FBUCKETS], f, 0);
     if (f->wd >= 0) {
         unlink_from(wd_bucket(fs, f->wd), f, 1);
@@ -185,25 +187,38 @@ static kite__lua_file_t *add(kite__lua_pt_t *lp, const char *path, size_t len, u
     return f;
 }
 
+static kite__lua_file_t *remember(kite__lua_files_t *fs, kite__lua_file_t *f)
+{
+    fs->last = f;
+    fs->last_turn = fs->turn;
+    return f;
+}
+
 kite__lua_file_t *kite__lua_file_get(kite__lua_pt_t *lp, const char *path)
 {
     kite__lua_files_t *fs = &lp->files;
     size_t len = strlen(path);
-    unsigned h = hash(path, len);
-    kite__lua_file_t *f;
+    kite__lua_file_t *f = fs->last;
     struct stat st;
     int64_t id[4];
     uint64_t now;
+    unsigned h;
     int bad;
 
     if (fs->ino >= 0 && fs->turn != lp->pt->turns) {
         fs->turn = lp->pt->turns;
         drain(lp);
+        f = fs->last;
     }
+    /* A page is looked up twice in a row: by its mount, then to load it. */
+    if (f && f->len == len && !memcmp(f->path, path, len) && fs->last_turn == fs->turn &&
+        f->wd >= 0)
+        return f;
+    h = hash(path, len);
     f = find(fs, path, len, h);
     now = lp->pt->evops->now_ms(lp->pt);
     if (f && f->wd >= 0 && now - f->checked_ms < RECHECK_MS)
-        return f;
+        return remember(fs, f);
     bad = stat(path, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
     if (bad) {
         if (f)
@@ -214,11 +229,11 @@ kite__lua_file_t *kite__lua_file_get(kite__lua_pt_t *lp, const char *path)
     same_id(&st, id);
     if (f && !memcmp(id, f->id, sizeof(id))) {
         f->checked_ms = now;
-        return f;
+        return remember(fs, f);
     }
     if (f)
         drop(lp, f, 0);
-    return add(lp, path, len, h, &st);
+    return remember(fs, add(lp, path, len, h, &st));
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -335,4 +350,5 @@ void kite__lua_files_free(kite__lua_pt_t *lp)
         close(fs->ino);
     fs->ino = -1;
     fs->n = 0;
+    fs->last = NULL;
 }

@@ -66,6 +66,8 @@ typedef struct kite__lua_files {
     unsigned n, evict;
     int ino;       /* inotify fd, -1 until the first file (or without inotify) */
     uint64_t turn; /* the loop turn its queue was last read in */
+    kite__lua_file_t *last; /* the entry found last, in turn last_turn */
+    uint64_t last_turn;
 } kite__lua_files_t;
 
 typedef struct kite__lua_pt {
