@@ -7,7 +7,8 @@ head, request_info, every mg function, print, LSP edge cases, nested
 includes, a 10 MB POST read with mg.read, errors (500 with a traceback
 in the log, or a cut connection once the head went out, mg.onerror),
 runaway loops and memory ended while other requests are served, globals
-not leaking, compile once and reload on mtime, mg.redirect, send_file,
+not leaking, compile once and reload on mtime, changes seen at once
+(inotify) or within a second (a directory swapped), mg.redirect, send_file,
 keep_alive, sleep, connect() (plain and TLS), index.lp, interpret, and the lhttpd
 example from its README verbatim.
 
@@ -264,6 +265,60 @@ def test_compile_once(t, srv):
     t.eq(r.body, b"same=true version=2\n", "... and once only")
 
 
+def put(path, text, mtime_ns=None):
+    with open(path, "w") as f:
+        f.write(text)
+    if mtime_ns is not None:
+        os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def test_file_changes(t, srv):
+    # The thread's table of Lua files: no stat() per request, and yet a
+    # change is seen by the next request (inotify), and what a watch on
+    # the file cannot see (a directory of the path swapped) within the
+    # second after which an entry is checked with stat() again.
+    d = os.path.join(LUA, "chg")
+    os.makedirs(d)
+    p = os.path.join(d, "same.lua")
+    put(p, "mg.write('A')\n")
+    old = os.stat(p).st_mtime_ns
+    t.eq(get(srv, "/lua/chg/same.lua").body, b"A", "a new script")
+    put(p, "mg.write('B')\n", old)
+    t.eq(get(srv, "/lua/chg/same.lua").body, b"B",
+         "rewritten in place, same size and same mtime: compiled again at once")
+    put(os.path.join(d, "new.tmp"), "mg.write('C')\n", old)
+    os.rename(os.path.join(d, "new.tmp"), p)
+    t.eq(get(srv, "/lua/chg/same.lua").body, b"C", "replaced by a rename: compiled again at once")
+    os.unlink(p)
+    t.eq(get(srv, "/lua/chg/same.lua").status, 404, "deleted: 404 at once")
+    put(p, "mg.write('D')\n")
+    t.eq(get(srv, "/lua/chg/same.lua").body, b"D", "made again")
+    put(os.path.join(d, "v1.lua"), "mg.write('v1')\n")
+    put(os.path.join(d, "v2.lua"), "mg.write('v2')\n")
+    os.symlink("v1.lua", os.path.join(d, "link.lua"))
+    t.eq(get(srv, "/lua/chg/link.lua").body, b"v1", "a symlink")
+    os.symlink("v2.lua", os.path.join(d, "link.new"))
+    os.rename(os.path.join(d, "link.new"), os.path.join(d, "link.lua"))
+    t.eq(get(srv, "/lua/chg/link.lua").body, b"v2",
+         "the symlink swapped: seen at once (a symlink is checked on every use)")
+    for rel in ("r1", "r2"):
+        os.makedirs(os.path.join(d, rel))
+        put(os.path.join(d, rel, "page.lua"), "mg.write('%s')\n" % rel, old)
+    os.symlink("r1", os.path.join(d, "cur"))
+    t.eq(get(srv, "/lua/chg/cur/page.lua").body, b"r1", "a page under a directory symlink")
+    os.symlink("r2", os.path.join(d, "cur.new"))
+    os.rename(os.path.join(d, "cur.new"), os.path.join(d, "cur"))
+    t0 = time.monotonic()
+    got = None
+    while time.monotonic() - t0 < 5 and got != b"r2":
+        got = get(srv, "/lua/chg/cur/page.lua").body
+        time.sleep(0.05)
+    took = time.monotonic() - t0
+    t.ok(got == b"r2" and took < 2.5,
+         "the directory swapped under it (same size and mtime): seen within the second",
+         "%r after %.2f s" % (got, took))
+
+
 def test_waits(t, srv):
     out = {}
 
@@ -358,7 +413,7 @@ if __name__ == "__main__":
     try:
         kt.run_tests([test_pages, test_request_info, test_mg_functions, test_lsp_edges,
                       test_connect_tls, test_post, test_errors, test_runaway, test_isolation,
-                      test_compile_once, test_waits, test_lhttpd],
+                      test_compile_once, test_file_changes, test_waits, test_lhttpd],
                      args=["-L", LUA, "-P", os.path.join(LUA, "preload.lua"), "-B", "2000000",
                            "-M", str(48 << 20),
                            "-l", "/lh", os.path.join(LUA, "lhttpd", "example.lua"),
