@@ -215,7 +215,8 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
             lua_dir = optarg;
             break;
         case 'B':
-            ts->m_lua.lua_budget = strtoul(optarg, NULL, 10);
+            ts->m_lua.lua_budget =
+                strcmp(optarg, "off") ? strtoul(optarg, NULL, 10) : KITE_LUA_NO_BUDGET;
             break;
         case 'M':
             ts->m_lua.lua_max_memory = strtoul(optarg, NULL, 10);

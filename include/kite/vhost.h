@@ -67,8 +67,13 @@ typedef struct kite_mount_s {
     const char *lua_ws_root;        /* directory of Lua websocket scripts (else the docroot) */
     const char *lua_handler;        /* lhttpd script whose handlers serve the mount */
     size_t lua_max_memory;          /* bytes of the thread's Lua state; 0: 256 MiB */
-    unsigned long lua_budget;       /* VM instructions per resume; 0: 100 million */
+    unsigned long lua_budget;       /* VM instructions per resume; 0: 100 million;
+                                     * KITE_LUA_NO_BUDGET: none, no count hook */
 } kite_mount_t;
+
+/* lua_budget for none: Lua runs without the count hook (a tight loop about
+ * twice as fast), and nothing ends a script that never waits. */
+#define KITE_LUA_NO_BUDGET (~0ul)
 
 enum {
     KITE_VH_IPV6ONLY = 1 << 0, /* "::" listener takes no IPv4 */

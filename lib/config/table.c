@@ -79,6 +79,20 @@ static int set_ulong(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, js
                           AT(obj, d->off, unsigned long));
 }
 
+/* lua-instruction-budget: a count, or false for none. */
+static int set_budget(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                      const kite__cfg_file_t *f, const char *path)
+{
+    if (json_is_false(v)) {
+        *AT(obj, d->off, unsigned long) = KITE_LUA_NO_BUDGET;
+        return 0;
+    }
+    if (json_is_true(v))
+        return kite__cfg_error(cfg, f, path, "expected a number or false, got true");
+    return kite__cfg_uint(cfg, v, f, path, KITE_LUA_NO_BUDGET - 1,
+                          AT(obj, d->off, unsigned long));
+}
+
 static int set_size(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
                     const kite__cfg_file_t *f, const char *path)
 {
@@ -702,9 +716,10 @@ const kite__directive_t kite__directives[] = {
     {"lua-max-memory", MOUNT, "number", set_size, M(m.lua_max_memory), 0,
      "bytes the service thread's Lua state may hold while this mount's code runs; default "
      "256 MiB"},
-    {"lua-instruction-budget", MOUNT, "number", set_ulong, M(m.lua_budget), 0,
+    {"lua-instruction-budget", MOUNT, "number or false", set_budget, M(m.lua_budget), 0,
      "Lua VM instructions a page, script or callback may run before it next waits; past it: "
-     "500 (or websocket close 1011); default 100000000"},
+     "500 (or websocket close 1011); default 100000000; false: none (no count hook, tight "
+     "loops about twice as fast, nothing ends a runaway script)"},
 };
 
 const size_t kite__ndirectives = sizeof(kite__directives) / sizeof(kite__directives[0]);

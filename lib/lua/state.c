@@ -288,7 +288,11 @@ int kite__lua_resume(kite__lua_run_t *r, const kite_mount_t *m, int nargs, int *
     lp->budget_steps = budget / KITE__LUA_HOOK_STEP ? budget / KITE__LUA_HOOK_STEP : 1;
     lp->steps = 0;
     r->budget_out = 0;
-    lua_sethook(r->co, hook, LUA_MASKCOUNT, KITE__LUA_HOOK_STEP);
+    /* A pooled coroutine may carry the hook of its last run: set or clear. */
+    if (m && m->lua_budget == KITE_LUA_NO_BUDGET)
+        lua_sethook(r->co, NULL, 0, 0);
+    else
+        lua_sethook(r->co, hook, LUA_MASKCOUNT, KITE__LUA_HOOK_STEP);
     lp->cur = r;
     st = lua_resume(r->co, lp->L, nargs, nres);
     lp->cur = prev;

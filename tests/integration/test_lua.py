@@ -6,7 +6,8 @@ mounted at /lua with the LibHTTP page and script patterns, -P preload.lua,
 head, request_info, every mg function, print, LSP edge cases, nested
 includes, a 10 MB POST read with mg.read, errors (500 with a traceback
 in the log, or a cut connection once the head went out, mg.onerror),
-runaway loops and memory ended while other requests are served, globals
+runaway loops and memory ended while other requests are served, no budget
+(-B off) letting a long loop finish, globals
 not leaking, compile once and reload on mtime, changes seen at once
 (inotify) or within a second (a directory swapped), mg.redirect, send_file,
 keep_alive, sleep, connect() (plain and TLS), index.lp, interpret, and the lhttpd
@@ -204,6 +205,15 @@ def test_errors(t, srv):
          "... after what was sent, without a last chunk", rest)
     r = get(srv, "/lua/onerror.lua")
     t.eq((r.status, r.body), (503, b"custom: boom\n"), "mg.onerror set by the script answers")
+
+
+def test_no_budget(t, srv):
+    r = get(srv, "/lua/count.lua?n=5000000")
+    t.eq(r.status, 500, "a tight loop past -B's budget: 500")
+    with kt.Server(t, args=["-L", LUA, "-B", "off"], name="no-budget") as s2:
+        r = get(s2, "/lua/count.lua?n=5000000")
+        t.eq((r.status, r.body), (200, b"5000000\n"),
+             "lua-instruction-budget off (-B off): the same loop runs to its end")
 
 
 def test_runaway(t, srv):
@@ -412,7 +422,8 @@ def test_lhttpd(t, srv):
 if __name__ == "__main__":
     try:
         kt.run_tests([test_pages, test_request_info, test_mg_functions, test_lsp_edges,
-                      test_connect_tls, test_post, test_errors, test_runaway, test_isolation,
+                      test_connect_tls, test_post, test_errors, test_runaway, test_no_budget,
+                      test_isolation,
                       test_compile_once, test_file_changes, test_waits, test_lhttpd],
                      args=["-L", LUA, "-P", os.path.join(LUA, "preload.lua"), "-B", "2000000",
                            "-M", str(48 << 20),

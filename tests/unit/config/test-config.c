@@ -144,6 +144,7 @@ static void check_good(void)
     tap_is_str(m ? kite_pvo_get(m->interpret, ".lp") : NULL, "test-b", "interpret");
     tap_is_str(m ? m->cgi_pattern : NULL, "**.cgi$|**.pl$", "cgi-pattern");
     tap_is_str(m ? m->cgi_interpreter : NULL, "/usr/bin/perl", "cgi-interpreter");
+    tap_ok(m && m->lua_budget == KITE_LUA_NO_BUDGET, "lua-instruction-budget false: none");
     m = m ? m->next : NULL;
     tap_is_str(m ? m->origin : NULL, "callback://test-b", "callback mount");
     tap_is_str(m ? kite_pvo_get(m->pmo, "greeting") : NULL, "hello", "pmo");
@@ -157,6 +158,7 @@ static void check_good(void)
                strstr(m->origin, "conf.d"),
            "cgi:// origin resolved to an absolute directory");
     tap_is_int(m ? m->cgi_timeout : 0, 20, "cgi-timeout");
+    tap_is_int(m ? (long)m->lua_budget : 0, 5000, "lua-instruction-budget");
     tap_is_str(m ? kite_pvo_get(m->cgi_env, "APP_MODE") : NULL, "test", "cgi-env");
     tap_ok(m && !m->next, "four mounts");
     vh = &cfg->vhosts[2];
