@@ -10,9 +10,12 @@
 #   lua   a hello-world Lua server page (.lp) and Lua script (.lua) at -c50:
 #         kite vs lighttpd + mod_magnet (Debian lighttpd-modules-lua), and
 #         kite's own static 1 KB file, with the server under CPU_QUOTA
+#   lualoop  a compute-bound script (bench/lua/loop.lua: 10,000 turns of a
+#         loop) at -c50 with the instruction budget's count hook (the
+#         default) and without it (-B off, "lua-instruction-budget": false)
 #
 # Server on CPU 0, wrk (one thread) on CPU 1, 127.0.0.1 only.
-# Environment: WORKLOADS="cgi lua" RUNS=5 DUR=5 CPU_QUOTA=50
+# Environment: WORKLOADS="cgi lua" (lualoop on request) RUNS=5 DUR=5 CPU_QUOTA=50
 #   KITE_BIN=build/test-apps/kite-test-server
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,6 +109,21 @@ bench_lua() {
         stop
         start q lighttpd -D -f "$WORK/lighttpd.conf"
         load "lighttpd-magnet" "http://127.0.0.1:$PORT/magnet" 50
+        stop
+    done
+}
+
+bench_lualoop() {
+    local docs=$WORK/lua
+    mkdir -p "$docs"
+    cp "$ROOT/bench/lua/loop.lua" "$docs/"
+    log "## lualoop: bench/lua/loop.lua at -c50, $RUNS x ${DUR}s, server CPU quota ${CPU_QUOTA:-none}%"
+    for i in $(seq "$RUNS"); do
+        start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" -L "$docs"
+        load "kite-loop-budget" "http://127.0.0.1:$PORT/lua/loop.lua" 50
+        stop
+        start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" -L "$docs" -B off
+        load "kite-loop-nobudget" "http://127.0.0.1:$PORT/lua/loop.lua" 50
         stop
     done
 }
