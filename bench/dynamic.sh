@@ -94,23 +94,53 @@ cgi.assign = (\".sh\" => \"\")"
 }
 
 bench_lua() {
-    local docs=$WORK/lua
+    local docs=$WORK/lua kite peer i
     mkdir -p "$docs"
     cp "$ROOT/bench/lua/hello.lp" "$ROOT/bench/lua/hello.lua" "$docs/"
     head -c 1024 /dev/zero | tr '\0' 'x' >"$docs/1k.txt"
+    # Both servers run for the whole workload, under the same quota (only
+    # one is loaded at a time), and the loads alternate, so that a page
+    # and the peer's answer are measured seconds apart: this machine's
+    # speed drifts by 15 % over a minute.
     lighttpd_conf "$docs" "server.modules += (\"mod_magnet\")
 \$HTTP[\"url\"] =~ \"^/magnet\" { magnet.attract-raw-url-to = (\"$ROOT/bench/lua/magnet-hello.lua\") }"
+    sed -i "s/^server.port = .*/server.port = $((PORT + 1))/" "$WORK/lighttpd.conf"
     log "## lua: hello world at -c50, $RUNS x ${DUR}s, server CPU quota ${CPU_QUOTA:-none}%"
+    start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" -L "$docs"
+    kite=$SRV
+    taskset -c 0 lighttpd -D -f "$WORK/lighttpd.conf" >>"$WORK/server.log" 2>&1 &
+    peer=$!
+    wait_http "http://127.0.0.1:$((PORT + 1))/magnet" || { log "lighttpd did not start"; exit 1; }
+    cap "$peer"
     for i in $(seq "$RUNS"); do
-        start q "$KITE_BIN" -p $PORT -i 127.0.0.1 -r "$docs" -L "$docs"
         load "kite-lp" "http://127.0.0.1:$PORT/lua/hello.lp" 50
+        load "lighttpd-magnet" "http://127.0.0.1:$((PORT + 1))/magnet" 50
         load "kite-lua" "http://127.0.0.1:$PORT/lua/hello.lua" 50
         load "kite-static-1k" "http://127.0.0.1:$PORT/1k.txt" 50
-        stop
-        start q lighttpd -D -f "$WORK/lighttpd.conf"
-        load "lighttpd-magnet" "http://127.0.0.1:$PORT/magnet" 50
-        stop
     done
+    kill "$peer" 2>/dev/null
+    wait "$peer" 2>/dev/null
+    SRV=$kite
+    stop
+    ratios
+}
+
+# ratios: each run's page and script against the peer's run between them,
+# and the page against the static file after it; the medians.
+ratios() {
+    awk 'BEGIN {n = 0}
+         $1 == "kite-lp" {lp = $2} $1 == "kite-lua" {lua = $2}
+         $1 == "lighttpd-magnet" {mg = $2}
+         $1 == "kite-static-1k" {a[n] = lp / mg; b[n] = lua / mg; c[n] = lp / $2; n++}
+         function med(x,   i, j, t) {
+             for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) {t = x[i]; x[i] = x[j]; x[j] = t}
+             return n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2
+         }
+         END {
+             if (!n) exit
+             for (i = 0; i < n; i++) printf "ratio run %d: lp/magnet %.2f lua/magnet %.2f lp/static %.2f\n", i + 1, a[i], b[i], c[i]
+             printf "ratio median: lp/magnet %.2f lua/magnet %.2f lp/static %.2f\n", med(a), med(b), med(c)
+         }' "$OUT" | while read -r line; do log "$line"; done
 }
 
 bench_lualoop() {
