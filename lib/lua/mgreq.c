@@ -77,7 +77,7 @@ static int mg_include(lua_State *L)
         snprintf(path, sizeof(path), "%s", p);
     lsp = type ? !strcmp(type, "lsp") || !strcmp(type, "lp") : kite__lua_is_page(r->m, path);
     kite__lua_load(r->lp, L, path, lsp);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
+    kite__lua_push_env(L, r);
     lua_callk(L, 1, 0, 0, include_k);
     return 0;
 }
@@ -310,7 +310,7 @@ static const char own_key;
 /* Push the running request's own mg (made now when @make), or nil. */
 static void own_mg(lua_State *L, kite__lua_pt_t *lp, kite__lua_run_t *r, int make)
 {
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
+    kite__lua_push_env(L, r);
     if (lua_type(L, -1) != LUA_TTABLE) {
         lua_pop(L, 1);
         lua_pushnil(L);

@@ -139,7 +139,7 @@ static void fail(kite__lua_run_t *r, const char *msg)
 
     kite__lua_log_error(r->co, what, msg);
     /* mg.onerror set by the script (not the base one) answers instead. */
-    lua_rawgeti(r->lp->L, LUA_REGISTRYINDEX, r->env_ref);
+    kite__lua_push_env(r->lp->L, r);
     own = !r->in_onerror && r->env_ref != LUA_NOREF &&
           lua_getfield(r->lp->L, -1, "mg") == LUA_TTABLE &&
           lua_getfield(r->lp->L, -1, "onerror") == LUA_TFUNCTION &&
@@ -153,7 +153,7 @@ static void fail(kite__lua_run_t *r, const char *msg)
         t->rh_len = 0;
         r->in_onerror = 1;
         lua_pushcfunction(r->co, kite__lua_onerror_main);
-        lua_rawgeti(r->co, LUA_REGISTRYINDEX, r->env_ref);
+        kite__lua_push_env(r->co, r);
         lua_pushstring(r->co, msg ? msg : "error");
         after(r, kite__lua_resume(r, r->m, 2, &nres));
         return;

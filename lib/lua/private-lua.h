@@ -89,6 +89,9 @@ typedef struct kite__lua_pt {
     int npool;
     kite__lua_files_t files;
     char *hold_spare; /* output.c: a KITE__LUA_HOLD_FIRST buffer for the next page */
+    int anchors;      /* registry ref: the table of kite__lua_anchor() */
+    int *afree;       /* its free slots */
+    int nafree, cafree, anext;
     kite__lua_block_t *fl[KITE__LUA_SMALL / 16 + 1]; /* alloc.c: free blocks by 16-byte class */
     unsigned nfl[KITE__LUA_SMALL / 16 + 1];
 } kite__lua_pt_t;
@@ -122,13 +125,14 @@ struct kite__lua_run {
     const kite_mount_t *m; /* its mount: limits, preload */
     lua_State *co;
     int co_ref;  /* registry: the coroutine */
-    int env_ref; /* registry: its environment */
+    int env_ref; /* its environment: a registry ref, or an anchor (env_anchor) */
     uint8_t kind, head, wait, dead;
     uint8_t budget_out; /* the instruction budget ran out */
     uint8_t done_body;  /* the whole request body was delivered */
     uint8_t rx_paused;
     uint8_t complete;   /* the response was finished (send_file) */
     uint8_t env_owned;  /* env_ref is the run's own */
+    uint8_t env_anchor; /* env_ref is a kite__lua_anchor() slot */
     uint8_t in_onerror; /* mg.onerror is running */
     char *hbuf;         /* output held before the head: LR_HEAD_UNDECIDED, OWN, BUFFER */
     size_t hlen, hcap;
@@ -158,6 +162,13 @@ kite__lua_run_t *kite__lua_cur(lua_State *L);
  * with KITE__LUA_ENV_LATER (then kite__lua_enter makes it). */
 #define KITE__LUA_ENV_LATER (-3) /* LUA_NOREF and LUA_REFNIL are -2 and -1 */
 int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref);
+/* Anchors for a request's values, cheaper than luaL_ref's protocol on
+ * the registry: slots of one table, handed out from a C free list.
+ * kite__lua_anchor pops the value (raises when out of memory). */
+int kite__lua_anchor(lua_State *L, kite__lua_pt_t *lp);
+void kite__lua_unanchor(kite__lua_pt_t *lp, int slot);
+/* Push @r's environment (nil when it has none). */
+void kite__lua_push_env(lua_State *L, const kite__lua_run_t *r);
 /* The first function of a coroutine started with KITE__LUA_ENV_LATER: the
  * C function at 1 called with the run's new environment at 1 (made here,
  * where running out of memory is an error of the coroutine). */

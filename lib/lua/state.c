@@ -107,6 +107,8 @@ static int setup(lua_State *L)
     lua_pushglobaltable(L);
     lua_setfield(L, -2, "__index");
     lp->env_meta = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_createtable(L, 64, 0);
+    lp->anchors = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     lp->wsscripts = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
@@ -155,6 +157,7 @@ void kite__lua_pt_free(kite__pt_t *pt)
     lua_close(lp->L);
     kite__lua_alloc_free(lp);
     free(lp->hold_spare);
+    free(lp->afree);
     pt->lua = NULL;
     free(lp);
 }
@@ -221,7 +224,7 @@ int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref)
     r->dead = 0;
     if (!keep) {
         r->env_ref = later ? LUA_NOREF : env_ref;
-        r->env_owned = 0;
+        r->env_owned = r->env_anchor = 0;
     }
     if (lp->npool) {
         r->co = lp->pool_co[--lp->npool];
@@ -242,6 +245,46 @@ int kite__lua_run_init(kite__lua_run_t *r, kite__lua_pt_t *lp, int env_ref)
     return 0;
 }
 
+int kite__lua_anchor(lua_State *L, kite__lua_pt_t *lp)
+{
+    int slot = lp->nafree ? lp->afree[--lp->nafree] : ++lp->anext;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, slot);
+    lua_pop(L, 1);
+    return slot;
+}
+
+void kite__lua_unanchor(kite__lua_pt_t *lp, int slot)
+{
+    lua_State *L = lp->L;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->anchors);
+    lua_pushnil(L);
+    lua_rawseti(L, -2, slot);
+    lua_pop(L, 1);
+    if (lp->nafree == lp->cafree) {
+        int cap = lp->cafree ? 2 * lp->cafree : 64, *p = realloc(lp->afree, sizeof(*p) * cap);
+        if (!p)
+            return; /* the slot is not used again: a hole in the table */
+        lp->afree = p;
+        lp->cafree = cap;
+    }
+    lp->afree[lp->nafree++] = slot;
+}
+
+void kite__lua_push_env(lua_State *L, const kite__lua_run_t *r)
+{
+    if (r->env_anchor) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->lp->anchors);
+        lua_rawgeti(L, -1, r->env_ref);
+        lua_remove(L, -2);
+    } else {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, r->env_ref);
+    }
+}
+
 int kite__lua_enter(lua_State *L)
 {
     kite__lua_run_t *r = kite__lua_cur(L);
@@ -250,7 +293,8 @@ int kite__lua_enter(lua_State *L)
     lua_settop(L, 0);
     make_env(L, r->lp);
     lua_pushvalue(L, 1);
-    r->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->env_ref = kite__lua_anchor(L, r->lp);
+    r->env_anchor = 1;
     r->env_owned = 1;
     /* Called, not returned to Lua: the continuations of @fn belong to
      * this frame, whose results are its results. */
@@ -269,10 +313,12 @@ void kite__lua_run_release(kite__lua_run_t *r)
     kite__lua_sock_forget(r);
     if (r->co)
         co_drop(r->lp, r->co, r->co_ref);
-    if (r->env_owned)
+    if (r->env_owned && r->env_anchor)
+        kite__lua_unanchor(r->lp, r->env_ref);
+    else if (r->env_owned)
         luaL_unref(L, LUA_REGISTRYINDEX, r->env_ref);
     r->co_ref = r->env_ref = LUA_NOREF;
-    r->env_owned = 0;
+    r->env_owned = r->env_anchor = 0;
     r->co = NULL;
     r->dead = 1;
 }
