@@ -99,9 +99,9 @@ bench_lua() {
     cp "$ROOT/bench/lua/hello.lp" "$ROOT/bench/lua/hello.lua" "$docs/"
     head -c 1024 /dev/zero | tr '\0' 'x' >"$docs/1k.txt"
     # Both servers run for the whole workload, under the same quota (only
-    # one is loaded at a time), and the loads alternate, so that a page
-    # and the peer's answer are measured seconds apart: this machine's
-    # speed drifts by 15 % over a minute.
+    # one is loaded at a time), and the loads alternate, each of kite's
+    # followed by the peer's, so that the two of a ratio are measured
+    # seconds apart: this machine's speed drifts by 15 % over a minute.
     lighttpd_conf "$docs" "server.modules += (\"mod_magnet\")
 \$HTTP[\"url\"] =~ \"^/magnet\" { magnet.attract-raw-url-to = (\"$ROOT/bench/lua/magnet-hello.lua\") }"
     sed -i "s/^server.port = .*/server.port = $((PORT + 1))/" "$WORK/lighttpd.conf"
@@ -116,6 +116,7 @@ bench_lua() {
         load "kite-lp" "http://127.0.0.1:$PORT/lua/hello.lp" 50
         load "lighttpd-magnet" "http://127.0.0.1:$((PORT + 1))/magnet" 50
         load "kite-lua" "http://127.0.0.1:$PORT/lua/hello.lua" 50
+        load "lighttpd-magnet" "http://127.0.0.1:$((PORT + 1))/magnet" 50
         load "kite-static-1k" "http://127.0.0.1:$PORT/1k.txt" 50
     done
     kill "$peer" 2>/dev/null
@@ -125,13 +126,14 @@ bench_lua() {
     ratios
 }
 
-# ratios: each run's page and script against the peer's run between them,
-# and the page against the static file after it; the medians.
+# ratios: each run's page and script against the peer's run right after
+# each, and the page against the static file; the medians.
 ratios() {
     awk 'BEGIN {n = 0}
-         $1 == "kite-lp" {lp = $2} $1 == "kite-lua" {lua = $2}
-         $1 == "lighttpd-magnet" {mg = $2}
-         $1 == "kite-static-1k" {a[n] = lp / mg; b[n] = lua / mg; c[n] = lp / $2; n++}
+         $1 == "kite-lp" {lp = $2; last = "lp"} $1 == "kite-lua" {lua = $2; last = "lua"}
+         $1 == "lighttpd-magnet" && last == "lp" {a[n] = lp / $2}
+         $1 == "lighttpd-magnet" && last == "lua" {b[n] = lua / $2}
+         $1 == "kite-static-1k" {c[n] = lp / $2; n++}
          function med(x,   i, j, t) {
              for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (x[j] < x[i]) {t = x[i]; x[i] = x[j]; x[j] = t}
              return n % 2 ? x[int(n / 2)] : (x[n / 2 - 1] + x[n / 2]) / 2
