@@ -89,8 +89,7 @@ static int set_budget(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, j
     }
     if (json_is_true(v))
         return kite__cfg_error(cfg, f, path, "expected a number or false, got true");
-    return kite__cfg_uint(cfg, v, f, path, KITE_LUA_NO_BUDGET - 1,
-                          AT(obj, d->off, unsigned long));
+    return kite__cfg_uint(cfg, v, f, path, KITE_LUA_NO_BUDGET - 1, AT(obj, d->off, unsigned long));
 }
 
 static int set_size(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,

@@ -172,8 +172,8 @@ static kite__lua_file_t *add(kite__lua_pt_t *lp, const char *path, size_t len, u
     f->checked_ms = lp->pt->evops->now_ms(lp->pt);
     same_id(st, f->id);
     f->wd = -1;
-    if (fs->ino == -1)
-        fs->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fs->ino == -1 && (fs->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+        fs->ino = -2; /* none to be had (max_user_instances): stat() on every use */
     /* A symlink's target can be swapped without an event on it. */
     if (fs->ino >= 0 && !lstat(path, &lst) && S_ISREG(lst.st_mode))
         f->wd = inotify_add_watch(fs->ino, path, WATCH_MASK);
@@ -219,7 +219,10 @@ kite__lua_file_t *kite__lua_file_get(kite__lua_pt_t *lp, const char *path)
     now = lp->pt->evops->now_ms(lp->pt);
     if (f && f->wd >= 0 && now - f->checked_ms < RECHECK_MS)
         return remember(fs, f);
-    bad = stat(path, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    bad = stat(path, &st) < 0    ? errno
+          : S_ISDIR(st.st_mode)  ? EISDIR
+          : !S_ISREG(st.st_mode) ? EINVAL
+                                 : 0;
     if (bad) {
         if (f)
             drop(lp, f, 0);

@@ -54,18 +54,16 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     size_t rl = strlen(rel), n;
     char path[PATH_MAX];
     struct stat st;
-    int i, kind = 0;
+    int i, kind = 0, jl;
 
     *answered = 0;
-    if ((!mm->lua_page_pattern && !mm->lua_script_pattern) || kite__http_hidden(m, rel, rl) ||
-        m->root_len + rl + 18 >= sizeof(path))
+    if ((!mm->lua_page_pattern && !mm->lua_script_pattern) || kite__http_hidden(m, rel, rl))
         return 0;
-    memcpy(path, m->root, m->root_len);
-    n = m->root_len;
-    if (*rel != '/')
-        path[n++] = '/';
-    memcpy(path + n, rel, rl + 1);
-    n += rl;
+    /* Room for the longest index name after it. */
+    if ((jl = kite__http_join_path(path, m->root, m->root_len, rel, rl, "index.lsp")) < 0)
+        return 0;
+    n = (size_t)jl - (sizeof("index.lsp") - 1);
+    path[n] = '\0';
     if (path[n - 1] == '/') {
         /* The directory's index-files (or default) come first, as the
          * Lua ones come after index.htm in LibHTTP's list. */

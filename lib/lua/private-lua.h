@@ -64,8 +64,8 @@ typedef struct kite__lua_files {
     kite__lua_file_t *b[KITE__LUA_FBUCKETS];  /* by path */
     kite__lua_file_t *wb[KITE__LUA_FBUCKETS]; /* by watch */
     unsigned n, evict;
-    int ino;       /* inotify fd, -1 until the first file (or without inotify) */
-    uint64_t turn; /* the loop turn its queue was last read in */
+    int ino;                /* inotify fd; -1 until the first file, -2 when there is none */
+    uint64_t turn;          /* the loop turn its queue was last read in */
     kite__lua_file_t *last; /* the entry found last, in turn last_turn */
     uint64_t last_turn;
 } kite__lua_files_t;

@@ -1,8 +1,9 @@
 /*
  * The Lua state of a service thread: made with the thread's first Lua
- * request, with its allocator (alloc.c), the standard libraries, the base mg table, print going
- * to mg.write, connect(), a `shared` table kept on purpose for the life
- * of the thread, and its Lua files with their compiled chunks (files.c).
+ * request, with its allocator (alloc.c), the standard libraries, the mg
+ * tables, print going to mg.write, connect(), a `shared` table kept on
+ * purpose for the life of the thread, and its Lua files with their
+ * compiled chunks (files.c).
  * Coroutines: their environments, the resume under the instruction
  * budget (a count hook that yields the request's coroutine, which no
  * pcall can catch), and tracebacks for the log.
@@ -65,6 +66,8 @@ static int setup(lua_State *L)
     kite__lua_pt_t *lp = lp_of(L);
 
     luaL_openlibs(L);
+    /* A request's garbage is young and the state's own objects are old:
+     * minor collections free the one without walking the other. */
     lua_gc(L, LUA_GCGEN, 100, 0);
     /* mg is three tables. The functions (F), over what only the running
      * request knows (kite__lua_mg_index); _G.mg, an empty table over F
@@ -153,8 +156,8 @@ void kite__lua_pt_free(kite__pt_t *pt)
         return;
     lp->cur = NULL;
     kite__lua_ws_pt_free(lp);
-    kite__lua_files_free(lp);
     lua_close(lp->L);
+    kite__lua_files_free(lp); /* after: a finaliser may still load a file */
     kite__lua_alloc_free(lp);
     free(lp->hold_spare);
     free(lp->afree);

@@ -116,10 +116,8 @@ static void cache_control(kite_http_req_t *t, const kite_mount_t *m)
     }
 }
 
-/* root + "/" + rel (+ index) into path[PATH_MAX]; the length or -1 if too long. On
- * the hot path of every file request, so no printf. */
-static int join_path(char *path, const char *root, size_t root_len, const char *rel, size_t rlen,
-                     const char *index)
+int kite__http_join_path(char *path, const char *root, size_t root_len, const char *rel,
+                         size_t rlen, const char *index)
 {
     size_t ilen = index ? strlen(index) : 0, n = root_len;
 
@@ -171,7 +169,7 @@ static int open_index(kite_conn_t *c, const kite__mount_rt_t *mrt, char *path, c
     int i, r = KITE_ENOENT;
 
     for (i = 0; list[i]; i++) {
-        *plen = join_path(path, mrt->root, mrt->root_len, rel, rlen, list[i]);
+        *plen = kite__http_join_path(path, mrt->root, mrt->root_len, rel, rlen, list[i]);
         if (*plen < 0)
             return KITE_ENAMETOOLONG;
         r = kite__fcache_get(c->pt, path, (size_t)*plen, mrt->root, fe);
@@ -215,7 +213,7 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
     }
     if (status == 200 && kite__http_hidden(mrt, rel, rlen))
         return kite__http_error(c, t, 404, NULL);
-    n = join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL);
+    n = kite__http_join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL);
     if (n < 0)
         return kite__http_error(c, t, 414, NULL);
     r = kite__fcache_get(c->pt, path, (size_t)n, mrt->root, &fe);
@@ -228,7 +226,8 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
             return slash_redirect(c, t);
         r = open_index(c, mrt, path, rel, rlen, &fe, &n);
         if (r == KITE_ENOENT && mrt->x && mrt->x->listing) {
-            join_path(path, mrt->root, mrt->root_len, rel, rlen, NULL); /* fitted above */
+            kite__http_join_path(path, mrt->root, mrt->root_len, rel, rlen,
+                                 NULL); /* fitted above */
             return kite__http_dir_listing(c, t, mrt, path);
         }
         if (r == KITE_ENOENT)

@@ -120,6 +120,10 @@ int kite__http_interpret(kite_conn_t *c, kite_http_req_t *t, const kite__mount_r
                          const char *rel, int *handled);
 
 /* hide-files: does a component of the mount-relative path @rel match? */
+/* root + "/" + rel (+ index) into path[PATH_MAX]; the length or -1 if too long. On
+ * the hot path of every file request, so no printf. */
+int kite__http_join_path(char *path, const char *root, size_t root_len, const char *rel,
+                         size_t rlen, const char *index);
 int kite__http_hidden_path(const kite__mount_rt_t *m, const char *rel, size_t len);
 static inline int kite__http_hidden(const kite__mount_rt_t *m, const char *rel, size_t len)
 {

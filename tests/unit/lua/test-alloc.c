@@ -51,7 +51,8 @@ int main(void)
     luaL_openlibs(L);
     r = luaL_dostring(L, "local t = {} for i = 1, 200000 do t[i % 5000] = {i, tostring(i)} end "
                          "t = nil collectgarbage() return 'ok'");
-    tap_ok(r == LUA_OK && !strcmp(lua_tostring(L, -1), "ok"), "a burst of small tables and strings");
+    tap_ok(r == LUA_OK && !strcmp(lua_tostring(L, -1), "ok"),
+           "a burst of small tables and strings");
     for (c = 0; c <= KITE__LUA_SMALL >> 4; c++)
         over += lp->nfl[c] > KEEP;
     tap_is_int(over, 0, "the free lists stay within their bound");
