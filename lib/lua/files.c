@@ -79,6 +79,7 @@ static void drop(kite__lua_pt_t *lp, kite__lua_file_t *f, int gone)
     for (i = 0; i < 2; i++)
         luaL_unref(lp->L, LUA_REGISTRYINDEX, f->fn[i]);
     fs->n--;
+    free(f->real);
     free(f);
 }
 
@@ -172,6 +173,7 @@ static kite__lua_file_t *add(kite__lua_pt_t *lp, const char *path, size_t len, u
     f->checked_ms = lp->pt->evops->now_ms(lp->pt);
     same_id(st, f->id);
     f->wd = -1;
+    f->real = realpath(path, NULL); /* NULL: served from no mount */
     if (fs->ino == -1 && (fs->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
         fs->ino = -2; /* none to be had (max_user_instances): stat() on every use */
     /* A symlink's target can be swapped without an event on it. */
@@ -346,6 +348,7 @@ void kite__lua_files_free(kite__lua_pt_t *lp)
     for (i = 0; i < KITE__LUA_FBUCKETS; i++) {
         while ((f = fs->b[i])) {
             fs->b[i] = f->hnext;
+            free(f->real);
             free(f);
         }
     }

@@ -34,16 +34,23 @@ static int kind_of(const kite_mount_t *mm, const char *path)
     return matches(mm->lua_page_pattern, path, n) ? 2 : matches(mm->lua_script_pattern, path, n);
 }
 
-/* A Lua file of @kind at @path (which then is the thread's Lua state's to
- * know, with its compiled chunk): 1, or 0. With no state to be had, 1:
- * the run answers 500, and a page's source is never served as a file. */
-static int lua_file(kite_conn_t *c, const char *path, int kind)
+/* A Lua file of @kind at @path under @m (which then is the thread's Lua
+ * state's to know, with its compiled chunk): 1; none, 0; one that
+ * resolves outside the docroot through a symlink, KITE_EACCES, as for a
+ * static file. With no state to be had, 1: the run answers 500, and a
+ * page's source is never served as a file. */
+static int lua_file(kite_conn_t *c, const kite__mount_rt_t *m, const char *path, int kind)
 {
     kite__lua_pt_t *lp;
+    kite__lua_file_t *f;
 
     if (!kind)
         return 0;
-    return !(lp = kite__lua_pt_get(c->pt)) || kite__lua_file_get(lp, path);
+    if (!(lp = kite__lua_pt_get(c->pt)))
+        return 1;
+    if (!(f = kite__lua_file_get(lp, path)))
+        return 0;
+    return kite__path_within(f->real, m->root, m->root_len) ? 1 : KITE_EACCES;
 }
 
 int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
@@ -54,7 +61,7 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     size_t rl = strlen(rel), n;
     char path[PATH_MAX];
     struct stat st;
-    int i, kind = 0, jl;
+    int i, kind = 0, jl, ok = 0;
 
     *answered = 0;
     if ((!mm->lua_page_pattern && !mm->lua_script_pattern) || kite__http_hidden(m, rel, rl))
@@ -80,15 +87,17 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
         }
         for (i = 0; i < 3; i++) {
             snprintf(path + n, sizeof(path) - n, "%s", index[i]);
-            if (lua_file(c, path, kind = kind_of(mm, path)))
+            if ((ok = lua_file(c, m, path, kind = kind_of(mm, path))))
                 break;
         }
         if (i == 3)
             return 0;
-    } else if (!lua_file(c, path, kind = kind_of(mm, path))) {
+    } else if (!(ok = lua_file(c, m, path, kind = kind_of(mm, path)))) {
         return 0; /* not a Lua file, or none: the file handler's answer */
     }
     *answered = 1;
+    if (ok < 0)
+        return kite__http_error(c, t, 403, NULL);
     if (!(t->file_path = kite__http_txn_copy(t, path, strlen(path))))
         return kite__http_error(c, t, 500, NULL);
     t->file_kind = (uint8_t)kind;

@@ -57,6 +57,7 @@ struct kite__lua_file {
     int fn[2];           /* registry refs: the chunk as a script, as a page */
     uint64_t checked_ms; /* loop time of the last stat() */
     int64_t id[4];       /* mtime s, ns, size, inode at that stat() */
+    char *real;          /* its realpath, for the docroot check of mounts */
     size_t len;
     char path[];
 };

@@ -54,6 +54,9 @@ int kite__url_decode_query(const char *in, size_t len, char *out);
  * start with '/'. A trailing slash is kept.
  */
 int kite__path_normalise(char *path, size_t len);
+/* Whether the resolved path @real is @root (a realpath too) or below it;
+ * no @root: anywhere, no @real: nowhere. */
+int kite__path_within(const char *real, const char *root, size_t root_len);
 
 /*
  * LibHTTP glob: "**" matches anything, "*" anything but '/', "?" any one

@@ -7,6 +7,7 @@
  * would climb above the root instead of clamping it.
  */
 #include <limits.h>
+#include <string.h>
 
 #include "misc/misc.h"
 
@@ -155,4 +156,15 @@ long kite__head_end(const char *h, size_t len, size_t *hl)
         }
     }
     return -1;
+}
+
+int kite__path_within(const char *real, const char *root, size_t root_len)
+{
+    if (!root)
+        return 1;
+    if (!real)
+        return 0;
+    if (root_len == 1 && root[0] == '/')
+        return 1;
+    return !strncmp(real, root, root_len) && (real[root_len] == '/' || !real[root_len]);
 }

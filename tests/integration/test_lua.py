@@ -327,6 +327,15 @@ def test_file_changes(t, srv):
     t.ok(got == b"r2" and took < 2.5,
          "the directory swapped under it (same size and mtime): seen within the second",
          "%r after %.2f s" % (got, took))
+    outside = tempfile.mkdtemp(prefix="kite-lua-out-")
+    try:
+        put(os.path.join(outside, "x.lua"), "mg.write('escaped')\n")
+        os.symlink(os.path.join(outside, "x.lua"), os.path.join(d, "out.lua"))
+        r = get(srv, "/lua/chg/out.lua")
+        t.eq((r.status, b"escaped" in r.body), (403, False),
+             "a symlink that leaves the docroot: 403 and the script is not run, as for a file")
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
 
 
 def test_waits(t, srv):

@@ -104,15 +104,6 @@ static void evict_some(kite__fcache_t *fc)
     }
 }
 
-static int within_root(const char *real, const char *root, size_t root_len)
-{
-    if (!root)
-        return 1;
-    if (root_len == 1 && root[0] == '/')
-        return 1;
-    return !strncmp(real, root, root_len) && (real[root_len] == '/' || !real[root_len]);
-}
-
 static int load(kite__pt_t *pt, const char *path, size_t len, unsigned h, const char *root,
                 kite__fentry_t **out)
 {
@@ -123,7 +114,7 @@ static int load(kite__pt_t *pt, const char *path, size_t len, unsigned h, const 
 
     if (!realpath(path, real))
         return errno == EACCES ? KITE_EACCES : KITE_ENOENT;
-    if (!within_root(real, root, root ? strlen(root) : 0)) {
+    if (!kite__path_within(real, root, root ? strlen(root) : 0)) {
         kite_notice("refused %s: resolves outside the docroot", path);
         return KITE_EACCES;
     }
