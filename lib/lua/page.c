@@ -9,6 +9,7 @@
  * chunked body is never made to look complete) and a traceback in the
  * log, unless the script set mg.onerror.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,8 @@ static int kind_of(const kite_mount_t *mm, const char *path)
 /* A Lua file of @kind at @path under @m (which then is the thread's Lua
  * state's to know, with its compiled chunk): 1; none, 0; one that
  * resolves outside the docroot through a symlink, KITE_EACCES, as for a
- * static file. With no state to be had, 1: the run answers 500, and a
- * page's source is never served as a file. */
+ * static file; KITE_ENOMEM. A page's source is never served as a file
+ * because kite could not run it. */
 static int lua_file(kite_conn_t *c, const kite__mount_rt_t *m, const char *path, int kind)
 {
     kite__lua_pt_t *lp;
@@ -47,9 +48,9 @@ static int lua_file(kite_conn_t *c, const kite__mount_rt_t *m, const char *path,
     if (!kind)
         return 0;
     if (!(lp = kite__lua_pt_get(c->pt)))
-        return 1;
+        return KITE_ENOMEM;
     if (!(f = kite__lua_file_get(lp, path)))
-        return 0;
+        return errno == ENOMEM ? KITE_ENOMEM : 0;
     return kite__path_within(f->real, m->root, m->root_len) ? 1 : KITE_EACCES;
 }
 
@@ -97,7 +98,7 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     }
     *answered = 1;
     if (ok < 0)
-        return kite__http_error(c, t, 403, NULL);
+        return kite__http_error(c, t, ok == KITE_EACCES ? 403 : 500, NULL);
     if (!(t->file_path = kite__http_txn_copy(t, path, strlen(path))))
         return kite__http_error(c, t, 500, NULL);
     t->file_kind = (uint8_t)kind;
