@@ -417,7 +417,7 @@ kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t 
     c->role = &role_connecting;
     c->rd = cl;
     c->proto = p;
-    if (p->per_session_size && !(c->user = calloc(1, p->per_session_size))) {
+    if (kite__conn_user_bind(c, p->per_session_size) < 0) {
         /* The conn is not known to anyone yet: close it quietly. */
         cl->failed = 1;
         kite__conn_close_now(c, 6);
@@ -537,9 +537,7 @@ int kite__client_redirect(kite_conn_t *c, const char *url)
     /* The protocol goes on with the same user memory and hears nothing of
      * this conn again. */
     ncl->established = cl->established;
-    free(nc->user);
-    nc->user = c->user;
-    c->user = NULL;
+    kite__conn_user_move(nc, c);
     cl->failed = 1;
     cl->established = 0;
     kite__conn_close_now(c, 0);

@@ -150,10 +150,8 @@ static int subprotocol(kite_conn_t *c, const char **why)
     p = kite_vhost_find_protocol(c->vh, got);
     if (!p || p == c->proto)
         return 0;
-    free(c->user);
-    c->user = NULL;
     c->proto = p;
-    if (p->per_session_size && !(c->user = calloc(1, p->per_session_size)))
+    if (kite__conn_user_bind(c, p->per_session_size) < 0)
         return KITE_ENOMEM;
     return 0;
 }

@@ -105,6 +105,48 @@ void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)
     kite__timer_set(c->pt, &c->tmo, kite__pt_now(c->pt) + ms);
 }
 
+int kite__conn_user_bind(kite_conn_t *c, size_t size)
+{
+    kite__pt_t *pt = c->pt;
+
+    kite__conn_user_free(c);
+    if (!size)
+        return 0;
+    if (pt->user_spare && pt->user_spare_size == size) {
+        c->user = pt->user_spare;
+        pt->user_spare = NULL;
+        memset(c->user, 0, size);
+    } else if (!(c->user = calloc(1, size))) {
+        return KITE_ENOMEM;
+    }
+    c->user_size = size;
+    return 0;
+}
+
+void kite__conn_user_free(kite_conn_t *c)
+{
+    kite__pt_t *pt = c->pt;
+
+    if (c->user && c->user_size <= 4096) {
+        free(pt->user_spare);
+        pt->user_spare = c->user;
+        pt->user_spare_size = c->user_size;
+    } else {
+        free(c->user);
+    }
+    c->user = NULL;
+    c->user_size = 0;
+}
+
+void kite__conn_user_move(kite_conn_t *dst, kite_conn_t *src)
+{
+    kite__conn_user_free(dst);
+    dst->user = src->user;
+    dst->user_size = src->user_size;
+    src->user = NULL;
+    src->user_size = 0;
+}
+
 static void finish_close(kite_conn_t *c)
 {
     kite__pt_t *pt = c->pt;
@@ -129,8 +171,7 @@ static void finish_close(kite_conn_t *c)
     free(c->in);
     c->in = NULL;
     c->in_len = c->in_cap = 0;
-    free(c->user);
-    c->user = NULL;
+    kite__conn_user_free(c);
     if (c->cprev)
         c->cprev->cnext = c->cnext;
     else

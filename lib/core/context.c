@@ -59,6 +59,7 @@ static void pt_free(kite__pt_t *pt)
     kite__tls_pt_free(pt);
     kite__pt_timers_drop(pt);
     kite__lua_pt_free(pt);
+    free(pt->user_spare);
     free(pt->heap);
     free(pt->rxbuf);
     pthread_mutex_destroy(&pt->post_lock);

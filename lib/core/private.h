@@ -144,11 +144,12 @@ struct kite_conn_s {
     kite_vhost_t *vh;
     const kite__listener_t *ls;
     const kite_protocol_t *proto;
-    void *user; /* per_session_size bytes, or NULL */
+    void *user; /* per_session_size bytes, or NULL (kite__conn_user_*) */
     void *rd;   /* role data while a transaction is in flight */
     kite__oseg_t *out_head, *out_tail;
     size_t out_bytes;
-    char *in; /* unprocessed input kept between reads */
+    size_t user_size; /* of user */
+    char *in;         /* unprocessed input kept between reads */
     uint32_t in_len, in_cap;
     uint32_t scan; /* role parser progress within in[] */
     uint32_t flags;
@@ -267,6 +268,8 @@ struct kite__pt {
     /* Loop turns ended (counted after each turn's I/O), so that a cache
      * can do a piece of work once a turn instead of once a request. */
     uint64_t turns;
+    void *user_spare; /* the last per-session block let go of (conn.c) */
+    size_t user_spare_size;
 };
 
 struct kite_context_s {
@@ -345,6 +348,14 @@ void kite__out_taken(kite_conn_t *c, size_t n);
 void kite__out_write_done(kite_conn_t *c, int status, size_t bytes);
 void kite__out_free(kite_conn_t *c);
 void kite__pt_segs_free(kite__pt_t *pt);
+/* A conn's per-session memory (its protocol's per_session_size, zeroed),
+ * in place of what it had: 0 or KITE_ENOMEM. The thread keeps the last
+ * block let go of for the next: a keep-alive request to a callback mount
+ * otherwise costs a calloc and a free. */
+int kite__conn_user_bind(kite_conn_t *c, size_t size);
+void kite__conn_user_free(kite_conn_t *c);
+/* @src's per-session memory becomes @dst's (a client redirect). */
+void kite__conn_user_move(kite_conn_t *dst, kite_conn_t *src);
 void kite__conn_mark_dirty(kite_conn_t *c);
 
 /* core/ready.c */

@@ -397,10 +397,8 @@ static void on_drain(kite_conn_t *c)
 
     /* The last transaction's per-session memory: its handler is no longer
      * on the stack once the output has drained, and idle conns keep none. */
-    if (!c->rd && !c->proto && c->user) {
-        free(c->user);
-        c->user = NULL;
-    }
+    if (!c->rd && !c->proto && c->user)
+        kite__conn_user_free(c);
     /* Output may have been blocked under the send timeout: back to the
      * timeout of the state we are in. */
     if (c->state == H1_WAIT)

@@ -92,11 +92,7 @@ static int redirect(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *
 static int bind_protocol(kite_conn_t *c, const kite_protocol_t *p)
 {
     c->proto = p;
-    free(c->user);
-    c->user = NULL;
-    if (p->per_session_size && !(c->user = calloc(1, p->per_session_size)))
-        return KITE_ENOMEM;
-    return 0;
+    return kite__conn_user_bind(c, p->per_session_size);
 }
 
 int kite__http_callback(kite_conn_t *c, kite_http_req_t *t, const kite_protocol_t *p)

@@ -19,9 +19,7 @@ int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto)
 {
     c->role = &kite__role_raw;
     c->proto = proto;
-    free(c->user);
-    c->user = NULL;
-    if (proto->per_session_size && !(c->user = calloc(1, proto->per_session_size)))
+    if (kite__conn_user_bind(c, proto->per_session_size) < 0)
         return KITE_ENOMEM;
     /* Raw protocols have no idle timeout of their own; kite_set_timeout()
      * sets one. */

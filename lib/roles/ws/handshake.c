@@ -207,15 +207,12 @@ int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protoc
                     named ? kite_http_header(t, "Sec-WebSocket-Protocol") : "");
         return kite__http_error(c, t, 400, "no supported websocket subprotocol");
     }
-    free(c->user);
-    c->user = NULL;
-    if (p->per_session_size && !(c->user = calloc(1, p->per_session_size)))
+    if (kite__conn_user_bind(c, p->per_session_size) < 0)
         return kite__http_error(c, t, 500, NULL);
     c->proto = p;
     if (p->on_filter && p->on_filter(c, c->user, t)) {
         c->proto = NULL;
-        free(c->user);
-        c->user = NULL;
+        kite__conn_user_free(c);
         return kite__http_error(c, t, 403, NULL);
     }
     ws = calloc(1, sizeof(*ws));
@@ -232,8 +229,7 @@ int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protoc
         if (r != KITE_EINVAL)
             return deflate < 0 ? kite__http_error(c, t, 500, NULL) : r;
         c->proto = NULL;
-        free(c->user);
-        c->user = NULL;
+        kite__conn_user_free(c);
         return kite__http_error(c, t, 400, "bad Sec-WebSocket-Key");
     }
 
