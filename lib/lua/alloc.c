@@ -12,19 +12,11 @@
 #include <string.h>
 
 #include "lua/private-lua.h"
+#include "misc/misc.h"
 
 /* Blocks kept per class: at most ~1 MiB over all classes. None under
  * AddressSanitizer, which then sees every block of the state come and go. */
-#if defined(__SANITIZE_ADDRESS__)
-#define KEEP 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define KEEP 0
-#endif
-#endif
-#ifndef KEEP
-#define KEEP 512
-#endif
+#define KEEP (KITE__ASAN ? 0 : 512)
 
 static unsigned class_of(size_t n)
 {

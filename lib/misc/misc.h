@@ -79,6 +79,19 @@ int kite__strncasecmp(const char *a, const char *b, size_t len);
  * -1 when it has not ended yet. Lines end in LF or CRLF. */
 long kite__head_end(const char *h, size_t len, size_t *hl);
 
+/* 1 when built with AddressSanitizer: caches of freed memory then keep
+ * nothing, so that ASan sees every block come and go. */
+#if defined(__SANITIZE_ADDRESS__)
+#define KITE__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define KITE__ASAN 1
+#endif
+#endif
+#ifndef KITE__ASAN
+#define KITE__ASAN 0
+#endif
+
 /* Write @v in decimal at @p (at most 20 bytes, no NUL); returns the end. */
 char *kite__put_u64(char *p, uint64_t v);
 /* The same in lower-case hexadecimal (at most 16 bytes): chunk sizes. */
