@@ -1,7 +1,8 @@
 /*
  * Lua server pages to Lua source. Text becomes mg.write("...") calls,
  * `<? code ?>` is copied as it is and `<?= expr ?>` becomes
- * mg.write(tostring(expr)); all blocks of a page share one chunk, so one
+ * mg.write(expr), as in LibHTTP (every value of it written, as
+ * tostring() would); all blocks of a page share one chunk, so one
  * environment. A block ends at the first `?>` that is not inside a Lua
  * string or long comment (a line comment ends there too, as in PHP).
  * Every newline of the page stays a newline of the source, so errors
@@ -162,9 +163,9 @@ char *kite__lua_lsp_translate(const char *s, size_t len, size_t *out_len)
         j += 2;
         if (j < len && s[j] == '=') {
             e = block_end(s, len, j + 1, &cut);
-            PUTS(&o, "mg.write(tostring(");
+            PUTS(&o, "mg.write(");
             put(&o, s + j + 1, cut - j - 1);
-            PUTS(&o, ")) ");
+            PUTS(&o, ") ");
         } else {
             e = block_end(s, len, j, &cut);
             put(&o, s + j, cut - j);

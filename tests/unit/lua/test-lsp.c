@@ -12,8 +12,8 @@
 
 static const char env_src[] =
     "out = {}\n"
-    "return {mg = {write = function(...) for _, v in ipairs({...}) do out[#out + 1] = "
-    "tostring(v) end end}, tostring = tostring, error = error, string = string}";
+    "return {mg = {write = function(...) for i = 1, select('#', ...) do out[#out + 1] = "
+    "tostring((select(i, ...))) end end}, tostring = tostring, error = error, string = string}";
 
 /* Run @page; the output (or the error) into @buf. 0 ran, 1 failed. */
 static int run(lua_State *L, const char *page, char *buf, size_t cap)
@@ -51,6 +51,7 @@ static void test_pages(lua_State *L)
         {"plain text", "plain text"},
         {"", ""},
         {"a<?= 1 + 1 ?>b", "a2b"},
+        {"<?= 1, nil, true ?>|<? function two() return 'x', 'y' end ?><?= two() ?>", "1niltrue|xy"},
         {"<? x = 'v' ?>[<?= x ?>]", "[v]"},
         {"<? for i = 1, 3 do ?><i><?= i ?></i><? end ?>", "<i>1</i><i>2</i><i>3</i>"},
         {"<? x = \"?>\" ?><?= x ?>", "?>"},
