@@ -30,6 +30,18 @@ static void state_timeout_cb(kite_conn_t *c, kite_timer_t *t)
         kite__conn_close_now(c, 1);
 }
 
+/* Into the thread's list of conns, with its state timer. */
+static void link_conn(kite_conn_t *c, kite__pt_t *pt)
+{
+    c->tmo.conn = c;
+    c->tmo.cb = state_timeout_cb;
+    c->cnext = pt->conns;
+    if (pt->conns)
+        pt->conns->cprev = c;
+    pt->conns = c;
+    pt->nconns++;
+}
+
 void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh)
 {
     char addr[INET6_ADDRSTRLEN];
@@ -40,13 +52,7 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     kite__vhost_ref(vh);
     c->role = &kite__role_h1;
     c->xp = &kite__xport_tcp;
-    c->tmo.conn = c;
-    c->tmo.cb = state_timeout_cb;
-    c->cnext = pt->conns;
-    if (pt->conns)
-        pt->conns->cprev = c;
-    pt->conns = c;
-    pt->nconns++;
+    link_conn(c, pt);
     kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
     if (ls && vh->acl && !kite__acl_check(vh->acl, c, addr)) {
         /* LibHTTP closes a denied peer without a word: it learns nothing. */
@@ -88,13 +94,7 @@ void kite__conn_init_stream(kite_conn_t *c, kite_conn_t *parent, const kite__xpo
     /* The peer entry is the parent's: named in logs, counted once. */
     c->peer = parent->peer;
     c->flags = KITE__C_STREAM | (parent->flags & KITE__C_TO_HTTPS);
-    c->tmo.conn = c;
-    c->tmo.cb = state_timeout_cb;
-    c->cnext = pt->conns;
-    if (pt->conns)
-        pt->conns->cprev = c;
-    pt->conns = c;
-    pt->nconns++;
+    link_conn(c, pt);
 }
 
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)

@@ -28,10 +28,8 @@ static int matches(const char *pat, const char *path, size_t n)
 }
 
 /* By the mount's patterns: 2 a page, 1 a script, 0 neither. */
-static int kind_of(const kite_mount_t *mm, const char *path)
+static int kind_of(const kite_mount_t *mm, const char *path, size_t n)
 {
-    size_t n = strlen(path);
-
     return matches(mm->lua_page_pattern, path, n) ? 2 : matches(mm->lua_script_pattern, path, n);
 }
 
@@ -78,7 +76,7 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
         if (m->x && m->x->index) {
             for (i = 0; m->x->index[i]; i++) {
                 snprintf(path + n, sizeof(path) - n, "%s", m->x->index[i]);
-                if (exists(path, &st) && !kind_of(mm, path))
+                if (exists(path, &st) && !kind_of(mm, path, strlen(path)))
                     return 0;
             }
         } else {
@@ -88,12 +86,12 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
         }
         for (i = 0; i < 3; i++) {
             snprintf(path + n, sizeof(path) - n, "%s", index[i]);
-            if ((ok = lua_file(c, m, path, kind = kind_of(mm, path))))
+            if ((ok = lua_file(c, m, path, kind = kind_of(mm, path, strlen(path)))))
                 break;
         }
         if (i == 3)
             return 0;
-    } else if (!(ok = lua_file(c, m, path, kind = kind_of(mm, path)))) {
+    } else if (!(ok = lua_file(c, m, path, kind = kind_of(mm, path, n)))) {
         return 0; /* not a Lua file, or none: the file handler's answer */
     }
     *answered = 1;
@@ -184,28 +182,18 @@ static void redirect(kite__lua_run_t *r)
 {
     kite_conn_t *c = r->c;
     kite_http_req_t *t = r->t;
-    char *loc = r->redirect, *p, *q;
-    size_t n = strlen(loc);
+    char *loc = r->redirect;
+    int rc;
 
     r->redirect = NULL;
     run_free(r);
-    if (t->redirects >= 4 || t->used + n + 1 > sizeof(t->arena)) {
-        free(loc);
+    rc = t->redirects >= 4 ? KITE_E2BIG : kite__http_txn_set_target(t, loc);
+    free(loc);
+    if (rc < 0) {
         if (kite__http_error(c, t, 500, "too many local redirects") < 0)
             kite__conn_close_now(c, 2);
         return;
     }
-    p = t->arena + t->used;
-    t->used += n + 1;
-    memcpy(p, loc, n + 1);
-    free(loc);
-    q = strchr(p, '?');
-    t->p.path = p;
-    t->p.path_len = (uint32_t)(q ? (size_t)(q - p) : n);
-    if (q)
-        *q++ = '\0';
-    t->p.query = q;
-    t->p.query_len = q ? (uint32_t)strlen(q) : 0;
     t->redirects++;
     /* From here the conn's per-session memory (r) may be another's. */
     kite__http_txn_reroute(c, t);

@@ -48,24 +48,11 @@ static int local_redirect(kite__cgi_t *g, const char *loc)
 {
     kite_conn_t *c = g->client;
     kite_http_req_t *t = g->t;
-    size_t n = strlen(loc);
-    char *p, *q;
 
-    /* The new target lives in the arena (freed with the transaction); the
-     * request body, if any, was the script's. */
-    if (t->used + n + 1 > sizeof(t->arena) ||
-        ((t->tflags & KITE__T_BODY) && !(t->tflags & KITE__T_BODY_DONE)))
+    /* The request body, if any, was the script's. */
+    if (((t->tflags & KITE__T_BODY) && !(t->tflags & KITE__T_BODY_DONE)) ||
+        kite__http_txn_set_target(t, loc) < 0)
         return 1;
-    p = t->arena + t->used;
-    t->used += n + 1;
-    memcpy(p, loc, n + 1);
-    q = strchr(p, '?');
-    t->p.path = p;
-    t->p.path_len = (uint32_t)(q ? (size_t)(q - p) : n);
-    if (q)
-        *q++ = '\0';
-    t->p.query = q;
-    t->p.query_len = q ? (uint32_t)strlen(q) : 0;
     t->p.method = "GET";
     t->p.method_id = KITE_HTTP_GET;
     t->p.content_length = -1; /* the GET has no body (for CONTENT_LENGTH) */

@@ -76,17 +76,6 @@ static void ah_give(kite_conn_t *c)
     kite__peer_ah(c, 0);
 }
 
-static void end_txn(kite_conn_t *c, int closing)
-{
-    kite_http_req_t *t = c->rd;
-
-    if (!t)
-        return;
-    c->rd = NULL;
-    kite__http_txn_end(c, t, closing);
-    kite__http_txn_put(c->pt, t);
-}
-
 void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
 {
     /* After the peer's half-close, requests it pipelined before it are
@@ -99,12 +88,12 @@ void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
         if (!keep) {
             c->flags |= KITE__C_WANT_LINGER;
             c->state = H1_CLOSING;
-            end_txn(c, 0);
+            kite__http_txn_end(c, 0);
             kite_close(c, 0, NULL);
         }
         return;
     }
-    end_txn(c, 0);
+    kite__http_txn_end(c, 0);
     if (!keep) {
         c->state = H1_CLOSING;
         kite_close(c, 0, NULL);
@@ -457,7 +446,7 @@ static int h1_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 static void on_close(kite_conn_t *c, int reason)
 {
     ah_give(c);
-    end_txn(c, reason ? reason : 1);
+    kite__http_txn_end(c, reason ? reason : 1);
 }
 
 static void h1_drain(kite_conn_t *c)

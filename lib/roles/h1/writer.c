@@ -92,14 +92,10 @@ static int respond(kite_conn_t *c, kite_http_req_t *t, int status, const char *c
 
 static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len, int final)
 {
-    int r = 0;
+    int r = kite__http_body_count(t, len);
 
-    if (!(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
-        return KITE_ESTATE;
-    if (t->resp_len >= 0 && t->resp_sent + (int64_t)len > t->resp_len &&
-        !(t->tflags & KITE__T_IS_HEAD))
-        return KITE_EINVAL; /* more than the Content-Length announced */
-    t->resp_sent += (int64_t)len;
+    if (r < 0)
+        return r;
     if (!(t->tflags & (KITE__T_IS_HEAD | KITE__T_NO_BODY))) {
         if ((t->tflags & KITE__T_CHUNKED) && len) {
             char sz[24], *e = kite__put_hex(sz, len);
@@ -121,7 +117,7 @@ static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len,
     if (final) {
         /* A response shorter than its Content-Length cannot be followed by
          * another on the same connection. */
-        if (t->resp_len >= 0 && t->resp_sent < t->resp_len && !(t->tflags & KITE__T_IS_HEAD))
+        if (kite__http_body_short(t))
             t->tflags &= ~KITE__T_KEEPALIVE;
         t->tflags |= KITE__T_FINAL;
         kite__h1_final(c, t);

@@ -136,14 +136,10 @@ static int respond(kite_conn_t *c, kite_http_req_t *t, int status, const char *c
 static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len, int final)
 {
     kite__h2s_t *s = S(c);
-    int r = 0;
+    int r = kite__http_body_count(t, len);
 
-    if (!(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
-        return KITE_ESTATE;
-    if (t->resp_len >= 0 && t->resp_sent + (int64_t)len > t->resp_len &&
-        !(t->tflags & KITE__T_IS_HEAD))
-        return KITE_EINVAL; /* more than the Content-Length announced */
-    t->resp_sent += (int64_t)len;
+    if (r < 0)
+        return r;
     if (len && !(s->sflags & H2S_FIN))
         r = kite__out_append(c, buf, len);
     if (r < 0)
@@ -153,7 +149,7 @@ static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len,
         s->sflags |= H2S_FIN;
         /* Shorter than its Content-Length: the peer must not take it as
          * whole, so the stream is reset instead of ended. */
-        if (t->resp_len >= 0 && t->resp_sent < t->resp_len && !(t->tflags & KITE__T_IS_HEAD)) {
+        if (kite__http_body_short(t)) {
             kite__conn_close_now(c, 4);
             return 0;
         }
@@ -274,17 +270,6 @@ static int s_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
     return t->wire->body(c, t, buf, len, kind == KITE_WRITE_HTTP_FINAL);
 }
 
-static void on_close(kite_conn_t *c, int reason)
-{
-    kite_http_req_t *t = c->rd;
-
-    if (!t)
-        return;
-    c->rd = NULL;
-    kite__http_txn_end(c, t, reason);
-    kite__http_txn_put(c->pt, t);
-}
-
 static int s_close(kite_conn_t *c, int code, const char *reason)
 {
     kite_http_req_t *t = c->rd;
@@ -309,7 +294,7 @@ const struct kite__role_ops kite__role_h2s = {
     .on_writeable = on_writeable,
     .on_timeout = on_timeout,
     .write = s_write,
-    .on_close = on_close,
+    .on_close = kite__http_txn_end, /* a stream is one transaction */
     .close = s_close,
     .on_rx_resume = on_rx_resume,
     .drain = s_drain,

@@ -238,9 +238,14 @@ int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t)
     return p->on_http_body_done(c, c->user) ? KITE_ECLOSED : 0;
 }
 
-void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
+void kite__http_txn_end(kite_conn_t *c, int closing)
 {
     const kite_protocol_t *p = c->proto;
+    kite_http_req_t *t = c->rd;
+
+    if (!t)
+        return;
+    c->rd = NULL;
 
     /* For HTTP, on_closed marks the end of the transaction on a callback
      * mount. The per-session memory is freed later, when the next request
@@ -256,4 +261,5 @@ void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing)
             p->on_closed(c, c->user, closing);
         c->proto = NULL;
     }
+    kite__http_txn_put(c->pt, t);
 }

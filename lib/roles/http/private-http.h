@@ -81,13 +81,37 @@ char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len);
 /* Route a parsed request: vhost, mount, then the origin's handler. */
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t);
 /* Request body bytes (@len may be 0 with @done set when it ends). */
+/* The wires' body(): @len more bytes of @t's response are counted, or
+ * refused with KITE_ESTATE (no head yet, or ended) or KITE_EINVAL (past
+ * the Content-Length announced). */
+static inline int kite__http_body_count(kite_http_req_t *t, size_t len)
+{
+    if (!(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
+        return KITE_ESTATE;
+    if (t->resp_len >= 0 && t->resp_sent + (int64_t)len > t->resp_len &&
+        !(t->tflags & KITE__T_IS_HEAD))
+        return KITE_EINVAL;
+    t->resp_sent += (int64_t)len;
+    return 0;
+}
+
+/* The response ended shorter than its Content-Length. */
+static inline int kite__http_body_short(const kite_http_req_t *t)
+{
+    return t->resp_len >= 0 && t->resp_sent < t->resp_len && !(t->tflags & KITE__T_IS_HEAD);
+}
+
 int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);
 int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t);
+/* A local redirect's target for @t: @loc (a path, maybe "?query") copied
+ * into its arena (freed with the transaction); 0 or KITE_E2BIG. */
+int kite__http_txn_set_target(kite_http_req_t *t, const char *loc);
 /* Before routing @t again (a CGI local redirect): unbind the protocol and
  * drop what the first route set (path, file, user, extra headers). */
 void kite__http_txn_reroute(kite_conn_t *c, kite_http_req_t *t);
-/* The transaction ends: tell the protocol and release its memory. */
-void kite__http_txn_end(kite_conn_t *c, kite_http_req_t *t, int closing);
+/* The conn's transaction (c->rd), if any, ends: tell the protocol, log
+ * it and give the transaction back. */
+void kite__http_txn_end(kite_conn_t *c, int closing);
 
 /* A mount's basic-auth and interpret settings, resolved at vhost creation. */
 struct kite__interp {

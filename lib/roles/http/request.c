@@ -82,6 +82,26 @@ void kite__http_pt_free(kite__pt_t *pt)
     kite__fcache_destroy(pt);
 }
 
+int kite__http_txn_set_target(kite_http_req_t *t, const char *loc)
+{
+    size_t n = strlen(loc);
+    char *p, *q;
+
+    if (t->used + n + 1 > sizeof(t->arena))
+        return KITE_E2BIG;
+    p = t->arena + t->used;
+    t->used += n + 1;
+    memcpy(p, loc, n + 1);
+    q = strchr(p, '?');
+    t->p.path = p;
+    t->p.path_len = (uint32_t)(q ? (size_t)(q - p) : n);
+    if (q)
+        *q++ = '\0';
+    t->p.query = q;
+    t->p.query_len = q ? (uint32_t)strlen(q) : 0;
+    return 0;
+}
+
 void kite__http_txn_reroute(kite_conn_t *c, kite_http_req_t *t)
 {
     c->proto = NULL;
