@@ -425,20 +425,13 @@ static int on_timeout(kite_conn_t *c)
 
 static int h1_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 {
-    kite_http_req_t *t = c->rd;
-    unsigned kind = flags & KITE_WRITE_KIND_MASK;
     int r;
 
     if (c->flags & (KITE__C_CLOSED | KITE__C_ABORT))
         return KITE_ECLOSED;
-    if (kind != KITE_WRITE_HTTP && kind != KITE_WRITE_HTTP_FINAL)
-        return KITE_EINVAL;
-    if (!t || !(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
-        return KITE_ESTATE;
-    if (c->out_bytes + len > c->pt->ctx->info.max_output)
-        return KITE_EAGAIN;
-    r = t->wire->body(c, t, buf, len, kind == KITE_WRITE_HTTP_FINAL);
-    if (r == 0 && kind == KITE_WRITE_HTTP_FINAL && !(c->flags & KITE__C_IN_SVC))
+    r = kite__http_write(c, buf, len, flags);
+    if (r == 0 && (flags & KITE_WRITE_KIND_MASK) == KITE_WRITE_HTTP_FINAL &&
+        !(c->flags & KITE__C_IN_SVC))
         resume(c);
     return r;
 }

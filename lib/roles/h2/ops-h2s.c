@@ -256,20 +256,6 @@ static int on_timeout(kite_conn_t *c)
     return -1;
 }
 
-static int s_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
-{
-    kite_http_req_t *t = c->rd;
-    unsigned kind = flags & KITE_WRITE_KIND_MASK;
-
-    if (kind != KITE_WRITE_HTTP && kind != KITE_WRITE_HTTP_FINAL)
-        return KITE_EINVAL;
-    if (!t || !(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
-        return KITE_ESTATE;
-    if (c->out_bytes + len > c->pt->ctx->info.max_output)
-        return KITE_EAGAIN;
-    return t->wire->body(c, t, buf, len, kind == KITE_WRITE_HTTP_FINAL);
-}
-
 static int s_close(kite_conn_t *c, int code, const char *reason)
 {
     kite_http_req_t *t = c->rd;
@@ -293,7 +279,7 @@ const struct kite__role_ops kite__role_h2s = {
     .on_data = on_data,
     .on_writeable = on_writeable,
     .on_timeout = on_timeout,
-    .write = s_write,
+    .write = kite__http_write,
     .on_close = kite__http_txn_end, /* a stream is one transaction */
     .close = s_close,
     .on_rx_resume = on_rx_resume,

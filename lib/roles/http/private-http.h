@@ -81,6 +81,9 @@ char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len);
 /* Route a parsed request: vhost, mount, then the origin's handler. */
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t);
 /* Request body bytes (@len may be 0 with @done set when it ends). */
+/* kite_write() of a response body, for any wire: the kind checked, the
+ * conn's output cap (KITE_EAGAIN past it), then the wire's body(). */
+int kite__http_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags);
 /* The wires' body(): @len more bytes of @t's response are counted, or
  * refused with KITE_ESTATE (no head yet, or ended) or KITE_EINVAL (past
  * the Content-Length announced). */

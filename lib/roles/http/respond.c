@@ -276,3 +276,17 @@ int kite_http_redirect(kite_conn_t *c, int status, const char *location)
         return r;
     return t->wire->body(c, t, body, (size_t)n, 1);
 }
+
+int kite__http_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
+{
+    kite_http_req_t *t = c->rd;
+    unsigned kind = flags & KITE_WRITE_KIND_MASK;
+
+    if (kind != KITE_WRITE_HTTP && kind != KITE_WRITE_HTTP_FINAL)
+        return KITE_EINVAL;
+    if (!t || !(t->tflags & KITE__T_HEAD_SENT) || (t->tflags & KITE__T_FINAL))
+        return KITE_ESTATE;
+    if (c->out_bytes + len > c->pt->ctx->info.max_output)
+        return KITE_EAGAIN;
+    return t->wire->body(c, t, buf, len, kind == KITE_WRITE_HTTP_FINAL);
+}
