@@ -10,6 +10,37 @@
 #define KITE_PROTOCOL_ABI 2
 
 /**
+ * Why a connection closed: the @code of on_closed on HTTP, raw, UDP and
+ * client HTTP connections (a WebSocket's on_closed gets its RFC 6455 close
+ * code instead, see kite_protocol_t). The values are stable.
+ */
+typedef enum kite_close_reason_e {
+    /* Closed on purpose: kite_close(), the context going away, a client
+     * connection handed on to a redirect's; for HTTP, the transaction is
+     * complete (the connection may go on with the next one). */
+    KITE_CLOSE_NORMAL = 0,
+    /* A timeout: the connection's state timeout, kite_set_timeout(), a
+     * drain's deadline, a CGI script's. */
+    KITE_CLOSE_TIMEOUT = 1,
+    /* A protocol error from the peer, a failed read, or a callback that
+     * returned nonzero (on_raw, on_receive, on_http...). */
+    KITE_CLOSE_ERROR = 2,
+    /* The peer closed or reset the connection (an HTTP/2 peer reset the
+     * stream). */
+    KITE_CLOSE_PEER = 3,
+    /* A write failed, or a response was cut short of its length. */
+    KITE_CLOSE_WRITE = 4,
+    /* on_writeable returned nonzero. */
+    KITE_CLOSE_WRITEABLE = 5,
+    /* The connection could not be set up or go on: out of memory, the TLS
+     * session, a client connection's callback refused it. */
+    KITE_CLOSE_SETUP = 6,
+    /* HTTP only: kite closed the connection on purpose (kite_close(), the
+     * context going away) with the transaction unfinished. */
+    KITE_CLOSE_UNFINISHED = 7,
+} kite_close_reason_t;
+
+/**
  * Per-vhost protocol options (lws "pvo"): a linked list of name/value
  * pairs; @options holds the options of a protocol entry. The caller owns
  * the memory, which must outlive the vhost.
@@ -43,6 +74,16 @@ typedef struct kite_protocol_s {
     int (*on_receive)(kite_conn_t *c, void *user, const void *in, size_t len, unsigned flags);
     /* Comes once after each kite_callback_on_writable(), never unrequested. */
     int (*on_writeable)(kite_conn_t *c, void *user);
+    /*
+     * Once, at the end (for HTTP: at the end of each transaction). @code:
+     * - WebSocket (server and client): an RFC 6455 close code: the peer's
+     *   when it sent a close frame, else ours, else 1006 (no close frame);
+     * - HTTP: KITE_CLOSE_NORMAL (0) when the transaction completed, else
+     *   why the connection closed with it unfinished (kite_close_reason_t,
+     *   never 0);
+     * - raw, UDP, client HTTP and raw: why the connection closed
+     *   (kite_close_reason_t).
+     */
     void (*on_closed)(kite_conn_t *c, void *user, int code);
     /* HTTP on a callback mount: a request head has arrived. */
     int (*on_http)(kite_conn_t *c, void *user, const kite_http_req_t *req);

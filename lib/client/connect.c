@@ -68,7 +68,7 @@ void kite__client_fail(kite_conn_t *c, const char *why)
     if (!cl || (c->flags & KITE__C_CLOSED))
         return;
     report(c, cl, why);
-    kite__conn_close_now(c, 6);
+    kite__conn_close_now(c, KITE_CLOSE_SETUP);
 }
 
 int kite__client_established(kite_conn_t *c)
@@ -94,7 +94,7 @@ static void ready(kite_conn_t *c)
         cl->phase = CL_UPGRADED;
         c->role = &kite__role_raw;
         if (kite__client_established(c) < 0)
-            kite__conn_close_now(c, 6);
+            kite__conn_close_now(c, KITE_CLOSE_SETUP);
         return;
     }
     c->role = &kite__role_client_http;
@@ -106,7 +106,7 @@ static void ready(kite_conn_t *c)
     /* The response head must come within what is left of the timeout. */
     kite__conn_set_state_timeout(c, cl->i.connect_timeout_ms);
     if (cl->mode == CL_HTTP && kite__client_established(c) < 0)
-        kite__conn_close_now(c, 6);
+        kite__conn_close_now(c, KITE_CLOSE_SETUP);
 }
 
 static void fail_connect(kite_conn_t *c)
@@ -420,7 +420,7 @@ kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t 
     if (kite__conn_user_bind(c, p->per_session_size) < 0) {
         /* The conn is not known to anyone yet: close it quietly. */
         cl->failed = 1;
-        kite__conn_close_now(c, 6);
+        kite__conn_close_now(c, KITE_CLOSE_SETUP);
         *err = KITE_ENOMEM;
         return NULL;
     }
@@ -540,6 +540,6 @@ int kite__client_redirect(kite_conn_t *c, const char *url)
     kite__conn_user_move(nc, c);
     cl->failed = 1;
     cl->established = 0;
-    kite__conn_close_now(c, 0);
+    kite__conn_close_now(c, KITE_CLOSE_NORMAL);
     return 0;
 }

@@ -151,14 +151,14 @@ static int on_head(kite_conn_t *c, char *buf, size_t hl, char *rest, size_t rlen
         kite__conn_set_state_timeout(c, 0);
         if (has_v2(p) && p->on_client_http_response &&
             p->on_client_http_response(c, c->user, cl->status)) {
-            kite__conn_close_now(c, 6);
+            kite__conn_close_now(c, KITE_CLOSE_SETUP);
             return KITE_ECLOSED;
         }
         free(cl->head);
         cl->head = NULL;
         cl->nhdrs = 0;
         if (rlen && c->role->on_data(c, rest, rlen) < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
         else if (!rlen)
             kite__conn_keep_input(c, rest, 0);
         return KITE_ECLOSED;
@@ -261,7 +261,7 @@ static int on_data(kite_conn_t *c, char *buf, size_t len)
 static void on_rx_resume(kite_conn_t *c)
 {
     if (c->in_len && process(c, c->in, c->in_len) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 
 static void on_eof(kite_conn_t *c, int status)

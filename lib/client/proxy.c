@@ -570,7 +570,7 @@ static void up_closed(kite_conn_t *up, void *user, int code)
     else if (!s->head_sent)
         answer_error(down, s, cl && cl->timed_out ? 504 : 502);
     else if (!s->complete)
-        kite__conn_close_now(down, 2); /* cut short: the client must see it */
+        kite__conn_close_now(down, KITE_CLOSE_ERROR); /* cut short: the client must see it */
 }
 
 static const kite_protocol_t proxy_up_proto = {

@@ -201,7 +201,7 @@ int kite__client_ws_upgrade(kite_conn_t *c, char *rest, size_t len)
         return 0;
     }
     if (len && kite__ws_process(c, rest, len) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     else if (!len)
         kite__conn_keep_input(c, rest, 0);
     return 0;

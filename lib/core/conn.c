@@ -23,11 +23,11 @@ static void state_timeout_cb(kite_conn_t *c, kite_timer_t *t)
 {
     (void)t;
     if (c->flags & (KITE__C_CLOSING | KITE__C_LINGER)) {
-        kite__conn_close_now(c, 1);
+        kite__conn_close_now(c, KITE_CLOSE_TIMEOUT);
         return;
     }
     if (!c->role->on_timeout || c->role->on_timeout(c) < 0)
-        kite__conn_close_now(c, 1);
+        kite__conn_close_now(c, KITE_CLOSE_TIMEOUT);
 }
 
 /* Into the thread's list of conns, with its state timer. */
@@ -71,13 +71,13 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     if (ls && ls->vhosts[0]->tls) {
         /* The handshake comes first; the role sees only what it carries. */
         if (kite__tls_conn_start(c) < 0)
-            kite__conn_close_now(c, 6);
+            kite__conn_close_now(c, KITE_CLOSE_SETUP);
         return;
     }
     if (ls && (ls->vhosts[0]->options & KITE__VH_TO_HTTPS))
         c->flags |= KITE__C_TO_HTTPS;
     if (ls && (vh->options & KITE_VH_RAW_ONLY) && kite__raw_start(c, vh->raw_proto) < 0)
-        kite__conn_close_now(c, 6);
+        kite__conn_close_now(c, KITE_CLOSE_SETUP);
 }
 
 void kite__conn_init_stream(kite_conn_t *c, kite_conn_t *parent, const kite__xport_t *xp,
@@ -193,7 +193,7 @@ static void finish_close(kite_conn_t *c)
         kite__drain_pt_done(pt);
 }
 
-void kite__conn_close_now(kite_conn_t *c, int reason)
+void kite__conn_close_now(kite_conn_t *c, kite_close_reason_t reason)
 {
     if (c->flags & KITE__C_CLOSED)
         return;
@@ -261,7 +261,7 @@ void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len)
     if (!(c->flags & KITE__C_CLOSING)) {
         r = c->xp->ops->rx(c, buf, len);
         if (r < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
     }
     kite__conn_leave(c);
 }
@@ -285,7 +285,7 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
     c->flags |= KITE__C_EOF;
     c->pt->evops->read_stop(c);
     if ((c->flags & KITE__C_LINGER) || status < 0 || !c->role->on_eof) {
-        kite__conn_close_now(c, 3);
+        kite__conn_close_now(c, KITE_CLOSE_PEER);
         return;
     }
     c->flags |= KITE__C_IN_SVC;

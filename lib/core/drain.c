@@ -57,7 +57,7 @@ static void drain_timeout(kite_vhost_t *vh, kite_timer_t *t)
     kite_notice("drain: closing %u connection(s) left on service thread %d", pt->nconns, pt->tsi);
     for (c = pt->conns; c; c = next) {
         next = c->cnext;
-        kite__conn_close_now(c, 1);
+        kite__conn_close_now(c, KITE_CLOSE_TIMEOUT);
     }
     /* Conns closed while they were busy are gone once they leave. */
     if (!pt->nconns)

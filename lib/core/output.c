@@ -335,7 +335,7 @@ blocked:
 
 fail:
     kite_debug("conn %p: write failed: %s", (void *)c, kite_strerror((int)n));
-    kite__conn_close_now(c, 4);
+    kite__conn_close_now(c, KITE_CLOSE_WRITE);
 }
 
 void kite__out_taken(kite_conn_t *c, size_t n)
@@ -356,7 +356,7 @@ void kite__out_write_done(kite_conn_t *c, int status, size_t bytes)
         return;
     c->flags |= KITE__C_IN_SVC;
     if (status < 0) {
-        kite__conn_close_now(c, 4);
+        kite__conn_close_now(c, KITE_CLOSE_WRITE);
     } else {
         consume(c, c->xp->ops->written(c, bytes));
         if (c->out_head)

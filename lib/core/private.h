@@ -153,9 +153,9 @@ struct kite_conn_s {
     uint32_t in_len, in_cap;
     uint32_t scan; /* role parser progress within in[] */
     uint32_t flags;
-    uint8_t state; /* role-defined */
-    uint8_t close_reason;
-    uint32_t peer; /* core/iplimit.c entry of the peer address; 0: none (fits the padding) */
+    uint8_t state;        /* role-defined */
+    uint8_t close_reason; /* a kite_close_reason_t */
+    uint32_t peer;        /* core/iplimit.c entry of the peer address; 0: none (fits the padding) */
     kite_conn_t *rnext, *rprev; /* ready list */
     kite_conn_t *cnext, *cprev; /* every conn of the pt */
     kite_timer_t *timers;       /* app timers, for cancel on close */
@@ -297,7 +297,7 @@ struct kite_context_s {
 void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh);
 void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len);
 void kite__conn_on_eof(kite_conn_t *c, int status);
-void kite__conn_close_now(kite_conn_t *c, int reason);
+void kite__conn_close_now(kite_conn_t *c, kite_close_reason_t reason);
 /* Flush what is queued, then close (the role's close steps are done). */
 int kite__conn_close_graceful(kite_conn_t *c);
 void kite__conn_freed(kite_conn_t *c);

@@ -65,7 +65,7 @@ void kite__pt_run_ready(kite__pt_t *pt)
             !(c->flags & (KITE__C_ASYNC_W | KITE__C_CLOSING | KITE__C_CLOSED))) {
             c->flags &= ~KITE__C_WANT_CB;
             if (c->role->on_writeable && c->role->on_writeable(c) < 0)
-                kite__conn_close_now(c, 5);
+                kite__conn_close_now(c, KITE_CLOSE_WRITEABLE);
         }
         kite__conn_leave(c);
     }

@@ -278,7 +278,7 @@ static void pt_destroy(kite__pt_t *pt)
     if (!xp)
         return;
     while (pt->conns)
-        kite__conn_close_now(pt->conns, 0);
+        kite__conn_close_now(pt->conns, KITE_CLOSE_NORMAL);
     for (ls = pt->listeners; ls; ls = ls->next)
         pt->evops->listen_close(ls);
     free_closed(xp);
@@ -525,7 +525,7 @@ static void on_accept(xpt_t *xp, xlisten_t *xl)
         if (ls->family == AF_UNIX)
             x->conn.flags |= KITE__C_UNIX;
         if (read_start(&x->conn) < 0)
-            kite__conn_close_now(&x->conn, 6);
+            kite__conn_close_now(&x->conn, KITE_CLOSE_SETUP);
     }
 }
 

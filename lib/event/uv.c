@@ -210,7 +210,7 @@ static void pt_destroy(kite__pt_t *pt)
     /* Connections first: core runs their close callbacks and closes the
      * handles through conn_close(). */
     while (pt->conns)
-        kite__conn_close_now(pt->conns, 0);
+        kite__conn_close_now(pt->conns, KITE_CLOSE_NORMAL);
     for (ls = pt->listeners; ls; ls = ls->next)
         listen_close(ls);
     uv_close((uv_handle_t *)&up->timer, pt_handle_closed);

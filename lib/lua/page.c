@@ -133,7 +133,7 @@ static void finish(kite__lua_run_t *r)
         rc = kite__lua_head_now(r);
     run_free(r);
     if (rc < 0 || kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 
 static void fail(kite__lua_run_t *r, const char *msg)
@@ -168,7 +168,7 @@ static void fail(kite__lua_run_t *r, const char *msg)
         run_free(r);
         t->rh_len = 0;
         if (kite__http_error(c, t, 500, NULL) < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     /* The head went out: what was sent stays sent, and the close tells
@@ -191,14 +191,14 @@ static void redirect(kite__lua_run_t *r)
     free(loc);
     if (rc < 0) {
         if (kite__http_error(c, t, 500, "too many local redirects") < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     t->redirects++;
     /* From here the conn's per-session memory (r) may be another's. */
     kite__http_txn_reroute(c, t);
     if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 
 static void after(kite__lua_run_t *r, int st)
@@ -222,7 +222,7 @@ static void after(kite__lua_run_t *r, int st)
         kite_http_req_t *t = r->t;
         run_free(r);
         if (kite__http_error(c, t, 404, NULL) < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     if (st == LUA_OK) {

@@ -169,7 +169,7 @@ int kite__lua_connect(lua_State *L)
         if (pc->user)
             *(sock_t **)pc->user = NULL;
         s->pc = NULL;
-        kite__conn_close_now(pc, 6);
+        kite__conn_close_now(pc, KITE_CLOSE_SETUP);
     }
     kite__conn_leave(pc);
     if (rc < 0)

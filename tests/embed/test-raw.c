@@ -25,6 +25,7 @@ static kite_vhost_t *vh_raw, *vh_fb, *vh_udp;
 static char pipe_rx[256];
 static size_t pipe_rx_len;
 static int adopted_closed;
+static int peer_closed; /* on_closed with KITE_CLOSE_PEER */
 static atomic_int stop;
 
 /* "echo" answers every raw piece with "echo:" + the piece. */
@@ -54,8 +55,9 @@ static void raw_closed(kite_conn_t *c, void *user, int code)
 {
     (void)c;
     (void)user;
-    (void)code;
     adopted_closed++;
+    if (code == KITE_CLOSE_PEER)
+        peer_closed++;
 }
 
 static int http_hello(kite_conn_t *c, void *user, const kite_http_req_t *req)
@@ -309,6 +311,7 @@ int main(int argc, char **argv)
     tap_is_int((int)pipe_rx_len, 14, "the pipe's bytes reached on_raw");
     tap_ok(adopted_closed >= 2, "closing the far ends closed the adopted conns (%d on_closed)",
            adopted_closed);
+    tap_ok(peer_closed >= 2, "their on_closed said KITE_CLOSE_PEER (%d)", peer_closed);
     kite_context_destroy(ctx);
     if (extpoll) {
         tap_ok(lock_calls > 0 && lock_calls == unlocked_calls, "extpoll lock/unlock paired (%d)",

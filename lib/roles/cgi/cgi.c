@@ -249,7 +249,7 @@ static void on_closed(kite_conn_t *c, void *user, int code)
 
 void kite__cgi_release(kite_conn_t *c)
 {
-    on_closed(c, c->user, 0);
+    on_closed(c, c->user, KITE_CLOSE_NORMAL);
 }
 
 void kite__cgi_detach(kite__cgi_t *g)

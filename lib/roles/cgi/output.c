@@ -60,7 +60,7 @@ static int local_redirect(kite__cgi_t *g, const char *loc)
     kite__cgi_release(c);
     kite__http_txn_reroute(c, t);
     if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     return 0;
 }
 
@@ -170,12 +170,12 @@ int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
             g->t->rh_len = 0; /* the script's fields are not the error page's */
             kite_err("cgi %s: bad response head from the script (%s)", g->name, kite_strerror(r));
             if (kite__http_error(c, g->t, 502, NULL) < 0)
-                kite__conn_close_now(c, 2);
+                kite__conn_close_now(c, KITE_CLOSE_ERROR);
         }
         r = r < 0 ? 0 : r;
     }
     if (r < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     kite__conn_exit(c, was);
     return 0;
 }
@@ -189,7 +189,7 @@ void kite__cgi_output_end(kite__cgi_t *g, int eof)
         return;
     if (!eof && (g->flags & CGI_HEAD_DONE)) {
         /* A complete-looking end (the last chunk) would be a lie. */
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     if (g->flags & CGI_HEAD_DONE) {
@@ -197,13 +197,13 @@ void kite__cgi_output_end(kite__cgi_t *g, int eof)
          * request that arrived behind this one, even with no bytes left
          * to send (a body that had its Content-Length already). */
         if (kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     was = kite__conn_enter(c);
     kite_err("cgi %s: %s", g->name,
              g->head_len ? "the output ended inside the response head" : "no output");
     if (kite__http_error(c, g->t, 502, NULL) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     kite__conn_exit(c, was);
 }

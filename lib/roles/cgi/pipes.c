@@ -145,10 +145,10 @@ static void on_timeout(kite_conn_t *pc, kite_timer_t *t)
         g->t->rh_len = 0;
         c->flags |= KITE__C_IN_SVC;
         if (kite__http_error(c, g->t, 504, NULL) < 0)
-            kite__conn_close_now(c, 2);
+            kite__conn_close_now(c, KITE_CLOSE_ERROR);
         kite__conn_leave(c);
     } else {
-        kite__conn_close_now(c, 1);
+        kite__conn_close_now(c, KITE_CLOSE_TIMEOUT);
     }
 }
 
@@ -178,7 +178,7 @@ int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsig
                 r = pc->pt->evops->read_start(pc);
         }
         if (r < 0)
-            kite__conn_close_now(pc, 6);
+            kite__conn_close_now(pc, KITE_CLOSE_SETUP);
         kite__conn_leave(pc);
     }
     if (r == 0 && timeout_s)
@@ -203,7 +203,7 @@ void kite__cgi_close_pipes(kite__cgi_t *g)
     g->in = g->out = NULL;
     for (i = 0; i < 2; i++)
         if (pc[i])
-            kite__conn_close_now(pc[i], 0);
+            kite__conn_close_now(pc[i], KITE_CLOSE_NORMAL);
 }
 
 void kite__cgi_stderr(kite__cgi_t *g, const char *buf, size_t len)

@@ -150,7 +150,7 @@ static void finish(struct job *j)
             r = t->wire->body(c, t, j->out, j->n, 1);
     }
     if (r < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     if (!was)
         kite__conn_leave(c);
     job_free(j);
@@ -203,7 +203,7 @@ void kite__ssi_exec_end(kite__cgi_t *g, int how)
     drop_command(j);
     if (how < 0 && !j->err) {
         /* kite closed the pipe (the context is going away): so goes the page. */
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     step(j);

@@ -38,7 +38,7 @@ static void fail_request(kite_conn_t *c, int status)
     if (!t) {
         t = kite__http_txn_get(c->pt);
         if (!t) {
-            kite__conn_close_now(c, 6);
+            kite__conn_close_now(c, KITE_CLOSE_SETUP);
             return;
         }
         t->wire = &kite__h1_wire;
@@ -88,12 +88,12 @@ void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
         if (!keep) {
             c->flags |= KITE__C_WANT_LINGER;
             c->state = H1_CLOSING;
-            kite__http_txn_end(c, 0);
+            kite__http_txn_end(c, KITE_CLOSE_NORMAL);
             kite_close(c, 0, NULL);
         }
         return;
     }
-    kite__http_txn_end(c, 0);
+    kite__http_txn_end(c, KITE_CLOSE_NORMAL);
     if (!keep) {
         c->state = H1_CLOSING;
         kite_close(c, 0, NULL);
@@ -339,7 +339,7 @@ static void resume(kite_conn_t *c)
         return;
     c->flags &= ~H1_F_HELD;
     if (c->in_len && process(c, c->in, c->in_len) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     if (!(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)) && c->in_len <= limits(c).max_head)
         kite__conn_rx_pause(c, 0);
 }
@@ -362,7 +362,7 @@ static void on_eof(kite_conn_t *c, int status)
         kite_close(c, 0, NULL);
         return;
     }
-    kite__conn_close_now(c, 3);
+    kite__conn_close_now(c, KITE_CLOSE_PEER);
 }
 
 static int on_writeable(kite_conn_t *c)
@@ -439,7 +439,7 @@ static int h1_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
 static void on_close(kite_conn_t *c, int reason)
 {
     ah_give(c);
-    kite__http_txn_end(c, reason ? reason : 1);
+    kite__http_txn_end(c, reason ? reason : KITE_CLOSE_UNFINISHED);
 }
 
 static void h1_drain(kite_conn_t *c)

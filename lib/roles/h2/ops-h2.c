@@ -288,7 +288,7 @@ void kite__h2_pump(kite__h2_t *h2)
     h2->in_send = 0;
     if (r) {
         kite_debug("h2: send: %s", nghttp2_strerror(r));
-        kite__conn_close_now(c, 4);
+        kite__conn_close_now(c, KITE_CLOSE_WRITE);
         return;
     }
     /* Frames are waiting for the output to drain. */
@@ -393,7 +393,7 @@ static void on_close(kite_conn_t *c, int reason)
             s->next = NULL;
             s->h2 = NULL;
         }
-        kite__conn_close_now(&s->c, reason ? reason : 1);
+        kite__conn_close_now(&s->c, reason ? (kite_close_reason_t)reason : KITE_CLOSE_UNFINISHED);
     }
     kite__h2s_reap(h2);
     nghttp2_session_del(h2->s);

@@ -150,7 +150,7 @@ static int body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len,
         /* Shorter than its Content-Length: the peer must not take it as
          * whole, so the stream is reset instead of ended. */
         if (kite__http_body_short(t)) {
-            kite__conn_close_now(c, 4);
+            kite__conn_close_now(c, KITE_CLOSE_WRITE);
             return 0;
         }
         if (live(s) && (s->sflags & H2S_DEFERRED)) {
@@ -223,12 +223,12 @@ static void on_rx_resume(kite_conn_t *c)
     c->in = NULL;
     c->in_len = c->in_cap = 0;
     if (len && on_data(c, in, len) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     free(in);
     if ((s->sflags & H2S_REMOTE_END) && t && (t->tflags & KITE__T_BODY) &&
         !(t->tflags & KITE__T_BODY_DONE) && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)) &&
         !(c->flags & KITE__C_RX_OFF) && kite__http_body_done(c, t) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 
 static int on_writeable(kite_conn_t *c)

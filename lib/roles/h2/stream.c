@@ -190,7 +190,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
         r = kite__http_dispatch(c, t);
     }
     if (r < 0 && !(c->flags & KITE__C_CLOSING))
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     kite__conn_leave(c);
     return 0;
 }
@@ -206,7 +206,7 @@ void kite__h2s_take(kite__h2s_t *s, kite_http_req_t *t)
     enter(s);
     kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
     if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     kite__conn_leave(c);
 }
 
@@ -244,7 +244,7 @@ void kite__h2s_remote_end(kite__h2s_t *s)
         return;
     enter(s);
     if (kite__http_body_done(c, t) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     else if (!(t->tflags & KITE__T_FINAL))
         kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
     kite__conn_leave(c);
@@ -253,7 +253,7 @@ void kite__h2s_remote_end(kite__h2s_t *s)
 void kite__h2s_ended(kite__h2s_t *s, uint32_t error_code)
 {
     s->sflags |= H2S_ENDED;
-    kite__conn_close_now(&s->c, error_code ? 3 : 0);
+    kite__conn_close_now(&s->c, error_code ? KITE_CLOSE_PEER : KITE_CLOSE_NORMAL);
 }
 
 static void free_stream(kite_context_t *ctx, void *arg)

@@ -51,7 +51,7 @@ static void on_rx_resume(kite_conn_t *c)
     if (!c->in_len)
         return;
     if (p->on_raw && p->on_raw(c, c->user, c->in, c->in_len)) {
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
     kite__conn_keep_input(c, c->in + c->in_len, 0);
@@ -60,7 +60,7 @@ static void on_rx_resume(kite_conn_t *c)
 static void on_eof(kite_conn_t *c, int status)
 {
     (void)status;
-    kite__conn_close_now(c, 3);
+    kite__conn_close_now(c, KITE_CLOSE_PEER);
 }
 
 static int on_writeable(kite_conn_t *c)
@@ -147,7 +147,7 @@ kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kit
     if (r == 0)
         r = pt->evops->read_start(c);
     if (r < 0)
-        kite__conn_close_now(c, 6);
+        kite__conn_close_now(c, KITE_CLOSE_SETUP);
     kite__conn_leave(c);
     if (r < 0) {
         *err = r;
@@ -205,7 +205,7 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
     if (r == 0)
         r = c->pt->evops->read_start(c);
     if (r < 0)
-        kite__conn_close_now(c, 6);
+        kite__conn_close_now(c, KITE_CLOSE_SETUP);
     kite__conn_leave(c);
     if (r < 0)
         goto fail;

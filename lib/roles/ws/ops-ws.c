@@ -526,13 +526,13 @@ static int on_data(kite_conn_t *c, char *buf, size_t len)
 static void on_rx_resume(kite_conn_t *c)
 {
     if (c->in_len && !(c->flags & WS_F_PROCESSING) && kite__ws_process(c, c->in, c->in_len) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 
 static void on_eof(kite_conn_t *c, int status)
 {
     (void)status;
-    kite__conn_close_now(c, 3);
+    kite__conn_close_now(c, KITE_CLOSE_PEER);
 }
 
 static int on_writeable(kite_conn_t *c)
