@@ -126,7 +126,7 @@ int kite__conn_close_graceful(kite_conn_t *c)
     return 0;
 }
 
-void kite__conn_close_now(kite_conn_t *c, int reason)
+void kite__conn_close_now(kite_conn_t *c, kite_close_reason_t reason)
 {
     (void)reason;
     c->flags |= KITE__C_CLOSED;
