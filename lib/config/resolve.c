@@ -214,15 +214,43 @@ static int resolve_tls(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
     return r;
 }
 
+/* The vhost's own file mount that would serve @prefix but for the
+ * rewrite: the longest mountpoint that is @prefix or a whole-segment
+ * prefix of it. NULL when no file mount covers it. */
+static const kite__cfg_mount_t *covering_mount(const kite__cfg_vhost_t *vh, int nown,
+                                               const char *prefix, size_t plen)
+{
+    const kite__cfg_mount_t *best = NULL;
+    size_t best_len = 0;
+    int i;
+
+    for (i = 0; i < nown; i++) {
+        const kite_mount_t *m = &vh->mounts[i].m;
+        size_t ml = m->mountpoint ? strlen(m->mountpoint) : 0;
+        int file = m->origin && (!strncmp(m->origin, "file://", 7) || !strstr(m->origin, "://"));
+        if (!ml || !file || m->lua_handler || ml > plen || strncmp(m->mountpoint, prefix, ml) ||
+            (m->mountpoint[ml - 1] != '/' && ml < plen && prefix[ml] != '/'))
+            continue;
+        if (!best || ml > best_len)
+            best = &vh->mounts[i], best_len = ml;
+    }
+    return best;
+}
+
 /* LibHTTP url_rewrite_patterns "/prefix=dir,...": each becomes a file
- * mount after the vhost's own, so that it is checked like them. Only
+ * mount after the vhost's own, so that it is checked like them. A
+ * rewrite is a window onto another directory under the same rules: it
+ * takes every option of the file mount that would have served its
+ * prefix (CGI, SSI and Lua patterns, hidden files, index files,
+ * listings, auth), or a script would be sent as its source there. Only
  * plain prefixes: a glob would route by pattern, which mounts do not. */
 static int add_rewrites(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
 {
     char kp[KITE__CFG_PATH_MAX], one[PATH_MAX];
     const char *s = vh->url_rewrite, *e, *eq;
     kite__cfg_mount_t *mm;
-    int n = 1;
+    const kite__cfg_mount_t *cover;
+    int n = 1, nown = vh->nmounts;
 
     kite__cfg_path(kp, "%s.url-rewrite", vh->path);
     for (e = s; *e; e++)
@@ -246,7 +274,11 @@ static int add_rewrites(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
             return kite__cfg_error(cfg, vh->file, kp,
                                    "\"%.*s\": only URL prefixes starting with '/' are supported",
                                    (int)(eq - s), s);
-        memset(m, 0, sizeof(*m));
+        if ((cover = covering_mount(vh, nown, s, (size_t)(eq - s))))
+            *m = *cover;
+        else
+            memset(m, 0, sizeof(*m));
+        m->m.next = NULL;
         m->file = vh->file;
         kite__cfg_path(m->path, "%s", kp);
         snprintf(one, sizeof(one), "%.*s", (int)(e - eq - 1), eq + 1);

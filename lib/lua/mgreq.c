@@ -212,6 +212,25 @@ void kite__lua_mg_request(lua_State *L)
     luaL_setfuncs(L, fns, 0);
 }
 
+/* What follows the script in the URL ("/page.lp/a/b": "/a/b"), as CGI's
+ * PATH_INFO: the script's path is the docroot then the part of the
+ * mount path that named it. An index page found for a directory URL
+ * has none. */
+static void push_path_info(lua_State *L, const kite_http_req_t *t, const char *script)
+{
+    const kite__mount_rt_t *m = t->mrt;
+    size_t sl = strlen(script), off;
+
+    if (!m || !t->mount_path || sl < m->root_len || strncmp(script, m->root, m->root_len))
+        return;
+    off = sl - m->root_len;
+    if (off >= strlen(t->mount_path) || t->mount_path[off] != '/' ||
+        strncmp(t->mount_path, script + m->root_len, off))
+        return;
+    lua_pushstring(L, t->mount_path + off);
+    lua_setfield(L, -2, "path_info");
+}
+
 void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,
                                  const char *script)
 {
@@ -242,6 +261,7 @@ void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *
     if (script) {
         lua_pushstring(L, script);
         lua_setfield(L, -2, "script_name");
+        push_path_info(L, t, script);
     }
     lua_pushboolean(L, c->xp != &kite__xport_tcp);
     lua_setfield(L, -2, "https");

@@ -33,6 +33,27 @@ static int kind_of(const kite_mount_t *mm, const char *path, size_t n)
     return matches(mm->lua_page_pattern, path, n) ? 2 : matches(mm->lua_script_pattern, path, n);
 }
 
+/* "/page.lp/tail": the first prefix of @path (@n long) past the docroot
+ * (@from) that names a regular file, with @path cut there, and its
+ * length; 0 when a missing name or something else ends the walk first. */
+static size_t file_prefix(char *path, size_t from, size_t n)
+{
+    struct stat st;
+    size_t i;
+
+    for (i = from + 1; i < n; i++) {
+        if (path[i] != '/')
+            continue;
+        path[i] = '\0';
+        if (stat(path, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+            return 0;
+        if (S_ISREG(st.st_mode))
+            return i;
+        path[i] = '/';
+    }
+    return 0;
+}
+
 /* A Lua file of @kind at @path under @m (which then is the thread's Lua
  * state's to know, with its compiled chunk): 1; none, 0; one that
  * resolves outside the docroot through a symlink, KITE_EACCES, as for a
@@ -92,7 +113,11 @@ int kite__lua_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
         if (i == 3)
             return 0;
     } else if (!(ok = lua_file(c, m, path, kind = kind_of(mm, path, n)))) {
-        return 0; /* not a Lua file, or none: the file handler's answer */
+        /* Not a Lua file, or none: the file handler's answer, unless the
+         * path goes on past a page or script (its path info, as CGI's). */
+        if (exists(path, &st) || !(n = file_prefix(path, m->root_len, n)) ||
+            !(ok = lua_file(c, m, path, kind = kind_of(mm, path, n))))
+            return 0;
     }
     *answered = 1;
     if (ok < 0)

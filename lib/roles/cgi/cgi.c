@@ -86,7 +86,9 @@ int kite__cgi_try(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
     char path[PATH_MAX];
 
     *answered = 0;
-    if (resolve(m, t->mount_path, path, sizeof(path)) < 0)
+    /* A hidden script is not run either: the file handler answers 404. */
+    if (kite__http_hidden(m, t->mount_path, strlen(t->mount_path)) ||
+        resolve(m, t->mount_path, path, sizeof(path)) < 0)
         return 0;
     /* LibHTTP matches the whole file path, not the URI. */
     if (kite__pattern_match(pat, strlen(pat), path, strlen(path)) <= 0)

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "roles/http/private-http.h"
@@ -358,11 +359,17 @@ static int challenge(kite_conn_t *c, kite_http_req_t *t, struct kite__dauth *d, 
     return kite__http_error(c, t, 401, NULL);
 }
 
-/* The password file guarding the request, in @buf if it must be built. */
+/* The password file guarding the request, in @buf if it must be built:
+ * the .htpasswd of the directory that holds the requested file. The
+ * URL's directory part is not always a directory: with PATH_INFO
+ * ("/cgi/env.cgi/extra/pi") or a name that does not exist, the nearest
+ * existing directory above it is the one whose file guards the request,
+ * so a tail after a script never steps around that script's password. */
 static const char *file_for(const struct kite__dauth *d, const kite_http_req_t *t,
                             const kite__mount_rt_t *m, char *buf, size_t cap)
 {
     const char *rel = t->mount_path, *slash;
+    struct stat st;
     int i, n;
 
     for (i = 0; i < d->nprot; i++)
@@ -372,8 +379,19 @@ static const char *file_for(const struct kite__dauth *d, const kite_http_req_t *
         return d->global;
     if (!m || m->type != KITE_MOUNT_FILE || !(slash = strrchr(rel, '/')))
         return NULL;
-    n = snprintf(buf, cap, "%s%.*s/.htpasswd", m->root, (int)(slash - rel), rel);
-    return n > 0 && (size_t)n < cap ? buf : NULL;
+    for (;;) {
+        n = snprintf(buf, cap, "%s%.*s", m->root, (int)(slash - rel), rel);
+        if (n < 0 || (size_t)n >= cap)
+            return NULL;
+        if (slash == rel || (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)))
+            break;
+        while (--slash > rel && *slash != '/')
+            ;
+    }
+    if ((size_t)n + sizeof("/.htpasswd") > cap)
+        return NULL;
+    memcpy(buf + n, "/.htpasswd", sizeof("/.htpasswd"));
+    return buf;
 }
 
 /* Digest against @file: 0 to go on (t->auth_user set; or no such file
