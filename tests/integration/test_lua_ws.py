@@ -198,7 +198,10 @@ def test_many_idle(t, srv):
            "HTTP p50 %.2f ms p99 %.2f ms" % (NCLIENTS, rss, rss0, (rss - rss0) * 1024.0 / NCLIENTS,
                                             percentile(lat, 0.5) * 1000, p99))
     t.ok(rss < 256 * 1024, "RSS under 256 MiB with %d idle clients (%d KiB)" % (NCLIENTS, rss))
-    t.ok(len(lat) == 300 and p99 < 50, "HTTP p99 under 50 ms meanwhile (%.2f ms)" % p99)
+    # Not a speed check (bench/ measures that): the bound only catches a
+    # loop that the idle clients stall, with room for a loaded CI machine.
+    t.ok(len(lat) == 300 and p99 < 1000,
+         "HTTP served meanwhile: 300 answers, p99 under 1 s (%.2f ms)" % p99)
     conns[0].send_text("count")
     t.eq(conns[0].recv_message(timeout=10)[1], str(NCLIENTS).encode(),
          "they all share the script's environment")
