@@ -13,6 +13,16 @@
  * (MAX_DIST), 250 bytes for a 512-byte window, so every stream it makes
  * then inflates with a 256-byte window, and the peer is told 8 (the RFC
  * lets a response only lower an offered server_max_window_bits).
+ *
+ * What this side receives is inflated with the largest window (15)
+ * whatever the peer's agreed one. zlib checks a match's distance against
+ * the window only for history from earlier inflate() calls; within one
+ * call it reaches back through everything that call wrote. A peer that
+ * breaks its agreed window would then be refused or accepted by how its
+ * bytes happened to be split into reads (found by fuzz-ws). With 32 KiB,
+ * the most DEFLATE can address, the split never matters: a match reaching
+ * before the stream's start is always refused, and one within 32 KiB
+ * always accepted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +34,7 @@ struct kite__pmd {
     z_stream *tx, *rx;
     size_t mem; /* bytes zlib holds, z_streams included */
     int level, mem_level;
-    uint8_t tx_bits, rx_bits;
+    uint8_t tx_bits;
     uint8_t tx_nct, rx_nct; /* free the stream after each message */
     uint8_t tail;           /* bytes of 00 00 ff ff inflated for this message */
 };
@@ -75,7 +85,6 @@ kite__pmd_t *kite__pmd_create(const kite__pmd_params_t *p, const kite_ws_deflate
     z->tx_bits = (uint8_t)(tx_max < conf.window_bits ? tx_max : conf.window_bits);
     if (z->tx_bits < 9)
         z->tx_bits = 9; /* see the top of the file */
-    z->rx_bits = is_client ? p->server_max_window_bits : p->client_max_window_bits;
     z->tx_nct = is_client ? p->client_no_context_takeover : p->server_no_context_takeover;
     z->rx_nct = is_client ? p->server_no_context_takeover : p->client_no_context_takeover;
     return z;
@@ -151,7 +160,7 @@ static int rx_open(kite__pmd_t *z)
         return 0;
     if (!(z->rx = stream_new(z)))
         return KITE_ENOMEM;
-    if (inflateInit2(z->rx, -(int)z->rx_bits) != Z_OK) {
+    if (inflateInit2(z->rx, -MAX_WBITS) != Z_OK) {
         free(z->rx);
         z->mem -= sizeof(z_stream);
         z->rx = NULL;
