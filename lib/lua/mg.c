@@ -122,10 +122,18 @@ static int md5(lua_State *L)
 static int get_var(lua_State *L)
 {
     size_t n, nl;
-    const char *s = luaL_checklstring(L, 1, &n), *name = luaL_checklstring(L, 2, &nl);
+    const char *s, *name = luaL_checklstring(L, 2, &nl), *p, *end;
     lua_Integer want = luaL_optinteger(L, 3, 0);
-    const char *p = s, *end = s + n;
 
+    /* No string (a request without a query): nothing in it, as in
+     * civetweb, so mg.get_var(mg.request_info.query_string, "x") works. */
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    s = luaL_checklstring(L, 1, &n);
+    p = s;
+    end = s + n;
     while (p < end) {
         const char *amp = memchr(p, '&', (size_t)(end - p)), *e = amp ? amp : end;
         if ((size_t)(e - p) > nl && !memcmp(p, name, nl) && p[nl] == '=' && want-- == 0) {

@@ -59,23 +59,56 @@ static int include_k(lua_State *L, int status, lua_KContext ctx)
     return 0;
 }
 
+/* The file @p names for mg.include with @type into path[PATH_MAX], as
+ * civetweb reads its path types: "virtual" from the docroot (and not out
+ * of it), "abs" as given (a relative path from the server's directory),
+ * "rel" or "file" from the including file (@cur); none, or kite's "lsp",
+ * from the including file, else as given. */
+static void include_path(lua_State *L, kite__lua_run_t *r, const char *p, const char *type,
+                         const char *cur, char *path)
+{
+    const kite__mount_rt_t *m = r->t ? r->t->mrt : NULL;
+    const char *slash = cur ? strrchr(cur, '/') : NULL;
+    char t = type && strcmp(type, "lsp") && strcmp(type, "lp") ? *type : 0;
+    kite__lua_file_t *f;
+    struct stat st;
+
+    if (t == 'v') {
+        if (!m || !m->root)
+            luaL_error(L, "mg.include: no document root for a virtual path");
+        snprintf(path, PATH_MAX, "%s/%s", m->root, p);
+        if (!(f = kite__lua_file_get(r->lp, path)))
+            luaL_error(L, "mg.include: cannot open %s", p);
+        if (!kite__path_within(f->real, m->root, m->root_len))
+            luaL_error(L, "mg.include: %s is outside the document root", p);
+        return;
+    }
+    if (t && t != 'a' && t != 'r' && t != 'f')
+        luaL_error(L, "mg.include: path type %s is none of abs, rel, file, virtual", type);
+    if (t == 'a' || *p == '/' || !slash) {
+        snprintf(path, PATH_MAX, "%s", p);
+        return;
+    }
+    snprintf(path, PATH_MAX, "%.*s/%s", (int)(slash - cur), cur, p);
+    if (!t && stat(path, &st) < 0 && stat(p, &st) == 0)
+        snprintf(path, PATH_MAX, "%s", p);
+}
+
 static int mg_include(lua_State *L)
 {
     kite__lua_run_t *r = kite__lua_cur(L);
     const char *p = luaL_checkstring(L, 1), *type = luaL_optstring(L, 2, NULL);
-    const char *cur = r->t && r->t->file_path ? r->t->file_path : NULL, *slash;
+    const char *cur = r->t && r->t->file_path ? r->t->file_path : NULL;
     char path[PATH_MAX];
-    lua_Debug ar;
     int lsp;
 
     /* Relative to the file that includes (the caller's chunk). */
-    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "S", &ar) && ar.source[0] == '@')
-        cur = ar.source + 1;
-    if (*p != '/' && cur && (slash = strrchr(cur, '/')))
-        snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - cur), cur, p);
-    else
-        snprintf(path, sizeof(path), "%s", p);
-    lsp = type ? !strcmp(type, "lsp") || !strcmp(type, "lp") : kite__lua_is_page(r->m, path);
+    if (kite__lua_caller_file(L))
+        cur = kite__lua_caller_file(L);
+    include_path(L, r, p, type, cur, path);
+    /* A page by its name (the mount's page pattern): the path type says
+     * where the file is, not what it is. */
+    lsp = (type && (!strcmp(type, "lsp") || !strcmp(type, "lp"))) || kite__lua_is_page(r->m, path);
     kite__lua_load(r->lp, L, path, lsp);
     kite__lua_push_env(L, r);
     lua_callk(L, 1, 0, 0, include_k);
@@ -129,65 +162,6 @@ static int mg_sleep(lua_State *L)
     return kite__lua_wait(L, r, LR_W_SLEEP, 0, include_k);
 }
 
-static int send_file_k(lua_State *L, int status, lua_KContext ctx)
-{
-    kite__lua_run_t *r = kite__lua_cur(L);
-    char *buf = lua_touserdata(L, 2);
-    int rc;
-
-    (void)status;
-    (void)ctx;
-    for (;;) {
-        size_t n;
-        if ((rc = kite__lua_write_some(r)) < 0)
-            return luaL_error(L, "cannot write: %s", kite_strerror(rc));
-        if (rc) {
-            kite_callback_on_writable(r->c);
-            return kite__lua_wait(L, r, LR_W_WRITE, 0, send_file_k);
-        }
-        if (!r->sf || !(n = fread(buf, 1, 16384, r->sf)))
-            break;
-        r->wp = buf;
-        r->wn = n;
-    }
-    if (r->sf)
-        fclose(r->sf);
-    r->sf = NULL;
-    r->complete = 1;
-    return 0;
-}
-
-static int mg_send_file(lua_State *L)
-{
-    kite__lua_run_t *r = kite__lua_cur(L);
-    const char *p = luaL_checkstring(L, 1);
-    const char *mime;
-    struct stat st;
-    int rc;
-
-    lua_settop(L, 1);
-    if (!r->t || r->head == LR_HEAD_SENT || r->hlen || r->sf)
-        return luaL_error(L, "mg.send_file needs a response not yet begun");
-    if (!(r->sf = fopen(p, "rb")) || fstat(fileno(r->sf), &st) < 0 || !S_ISREG(st.st_mode)) {
-        if (r->sf)
-            fclose(r->sf);
-        r->sf = NULL;
-        rc = kite__http_error(r->c, r->t, 404, NULL);
-        r->head = LR_HEAD_SENT;
-        r->complete = 1;
-        return rc < 0 ? luaL_error(L, "cannot answer") : 0;
-    }
-    mime = kite__mime_type(p, strlen(p), r->t->mrt ? r->t->mrt->m->extra_mimetypes : NULL);
-    rc = r->t->wire->respond(r->c, r->t, 200, mime ? mime : "application/octet-stream",
-                             (int64_t)st.st_size);
-    if (rc < 0)
-        return luaL_error(L, "cannot send the response head");
-    r->head = LR_HEAD_SENT;
-    lua_newuserdatauv(L, 16384, 0);
-    r->wn = 0;
-    return send_file_k(L, LUA_OK, 0);
-}
-
 int kite__lua_mg_onerror(lua_State *L)
 {
     kite_err("lua: %s", luaL_optstring(L, 1, "error"));
@@ -204,7 +178,6 @@ void kite__lua_mg_request(lua_State *L)
         {"redirect", mg_redirect},
         {"keep_alive", keep_alive},
         {"sleep", mg_sleep},
-        {"send_file", mg_send_file},
         {"onerror", kite__lua_mg_onerror},
         {NULL, NULL},
     };
@@ -390,7 +363,13 @@ int kite__lua_mg_index(lua_State *L)
     else if (!strcmp(k, "document_root"))
         lua_pushstring(L, r->t->mrt && r->t->mrt->root ? r->t->mrt->root : "");
     else if (!strcmp(k, "auth_domain"))
-        lua_pushstring(L, r->c->vh->name);
+        lua_pushstring(L, kite__http_auth_realm(r->c->vh));
+    else if (!strcmp(k, "script_name") && r->t->file_path)
+        lua_pushstring(L, r->t->file_path);
+    else if (!strcmp(k, "websocket_root") && r->m && (r->m->lua_ws_root || r->t->mrt->root))
+        lua_pushstring(L, r->m->lua_ws_root ? r->m->lua_ws_root : r->t->mrt->root);
+    else if (!strcmp(k, "response"))
+        kite__lua_push_response(L);
     else
         return 0;
     /* Made on first use, and kept in the request's own mg. */
@@ -400,6 +379,61 @@ int kite__lua_mg_index(lua_State *L)
     lua_rawset(L, -3);
     lua_pop(L, 1);
     return 1;
+}
+
+static int next_of(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (lua_next(L, 1))
+        return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+/* __pairs of mg: what mg.x finds, made into one table (the functions,
+ * the fields made on first use, what the request set in its own mg). */
+int kite__lua_mg_pairs(lua_State *L)
+{
+    static const char *const made[] = {"lua_type",    "request_info", "document_root",
+                                       "auth_domain", "script_name",  "websocket_root",
+                                       "response"};
+    kite__lua_pt_t *lp = *(kite__lua_pt_t **)lua_getextraspace(L);
+    kite__lua_run_t *r = lp->cur;
+    size_t i;
+
+    lua_settop(L, 1);
+    lua_newtable(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_funcs);
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, 2);
+    }
+    lua_pop(L, 1);
+    for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        if (lua_getfield(L, 1, made[i]) == LUA_TNIL)
+            lua_pop(L, 1);
+        else
+            lua_setfield(L, 2, made[i]);
+    }
+    if (r && !r->dead) {
+        own_mg(L, lp, r, 0);
+        if (lua_istable(L, 3)) {
+            lua_pushnil(L);
+            while (lua_next(L, 3)) {
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, 2);
+            }
+        }
+        lua_settop(L, 2);
+    }
+    lua_pushcfunction(L, next_of);
+    lua_insert(L, -2);
+    lua_pushnil(L);
+    return 3;
 }
 
 int kite__lua_mg_newindex(lua_State *L)

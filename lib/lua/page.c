@@ -142,7 +142,9 @@ static void run_free(kite__lua_run_t *r)
     kite__lua_hold_free(r);
     free(r->rbuf);
     free(r->redirect);
-    r->rbuf = r->redirect = NULL;
+    free(r->err_detail);
+    r->rbuf = r->redirect = r->err_detail = NULL;
+    r->err_status = 0;
     r->rlen = r->rcap = 0;
 }
 
@@ -226,6 +228,22 @@ static void redirect(kite__lua_run_t *r)
         kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 
+/* The page ended with an error response of kite's (the vhost's error
+ * page when it has one), made once the run has let go of the conn. */
+static void answer(kite__lua_run_t *r)
+{
+    kite_conn_t *c = r->c;
+    kite_http_req_t *t = r->t;
+    int status = r->err_status;
+    char *detail = r->err_detail;
+
+    r->err_detail = NULL;
+    run_free(r);
+    if (kite__http_error(c, t, status, detail) < 0)
+        kite__conn_close_now(c, 2);
+    free(detail);
+}
+
 static void after(kite__lua_run_t *r, int st)
 {
     if (r->budget_out) {
@@ -235,6 +253,8 @@ static void after(kite__lua_run_t *r, int st)
     if (st == LUA_YIELD) {
         if (r->redirect)
             redirect(r);
+        else if (r->err_status)
+            answer(r);
         else if (r->wait == LR_W_NONE)
             fail(r, "the request's coroutine yielded to kite (coroutine.yield outside a "
                     "coroutine of the script)");

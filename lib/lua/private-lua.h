@@ -143,7 +143,9 @@ struct kite__lua_run {
     size_t wn;
     FILE *sf; /* mg.send_file in progress */
     char *redirect;
-    kite_timer_t tm; /* mg.sleep */
+    int err_status;   /* mg.send_http_error, a missing mg.send_file: after the page */
+    char *err_detail; /* its text, or NULL */
+    kite_timer_t tm;  /* mg.sleep */
     struct kite__lua_socket *wsock;
     struct kite__lua_ws_client *wsc; /* LR_WS: the client it runs for */
 };
@@ -196,6 +198,9 @@ void kite__lua_files_free(kite__lua_pt_t *lp);
 int kite__lua_resume(kite__lua_run_t *r, const kite_mount_t *m, int nargs, int *nres);
 /* Log a traceback of @co with @msg, one line each. */
 void kite__lua_log_error(lua_State *co, const char *what, const char *msg);
+/* The file of the nearest Lua function calling the running C function
+ * (its chunk's "@path" source), or NULL. */
+const char *kite__lua_caller_file(lua_State *L);
 /* Is @path a server page (lua-server-page-pattern, else .lp/.lsp)? */
 int kite__lua_is_page(const kite_mount_t *m, const char *path);
 
@@ -228,6 +233,8 @@ void kite__lua_mg_request(lua_State *L);
 int kite__lua_mg_index(lua_State *L);
 /* __newindex of _G.mg: into the running request's own mg. */
 int kite__lua_mg_newindex(lua_State *L);
+/* __pairs of _G.mg and of a request's own mg: all that mg.x finds. */
+int kite__lua_mg_pairs(lua_State *L);
 /* request_info of @c/@t into a new table on top. */
 void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *t,
                                  const char *script);
@@ -236,6 +243,20 @@ int kite__lua_page_main(lua_State *L);
 int kite__lua_onerror_main(lua_State *L);
 /* The base mg.onerror (logs): a script's own replaces it. */
 int kite__lua_mg_onerror(lua_State *L);
+
+/* mgsend.c: mg.send_file, send_file_body, send_http_ok, send_http_error,
+ * send_http_redirect into the table on top; a new mg.response table. */
+void kite__lua_mg_send(lua_State *L);
+void kite__lua_push_response(lua_State *L);
+/* mginfo.c: get_option, get_info, split_form_data, time, uuid, ... */
+void kite__lua_mg_info(lua_State *L);
+
+/* sandbox.c: the standard libraries made safe for pages, lfs, sqlite3. */
+void kite__lua_sandbox(lua_State *L);
+/* require.c: require finds a module beside the calling file first. */
+void kite__lua_require_open(lua_State *L);
+/* sqlite.c: luaopen of the sqlite3 module. */
+int kite__lua_open_sqlite3(lua_State *L);
 
 /* page.c: kite__lua_proto (hooks.h) for pages, scripts and handlers. */
 /* Resume @r after what it waited for; closes the conn on failure. */

@@ -66,6 +66,8 @@ static int setup(lua_State *L)
     kite__lua_pt_t *lp = lp_of(L);
 
     luaL_openlibs(L);
+    kite__lua_sandbox(L);
+    kite__lua_require_open(L);
     /* A request's garbage is young and the state's own objects are old:
      * minor collections free the one without walking the other. */
     lua_gc(L, LUA_GCGEN, 100, 0);
@@ -78,21 +80,27 @@ static int setup(lua_State *L)
     lua_newtable(L);
     kite__lua_mg_pure(L);
     kite__lua_mg_request(L);
+    kite__lua_mg_send(L);
+    kite__lua_mg_info(L);
     kite__lua_ws_open_lib(L);
     lua_createtable(L, 0, 1);
     lua_pushcfunction(L, kite__lua_mg_index);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
-    lua_createtable(L, 0, 1); /* the metatable of a request's own mg */
+    lua_createtable(L, 0, 2); /* the metatable of a request's own mg */
     lua_pushvalue(L, -2);
     lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, kite__lua_mg_pairs);
+    lua_setfield(L, -2, "__pairs");
     lp->mg_meta = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L); /* _G.mg */
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
     lua_pushvalue(L, -3);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, kite__lua_mg_newindex);
     lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, kite__lua_mg_pairs);
+    lua_setfield(L, -2, "__pairs");
     lua_setmetatable(L, -2);
     lua_pushvalue(L, -1);
     lua_setglobal(L, "mg");
@@ -368,6 +376,18 @@ void kite__lua_log_error(lua_State *co, const char *what, const char *msg)
         else
             kite_err("lua %s:   [%s]: in %s", what, ar.what, ar.name ? ar.name : "?");
     }
+}
+
+const char *kite__lua_caller_file(lua_State *L)
+{
+    lua_Debug ar;
+    int lvl;
+
+    /* Past C functions between (pcall): the Lua code that called. */
+    for (lvl = 1; lvl < 16 && lua_getstack(L, lvl, &ar); lvl++)
+        if (lua_getinfo(L, "S", &ar) && ar.source[0] == '@')
+            return ar.source + 1;
+    return NULL;
 }
 
 int kite__lua_is_page(const kite_mount_t *m, const char *path)

@@ -101,6 +101,11 @@ static int add_prot(struct kite__dauth *d, const char *list)
     return 0;
 }
 
+const char *kite__http_auth_realm(const kite_vhost_t *vh)
+{
+    return vh->dauth && vh->dauth->realm ? vh->dauth->realm : vh->name;
+}
+
 int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
 {
     struct kite__dauth *d;

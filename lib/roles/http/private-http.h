@@ -211,6 +211,8 @@ void kite__md5_hex(const char *s, size_t len, char out[33]);
 int kite__htpasswd_ha1(const char *file, const char *user, const char *realm, char ha1[33]);
 
 /* digest.c: auth-domain, global-auth-file, protect-uri, .htpasswd. */
+/* The realm of @vh's Digest authentication (auth-domain, else its name). */
+const char *kite__http_auth_realm(const kite_vhost_t *vh);
 int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info);
 void kite__http_dauth_close(kite_vhost_t *vh);
 /* 0 to go on (t->auth_user set if credentials were checked), or the

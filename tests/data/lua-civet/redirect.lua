@@ -1,0 +1,1 @@
+mg.redirect("/hello.txt")

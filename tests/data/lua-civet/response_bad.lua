@@ -1,0 +1,2 @@
+mg.response.http_headers["X-Bad"] = "a\r\nSet-Cookie: evil=1"
+mg.response.send()

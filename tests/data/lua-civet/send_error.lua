@@ -1,0 +1,1 @@
+mg.send_http_error(418, "short and stout")

@@ -1,0 +1,1 @@
+mg.send_http_ok("text/plain", "all fine\n")

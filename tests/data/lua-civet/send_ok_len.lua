@@ -1,0 +1,2 @@
+mg.send_http_ok("application/json", 11)
+mg.write('{"a": true}')

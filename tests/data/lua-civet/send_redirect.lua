@@ -1,0 +1,1 @@
+mg.send_http_redirect("/elsewhere.txt", 307)

@@ -1,0 +1,5 @@
+local m = require("helper")
+local m2 = require("helper")
+local d = require("sub.deep")
+mg.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n")
+mg.write(m.greet("civet"), " ", tostring(m == m2), " ", d.name, " ", tostring(helper_global), "\n")
