@@ -6,8 +6,11 @@
  * environment. A block ends at the first `?>` that is not inside a Lua
  * string or long comment (a line comment ends there too, as in PHP).
  * Every newline of the page stays a newline of the source, so errors
- * name the page's own line numbers. `<?xml` is text.
+ * name the page's own line numbers. `<?xml` is text. civetweb's Kepler
+ * forms are blocks too: `<?lua code ?>`, `<?lua= expr ?>`, `<% code %>`
+ * and `<%= expr %>` (a `<%` block ends at `%>`).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,16 +105,17 @@ static size_t long_close(const char *s, size_t len, size_t p, int level)
     return len;
 }
 
-/* Where the block starting at @p ends (its "?>", or @len); *cut is where
- * a line comment that the "?>" ends began, else the same as the end. */
-static size_t block_end(const char *s, size_t len, size_t p, size_t *cut)
+/* Where the block starting at @p ends (its "?>" or "%>" by @mark, or
+ * @len); *cut is where a line comment that the "?>" ends began, else the
+ * same as the end. */
+static size_t block_end(const char *s, size_t len, size_t p, size_t *cut, char mark)
 {
     size_t open;
     int lvl;
 
     while (p < len) {
         char ch = s[p];
-        if (ch == '?' && p + 1 < len && s[p + 1] == '>') {
+        if (ch == mark && p + 1 < len && s[p + 1] == '>') {
             *cut = p;
             return p;
         }
@@ -130,7 +134,7 @@ static size_t block_end(const char *s, size_t len, size_t p, size_t *cut)
                 continue;
             }
             for (; p < len && s[p] != '\n'; p++)
-                if (s[p] == '?' && p + 1 < len && s[p + 1] == '>') {
+                if (s[p] == mark && p + 1 < len && s[p + 1] == '>') {
                     *cut = start;
                     return p;
                 }
@@ -146,13 +150,16 @@ char *kite__lua_lsp_translate(const char *s, size_t len, size_t *out_len)
 {
     struct out o = {0};
     size_t i = 0, j, e, cut;
+    char mark;
 
     PUTS(&o, "local _ENV = ...; ");
     while (i < len) {
         const char *q = s + i;
         for (j = i; (q = memchr(q, '<', len - (size_t)(q - s))); q++) {
             j = (size_t)(q - s);
-            if (j + 1 < len && s[j + 1] == '?' && (j + 4 >= len || strncmp(s + j + 2, "xml", 3)))
+            if (j + 1 < len &&
+                ((s[j + 1] == '?' && (j + 4 >= len || strncmp(s + j + 2, "xml", 3))) ||
+                 s[j + 1] == '%'))
                 break;
         }
         if (!q) {
@@ -160,14 +167,19 @@ char *kite__lua_lsp_translate(const char *s, size_t len, size_t *out_len)
             break;
         }
         put_text(&o, s + i, j - i);
+        mark = s[j + 1];
         j += 2;
+        /* civetweb's Kepler forms: <?lua code ?>, <?lua= expr ?>. */
+        if (mark == '?' && j + 3 < len && !strncmp(s + j, "lua", 3) &&
+            (s[j + 3] == '=' || isspace((unsigned char)s[j + 3])))
+            j += 3;
         if (j < len && s[j] == '=') {
-            e = block_end(s, len, j + 1, &cut);
+            e = block_end(s, len, j + 1, &cut, mark);
             PUTS(&o, "mg.write(");
             put(&o, s + j + 1, cut - j - 1);
             PUTS(&o, ") ");
         } else {
-            e = block_end(s, len, j, &cut);
+            e = block_end(s, len, j, &cut, mark);
             put(&o, s + j, cut - j);
             PUTS(&o, " ");
         }
