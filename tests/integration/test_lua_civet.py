@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kitetest  # noqa: E402
 import test_kited  # noqa: E402  (takes KITED PLUGIN_DIR from sys.argv too)
 from test_kited import Rec, get  # noqa: E402
-from test_libhttp import run_libhttp  # noqa: E402
+from test_libhttp import make_cert, run_libhttp  # noqa: E402
 
 DATA = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
                                      "lua-civet"))
@@ -70,6 +70,10 @@ def t_items(r, p, root):
          "mg.include('../outside.lp', 'virtual'): refused (500), the file not run",
          repr(res.status))
     r.eq(get(p, "/inc_bad.lp").status, 500, "mg.include with an unknown path type: an error")
+    r.eq(get(p, "/recurse.lp").status, 500, "a page including itself: a 500 (C stack overflow "
+         "is a Lua error), not a crash")
+    r.eq(get(p, "/selfreq.lua").status, 500, "a module requiring itself: a 500")
+    r.eq(get(p, "/hello.txt").status, 200, "kited serves after them")
 
 
 def t_exit(r, p, logs):
@@ -176,6 +180,49 @@ def t_modules(r, p):
     r.diag("db.lua took %.2f s" % (time.monotonic() - t0))
 
 
+def h2_get(port, target):
+    """GET over HTTP/2 (TLS, ALPN h2) on kited's "s" port."""
+    import kiteh2
+    c = kiteh2.Conn(port, tls=True)
+    try:
+        st = c.wait([c.request("GET", target, authority="localhost")], 10)[0]
+    finally:
+        c.close()
+    hdrs = dict((k.decode(), v.decode()) for k, v in st.headers or [])
+    return st.reset, int(hdrs.get(":status", 0)), hdrs, bytes(st.data)
+
+
+def t_h2(r, ps):
+    """The same calls on HTTP/2 streams."""
+    reset, status, _, body = h2_get(ps, "/getvar.lp")
+    r.eq((reset, status, body), (None, 200, b"x=nil\n"), "h2: mg.get_var(nil, 'x')")
+    reset, status, hdrs, body = h2_get(ps, "/send_ok.lua")
+    r.eq((status, hdrs.get("content-length"), body), (200, "9", b"all fine\n"),
+         "h2: mg.send_http_ok")
+    reset, status, hdrs, body = h2_get(ps, "/response.lua")
+    r.eq((status, hdrs.get("x-civet"), body), (202, "yes", b"made with mg.response\n"),
+         "h2: mg.response.send()")
+    reset, status, _, body = h2_get(ps, "/send_file.lua?f=hello.txt")
+    r.eq((status, body), (200, b"hello file\n"), "h2: mg.send_file")
+    for f in ("hidden.bak", "link_out.txt", "../outside.txt"):
+        reset, status, _, body = h2_get(ps, "/send_file.lua?f=" + f)
+        r.ok(status == 404 and b"secret" not in body and b"hidden backup" not in body,
+             "h2: mg.send_file of %s: 404" % f, repr((reset, status, body[:80])))
+    reset, status, _, body = h2_get(ps, "/send_error.lua")
+    r.ok(status == 418 and b"short and stout" in body, "h2: mg.send_http_error",
+         repr((reset, status)))
+    reset, status, _, body = h2_get(ps, "/inc_virt.lp")
+    r.eq((status, body), (200, b"virtual:[sub part ok]\n\n"), "h2: mg.include 'virtual'")
+    reset, status, _, body = h2_get(ps, "/exit.lp")
+    r.eq(status, 500, "h2: os.exit in a page: a 500")
+    reset, status, _, body = h2_get(ps, "/db.lua")
+    r.ok(status == 200 and b"runaway=true" in body, "h2: sqlite3", repr(body[-200:]))
+    reset, status, _, body = h2_get(ps, "/usemod.lua")
+    r.eq((status, body), (200, b"hello civet true deep set by helper\n"), "h2: require beside")
+    reset, status, _, body = h2_get(ps, "/hello.txt")
+    r.eq((status, body), (200, b"hello file\n"), "h2: kited still serves")
+
+
 def main():
     tap = kitetest.Tap()
     rec = Rec("lua_civet")
@@ -194,17 +241,21 @@ def main():
         os.symlink(os.path.join(d, "outside.txt"), os.path.join(root, "link_out.txt"))
         os.symlink(os.path.join(root, "secret.txt"), os.path.join(root, "link_hidden.txt"))
         os.symlink(os.path.join(d, "outmod.lua"), os.path.join(root, "outmod.lua"))
-        p = test_kited.free_port()
+        p, ps = test_kited.free_port(), test_kited.free_port()
+        crt, key = make_cert(d, "srv", "localhost")
+        with open(os.path.join(d, "both.pem"), "w") as f:
+            f.write(open(key).read() + open(crt).read())
         with open(os.path.join(d, "civet.conf"), "w") as f:
-            f.write("document_root root\nlistening_ports 127.0.0.1:%d\n"
+            f.write("document_root root\nlistening_ports 127.0.0.1:%d,127.0.0.1:%ds\n"
+                    "ssl_certificate both.pem\n"
                     "authentication_domain civet.example\n"
-                    "hide_files_patterns **.bak$|**secret.txt$\n" % p)
+                    "hide_files_patterns **.bak$|**secret.txt$\n" % (p, ps))
         real_root = os.path.realpath(root)
 
         def check(_):
             for fn in (lambda: t_items(rec, p, real_root), lambda: t_exit(rec, p, d),
                        lambda: t_send(rec, p), lambda: t_info(rec, p),
-                       lambda: t_modules(rec, p)):
+                       lambda: t_modules(rec, p), lambda: t_h2(rec, ps)):
                 fn()
         run_libhttp(rec, "kited --libhttp, civetweb's Lua API", d, ["--libhttp", "civet.conf"],
                     check)
