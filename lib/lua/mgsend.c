@@ -7,11 +7,13 @@
  * would write it (a status line and fields through mg.write), so kite
  * parses and frames it as it does a page's own head.
  */
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "lua/private-lua.h"
 
@@ -42,27 +44,28 @@ static int end_with_error(lua_State *L, kite__lua_run_t *r, int status, const ch
 }
 
 /* A regular file the page may send: inside the mount's docroot by its
- * real path (a symlink or ".." out of it is not), and neither its name
- * nor its real path hidden by hide-files. NULL otherwise. */
+ * real path (a symlink or ".." out of it is not), and neither its real
+ * path nor the name it was asked by hidden by hide-files; opened without
+ * waiting (a FIFO would block the thread). NULL otherwise. */
 static FILE *open_served(const kite__lua_run_t *r, const char *p, struct stat *st)
 {
     const kite__mount_rt_t *m = r->t ? r->t->mrt : NULL;
+    const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
     char real[PATH_MAX];
     FILE *f;
+    int fd;
 
     if (!realpath(p, real))
         return NULL;
-    if (m && m->root) {
-        size_t pl = strlen(p);
-        if (!kite__path_within(real, m->root, m->root_len) ||
-            kite__http_hidden(m, real + m->root_len, strlen(real + m->root_len)) ||
-            kite__http_hidden(m, p, pl))
-            return NULL;
-    }
-    if (!(f = fopen(real, "rb")))
+    if (m && m->root &&
+        (!kite__path_within(real, m->root, m->root_len) ||
+         kite__http_hidden(m, real + m->root_len, strlen(real + m->root_len)) ||
+         kite__http_hidden(m, base, strlen(base))))
         return NULL;
-    if (fstat(fileno(f), st) < 0 || !S_ISREG(st->st_mode)) {
-        fclose(f);
+    if ((fd = open(real, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+        return NULL;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode) || !(f = fdopen(fd, "rb"))) {
+        close(fd);
         return NULL;
     }
     return f;

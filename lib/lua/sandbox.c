@@ -4,6 +4,8 @@
  * pages, scripts and websockets of the thread share. os.exit, os.execute
  * and io.popen raise an error (a page that needs a process is a CGI);
  * os.setlocale only reads; io.stdin and the default input are /dev/null;
+ * io.open, io.lines, io.input, io.output, loadfile, dofile and require
+ * refuse a FIFO, a socket or a terminal (opening or reading one waits);
  * debug keeps traceback and getinfo (sethook would lift the instruction
  * budget, the registry holds kite's own anchors); package.loadlib and
  * the C searchers are gone, and load, loadfile, dofile and require read
@@ -15,6 +17,8 @@
  */
 #include <dlfcn.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "lua/private-lua.h"
 
@@ -32,6 +36,38 @@ static void refuse(lua_State *L, const char *lib, const char *name)
     lua_pushfstring(L, "%s.%s", lib, name);
     lua_pushcclosure(L, refused, 1);
     lua_setfield(L, -2, name);
+}
+
+/* Opening @p would wait (a FIFO without a writer) or reading it would
+ * (a socket, a terminal): anything but a file, a directory or one of the
+ * memory devices (major 1: null, zero, full, random, urandom). */
+static int would_block(const char *p)
+{
+    struct stat st;
+
+    if (stat(p, &st) < 0)
+        return 0;
+    if (S_ISCHR(st.st_mode))
+        return major(st.st_rdev) != 1;
+    return !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
+static void check_path(lua_State *L, const char *p)
+{
+    if (p && would_block(p))
+        luaL_error(L, "%s is not a file a page may open (reading it could block the server)", p);
+}
+
+/* io.open, io.lines, io.input, io.output (upvalue 1) with a path: not
+ * one that would block. */
+static int open_guarded(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING)
+        check_path(L, lua_tostring(L, 1));
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 static int setlocale_query(lua_State *L)
@@ -66,6 +102,7 @@ static int loadfile_text(lua_State *L)
 
     if (!f)
         return luaL_error(L, "loadfile needs a file name here (stdin is not the page's)");
+    check_path(L, f);
     if (luaL_loadfilex(L, f, "t") != LUA_OK) {
         luaL_pushfail(L);
         lua_insert(L, -2);
@@ -91,6 +128,7 @@ static int dofile_text(lua_State *L)
 
     if (!f)
         return luaL_error(L, "dofile needs a file name here (stdin is not the page's)");
+    check_path(L, f);
     lua_settop(L, 1);
     if (luaL_loadfilex(L, f, "t") != LUA_OK)
         return lua_error(L);
@@ -114,6 +152,7 @@ static int search_lua(lua_State *L)
     lua_call(L, 2, 2);
     if (!(file = lua_tostring(L, -2)))
         return 1; /* the message of searchpath */
+    check_path(L, file);
     if (luaL_loadfilex(L, file, "t") != LUA_OK)
         return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, file,
                           lua_tostring(L, -1));
@@ -150,8 +189,16 @@ static void wrap_global(lua_State *L, const char *name, lua_CFunction fn)
 
 static void sandbox_io(lua_State *L)
 {
+    static const char *const guarded[] = {"open", "lines", "input", "output"};
+    size_t i;
+
     lua_getglobal(L, "io");
     refuse(L, "io", "popen");
+    for (i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++) {
+        lua_getfield(L, -1, guarded[i]);
+        lua_pushcclosure(L, open_guarded, 1);
+        lua_setfield(L, -2, guarded[i]);
+    }
     /* The server's stdin may be a terminal: reading it would block. */
     lua_getfield(L, -1, "open");
     lua_pushliteral(L, "/dev/null");

@@ -85,7 +85,9 @@ def t_exit(r, p, logs):
     r.eq(get(p, "/hello.txt").body, b"hello file\n", "kited still serves after os.exit")
     got = lines(get(p, "/audit.lua").body)
     for k in ("os.exit", "os.execute", "io.popen", "os.setlocale set", "collectgarbage stop",
-              "collectgarbage incremental", "load binary", "loadfile stdin", "lfs.chdir"):
+              "collectgarbage incremental", "load binary", "loadfile stdin", "lfs.chdir",
+              "io.open fifo", "io.lines fifo", "io.input fifo", "dofile fifo",
+              "io.open /dev/tty"):
         r.eq(got.get(k), "refused", "a page may not: %s" % k)
     r.eq((got.get("debug.sethook"), got.get("debug.getregistry"), got.get("debug.traceback")),
          ("nil", "nil", "function"), "debug: traceback only (no sethook to lift the budget)")
@@ -97,6 +99,7 @@ def t_exit(r, p, logs):
     r.eq((got.get("collectgarbage count"), got.get("load text")), ("number", "42"),
          "collectgarbage('count') and text load work")
     r.eq(got.get("require C"), "not found", "require of an unknown module: not found")
+    r.eq(got.get("io.open /dev/null"), "file", "io.open of /dev/null (a memory device) works")
 
 
 def t_send(r, p):
@@ -120,7 +123,8 @@ def t_send(r, p):
                     ("link_out.txt", "a symlink out of the docroot"),
                     ("../outside.txt", "'..' out of the docroot"),
                     ("link_hidden.txt", "a symlink to a hidden file"),
-                    ("sub", "a directory")):
+                    ("sub", "a directory"),
+                    ("pipe.fifo", "a FIFO (opened without waiting)")):
         res = get(p, "/send_file.lua?f=" + f)
         r.ok(res.status == 404 and b"secret" not in res.body and b"hidden backup" not in res.body,
              "mg.send_file of %s: 404, not sent" % what, repr((res.status, res.body[:100])))
@@ -241,6 +245,7 @@ def main():
         os.symlink(os.path.join(d, "outside.txt"), os.path.join(root, "link_out.txt"))
         os.symlink(os.path.join(root, "secret.txt"), os.path.join(root, "link_hidden.txt"))
         os.symlink(os.path.join(d, "outmod.lua"), os.path.join(root, "outmod.lua"))
+        os.mkfifo(os.path.join(root, "pipe.fifo"))
         p, ps = test_kited.free_port(), test_kited.free_port()
         crt, key = make_cert(d, "srv", "localhost")
         with open(os.path.join(d, "both.pem"), "w") as f:
