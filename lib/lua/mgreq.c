@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "lua/private-lua.h"
@@ -238,9 +239,25 @@ void kite__lua_push_request_info(lua_State *L, kite_conn_t *c, kite_http_req_t *
     }
     lua_pushboolean(L, c->xp != &kite__xport_tcp);
     lua_setfield(L, -2, "https");
+    /* civetweb's: the path as sent, a link to the page, the body's type,
+     * and the scheme of the credentials. */
+    lua_pushlstring(L, t->p.path, t->p.path_len);
+    lua_setfield(L, -2, "uri_raw");
+    lua_pushfstring(L, "%s://%s", c->xp != &kite__xport_tcp ? "https" : "http",
+                    kite_http_header(t, "Host") ? kite_http_header(t, "Host") : c->vh->name);
+    lua_pushlstring(L, t->p.path, t->p.path_len);
+    lua_concat(L, 2);
+    lua_setfield(L, -2, "request_link");
+    if (kite_http_header(t, "Content-Type")) {
+        lua_pushstring(L, kite_http_header(t, "Content-Type"));
+        lua_setfield(L, -2, "content_type");
+    }
     if (t->auth_user) {
+        const char *authz = kite_http_header(t, "Authorization");
         lua_pushstring(L, t->auth_user);
         lua_setfield(L, -2, "remote_user");
+        lua_pushstring(L, authz && !strncasecmp(authz, "Digest ", 7) ? "Digest" : "Basic");
+        lua_setfield(L, -2, "auth_type");
     }
     if (t->p.content_length >= 0) {
         lua_pushinteger(L, (lua_Integer)t->p.content_length);

@@ -54,6 +54,13 @@ def t_items(r, p, root):
     r.eq(got.get("script_name"), os.path.join(root, "mgtable.lua"),
          "mg.script_name: the script's path")
     r.eq(got.get("auth_domain"), "civet.example", "mg.auth_domain: the configured domain")
+    res = kitetest.request(p, "POST", "/reqinfo.lua/a%20b?q=1", body="x=1",
+                           headers=[("Content-Type", "application/x-www-form-urlencoded")])
+    r.eq(lines(res.body), {"content_type": "application/x-www-form-urlencoded",
+                           "uri_raw": "/reqinfo.lua/a%20b", "path_info": "/a b",
+                           "request_link": "http://localhost/reqinfo.lua/a%20b",
+                           "uri": "/reqinfo.lua/a b"},
+         "mg.request_info: civetweb's content_type, uri_raw, request_link, path_info")
     # item 7
     r.eq(get(p, "/inc_rel.lp").body, b"rel:[sub part ok]\n\n",
          "mg.include(path, 'rel') runs a .lp as a page")
