@@ -1,7 +1,8 @@
 /*
  * require for pages and scripts: a module beside the file that calls
  * require (name.lua there, dots in the name being directories, as
- * package.path's "?" does) comes first, then the standard require
+ * package.path's "?" does) comes first, then one in the mount's
+ * document root, then the standard require
  * (package.preload: lfs, sqlite3; package.path, text only; the loaded
  * table). A module beside the script runs in the request's environment,
  * like the page (civetweb makes a state per request, so a module's
@@ -35,19 +36,37 @@ static int keep_k(lua_State *L, int status, lua_KContext ctx)
     return 2;
 }
 
-/* The path of module @name beside @cur into path[PATH_MAX]; 0 if none. */
-static int beside(const char *cur, const char *name, char *path)
+/* The path of module @name in the directory @dir[0..n) into
+ * path[PATH_MAX]; 0 if it does not fit. */
+static int in_dir(const char *dir, size_t n, const char *name, char *path)
 {
-    const char *slash = cur ? strrchr(cur, '/') : NULL;
-    size_t i, n = (size_t)(slash ? slash - cur : 0);
+    size_t i;
 
-    if (!slash || !*name || n + strlen(name) + 6 > PATH_MAX)
+    if (!*name || n + strlen(name) + 6 > PATH_MAX)
         return 0;
-    memcpy(path, cur, n + 1);
+    memcpy(path, dir, n);
+    path[n] = '/';
     for (i = 0; name[i]; i++)
         path[n + 1 + i] = name[i] == '.' ? '/' : name[i];
     memcpy(path + n + 1 + i, ".lua", 5);
     return 1;
+}
+
+/* Module @name beside the calling file @cur, else in the mount's
+ * docroot (civetweb finds ./name.lua from its working directory, which
+ * is most often the docroot): its entry, path in @path, or NULL. */
+static kite__lua_file_t *find(kite__lua_pt_t *lp, const kite__mount_rt_t *m, const char *cur,
+                              const char *name, char *path)
+{
+    const char *slash = cur ? strrchr(cur, '/') : NULL;
+    kite__lua_file_t *f;
+
+    if (slash && in_dir(cur, (size_t)(slash - cur), name, path) &&
+        (f = kite__lua_file_get(lp, path)))
+        return f;
+    if (m && m->root && in_dir(m->root, m->root_len, name, path))
+        return kite__lua_file_get(lp, path);
+    return NULL;
 }
 
 static int l_require(lua_State *L)
@@ -61,14 +80,14 @@ static int l_require(lua_State *L)
 
     lua_settop(L, 1);
     cur = kite__lua_caller_file(L);
-    if (!r || r->dead || !beside(cur, name, path) || !(f = kite__lua_file_get(lp, path))) {
+    m = r && !r->dead && r->t ? r->t->mrt : NULL;
+    if (!r || r->dead || !(f = find(lp, m, cur, name, path))) {
         /* Not beside the caller: the standard require (upvalue 1). */
         lua_pushvalue(L, lua_upvalueindex(1));
         lua_insert(L, 1);
         lua_call(L, 1, 2);
         return 2;
     }
-    m = r->t ? r->t->mrt : NULL;
     if (m && m->root && !kite__path_within(f->real, m->root, m->root_len))
         return luaL_error(L, "module '%s': %s is outside the document root", name, path);
     lua_pushstring(L, path); /* 2 */

@@ -171,12 +171,14 @@ def t_modules(r, p):
     res = get(p, "/usemod.lua")
     r.eq((res.status, res.body), (200, b"hello civet true deep set by helper\n"),
          "require of a module beside the script (and sub.deep), once per request")
+    r.eq(get(p, "/sub/usetop.lua").body, b"hello from sub\n",
+         "require of a module in the document root from a script in a subdirectory")
     res = get(p, "/useout.lua")
     r.eq(res.body, b"refused: outside the document root\n",
          "require of a module that is a symlink out of the docroot: refused")
     res = get(p, "/lfs.lp")
     r.eq((res.status, res.body),
-         (200, b"dir=deep.lua,inc_file.lp,inc_virt.lp,part.lp\nmode=file size=11 same=true\n"),
+         (200, b"dir=deep.lua,inc_file.lp,inc_virt.lp,part.lp,usetop.lua\nmode=file size=11 same=true\n"),
          "lfs (Debian's lua-filesystem): dir, attributes, require 'lfs'")
     t0 = time.monotonic()
     res = get(p, "/db.lua", timeout=30)
