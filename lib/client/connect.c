@@ -150,7 +150,7 @@ static void try_next(kite_conn_t *c)
         if (!r && connect(fd, a->ai_addr, a->ai_addrlen) && errno != EINPROGRESS)
             r = -errno;
         /* Even a connect that finished at once is reported from the loop. */
-        if (!r && (r = c->pt->evops->connect_fd(c, fd)) == 0) {
+        if (!r && (r = kite__conn_connect_fd(c, fd)) == 0) {
             cl->phase = CL_CONNECT;
             return;
         }
@@ -202,7 +202,7 @@ static void first_step(kite_conn_t *c, kite_timer_t *t)
     cl->dns.port = cl->port;
     cl->dns.family = fam;
     cl->dns.cb = on_resolved;
-    if ((r = c->pt->evops->resolve(c->pt, &cl->dns)) < 0) {
+    if ((r = kite__pt_resolve(c->pt, &cl->dns)) < 0) {
         cl->last_err = r;
         fail_connect(c);
     }
@@ -227,7 +227,7 @@ static void on_connect(kite_conn_t *c, int status, const char *why)
     }
     freeaddrinfo(cl->ai);
     cl->ai = cl->next_ai = NULL;
-    if ((r = c->pt->evops->read_start(c)) < 0) {
+    if ((r = kite__conn_read_start(c)) < 0) {
         cl->last_err = r;
         fail_connect(c);
         return;
@@ -302,7 +302,7 @@ void kite__client_on_close(kite_conn_t *c, int reason)
     if (!cl)
         return;
     if (cl->dns.ev)
-        c->pt->evops->resolve_cancel(c->pt, &cl->dns);
+        kite__pt_resolve_cancel(c->pt, &cl->dns);
     if (!cl->established)
         report(c, cl, "closed before the connection was established");
     else if (p && p->on_closed)
@@ -411,7 +411,7 @@ kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t 
     if (!cl->i.connect_timeout_ms)
         cl->i.connect_timeout_ms = 10000;
     snprintf(cl->port, sizeof(cl->port), "%d", cl->i.port);
-    if (!(c = pt->evops->client_new(pt, info->vhost, &r)))
+    if (!(c = kite__conn_client_new(pt, info->vhost, &r)))
         goto fail;
     c->flags |= KITE__C_CLIENT;
     c->role = &role_connecting;

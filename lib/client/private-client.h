@@ -11,7 +11,7 @@
 
 #include <sys/socket.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "roles/h1/parser.h"
 #include "roles/ws/pmd.h"
 

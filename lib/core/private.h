@@ -95,7 +95,7 @@ typedef struct kite__xport {
     const struct kite__xport_ops *ops;
 } kite__xport_t;
 
-/* lib/tls/tcp.c: the transport of plain connections. */
+/* core/tcp.c: the transport of plain connections. */
 extern const kite__xport_t kite__xport_tcp;
 
 /* Output queue segment: bytes to send, in order. */
@@ -333,6 +333,44 @@ static inline kite_conn_t *kite__conn_sock(const kite_conn_t *c)
 {
     return (c->flags & KITE__C_STREAM) ? c->xp->ops->parent(c) : (kite_conn_t *)c;
 }
+
+/* core/backend.c: the event backend for the layers above core, which do
+ * not include event/event.h. Each is the backend's op of the same name. */
+struct addrinfo;
+/* A name lookup for a client connection (lib/client). The backend runs it
+ * off the loop and calls @cb on the pt's thread, never from resolve()
+ * itself; @res is the caller's to freeaddrinfo(). */
+typedef struct kite__dns kite__dns_t;
+struct kite__dns {
+    const char *host;
+    const char *port;
+    int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
+    void (*cb)(kite__dns_t *q, int status, struct addrinfo *res);
+    void *ev; /* the backend's request while it runs */
+};
+/* Wrap an open fd (a stream socket, or a pipe/FIFO when !is_socket) in a
+ * new connection of @vh; NULL with *err. */
+kite_conn_t *kite__conn_adopt(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err);
+/* Wrap a bound UDP socket; datagrams come to kite__conn_on_datagram(). */
+kite_conn_t *kite__conn_udp_open(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err);
+/* A new client conn of @vh with no socket yet. */
+kite_conn_t *kite__conn_client_new(kite__pt_t *pt, kite_vhost_t *vh, int *err);
+/* Wait for the connect() in progress on @fd, then kite__conn_on_connect(). */
+int kite__conn_connect_fd(kite_conn_t *c, int fd);
+int kite__conn_read_start(kite_conn_t *c);
+void kite__conn_read_stop(kite_conn_t *c);
+int kite__conn_fd(const kite_conn_t *c);
+/* Write what the kernel takes now: bytes written (maybe 0) or <0. */
+ssize_t kite__conn_try_writev(kite_conn_t *c, const struct iovec *iov, int n, int more);
+/* Write all of @iov in the background; kite__out_write_done() follows. */
+int kite__conn_write_async(kite_conn_t *c, const struct iovec *iov, int n);
+int kite__conn_shutdown_write(kite_conn_t *c);
+/* A datagram to @to on UDP conn @c. */
+int kite__conn_sendto(kite_conn_t *c, const void *buf, size_t len, const struct sockaddr *to,
+                      unsigned tolen);
+/* Start a lookup; 0 or <0. Cancel: @q->cb will not be called. */
+int kite__pt_resolve(kite__pt_t *pt, kite__dns_t *q);
+void kite__pt_resolve_cancel(kite__pt_t *pt, kite__dns_t *q);
 
 /* core/output.c */
 int kite__out_append(kite_conn_t *c, const void *buf, size_t len);

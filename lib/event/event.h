@@ -12,20 +12,6 @@
 
 #include "core/private.h"
 
-struct addrinfo;
-
-/* A name lookup for a client connection (lib/client). The backend runs it
- * off the loop and calls @cb on the pt's thread, never from resolve()
- * itself; @res is the caller's to freeaddrinfo(). */
-typedef struct kite__dns kite__dns_t;
-struct kite__dns {
-    const char *host;
-    const char *port;
-    int family; /* AF_UNSPEC, AF_INET or AF_INET6 */
-    void (*cb)(kite__dns_t *q, int status, struct addrinfo *res);
-    void *ev; /* the backend's request while it runs */
-};
-
 struct kite__event_ops {
     const char *name;
     int (*pt_init)(kite__pt_t *pt, void *foreign_loop);

@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "lua/private-lua.h"
 
 #define MAX_FILES  1024
@@ -170,7 +170,7 @@ static kite__lua_file_t *add(kite__lua_pt_t *lp, const char *path, size_t len, u
     f->len = len;
     f->hash = h;
     f->fn[0] = f->fn[1] = LUA_NOREF;
-    f->checked_ms = lp->pt->evops->now_ms(lp->pt);
+    f->checked_ms = kite__pt_now(lp->pt);
     same_id(st, f->id);
     f->wd = -1;
     f->real = realpath(path, NULL); /* NULL: served from no mount */
@@ -218,7 +218,7 @@ kite__lua_file_t *kite__lua_file_get(kite__lua_pt_t *lp, const char *path)
         return f;
     h = hash(path, len);
     f = find(fs, path, len, h);
-    now = lp->pt->evops->now_ms(lp->pt);
+    now = kite__pt_now(lp->pt);
     if (f && f->wd >= 0 && now - f->checked_ms < RECHECK_MS)
         return remember(fs, f);
     bad = stat(path, &st) < 0    ? errno

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "kite/client.h"
 #include "lua/private-lua.h"
 #include "tls/tls.h"
@@ -151,7 +151,7 @@ int kite__lua_connect(lua_State *L)
     luaL_setmetatable(L, SOCK_MT);
     /* The connect completes in the background: the first send waits for
      * the socket to be writable, the first recv for data or the error. */
-    if (!(pc = pt->evops->adopt(pt, r->c->vh, fd, 1, &rc))) {
+    if (!(pc = kite__conn_adopt(pt, r->c->vh, fd, 1, &rc))) {
         close(fd);
         return luaL_error(L, "connect: %s", kite_strerror(rc));
     }
@@ -161,7 +161,7 @@ int kite__lua_connect(lua_State *L)
         *(sock_t **)pc->user = s;
         s->pc = pc;
         s->tls = tls;
-        rc = pt->evops->read_start(pc);
+        rc = kite__conn_read_start(pc);
     }
     if (rc == 0 && s->tls)
         rc = kite__tls_client_start(pc, host, NULL, KITE_CLIENT_INSECURE);

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "tls/private-tls.h"
 
 int kite__tls_bio_recv(void *p, unsigned char *buf, size_t len)
@@ -130,7 +130,7 @@ static int tls_rx(kite_conn_t *c, char *buf, size_t len)
     if (eof && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))) {
         /* The peer's close_notify: the end of its input, as a FIN is. */
         c->flags |= KITE__C_EOF;
-        c->pt->evops->read_stop(c);
+        kite__conn_read_stop(c);
         if (!c->role->on_eof)
             return KITE_ECLOSED;
         c->role->on_eof(c, 0);
@@ -149,14 +149,14 @@ static void say_bye(kite__tls_conn_t *tc)
     tc->said_bye = 1;
     tp->out_len = 0;
     if (mbedtls_ssl_close_notify(&tc->ssl) == 0 && tp->out_len)
-        tc->c->pt->evops->try_writev(tc->c, &(struct iovec){tp->out, tp->out_len}, 1, 0);
+        kite__conn_try_writev(tc->c, &(struct iovec){tp->out, tp->out_len}, 1, 0);
     tp->out_len = 0;
 }
 
 static int tls_shutdown(kite_conn_t *c)
 {
     say_bye(KITE__TC(c));
-    return c->pt->evops->shutdown_write(c);
+    return kite__conn_shutdown_write(c);
 }
 
 static void tls_close(kite_conn_t *c, int graceful)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "tls/private-tls.h"
 
 #define CHUNK 16384 /* plaintext per record */
@@ -35,7 +35,7 @@ static ssize_t raw_write(kite_conn_t *c, const void *buf, size_t len, int more)
 {
     struct iovec v = {(void *)buf, len};
 
-    return c->pt->evops->try_writev(c, &v, 1, more);
+    return kite__conn_try_writev(c, &v, 1, more);
 }
 
 static int append(unsigned char **b, size_t *len, const unsigned char *p, size_t n)
@@ -93,7 +93,7 @@ static int push_pend(kite__tls_conn_t *tc)
 static int arm(kite__tls_conn_t *tc)
 {
     struct iovec v = {tc->pend + tc->pend_off, tc->pend_len - tc->pend_off};
-    int r = tc->c->pt->evops->write_async(tc->c, &v, 1);
+    int r = kite__conn_write_async(tc->c, &v, 1);
 
     if (r == 0)
         tc->pend_async = 1;

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 
 #include "misc/misc.h"
-#include "event/event.h"
+#include "core/private.h"
 #include "roles/cgi/private-cgi.h"
 
 #define MAX_VARS 160
@@ -135,7 +135,7 @@ static void add_addresses(envb_t *e, kite_conn_t *c)
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     char addr[64];
-    int port, fd = c->pt->evops->fd(kite__conn_sock(c));
+    int port, fd = kite__conn_fd(kite__conn_sock(c));
 
     if (kite_conn_peer(c, addr, sizeof(addr), &port) == 0) {
         /* A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d. */

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "misc/misc.h"
 #include "roles/cgi/private-cgi.h"
 

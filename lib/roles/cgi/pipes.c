@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "roles/cgi/private-cgi.h"
 
 static kite__cgi_t *of(void *user)
@@ -162,7 +162,7 @@ int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsig
         kite_conn_t *pc;
         if (fds[i] < 0)
             continue;
-        if (r < 0 || !(pc = c->pt->evops->adopt(c->pt, c->vh, fds[i], 0, &r))) {
+        if (r < 0 || !(pc = kite__conn_adopt(c->pt, c->vh, fds[i], 0, &r))) {
             close(fds[i]);
             r = r < 0 ? r : KITE_ENOMEM;
             continue;
@@ -175,7 +175,7 @@ int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsig
             g->refs++;
             *slot[i] = pc;
             if (i)
-                r = pc->pt->evops->read_start(pc);
+                r = kite__conn_read_start(pc);
         }
         if (r < 0)
             kite__conn_close_now(pc, KITE_CLOSE_SETUP);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "roles/h1/private-h1.h"
 
 /* Stop taking pipelined requests while this much output is queued. */

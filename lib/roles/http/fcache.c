@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "event/event.h"
+#include "core/private.h"
 #include "misc/misc.h"
 #include "roles/http/fcache.h"
 

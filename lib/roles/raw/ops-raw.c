@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 
 #include "client/private-client.h"
-#include "event/event.h"
+#include "core/private.h"
 
 int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto)
 {
@@ -96,7 +96,7 @@ int kite_udp_sendto(kite_conn_t *c, const void *buf, size_t len, const struct so
         return KITE_EINVAL;
     if (c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))
         return KITE_ECLOSED;
-    return kite__sock_sendto(c->pt->evops->fd(c), buf, len, to, tolen);
+    return kite__conn_sendto(c, buf, len, to, tolen);
 }
 
 static int raw_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
@@ -138,14 +138,14 @@ kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kit
     kite_conn_t *c;
     int r;
 
-    c = pt->evops->udp_open(pt, vh, fd, err);
+    c = kite__conn_udp_open(pt, vh, fd, err);
     if (!c)
         return NULL;
     c->flags |= KITE__C_UDP | KITE__C_IN_SVC;
     c->rd = calloc(1, sizeof(struct kite__udp));
     r = c->rd ? kite__raw_start(c, proto) : KITE_ENOMEM;
     if (r == 0)
-        r = pt->evops->read_start(c);
+        r = kite__conn_read_start(c);
     if (r < 0)
         kite__conn_close_now(c, KITE_CLOSE_SETUP);
     kite__conn_leave(c);
@@ -195,7 +195,7 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
             goto fail;
         return c;
     }
-    c = pt->evops->adopt(pt, vh, fd, flags == KITE_ADOPT_SOCKET, &r);
+    c = kite__conn_adopt(pt, vh, fd, flags == KITE_ADOPT_SOCKET, &r);
     if (!c)
         goto fail;
     if (flags == KITE_ADOPT_FILE)
@@ -203,7 +203,7 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
     c->flags |= KITE__C_IN_SVC;
     r = kite__raw_start(c, p);
     if (r == 0)
-        r = c->pt->evops->read_start(c);
+        r = kite__conn_read_start(c);
     if (r < 0)
         kite__conn_close_now(c, KITE_CLOSE_SETUP);
     kite__conn_leave(c);
