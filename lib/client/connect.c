@@ -166,7 +166,7 @@ static void on_resolved(kite__dns_t *q, int status, struct addrinfo *res)
     kite_conn_t *c = cl->step.conn;
     char why[300];
 
-    c->flags |= KITE__C_IN_SVC;
+    kite__conn_enter(c);
     if (status < 0 || !res) {
         snprintf(why, sizeof(why), "cannot resolve %s: %s", cl->i.address,
                  kite_strerror(status < 0 ? status : KITE_ENOENT));
@@ -413,7 +413,6 @@ kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t 
     snprintf(cl->port, sizeof(cl->port), "%d", cl->i.port);
     if (!(c = kite__conn_client_new(pt, info->vhost, &r)))
         goto fail;
-    c->flags |= KITE__C_CLIENT;
     c->role = &role_connecting;
     c->rd = cl;
     c->proto = p;

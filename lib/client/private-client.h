@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include "core/private.h"
+#include "roles/roles.h"
 #include "roles/h1/parser.h"
 #include "roles/ws/pmd.h"
 

@@ -9,17 +9,29 @@
 
 kite_conn_t *kite__conn_adopt(kite__pt_t *pt, kite_vhost_t *vh, int fd, int is_socket, int *err)
 {
-    return pt->evops->adopt(pt, vh, fd, is_socket, err);
+    kite_conn_t *c = pt->evops->adopt(pt, vh, fd, is_socket, err);
+
+    if (c && !is_socket)
+        c->flags |= KITE__C_NOTSOCK;
+    return c;
 }
 
 kite_conn_t *kite__conn_udp_open(kite__pt_t *pt, kite_vhost_t *vh, int fd, int *err)
 {
-    return pt->evops->udp_open(pt, vh, fd, err);
+    kite_conn_t *c = pt->evops->udp_open(pt, vh, fd, err);
+
+    if (c)
+        c->flags |= KITE__C_UDP;
+    return c;
 }
 
 kite_conn_t *kite__conn_client_new(kite__pt_t *pt, kite_vhost_t *vh, int *err)
 {
-    return pt->evops->client_new(pt, vh, err);
+    kite_conn_t *c = pt->evops->client_new(pt, vh, err);
+
+    if (c)
+        c->flags |= KITE__C_CLIENT;
+    return c;
 }
 
 int kite__conn_connect_fd(kite_conn_t *c, int fd)

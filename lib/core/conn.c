@@ -2,10 +2,10 @@
  * Connection lifecycle: set-up after accept, the entry from the event
  * backend for input and end of input, state timeouts, graceful and
  * immediate close (with lingering close when the peer may still be
- * sending), kept input between reads, flow control and the public
- * accessors. Every entry from the loop into a connection is bracketed by
- * IN_SVC and kite__conn_leave(), which flushes output and finishes a close
- * requested while handlers were still on the stack.
+ * sending), kept input between reads, flow control, kite_write() and
+ * kite_close() (which hand over to the role) and the public accessors. Every entry from the loop
+ * into a connection is bracketed by IN_SVC and kite__conn_leave(), which flushes output and
+ * finishes a close requested while handlers were still on the stack.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -50,7 +50,7 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     c->ls = ls;
     c->vh = vh;
     kite__vhost_ref(vh);
-    c->role = &kite__role_h1;
+    c->role = kite__roles[0];
     c->xp = &kite__xport_tcp;
     link_conn(c, pt);
     kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
@@ -76,7 +76,8 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     }
     if (ls && (ls->vhosts[0]->options & KITE__VH_TO_HTTPS))
         c->flags |= KITE__C_TO_HTTPS;
-    if (ls && (vh->options & KITE_VH_RAW_ONLY) && kite__raw_start(c, vh->raw_proto) < 0)
+    if (ls && (vh->options & KITE_VH_RAW_ONLY) &&
+        kite__conn_role_start(c, "raw", NULL, 0, vh->raw_proto) < 0)
         kite__conn_close_now(c, KITE_CLOSE_SETUP);
 }
 
@@ -337,6 +338,19 @@ int kite_rx_flow_control(kite_conn_t *c, int enable)
         kite__conn_rx_pause(c, 1);
     }
     return 0;
+}
+
+/* The role frames what the handler writes (an HTTP body, a ws message,
+ * raw bytes). */
+int kite_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
+{
+    if (!c || (len && !buf))
+        return KITE_EINVAL;
+    if (c->flags & (KITE__C_CLOSED | KITE__C_ABORT))
+        return KITE_ECLOSED;
+    if (!c->role->write)
+        return KITE_ENOTSUP;
+    return c->role->write(c, buf, len, flags);
 }
 
 int kite_close(kite_conn_t *c, int code, const char *reason)

@@ -10,10 +10,7 @@
 #include <time.h>
 
 #include "event/event.h"
-#include "lua/hooks.h"
 #include "misc/misc.h"
-#include "roles/http/private-http.h"
-#include "tls/tls.h"
 
 static void set_defaults(kite_context_info_t *i)
 {
@@ -45,6 +42,7 @@ static void set_defaults(kite_context_info_t *i)
 
 static void pt_free(kite__pt_t *pt)
 {
+    const kite__module_t *const *m;
     kite__post_t *p;
 
     pt->evops->pt_destroy(pt);
@@ -54,11 +52,11 @@ static void pt_free(kite__pt_t *pt)
         p->cb(pt->ctx, p->arg);
         free(p);
     }
-    kite__http_pt_free(pt);
     kite__pt_segs_free(pt);
-    kite__tls_pt_free(pt);
     kite__pt_timers_drop(pt);
-    kite__lua_pt_free(pt);
+    for (m = kite__modules; *m; m++)
+        if ((*m)->pt_free)
+            (*m)->pt_free(pt);
     free(pt->user_spare);
     free(pt->heap);
     free(pt->rxbuf);
@@ -95,6 +93,7 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
 {
     kite_context_t *ctx;
     kite_context_info_t zero = {0};
+    const kite__module_t *const *m;
     int i, r = KITE_ENOMEM;
     struct sigaction sa;
 
@@ -132,8 +131,9 @@ kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
     ctx->pts = calloc((size_t)ctx->npts, sizeof(*ctx->pts));
     if (!ctx->server_string || !ctx->pts || kite__peers_create(ctx) < 0)
         goto fail;
-    if ((r = kite__http_reject_check(info->reject_service_keywords)) < 0)
-        goto fail;
+    for (m = kite__modules; *m; m++)
+        if ((*m)->ctx_init && (r = (*m)->ctx_init(ctx, info)) < 0)
+            goto fail;
     r = KITE_ENOMEM;
     if (info->reject_service_keywords && !(ctx->info.reject_service_keywords = ctx->reject_copy =
                                                pvo_copy(info->reject_service_keywords)))
@@ -168,6 +168,7 @@ fail0:
 
 void kite_context_destroy(kite_context_t *ctx)
 {
+    const kite__module_t *const *m;
     int i;
 
     if (!ctx)
@@ -180,7 +181,11 @@ void kite_context_destroy(kite_context_t *ctx)
             pt_free(&ctx->pts[i]);
     kite__vhosts_destroy(ctx);
     kite__peers_destroy(ctx);
-    kite__tls_clients_free(ctx);
+    for (m = kite__modules; *m; m++)
+        ;
+    while (m-- > kite__modules)
+        if ((*m)->ctx_destroy)
+            (*m)->ctx_destroy(ctx);
     free(ctx->pts);
     free(ctx->server_string);
     free(ctx->reject_copy);

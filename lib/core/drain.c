@@ -26,7 +26,7 @@ void kite__conn_drain(kite_conn_t *c)
      * already. Closing with it unread would reset the conn (and the reset
      * can destroy a response the peer has yet to read): shut down and
      * drain its input first. */
-    if (c->role == &kite__role_h1)
+    if (c->role->traits & KITE__ROLE_LINGER)
         c->flags |= KITE__C_WANT_LINGER;
     if (c->role->drain)
         c->role->drain(c);

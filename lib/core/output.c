@@ -1,6 +1,7 @@
 /*
  * The output queue of a connection: memory segments (copied bytes), refs
- * into cached file contents and file ranges for sendfile. Writes only
+ * into the bytes of a refcounted source (kite__osrc_t, such as a cached
+ * file's contents) and file ranges of a source for sendfile. Writes only
  * queue; the queue is flushed once when the event that produced the
  * output ends, so pipelined responses leave in one writev. What the kernel
  * refuses goes to the backend's asynchronous write, one at a time, and
@@ -15,7 +16,6 @@
 #include <unistd.h>
 
 #include "event/event.h"
-#include "roles/http/fcache.h"
 
 #define MAX_IOV       16
 #define MAX_FREE_SEGS 64
@@ -44,7 +44,7 @@ static kite__oseg_t *seg_new(kite__pt_t *pt, uint8_t kind, size_t need)
     s->next = NULL;
     s->kind = kind;
     s->len = s->off = 0;
-    s->fe = NULL;
+    s->src = NULL;
     s->ref = NULL;
     s->pos = 0;
     return s;
@@ -52,8 +52,8 @@ static kite__oseg_t *seg_new(kite__pt_t *pt, uint8_t kind, size_t need)
 
 static void seg_free(kite__pt_t *pt, kite__oseg_t *s)
 {
-    if (s->fe)
-        kite__fcache_unref(s->fe);
+    if (s->src)
+        kite__osrc_unref(s->src);
     if (s->kind == KITE__SEG_MEM && s->cap == KITE__SEG_BLOCK - sizeof(*s) &&
         pt->nseg_free < MAX_FREE_SEGS) {
         s->next = pt->seg_free;
@@ -129,7 +129,7 @@ int kite__out_append(kite_conn_t *c, const void *buf, size_t len)
     return 0;
 }
 
-int kite__out_ref(kite_conn_t *c, kite__fentry_t *fe, const char *p, size_t len)
+int kite__out_ref(kite_conn_t *c, kite__osrc_t *src, const char *p, size_t len)
 {
     kite__oseg_t *s;
 
@@ -138,7 +138,7 @@ int kite__out_ref(kite_conn_t *c, kite__fentry_t *fe, const char *p, size_t len)
     s = seg_new(c->pt, KITE__SEG_REF, 0);
     if (!s)
         return KITE_ENOMEM;
-    s->fe = kite__fcache_ref(fe);
+    s->src = kite__osrc_ref(src);
     s->ref = p;
     s->len = len;
     seg_push(c, s);
@@ -147,7 +147,7 @@ int kite__out_ref(kite_conn_t *c, kite__fentry_t *fe, const char *p, size_t len)
     return 0;
 }
 
-int kite__out_file(kite_conn_t *c, kite__fentry_t *fe, off_t pos, size_t len)
+int kite__out_file(kite_conn_t *c, kite__osrc_t *src, off_t pos, size_t len)
 {
     kite__oseg_t *s;
 
@@ -156,7 +156,7 @@ int kite__out_file(kite_conn_t *c, kite__fentry_t *fe, off_t pos, size_t len)
     s = seg_new(c->pt, KITE__SEG_FILE, 0);
     if (!s)
         return KITE_ENOMEM;
-    s->fe = kite__fcache_ref(fe);
+    s->src = kite__osrc_ref(src);
     s->pos = pos;
     s->len = len;
     seg_push(c, s);
@@ -235,7 +235,7 @@ static int file_to_mem(kite_conn_t *c)
     m = seg_new(c->pt, KITE__SEG_MEM, want);
     if (!m)
         return KITE_ENOMEM;
-    r = pread(kite__fcache_fd(f->fe), m->data, want, f->pos);
+    r = pread(f->src->fd, m->data, want, f->pos);
     if (r <= 0) {
         seg_free(c->pt, m);
         return r < 0 ? -errno : KITE_EIO;
@@ -283,7 +283,7 @@ void kite__out_flush(kite_conn_t *c)
         if (s->kind == KITE__SEG_FILE) {
             off_t pos = s->pos;
             size_t len = s->len < SENDFILE_MAX ? s->len : SENDFILE_MAX;
-            n = c->xp->ops->sendfile(c, kite__fcache_fd(s->fe), &pos, len < cap ? len : cap);
+            n = c->xp->ops->sendfile(c, s->src->fd, &pos, len < cap ? len : cap);
             if (n < 0)
                 goto fail;
             s->pos = pos;
@@ -330,7 +330,7 @@ blocked:
     c->flags |= KITE__C_ASYNC_W;
     /* While the peer is not taking our bytes, the send timeout applies,
      * whatever the role's state; the role sets its own when drained. */
-    kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+    kite__conn_set_state_timeout(c, kite__send_ms(c));
     return;
 
 fail:
@@ -360,7 +360,7 @@ void kite__out_write_done(kite_conn_t *c, int status, size_t bytes)
     } else {
         consume(c, c->xp->ops->written(c, bytes));
         if (c->out_head)
-            kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+            kite__conn_set_state_timeout(c, kite__send_ms(c));
         kite__out_flush(c);
     }
     kite__conn_leave(c);

@@ -19,12 +19,13 @@ typedef struct kite__pt kite__pt_t;
 typedef struct kite__listener kite__listener_t;
 typedef struct kite__oseg kite__oseg_t;
 typedef struct kite__fcache kite__fcache_t;
-typedef struct kite__fentry kite__fentry_t;
+typedef struct kite__osrc kite__osrc_t;
 
 #define KITE__RXBUF_SIZE (64 * 1024)
 #define KITE__SEG_BLOCK  (16 * 1024)
 
-/* The role of a connection (h1, later ws, raw ...): how core hands it events. */
+/* The role of a connection (h1, h2, ws, raw, cgi pipes, client): how core
+ * hands it events. */
 struct kite__role_ops {
     const char *name;
     /* Bytes from the peer; @buf is the pt's buffer or the conn's own and may be
@@ -55,6 +56,26 @@ struct kite__role_ops {
     /* Appended: c->rd is the kite_http_req_t of the request in flight
      * (h1, h2 streams), which the kite_http_* API works on. */
     int http;
+    /* Appended for role switches, which go through core
+     * (kite__conn_role_start, kite__conn_alpn) so that no layer names
+     * another's role. alpn: the ALPN id the role serves ("h2"), or NULL.
+     * start: make @c, whose role has no transaction in flight, a conn of
+     * this role; @buf holds bytes already read that belong to it, @arg is
+     * the role's own (raw: the kite_protocol_t). 0 or <0 (close). */
+    const char *alpn;
+    int (*start)(kite_conn_t *c, char *buf, size_t len, const void *arg);
+    unsigned traits; /* KITE__ROLE_* */
+};
+
+/* Role traits, which drain and reload ask about instead of naming roles. */
+enum {
+    /* A drain shuts the write side and reads the peer's input before the
+     * close: an HTTP/1 peer may be sending its next request already. */
+    KITE__ROLE_LINGER = 1 << 0,
+    /* Requests and responses: a reload that retires the conn's listener
+     * lets it finish the request in flight and close (websockets and raw
+     * conns stay). */
+    KITE__ROLE_RETIRE = 1 << 1,
 };
 
 /* The transport of a connection: plain TCP, or TLS over it (lib/tls).
@@ -98,18 +119,41 @@ typedef struct kite__xport {
 /* core/tcp.c: the transport of plain connections. */
 extern const kite__xport_t kite__xport_tcp;
 
+/* A refcounted source the output queue sends from without copying: bytes
+ * that stay put while referenced (REF segments), or an open file (FILE
+ * segments, by sendfile). Its owner (the http file cache) embeds it and
+ * frees itself in release() when the last reference goes; core only
+ * counts references and knows nothing of what the source is. */
+struct kite__osrc {
+    unsigned refs;
+    int fd; /* FILE segments send from it; -1 when the source has none */
+    void (*release)(kite__osrc_t *src);
+};
+
+static inline kite__osrc_t *kite__osrc_ref(kite__osrc_t *src)
+{
+    src->refs++;
+    return src;
+}
+
+static inline void kite__osrc_unref(kite__osrc_t *src)
+{
+    if (!--src->refs)
+        src->release(src);
+}
+
 /* Output queue segment: bytes to send, in order. */
 enum { KITE__SEG_MEM, KITE__SEG_REF, KITE__SEG_FILE };
 
 struct kite__oseg {
     kite__oseg_t *next;
     uint8_t kind;
-    uint32_t cap;       /* MEM: bytes of data[] */
-    size_t len;         /* bytes still to send (REF/FILE) or filled (MEM) */
-    size_t off;         /* MEM: bytes of data[] already sent */
-    kite__fentry_t *fe; /* REF/FILE: a reference held on the cache entry */
-    const char *ref;    /* REF: next byte to send */
-    off_t pos;          /* FILE: next file offset */
+    uint32_t cap;      /* MEM: bytes of data[] */
+    size_t len;        /* bytes still to send (REF/FILE) or filled (MEM) */
+    size_t off;        /* MEM: bytes of data[] already sent */
+    kite__osrc_t *src; /* REF/FILE: a reference held on the source */
+    const char *ref;   /* REF: next byte to send */
+    off_t pos;         /* FILE: next file offset */
     char data[];
 };
 
@@ -134,7 +178,6 @@ enum {
     KITE__C_TO_HTTPS = 1 << 19,    /* plain HTTP the vhost sends to https (redirect-http) */
     KITE__C_STREAM = 1 << 20,      /* a stream of another conn (h2): no backend handle */
     KITE__C_CLIENT = 1 << 21,      /* made by kite_client_connect (lib/client) */
-    /* bits 24-31 belong to the role */
 };
 
 struct kite_conn_s {
@@ -154,6 +197,7 @@ struct kite_conn_s {
     uint32_t scan; /* role parser progress within in[] */
     uint32_t flags;
     uint8_t state;        /* role-defined */
+    uint8_t rflags;       /* the role's own bits; core never reads or writes them */
     uint8_t close_reason; /* a kite_close_reason_t */
     uint32_t peer;        /* core/iplimit.c entry of the peer address; 0: none (fits the padding) */
     kite_conn_t *rnext, *rprev; /* ready list */
@@ -186,6 +230,35 @@ typedef struct kite__mount_rt {
     const kite_protocol_t *proto; /* callback mounts */
     struct kite__mount_x *x;      /* roles/http/mountx.c: basic-auth, interpret; or NULL */
 } kite__mount_rt_t;
+
+/* Modules: the code above core that keeps state per context, vhost, mount
+ * or service thread (http, its access log, tls, lua). Core calls their
+ * hooks rather than naming them; lib/modules.c lists them. Hooks run in
+ * list order on creation and in reverse on destruction; any may be NULL.
+ * A new module (metrics, PROXY protocol, zip mounts ...) adds its table
+ * there and keeps its state behind its own pointers. */
+typedef struct kite__module {
+    const char *name;
+    /* kite_context_create: check @info; 0, or <0 and the context fails. */
+    int (*ctx_init)(kite_context_t *ctx, const kite_context_info_t *info);
+    void (*ctx_destroy)(kite_context_t *ctx);
+    /* Vhost creation, before its mounts are prepared / after them: 0 or
+     * <0 (the vhost fails and vhost_destroy follows for every module). */
+    int (*vhost_init)(kite_vhost_t *vh, const kite_vhost_info_t *info);
+    int (*vhost_open)(kite_vhost_t *vh, const kite_vhost_info_t *info);
+    void (*vhost_destroy)(kite_vhost_t *vh);
+    /* A mount core has resolved (type, root, protocol): 0 or <0. */
+    int (*mount_prepare)(kite_vhost_t *vh, kite__mount_rt_t *rt);
+    void (*mount_free)(kite__mount_rt_t *rt);
+    /* The service thread is going away (its loop is closed). */
+    void (*pt_free)(kite__pt_t *pt);
+    /* A protocol the module provides by name (kite_vhost_find_protocol
+     * after the vhost's own), or NULL. */
+    const kite_protocol_t *(*protocol)(const char *name);
+} kite__module_t;
+
+/* lib/modules.c: the modules built in, NULL-terminated. */
+extern const kite__module_t *const kite__modules[];
 
 /* vh->options bits kite sets itself, above the public KITE_VH_*. */
 #define KITE__VH_TO_HTTPS (1u << 31) /* KITE_TLS_REDIRECT_HTTP */
@@ -292,6 +365,16 @@ struct kite_context_s {
     atomic_int destroying; /* kite_context_destroy() runs: free vhosts there */
 };
 
+/* The send timeout in ms: how long a conn's output may stay blocked. */
+static inline unsigned kite__send_ms(const kite_conn_t *c)
+{
+    return c->pt->ctx->info.send_timeout * 1000u;
+}
+
+/* How long a conn answering a timeout (408, an h2 GOAWAY) has to send the
+ * answer before it is closed. */
+#define KITE__ANSWER_GRACE_MS 2000
+
 /* core/conn.c */
 /* @ls: the listener it came from, or NULL for an adopted fd (then @vh). */
 void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh);
@@ -318,6 +401,42 @@ static inline void kite__conn_exit(kite_conn_t *c, unsigned was)
 {
     if (!was)
         kite__conn_leave(c);
+}
+
+/* Give back the mark kite__conn_enter() took without finishing anything:
+ * for a role callback that may run inside kite__conn_leave() itself,
+ * which finishes the close and flushes after it. */
+static inline void kite__conn_exit_quiet(kite_conn_t *c, unsigned was)
+{
+    c->flags = (c->flags & ~(uint32_t)KITE__C_IN_SVC) | was;
+}
+
+/* Only core writes core's flags (c->flags); the layers above ask through
+ * these, and keep their own state in their own data (c->rflags, c->rd).
+ * want_linger: the peer may still be sending, so the close shuts the
+ * write side and reads what comes before closing. */
+static inline void kite__conn_want_linger(kite_conn_t *c)
+{
+    c->flags |= KITE__C_WANT_LINGER;
+}
+
+/* The transport started a backend write of its own (TLS records): the
+ * queue waits for kite__out_write_done(). */
+static inline void kite__conn_async_armed(kite_conn_t *c)
+{
+    c->flags |= KITE__C_ASYNC_W;
+}
+
+/* Plain HTTP on a vhost that sends it to https (redirect-http). */
+static inline void kite__conn_to_https(kite_conn_t *c)
+{
+    c->flags |= KITE__C_TO_HTTPS;
+}
+
+/* The peer ended its input (a TLS close_notify, as a FIN does). */
+static inline void kite__conn_peer_eof(kite_conn_t *c)
+{
+    c->flags |= KITE__C_EOF;
 }
 void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms);
 int kite__conn_keep_input(kite_conn_t *c, const char *buf, size_t len);
@@ -376,8 +495,10 @@ void kite__pt_resolve_cancel(kite__pt_t *pt, kite__dns_t *q);
 int kite__out_append(kite_conn_t *c, const void *buf, size_t len);
 char *kite__out_reserve(kite_conn_t *c, size_t len);
 void kite__out_commit(kite_conn_t *c, size_t len);
-int kite__out_ref(kite_conn_t *c, kite__fentry_t *fe, const char *p, size_t len);
-int kite__out_file(kite_conn_t *c, kite__fentry_t *fe, off_t pos, size_t len);
+/* Queue @len bytes at @p, which stay valid while @src is referenced. */
+int kite__out_ref(kite_conn_t *c, kite__osrc_t *src, const char *p, size_t len);
+/* Queue @len bytes of @src's file from @pos. */
+int kite__out_file(kite_conn_t *c, kite__osrc_t *src, off_t pos, size_t len);
 void kite__out_flush(kite_conn_t *c);
 /* A stream's framing took @n bytes from the head of @c's queue (the
  * segments' own pointers say where they are; FILE positions are moved
@@ -503,30 +624,23 @@ void kite__pt_run_posts(kite__pt_t *pt);
 /* kite_post() with a node allocated beforehand (cannot fail). */
 void kite__post_node(kite__pt_t *pt, kite__post_t *p);
 
-/* The role every accepted connection starts in (roles/h1). */
-extern const struct kite__role_ops kite__role_h1;
-extern const struct kite__role_ops kite__role_ws;
-extern const struct kite__role_ops kite__role_raw;
-extern const struct kite__role_ops kite__role_h2;
-
-/* roles/h2: make @c (a conn in its h1 role, no request in flight) an
- * HTTP/2 connection; @buf holds the first bytes it read (the preface). */
-int kite__h2_start(kite_conn_t *c, char *buf, size_t len);
-/* An HTTP/1.1 request asking for "Upgrade: h2c", on a vhost that allows
- * it: 101, then @t is answered as stream 1 (1). 0: not an upgrade we do;
- * <0 to close. */
-int kite__h2_upgrade(kite_conn_t *c, kite_http_req_t *t);
+/* lib/modules.c: the roles built in, NULL-terminated; accepted conns
+ * start in the first (h1). */
+extern const struct kite__role_ops *const kite__roles[];
+/* core/conn.c: the role named @name, or NULL. */
+const struct kite__role_ops *kite__role_find(const char *name);
+/* Switch @c to role @name (its start op): 0, <0 to close, KITE_ENOTSUP
+ * when there is no such role. */
+int kite__conn_role_start(kite_conn_t *c, const char *name, char *buf, size_t len, const void *arg);
+/* The transport negotiated ALPN @id: @c takes the role serving it, if it
+ * is not in it already. 0 or <0 (close). */
+int kite__conn_alpn(kite_conn_t *c, const char *id);
 
 /* The role data of a UDP connection: who sent the last datagram. */
 struct kite__udp {
     struct sockaddr_storage peer;
     socklen_t len;
 };
-
-/* roles/raw: make @c a raw connection of @proto (on_established follows). */
-int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto);
-kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kite_protocol_t *proto,
-                             int *err);
 
 /* The service thread running on the calling thread, or NULL. */
 kite__pt_t *kite__pt_current(void);

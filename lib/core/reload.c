@@ -282,7 +282,7 @@ static void listener_retire(kite__pt_t *pt, kite__listener_t *ls)
         if (c->ls != ls)
             continue;
         c->ls = NULL;
-        if (c->role == &kite__role_h1 || c->role == &kite__role_h2)
+        if (c->role->traits & KITE__ROLE_RETIRE)
             kite__conn_drain(c);
     }
     free(ls->vhosts);

@@ -104,5 +104,5 @@ void kite__thr_wait(kite_conn_t *c)
     kite__timer_set(c->pt, &th->tm, kite__pt_now(c->pt) + (ms ? ms : 1));
     /* The peer is not the one holding the bytes back: the send timeout
      * counts from when they may go. */
-    kite__conn_set_state_timeout(c, (unsigned)ms + c->pt->ctx->info.send_timeout * 1000u);
+    kite__conn_set_state_timeout(c, (unsigned)ms + kite__send_ms(c));
 }

@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "event/event.h"
-#include "lua/hooks.h"
 #include "misc/misc.h"
-#include "roles/http/private-http.h"
-#include "tls/tls.h"
 
 static int same_str(const char *a, const char *b)
 {
@@ -41,14 +38,17 @@ static const kite_pvo_t *pvo_for(const kite_pvo_t *pvo, const char *proto)
 
 const kite_protocol_t *kite_vhost_find_protocol(const kite_vhost_t *vh, const char *name)
 {
+    const kite__module_t *const *m;
+    const kite_protocol_t *p;
     int i;
 
     for (i = 0; i < vh->nprotocols; i++)
         if (!strcmp(vh->protocols[i]->name, name))
             return vh->protocols[i];
-    /* kite's own: "lua" serves pages and scripts (interpret {".lp": "lua"}). */
-    if (!strcmp(name, kite__lua_proto.name))
-        return &kite__lua_proto;
+    /* kite's own, such as "lua" (interpret {".lp": "lua"}). */
+    for (m = kite__modules; *m; m++)
+        if ((*m)->protocol && (p = (*m)->protocol(name)))
+            return p;
     return NULL;
 }
 
@@ -165,7 +165,9 @@ static int mount_type(const kite_mount_t *m, const char **origin)
 
 static int prepare_mount(kite_vhost_t *vh, const kite_mount_t *m, kite__mount_rt_t *rt)
 {
+    const kite__module_t *const *mod;
     const char *name;
+    int r;
 
     rt->m = m;
     if (!m->mountpoint || m->mountpoint[0] != '/') {
@@ -208,7 +210,10 @@ static int prepare_mount(kite_vhost_t *vh, const kite_mount_t *m, kite__mount_rt
             return KITE_EINVAL;
         }
     }
-    return kite__http_mount_prepare(vh, rt);
+    for (mod = kite__modules; *mod; mod++)
+        if ((*mod)->mount_prepare && (r = (*mod)->mount_prepare(vh, rt)) < 0)
+            return r;
+    return 0;
 }
 
 static int prepare_mounts(kite_vhost_t *vh)
@@ -259,18 +264,18 @@ static int add_to_listener(kite__listener_t *ls, kite_vhost_t *vh)
     return 0;
 }
 
-static int listen_udp(kite_context_t *ctx, kite_vhost_t *vh, int port)
+static int listen_udp(kite_vhost_t *vh, int port)
 {
     int fd, r = 0, bound;
 
-    /* One socket, on the first service thread. */
     fd = kite__udp_socket(vh->iface, port, vh->options, &bound);
     if (fd < 0)
         return fd;
     vh->port = bound;
-    /* On failure the socket is closed with its conn (or, when even the
-     * conn could not be made, out of memory, left to process exit). */
-    return kite__udp_start(&ctx->pts[0], vh, fd, vh->raw_proto, &r) ? 0 : r;
+    /* Adopted by the raw role on the first service thread (no thread is
+     * running yet). On failure the socket is closed with its conn (or,
+     * when even the conn could not be made, left to process exit). */
+    return kite_adopt_fd(vh, fd, KITE_ADOPT_UDP, vh->raw_proto->name, &r) ? 0 : r;
 }
 
 static int listen_all(kite_context_t *ctx, kite_vhost_t *vh, int port)
@@ -278,7 +283,7 @@ static int listen_all(kite_context_t *ctx, kite_vhost_t *vh, int port)
     int i, r;
 
     if (vh->options & KITE_VH_UDP)
-        return listen_udp(ctx, vh, port);
+        return listen_udp(vh, port);
 
     for (i = 0; i < ctx->npts; i++) {
         kite__pt_t *pt = &ctx->pts[i];
@@ -324,23 +329,27 @@ static int listen_all(kite_context_t *ctx, kite_vhost_t *vh, int port)
 
 static void vhost_free(kite_vhost_t *vh)
 {
+    const kite__module_t *const *m;
     int i;
 
     for (i = 0; vh->vhd && i < vh->ninit; i++)
         if (vh->protocols[i]->on_vhost_destroy)
             vh->protocols[i]->on_vhost_destroy(vh, vh->vhd[i]);
-    for (i = 0; i < vh->nmounts; i++) {
-        kite__http_mount_free(&vh->mrt[i]);
-        free(vh->mrt[i].root);
+    for (m = kite__modules; *m; m++)
+        ;
+    while (m-- > kite__modules) {
+        for (i = 0; (*m)->mount_free && i < vh->nmounts; i++)
+            (*m)->mount_free(&vh->mrt[i]);
+        if ((*m)->vhost_destroy)
+            (*m)->vhost_destroy(vh);
     }
-    kite__alog_close(vh);
-    kite__tls_vhost_free(vh);
+    for (i = 0; i < vh->nmounts; i++)
+        free(vh->mrt[i].root);
     free(vh->mrt);
     free(vh->vhd);
     free(vh->name);
     free(vh->iface);
     free(vh->unix_path);
-    kite__http_vhost_close(vh);
     kite__acl_free(vh->acl);
     kite__throttle_free(vh->throttle);
     free(vh->headers);
@@ -350,6 +359,7 @@ static void vhost_free(kite_vhost_t *vh)
 
 kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *info, int *err)
 {
+    const kite__module_t *const *m;
     kite_vhost_t *vh, **tail;
     int i, r = KITE_ENOMEM;
 
@@ -395,11 +405,17 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         vh->ws_deflate = *info->ws_deflate;
         vh->ws_deflate_on = 1;
     }
-    if ((r = render_headers(vh, info->headers)) < 0 || (r = kite__http_vhost_open(vh, info)) < 0 ||
-        (r = open_acl(vh, info->access_control_list)) < 0 ||
-        (r = open_throttle(vh, info->throttle)) < 0 || (r = prepare_mounts(vh)) < 0 ||
-        (r = kite__alog_open(vh, info->access_log)) < 0 || (r = kite__tls_vhost_init(vh, info)) < 0)
+    if ((r = render_headers(vh, info->headers)) < 0)
         goto fail;
+    for (m = kite__modules; *m; m++)
+        if ((*m)->vhost_init && (r = (*m)->vhost_init(vh, info)) < 0)
+            goto fail;
+    if ((r = open_acl(vh, info->access_control_list)) < 0 ||
+        (r = open_throttle(vh, info->throttle)) < 0 || (r = prepare_mounts(vh)) < 0)
+        goto fail;
+    for (m = kite__modules; *m; m++)
+        if ((*m)->vhost_open && (r = (*m)->vhost_open(vh, info)) < 0)
+            goto fail;
     if (vh->tls && (info->tls_options & KITE_TLS_STS) && (r = add_sts(vh)) < 0)
         goto fail;
     vh->vhd = calloc((size_t)vh->nprotocols + 1, sizeof(void *));

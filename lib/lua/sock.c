@@ -155,8 +155,8 @@ int kite__lua_connect(lua_State *L)
         close(fd);
         return luaL_error(L, "connect: %s", kite_strerror(rc));
     }
-    pc->flags |= KITE__C_IN_SVC;
-    rc = kite__raw_start(pc, &sock_proto);
+    kite__conn_enter(pc);
+    rc = kite__conn_role_start(pc, "raw", NULL, 0, &sock_proto);
     if (rc == 0) {
         *(sock_t **)pc->user = s;
         s->pc = pc;

@@ -63,10 +63,10 @@ static int handshake(kite__tls_conn_t *tc)
     tc->hs_done = 1;
     /* The request gets the same time a plain conn's first request has. */
     kite__conn_set_state_timeout(c, c->pt->ctx->info.timeout_secs * 1000u);
-    /* ALPN chose "h2": the conn takes the HTTP/2 role (whose preface comes
-     * as data); otherwise it stays in its HTTP/1.1 role. */
+    /* ALPN chose "h2": the conn takes the role serving it (HTTP/2, whose
+     * preface comes as data); otherwise it stays in its HTTP/1.1 role. */
     alpn = mbedtls_ssl_get_alpn_protocol(&tc->ssl);
-    if (alpn && !strcmp(alpn, "h2") && kite__h2_start(c, NULL, 0) < 0)
+    if (alpn && kite__conn_alpn(c, alpn) < 0)
         return KITE_ENOMEM;
     kite_debug("tls: %s %s with %s", mbedtls_ssl_get_version(&tc->ssl),
                mbedtls_ssl_get_ciphersuite(&tc->ssl), c->vh->name);
@@ -85,7 +85,7 @@ static int plain_instead(kite__tls_conn_t *tc, char *buf, size_t len)
         !(tc->cfg->options & KITE_TLS_ALLOW_NON_TLS))
         return 0;
     if (tc->cfg_vh->options & KITE__VH_TO_HTTPS)
-        c->flags |= KITE__C_TO_HTTPS;
+        kite__conn_to_https(c);
     tls_close(c, 0);
     return c->xp->ops->rx(c, buf, len) < 0 ? -1 : 1;
 }
@@ -129,7 +129,7 @@ static int tls_rx(kite_conn_t *c, char *buf, size_t len)
         return r;
     if (eof && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))) {
         /* The peer's close_notify: the end of its input, as a FIN is. */
-        c->flags |= KITE__C_EOF;
+        kite__conn_peer_eof(c);
         kite__conn_read_stop(c);
         if (!c->role->on_eof)
             return KITE_ECLOSED;

@@ -121,7 +121,7 @@ int kite__tls_emit(kite__tls_conn_t *tc)
     if (!(c->flags & KITE__C_ASYNC_W)) {
         if ((r = arm(tc)) < 0)
             return r;
-        c->flags |= KITE__C_ASYNC_W;
+        kite__conn_async_armed(c);
     }
     return 0;
 }
@@ -280,7 +280,7 @@ size_t kite__tls_written(kite_conn_t *c, size_t bytes)
         tc->later = NULL;
         tc->later_len = 0;
         if (arm(tc) == 0)
-            c->flags |= KITE__C_ASYNC_W;
+            kite__conn_async_armed(c);
     }
     return plain;
 }

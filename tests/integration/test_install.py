@@ -41,6 +41,9 @@ def main():
         has(r"include/kite\.h$", "kite.h")
         has(r"include/kite/config\.h$", "kite/config.h")
         plug = has(r"kite/plugins/protocol-dumb-increment\.so$", "the plugins")
+        has(r"kite/test-plugins/protocol-http-test\.so$", "the test plugins in their own directory")
+        tap.ok(not [f for f in files if re.search(r"kite/plugins/protocol-(http|raw)-test", f)],
+               "no test plugin in the production plugin directory")
         conf = has(r"etc/kite/conf$", "a sample /etc/kite/conf")
         has(r"etc/kite/conf\.d/localhost$", "a sample vhost in conf.d")
         has(r"systemd/system/kited\.service$", "the systemd unit")

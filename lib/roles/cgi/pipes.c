@@ -9,7 +9,6 @@
  * process group, and reaps the process when it exits: no zombies, and no
  * SIGCHLD handler.
  */
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,24 +104,6 @@ static const kite_protocol_t pipe_proto = {
     .on_closed = pipe_closed,
 };
 
-/* The pipes are raw conns that ignore a drain: the script's HTTP conn
- * finishes its response first (the h1 role's drain), and the pipes close
- * with it; the drain timeout closes whatever is left. */
-static struct kite__role_ops pipe_role;
-static pthread_once_t pipe_role_once = PTHREAD_ONCE_INIT;
-
-static void pipe_drain(kite_conn_t *pc)
-{
-    (void)pc;
-}
-
-static void pipe_role_init(void)
-{
-    pipe_role = kite__role_raw;
-    pipe_role.name = "cgi-pipe";
-    pipe_role.drain = pipe_drain;
-}
-
 static void on_timeout(kite_conn_t *pc, kite_timer_t *t)
 {
     kite__cgi_t *g = (kite__cgi_t *)((char *)t - offsetof(kite__cgi_t, tmo));
@@ -143,7 +124,7 @@ static void on_timeout(kite_conn_t *pc, kite_timer_t *t)
     if (!(g->flags & CGI_HEAD_DONE)) {
         g->flags |= CGI_HEAD_DONE;
         g->t->rh_len = 0;
-        c->flags |= KITE__C_IN_SVC;
+        kite__conn_enter(c);
         if (kite__http_error(c, g->t, 504, NULL) < 0)
             kite__conn_close_now(c, KITE_CLOSE_ERROR);
         kite__conn_leave(c);
@@ -157,7 +138,6 @@ int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsig
     kite_conn_t **slot[4] = {&g->in, &g->out, &g->err, &g->pidc};
     int i, r = 0;
 
-    pthread_once(&pipe_role_once, pipe_role_init);
     for (i = 0; i < 4; i++) {
         kite_conn_t *pc;
         if (fds[i] < 0)
@@ -167,10 +147,10 @@ int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsig
             r = r < 0 ? r : KITE_ENOMEM;
             continue;
         }
-        pc->flags |= KITE__C_NOTSOCK | KITE__C_IN_SVC;
-        r = kite__raw_start(pc, &pipe_proto);
+        kite__conn_enter(pc);
+        r = kite__conn_role_start(pc, "raw", NULL, 0, &pipe_proto);
         if (r == 0) {
-            pc->role = &pipe_role;
+            pc->role = &kite__role_cgi_pipe; /* raw, ignoring a drain */
             *(kite__cgi_t **)pc->user = g;
             g->refs++;
             *slot[i] = pc;

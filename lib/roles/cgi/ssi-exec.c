@@ -134,13 +134,13 @@ static void finish(struct job *j)
     kite_conn_t *c = j->c;
     kite_http_req_t *t = j->t;
     struct sess *s = c->user;
-    unsigned was = c->flags & KITE__C_IN_SVC;
+    unsigned was;
     int r;
 
     put(j, j->pg.text + j->done, j->pg.len - j->done);
     /* The transaction ends in what follows: on_closed must not free @j. */
     s->j = NULL;
-    c->flags |= KITE__C_IN_SVC;
+    was = kite__conn_enter(c);
     if (j->err) {
         r = kite__http_error(c, t, 500, j->err == KITE_E2BIG ? "SSI output too large" : NULL);
     } else {

@@ -49,7 +49,7 @@ static void fail_request(kite_conn_t *c, int status)
     t->tflags &= ~KITE__T_KEEPALIVE;
     c->state = H1_CLOSING;
     /* The peer may still be sending: close only after draining it. */
-    c->flags |= KITE__C_WANT_LINGER;
+    kite__conn_want_linger(c);
     if (!(t->tflags & KITE__T_HEAD_SENT))
         kite__http_error(c, t, status, NULL);
     else
@@ -60,19 +60,19 @@ static void fail_request(kite_conn_t *c, int status)
  * request head. Returns 0, or <0 when the peer has none left. */
 static int ah_take(kite_conn_t *c)
 {
-    if ((c->flags & H1_F_AH) || !c->peer)
+    if ((c->rflags & H1_F_AH) || !c->peer)
         return 0;
     if (kite__peer_ah(c, 1) < 0)
         return KITE_EAGAIN;
-    c->flags |= H1_F_AH;
+    c->rflags |= H1_F_AH;
     return 0;
 }
 
 static void ah_give(kite_conn_t *c)
 {
-    if (!(c->flags & H1_F_AH))
+    if (!(c->rflags & H1_F_AH))
         return;
-    c->flags &= ~H1_F_AH;
+    c->rflags &= ~H1_F_AH;
     kite__peer_ah(c, 0);
 }
 
@@ -86,7 +86,7 @@ void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
         /* The handler answered before the body was read: read and drop
          * the rest (bounded by the body timeout), or close. */
         if (!keep) {
-            c->flags |= KITE__C_WANT_LINGER;
+            kite__conn_want_linger(c);
             c->state = H1_CLOSING;
             kite__http_txn_end(c, KITE_CLOSE_NORMAL);
             kite_close(c, 0, NULL);
@@ -102,8 +102,8 @@ void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
     c->state = H1_IDLE;
     /* Requests that arrived behind this one wait in c->in; outside the
      * input loop they are picked up when the output drains. */
-    if (c->in_len && !(c->flags & H1_F_PROCESSING))
-        c->flags |= H1_F_HELD;
+    if (c->in_len && !(c->rflags & H1_F_PROCESSING))
+        c->rflags |= H1_F_HELD;
     kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
 }
 
@@ -130,7 +130,7 @@ static int start_request(kite_conn_t *c, char *buf, size_t n)
     p = &t->p;
     if (((p->version == 11 && !(p->flags & KITE_H1_CONN_CLOSE)) ||
          (p->version == 10 && (p->flags & KITE_H1_CONN_KEEPALIVE))) &&
-        !(c->flags & H1_F_LAST))
+        !(c->rflags & H1_F_LAST))
         t->tflags |= KITE__T_KEEPALIVE;
     if (p->flags & KITE_H1_CHUNKED) {
         t->tflags |= KITE__T_BODY;
@@ -144,8 +144,8 @@ static int start_request(kite_conn_t *c, char *buf, size_t n)
             return u < 0 ? u : 0;
     }
     c->state = (t->tflags & KITE__T_BODY) ? H1_BODY : H1_WAIT;
-    kite__conn_set_state_timeout(
-        c, (t->tflags & KITE__T_BODY) ? c->vh->request_ms : c->pt->ctx->info.send_timeout * 1000u);
+    kite__conn_set_state_timeout(c,
+                                 (t->tflags & KITE__T_BODY) ? c->vh->request_ms : kite__send_ms(c));
     if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
         return KITE_ECLOSED;
     return 0;
@@ -183,7 +183,7 @@ static ssize_t feed_body(kite_conn_t *c, kite_http_req_t *t, char *buf, size_t l
             kite__h1_final(c, t);
         } else if (c->rd == t && c->state == H1_BODY) {
             c->state = H1_WAIT;
-            kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+            kite__conn_set_state_timeout(c, kite__send_ms(c));
         }
     }
     return (ssize_t)used;
@@ -194,19 +194,22 @@ static ssize_t feed_body(kite_conn_t *c, kite_http_req_t *t, char *buf, size_t l
  * -1 not known yet. A method is upper-case letters then a space; leading
  * empty lines are allowed before it.
  */
+/* Bytes looked at before deciding: longer than any method name. */
+#define SNIFF_LEN 24
+
 static int looks_http(const char *buf, size_t len)
 {
     size_t i = 0;
 
     while (i < len && (buf[i] == '\r' || buf[i] == '\n'))
         i++;
-    for (; i < len && i < 24; i++) {
+    for (; i < len && i < SNIFF_LEN; i++) {
         if (buf[i] == ' ')
             return 1;
         if (buf[i] < 'A' || buf[i] > 'Z')
             return 0;
     }
-    return i < 24 ? -1 : 0;
+    return i < SNIFF_LEN ? -1 : 0;
 }
 
 /* h2c by prior knowledge: does buf[0..len) start with the HTTP/2
@@ -229,38 +232,38 @@ static int process(kite_conn_t *c, char *buf, size_t len)
     ssize_t k;
     int n, r = 0;
 
-    c->flags |= H1_F_PROCESSING;
+    c->rflags |= H1_F_PROCESSING;
     while (off < len && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))) {
         switch (c->state) {
         case H1_IDLE:
         case H1_HEAD:
-            if ((c->vh->options & KITE_VH_H2C) && !(c->flags & H1_F_SERVED)) {
+            if ((c->vh->options & KITE_VH_H2C) && !(c->rflags & H1_F_SERVED)) {
                 int h = h2_preface(buf + off, len - off);
                 if (h < 0)
                     goto hold;
                 if (h > 0) {
-                    c->flags &= ~H1_F_PROCESSING;
+                    c->rflags &= ~H1_F_PROCESSING;
                     ah_give(c);
                     c->scan = 0;
-                    return kite__h2_start(c, buf + off, len - off);
+                    return kite__conn_role_start(c, "h2", buf + off, len - off, NULL);
                 }
             }
-            if ((c->vh->options & KITE_VH_FALLBACK_TO_RAW) && !(c->flags & H1_F_SERVED)) {
+            if ((c->vh->options & KITE_VH_FALLBACK_TO_RAW) && !(c->rflags & H1_F_SERVED)) {
                 int h = looks_http(buf + off, len - off);
                 if (h < 0)
                     goto hold;
                 if (h == 0) {
                     /* Not HTTP: the conn is the raw protocol's, and the
                      * bytes read so far are its first. */
-                    c->flags &= ~H1_F_PROCESSING;
+                    c->rflags &= ~H1_F_PROCESSING;
                     ah_give(c);
-                    if (kite__raw_start(c, c->vh->raw_proto) < 0)
+                    if (kite__conn_role_start(c, "raw", NULL, 0, c->vh->raw_proto) < 0)
                         return KITE_ECLOSED;
                     return c->role->on_data(c, buf + off, len - off);
                 }
             }
             if (c->out_bytes > OUTPUT_HIGH) {
-                c->flags |= H1_F_HELD;
+                c->rflags |= H1_F_HELD;
                 goto hold;
             }
             {
@@ -289,14 +292,14 @@ static int process(kite_conn_t *c, char *buf, size_t len)
             }
             ah_give(c);
             c->scan = 0;
-            c->flags |= H1_F_SERVED;
+            c->rflags |= H1_F_SERVED;
             r = start_request(c, buf + off, (size_t)n);
             off += (size_t)n;
             if (r < 0)
                 goto out;
             if (c->role != &kite__role_h1) {
                 /* Upgraded: what follows the request is the new role's. */
-                c->flags &= ~H1_F_PROCESSING;
+                c->rflags &= ~H1_F_PROCESSING;
                 if (off < len && !(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)))
                     return c->role->on_data(c, buf + off, len - off);
                 return kite__conn_keep_input(c, buf + off, 0);
@@ -326,18 +329,18 @@ hold:
     if (c->state == H1_IDLE && (c->flags & KITE__C_EOF) && !c->in_len && !c->rd)
         kite_close(c, 0, NULL);
 out:
-    c->flags &= ~H1_F_PROCESSING;
+    c->rflags &= ~H1_F_PROCESSING;
     return r;
 }
 
 /* Go on with held input after a response finished outside the input loop. */
 static void resume(kite_conn_t *c)
 {
-    if (c->flags & (H1_F_PROCESSING | KITE__C_CLOSING | KITE__C_CLOSED))
+    if ((c->rflags & H1_F_PROCESSING) || (c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)))
         return;
     if (c->state != H1_IDLE && c->state != H1_HEAD)
         return;
-    c->flags &= ~H1_F_HELD;
+    c->rflags &= ~H1_F_HELD;
     if (c->in_len && process(c, c->in, c->in_len) < 0)
         kite__conn_close_now(c, KITE_CLOSE_ERROR);
     if (!(c->flags & (KITE__C_CLOSING | KITE__C_CLOSED)) && c->in_len <= limits(c).max_head)
@@ -373,7 +376,7 @@ static int on_writeable(kite_conn_t *c)
 
     if (t && p && p->on_writeable && !(t->tflags & KITE__T_FINAL)) {
         if (c->state == H1_WAIT)
-            kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+            kite__conn_set_state_timeout(c, kite__send_ms(c));
         r = p->on_writeable(c, c->user) ? KITE_ECLOSED : 0;
     }
     resume(c);
@@ -382,7 +385,7 @@ static int on_writeable(kite_conn_t *c)
 
 static void on_drain(kite_conn_t *c)
 {
-    unsigned in_svc = c->flags & KITE__C_IN_SVC;
+    unsigned in_svc;
 
     /* The last transaction's per-session memory: its handler is no longer
      * on the stack once the output has drained, and idle conns keep none. */
@@ -391,20 +394,20 @@ static void on_drain(kite_conn_t *c)
     /* Output may have been blocked under the send timeout: back to the
      * timeout of the state we are in. */
     if (c->state == H1_WAIT)
-        kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+        kite__conn_set_state_timeout(c, kite__send_ms(c));
     else if (c->state == H1_IDLE)
         kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
     else if (c->state == H1_HEAD)
         kite__conn_set_state_timeout(c, head_ms(c));
     else if (c->state == H1_BODY)
         kite__conn_set_state_timeout(c, c->vh->request_ms);
-    if (!(c->flags & H1_F_HELD) || (c->flags & H1_F_PROCESSING))
+    if (!(c->rflags & H1_F_HELD) || (c->rflags & H1_F_PROCESSING))
         return;
     /* We may be inside kite__conn_leave(): mark the conn busy so that a
      * close or a write from the handlers is finished by the caller. */
-    c->flags |= KITE__C_IN_SVC;
+    in_svc = kite__conn_enter(c);
     resume(c);
-    c->flags = (c->flags & ~(uint32_t)KITE__C_IN_SVC) | in_svc;
+    kite__conn_exit_quiet(c, in_svc);
 }
 
 static int on_timeout(kite_conn_t *c)
@@ -414,7 +417,7 @@ static int on_timeout(kite_conn_t *c)
     case H1_BODY:
         if (!c->rd || !(((kite_http_req_t *)c->rd)->tflags & KITE__T_HEAD_SENT)) {
             fail_request(c, 408);
-            kite__conn_set_state_timeout(c, 2000);
+            kite__conn_set_state_timeout(c, KITE__ANSWER_GRACE_MS);
             return 0;
         }
         return -1;
@@ -448,22 +451,11 @@ static void h1_drain(kite_conn_t *c)
 
     /* A request in flight (or whose head is arriving) is answered, with
      * Connection: close; an idle connection closes now. */
-    c->flags |= H1_F_LAST;
+    c->rflags |= H1_F_LAST;
     if (t)
         t->tflags &= ~KITE__T_KEEPALIVE;
     else if (c->state == H1_IDLE)
         kite_close(c, 0, NULL);
-}
-
-int kite_write(kite_conn_t *c, const void *buf, size_t len, unsigned flags)
-{
-    if (!c || (len && !buf))
-        return KITE_EINVAL;
-    if (c->flags & (KITE__C_CLOSED | KITE__C_ABORT))
-        return KITE_ECLOSED;
-    if (!c->role->write)
-        return KITE_ENOTSUP;
-    return c->role->write(c, buf, len, flags);
 }
 
 const struct kite__role_ops kite__role_h1 = {
@@ -477,4 +469,6 @@ const struct kite__role_ops kite__role_h1 = {
     .on_close = on_close,
     .drain = h1_drain,
     .http = 1,
+    .alpn = "http/1.1",
+    .traits = KITE__ROLE_LINGER | KITE__ROLE_RETIRE,
 };

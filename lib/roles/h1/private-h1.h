@@ -15,12 +15,14 @@ enum kite__h1_state {
     H1_CLOSING,  /* answering an error; then close */
 };
 
-/* Role bits in conn->flags. */
-#define H1_F_PROCESSING (1u << 24) /* inside the input loop */
-#define H1_F_HELD       (1u << 25) /* input held until the output drains */
-#define H1_F_SERVED     (1u << 26) /* a request has been seen on this conn */
-#define H1_F_AH         (1u << 27) /* holds an ip-limit-ah slot while reading a head */
-#define H1_F_LAST       (1u << 28) /* draining: the current request is the last */
+/* The role's bits in conn->rflags. PROCESSING is bit 0 for ws too, as when both
+ * were in core's word: a conn switched to ws inside the input loop is seen as
+ * inside it until that loop ends. */
+#define H1_F_PROCESSING (1u << 0) /* inside the input loop */
+#define H1_F_HELD       (1u << 1) /* input held until the output drains */
+#define H1_F_SERVED     (1u << 2) /* a request has been seen on this conn */
+#define H1_F_AH         (1u << 3) /* holds an ip-limit-ah slot while reading a head */
+#define H1_F_LAST       (1u << 4) /* draining: the current request is the last */
 
 extern const struct kite__http_wire kite__h1_wire;
 

@@ -371,7 +371,7 @@ static int on_timeout(kite_conn_t *c)
         nghttp2_session_terminate_session(h2->s, NGHTTP2_NO_ERROR);
         nghttp2_session_send(h2->s);
         kite_close(c, 0, NULL);
-        kite__conn_set_state_timeout(c, 2000);
+        kite__conn_set_state_timeout(c, KITE__ANSWER_GRACE_MS);
         return 0;
     }
     return -1;
@@ -412,6 +412,12 @@ static void h2_drain(kite_conn_t *c)
     kite__h2_want_send(h2);
 }
 
+static int h2_start(kite_conn_t *c, char *buf, size_t len, const void *arg)
+{
+    (void)arg;
+    return kite__h2_start(c, buf, len);
+}
+
 const struct kite__role_ops kite__role_h2 = {
     .name = "h2",
     .on_data = on_data,
@@ -421,4 +427,7 @@ const struct kite__role_ops kite__role_h2 = {
     .on_timeout = on_timeout,
     .on_close = on_close,
     .drain = h2_drain,
+    .alpn = "h2",
+    .start = h2_start,
+    .traits = KITE__ROLE_RETIRE,
 };

@@ -237,7 +237,7 @@ static int on_writeable(kite_conn_t *c)
     const kite_protocol_t *p = c->proto;
 
     if (t && p && p->on_writeable && !(t->tflags & KITE__T_FINAL)) {
-        kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+        kite__conn_set_state_timeout(c, kite__send_ms(c));
         return p->on_writeable(c, c->user) ? KITE_ECLOSED : 0;
     }
     return 0;
@@ -250,7 +250,7 @@ static int on_timeout(kite_conn_t *c)
     if (t && !(t->tflags & KITE__T_HEAD_SENT) && (t->tflags & KITE__T_BODY) &&
         !(t->tflags & KITE__T_BODY_DONE)) {
         kite__http_error(c, t, 408, NULL);
-        kite__conn_set_state_timeout(c, 2000);
+        kite__conn_set_state_timeout(c, KITE__ANSWER_GRACE_MS);
         return 0;
     }
     return -1;

@@ -62,6 +62,10 @@ struct kite__h2 {
 /* ops-h2.c */
 /* Make frames from what is ready, as far as the parent's output allows
  * (from inside nghttp2's callbacks: at the end of this loop pass). */
+/* ops-h2.c: make @c (a conn in its h1 role, no request in flight) an
+ * HTTP/2 connection; @buf holds the first bytes it read (the preface).
+ * Others reach it as the "h2" role's start op. */
+int kite__h2_start(kite_conn_t *c, char *buf, size_t len);
 void kite__h2_pump(kite__h2_t *h2);
 /* Ask for a pump at the end of this loop pass (from stream context). */
 void kite__h2_want_send(kite__h2_t *h2);

@@ -116,7 +116,7 @@ static const char ws_fields[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
 /* Run @s's handlers for one event, as core does for a socket's. */
 static void enter(kite__h2s_t *s)
 {
-    s->c.flags |= KITE__C_IN_SVC;
+    kite__conn_enter(&s->c);
 }
 
 int kite__h2s_request(kite__h2s_t *s, int end_stream)
@@ -186,7 +186,7 @@ int kite__h2s_request(kite__h2s_t *s, int end_stream)
         if (!end_stream)
             kite__conn_set_state_timeout(c, ci->timeout_secs * 1000u);
         else
-            kite__conn_set_state_timeout(c, ci->send_timeout * 1000u);
+            kite__conn_set_state_timeout(c, kite__send_ms(c));
         r = kite__http_dispatch(c, t);
     }
     if (r < 0 && !(c->flags & KITE__C_CLOSING))
@@ -204,7 +204,7 @@ void kite__h2s_take(kite__h2s_t *s, kite_http_req_t *t)
     t->p.version = 20;
     c->rd = t;
     enter(s);
-    kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+    kite__conn_set_state_timeout(c, kite__send_ms(c));
     if (kite__http_dispatch(c, t) < 0 && !(c->flags & KITE__C_CLOSING))
         kite__conn_close_now(c, KITE_CLOSE_ERROR);
     kite__conn_leave(c);
@@ -246,7 +246,7 @@ void kite__h2s_remote_end(kite__h2s_t *s)
     if (kite__http_body_done(c, t) < 0)
         kite__conn_close_now(c, KITE_CLOSE_ERROR);
     else if (!(t->tflags & KITE__T_FINAL))
-        kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+        kite__conn_set_state_timeout(c, kite__send_ms(c));
     kite__conn_leave(c);
 }
 
@@ -338,9 +338,9 @@ int kite__h2s_send_data(nghttp2_session *session, nghttp2_frame *frame, const ui
         } else {
             k = g->len < left ? g->len : left;
             if (g->kind == KITE__SEG_REF) {
-                r = kite__out_ref(pc, g->fe, g->ref, k);
+                r = kite__out_ref(pc, g->src, g->ref, k);
             } else {
-                r = kite__out_file(pc, g->fe, g->pos, k);
+                r = kite__out_file(pc, g->src, g->pos, k);
                 g->pos += (off_t)k;
             }
         }
@@ -354,7 +354,7 @@ int kite__h2s_send_data(nghttp2_session *session, nghttp2_frame *frame, const ui
     /* The send timeout runs while a stream has output waiting (for its
      * window, say); each frame taken starts it again. */
     if (s->c.out_bytes)
-        kite__conn_set_state_timeout(&s->c, s->c.pt->ctx->info.send_timeout * 1000u);
+        kite__conn_set_state_timeout(&s->c, kite__send_ms(&s->c));
     return 0;
 }
 
@@ -380,7 +380,7 @@ static void s_flush(kite_conn_t *c)
     if (!s->h2 || s->h2->closing)
         return;
     if (c->out_bytes)
-        kite__conn_set_state_timeout(c, c->pt->ctx->info.send_timeout * 1000u);
+        kite__conn_set_state_timeout(c, kite__send_ms(c));
     if (s->sflags & H2S_DEFERRED) {
         s->sflags &= ~H2S_DEFERRED;
         nghttp2_session_resume_data(s->h2->s, s->id);

@@ -59,23 +59,24 @@ static unsigned hash(const char *s, size_t n)
 
 kite__fentry_t *kite__fcache_ref(kite__fentry_t *fe)
 {
-    fe->refs++;
+    kite__osrc_ref(&fe->src);
     return fe;
 }
 
 void kite__fcache_unref(kite__fentry_t *fe)
 {
-    if (--fe->refs)
-        return;
-    if (fe->fd >= 0)
-        close(fe->fd);
-    free(fe->data);
-    free(fe);
+    kite__osrc_unref(&fe->src);
 }
 
-int kite__fcache_fd(const kite__fentry_t *fe)
+/* The last reference went (the cache's and every output segment's). */
+static void entry_release(kite__osrc_t *src)
 {
-    return fe->fd;
+    kite__fentry_t *fe = (kite__fentry_t *)src; /* its first member */
+
+    if (fe->src.fd >= 0)
+        close(fe->src.fd);
+    free(fe->data);
+    free(fe);
 }
 
 static void unlink_entry(kite__fcache_t *fc, kite__fentry_t *fe)
@@ -132,9 +133,10 @@ static int load(kite__pt_t *pt, const char *path, size_t len, unsigned h, const 
         close(fd);
         return KITE_ENOMEM;
     }
-    fe->refs = 1;
+    fe->src.refs = 1;
+    fe->src.release = entry_release;
     fe->hash = h;
-    fe->fd = fd;
+    fe->src.fd = fd;
     fe->size = st.st_size;
     fe->mtime = st.st_mtime;
     fe->mtime_ns = st.st_mtim.tv_nsec;
@@ -145,14 +147,14 @@ static int load(kite__pt_t *pt, const char *path, size_t len, unsigned h, const 
     if (S_ISDIR(st.st_mode)) {
         fe->is_dir = 1;
         close(fd);
-        fe->fd = -1;
+        fe->src.fd = -1;
     } else if (st.st_size <= SMALL_FILE) {
         /* Small files are kept in memory and sent with the headers in one
          * writev; the fd is not needed then. */
         fe->data = malloc((size_t)st.st_size + 1);
         if (fe->data && pread(fd, fe->data, (size_t)st.st_size, 0) == st.st_size) {
             close(fd);
-            fe->fd = -1;
+            fe->src.fd = -1;
         } else {
             free(fe->data);
             fe->data = NULL;

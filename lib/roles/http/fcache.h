@@ -15,11 +15,15 @@
 
 #include "core/private.h"
 
+typedef struct kite__fentry kite__fentry_t;
+
 struct kite__fentry {
+    /* First, so that the output queue's source is the entry. refs: the
+     * cache's own + one per output segment and request; fd: -1 for
+     * directories and small files kept in data. */
+    kite__osrc_t src;
     kite__fentry_t *hnext; /* hash chain */
-    unsigned refs;         /* the cache's own + one per output segment */
     unsigned hash;
-    int fd; /* -1 for directories */
     int is_dir;
     off_t size;
     time_t mtime;
@@ -44,7 +48,6 @@ int kite__fcache_get(kite__pt_t *pt, const char *path, size_t len, const char *r
                      kite__fentry_t **out);
 kite__fentry_t *kite__fcache_ref(kite__fentry_t *fe);
 void kite__fcache_unref(kite__fentry_t *fe);
-int kite__fcache_fd(const kite__fentry_t *fe);
 void kite__fcache_destroy(kite__pt_t *pt);
 
 #endif

@@ -284,8 +284,8 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
         goto finish_empty;
     if (end >= start) {
         size_t len = (size_t)(end - start + 1);
-        r = fe->data ? kite__out_ref(c, fe, fe->data + start, len)
-                     : kite__out_file(c, fe, start, len);
+        r = fe->data ? kite__out_ref(c, &fe->src, fe->data + start, len)
+                     : kite__out_file(c, &fe->src, start, len);
         t->resp_sent += (int64_t)len;
     }
 finish_empty:

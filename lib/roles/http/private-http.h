@@ -1,6 +1,6 @@
 /*
  * Role-independent HTTP: the transaction (a kite_http_req_t) that a wire
- * role (h1 now, h2 later) fills from the request head, the dispatch to
+ * role (h1, h2 streams) fills from the request head, the dispatch to
  * vhost mounts, file serving, redirects, callback mounts and error pages.
  * The wire role supplies how a response head and body are framed.
  */
@@ -8,6 +8,7 @@
 #define KITE_HTTP_PRIVATE_H
 
 #include "core/private.h"
+#include "roles/roles.h"
 #include "misc/misc.h"
 #include "roles/h1/parser.h"
 

@@ -15,7 +15,7 @@
 #include "client/private-client.h"
 #include "core/private.h"
 
-int kite__raw_start(kite_conn_t *c, const kite_protocol_t *proto)
+static int raw_start(kite_conn_t *c, const kite_protocol_t *proto)
 {
     c->role = &kite__role_raw;
     c->proto = proto;
@@ -132,8 +132,8 @@ static void on_close(kite_conn_t *c, int reason)
 }
 
 /* A UDP socket (bound, non-blocking) as a raw connection of @vh. */
-kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kite_protocol_t *proto,
-                             int *err)
+static kite_conn_t *udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd,
+                              const kite_protocol_t *proto, int *err)
 {
     kite_conn_t *c;
     int r;
@@ -141,9 +141,9 @@ kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kit
     c = kite__conn_udp_open(pt, vh, fd, err);
     if (!c)
         return NULL;
-    c->flags |= KITE__C_UDP | KITE__C_IN_SVC;
+    kite__conn_enter(c);
     c->rd = calloc(1, sizeof(struct kite__udp));
-    r = c->rd ? kite__raw_start(c, proto) : KITE_ENOMEM;
+    r = c->rd ? raw_start(c, proto) : KITE_ENOMEM;
     if (r == 0)
         r = kite__conn_read_start(c);
     if (r < 0)
@@ -156,15 +156,36 @@ kite_conn_t *kite__udp_start(kite__pt_t *pt, kite_vhost_t *vh, int fd, const kit
     return c;
 }
 
+/* A switch to raw (kite__conn_role_start): @arg is the protocol. */
+static int raw_start_op(kite_conn_t *c, char *buf, size_t len, const void *arg)
+{
+    (void)buf;
+    (void)len;
+    return raw_start(c, arg);
+}
+
+#define RAW_OPS                                                                                    \
+    .on_data = on_data, .on_eof = on_eof, .on_writeable = on_writeable, .on_timeout = on_timeout,  \
+    .write = raw_write, .on_close = on_close, .on_rx_resume = on_rx_resume
+
 const struct kite__role_ops kite__role_raw = {
     .name = "raw",
-    .on_data = on_data,
-    .on_eof = on_eof,
-    .on_writeable = on_writeable,
-    .on_timeout = on_timeout,
-    .write = raw_write,
-    .on_close = on_close,
-    .on_rx_resume = on_rx_resume,
+    RAW_OPS,
+    .start = raw_start_op,
+};
+
+/* cgi pipes ignore a drain: the script's HTTP conn finishes its response
+ * first (the h1 role's drain), and the pipes close with it; the drain
+ * timeout closes whatever is left. */
+static void pipe_drain(kite_conn_t *c)
+{
+    (void)c;
+}
+
+const struct kite__role_ops kite__role_cgi_pipe = {
+    .name = "cgi-pipe",
+    RAW_OPS,
+    .drain = pipe_drain,
 };
 
 kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char *protocol, int *err)
@@ -190,7 +211,7 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     if (flags == KITE_ADOPT_UDP) {
-        c = kite__udp_start(pt, vh, fd, p, &r);
+        c = udp_start(pt, vh, fd, p, &r);
         if (!c)
             goto fail;
         return c;
@@ -198,10 +219,8 @@ kite_conn_t *kite_adopt_fd(kite_vhost_t *vh, int fd, unsigned flags, const char 
     c = kite__conn_adopt(pt, vh, fd, flags == KITE_ADOPT_SOCKET, &r);
     if (!c)
         goto fail;
-    if (flags == KITE_ADOPT_FILE)
-        c->flags |= KITE__C_NOTSOCK;
-    c->flags |= KITE__C_IN_SVC;
-    r = kite__raw_start(c, p);
+    kite__conn_enter(c);
+    r = raw_start(c, p);
     if (r == 0)
         r = kite__conn_read_start(c);
     if (r < 0)

@@ -159,7 +159,7 @@ void kite__ws_fail(kite_conn_t *c, int code, const char *why)
     kite_debug("ws conn %p: closing %d: %s", (void *)c, code, why);
     send_close(c, code, why);
     /* The peer may still be sending: shut our side, drain, then close. */
-    c->flags |= KITE__C_WANT_LINGER;
+    kite__conn_want_linger(c);
     kite__conn_close_graceful(c);
 }
 
@@ -412,7 +412,7 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
     size_t off = 0;
     int r = 0;
 
-    c->flags |= WS_F_PROCESSING;
+    c->rflags |= WS_F_PROCESSING;
     while (off < len) {
         if (c->flags & (KITE__C_CLOSING | KITE__C_CLOSED))
             goto out; /* input after the close is dropped */
@@ -508,11 +508,11 @@ int kite__ws_process(kite_conn_t *c, char *buf, size_t len)
      * (already unmasked) would be parsed again after the next read. */
     if (kite__conn_keep_input(c, off < len ? buf + off : buf, len - off) < 0)
         r = KITE_ENOMEM;
-    c->flags &= ~WS_F_PROCESSING;
+    c->rflags &= ~WS_F_PROCESSING;
     return r;
 out:
     kite__conn_keep_input(c, buf, 0);
-    c->flags &= ~WS_F_PROCESSING;
+    c->rflags &= ~WS_F_PROCESSING;
     return r;
 }
 
@@ -525,7 +525,7 @@ static int on_data(kite_conn_t *c, char *buf, size_t len)
 
 static void on_rx_resume(kite_conn_t *c)
 {
-    if (c->in_len && !(c->flags & WS_F_PROCESSING) && kite__ws_process(c, c->in, c->in_len) < 0)
+    if (c->in_len && !(c->rflags & WS_F_PROCESSING) && kite__ws_process(c, c->in, c->in_len) < 0)
         kite__conn_close_now(c, KITE_CLOSE_ERROR);
 }
 

@@ -7,6 +7,7 @@
 #define KITE_WS_PRIVATE_H
 
 #include "core/private.h"
+#include "roles/roles.h"
 
 enum {
     WS_OP_CONT = 0,
@@ -19,8 +20,8 @@ enum {
 
 enum { WSP_HEADER, WSP_PAYLOAD };
 
-/* conn->flags role bits */
-#define WS_F_PROCESSING (1u << 24) /* inside the input loop */
+/* The role's bits in conn->rflags */
+#define WS_F_PROCESSING (1u << 0) /* inside the input loop */
 
 typedef struct kite__ws {
     struct kite_http_req_s *req; /* the upgrade request, during on_established only */
