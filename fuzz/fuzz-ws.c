@@ -1,9 +1,10 @@
 /*
  * libFuzzer target for the WebSocket frame parser (lib/roles/ws/ops-ws.c,
- * with lib/misc/utf8.c). The role is compiled in here and the few pieces
- * of core it calls are stubbed, the way tests/unit/core/test-timer.c
- * fakes the event backend: output is captured in a buffer, close only
- * sets the connection's flags, timeouts and logging do nothing.
+ * with lib/misc/utf8.c and core's kept input, lib/core/input.c). The role
+ * is compiled in here and the few other pieces of core it calls are
+ * stubbed, the way tests/unit/core/test-timer.c fakes the event backend:
+ * output is captured in a buffer, close only sets the connection's flags,
+ * timeouts and logging do nothing.
  *
  * The first input byte picks the run: how the rest is split into reads
  * (whole, byte by byte, small or large random pieces), whether the
@@ -34,6 +35,12 @@
 #include <zlib.h>
 
 #include "roles/ws/ops-ws.c"
+/* Input kept between reads is core's own code, with a buffer of exactly
+ * the size held (core rounds up to 1 KiB) so that an off-by-one in how
+ * the parser hands back its buffer shows at once (that is how the
+ * held-input replay bug was found). */
+#define INPUT_MIN_CAP 1
+#include "core/input.c"
 #include "misc/path.c"
 #include "misc/utf8.c"
 #include "roles/ws/pmd-negotiate.c"
@@ -136,52 +143,6 @@ void kite__conn_set_state_timeout(kite_conn_t *c, unsigned ms)
 {
     (void)c;
     (void)ms;
-}
-
-/*
- * Input kept between reads: the contract of lib/core/input.c, written
- * out here rather than included, with a buffer of exactly the size held
- * (core rounds up to 1 KiB) so that an off-by-one in how the parser hands
- * back its buffer shows at once (that is how the held-input replay bug
- * was found).
- */
-int kite__conn_keep_input(kite_conn_t *c, const char *b, size_t len)
-{
-    size_t need;
-
-    if (c->in && b >= c->in && b < c->in + c->in_cap) {
-        /* Already ours: move the unprocessed tail to the front. */
-        memmove(c->in, b, len);
-        c->in_len = (uint32_t)len;
-        if (!len) {
-            free(c->in);
-            c->in = NULL;
-            c->in_cap = 0;
-        }
-        return 0;
-    }
-    if (!len)
-        return 0;
-    need = (size_t)c->in_len + len;
-    if (need > c->in_cap) {
-        c->in = realloc(c->in, need);
-        CHECK(c->in);
-        c->in_cap = (uint32_t)need;
-    }
-    memcpy(c->in + c->in_len, b, len);
-    c->in_len = (uint32_t)need;
-    return 0;
-}
-
-int kite__conn_join_input(kite_conn_t *c, char **b, size_t *len)
-{
-    if (!c->in_len)
-        return 0;
-    if (kite__conn_keep_input(c, *b, *len) < 0)
-        return KITE_ENOMEM;
-    *b = c->in;
-    *len = c->in_len;
-    return 0;
 }
 
 int kite_callback_on_writable(kite_conn_t *c)
