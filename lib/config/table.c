@@ -641,7 +641,8 @@ const kite__directive_t kite__directives[] = {
     {"static-file-max-age", VHOST, "number", set_max_age, V(static_max_age), 0x7fffffff,
      "Cache-Control max-age for file mounts without cache keys of their own"},
     {"url-rewrite", VHOST, "\"/prefix=dir,...\"", set_str, V(url_rewrite), 0,
-     "LibHTTP url_rewrite_patterns: each URL prefix served from another directory"},
+     "LibHTTP url_rewrite_patterns: each URL prefix served from another directory, with the "
+     "options of the file mount that covers the prefix"},
     {"mounts", VHOST, "[mount]", set_mounts, 0, 0, "URL space: see the mount keys"},
     {"ws-protocols", VHOST, "[{\"protocol\": {pvo}}]", set_protocols, 0, 0,
      "the protocols enabled on the vhost, each with its options; \"default\": 1 picks the "

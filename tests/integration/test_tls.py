@@ -285,7 +285,10 @@ def test_reload(t):
     d = tempfile.mkdtemp(prefix="kite-tls-reload-")
     try:
         crt, key = openssl_cert(d, "one", "ec")
-        with Server(t, args=["-s", "-C", crt, "-K", key], name="server -C -K") as srv:
+        # A long keep-alive: the live connection must outlast the reloads
+        # and handshakes in between, however slow the machine.
+        with Server(t, args=["-s", "-C", crt, "-K", key, "-k", "120"],
+                    name="server -C -K") as srv:
             t.eq(served_cn(srv.port), "one", "-C/-K: the given certificate is served")
             ctx = context(crt)
             ctx.check_hostname = False
