@@ -408,6 +408,17 @@ static int next_of(lua_State *L)
     return 1;
 }
 
+/* Every entry of the table at 3 into the table at 2. */
+static void copy_into(lua_State *L)
+{
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, 2);
+    }
+}
+
 /* __pairs of mg: what mg.x finds, made into one table (the functions,
  * the fields made on first use, what the request set in its own mg). */
 int kite__lua_mg_pairs(lua_State *L)
@@ -422,12 +433,7 @@ int kite__lua_mg_pairs(lua_State *L)
     lua_settop(L, 1);
     lua_newtable(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, lp->mg_funcs);
-    lua_pushnil(L);
-    while (lua_next(L, 3)) {
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, 2);
-    }
+    copy_into(L);
     lua_pop(L, 1);
     for (i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
         if (lua_getfield(L, 1, made[i]) == LUA_TNIL)
@@ -437,14 +443,8 @@ int kite__lua_mg_pairs(lua_State *L)
     }
     if (r && !r->dead) {
         own_mg(L, lp, r, 0);
-        if (lua_istable(L, 3)) {
-            lua_pushnil(L);
-            while (lua_next(L, 3)) {
-                lua_pushvalue(L, -2);
-                lua_insert(L, -2);
-                lua_rawset(L, 2);
-            }
-        }
+        if (lua_istable(L, 3))
+            copy_into(L);
         lua_settop(L, 2);
     }
     lua_pushcfunction(L, next_of);
