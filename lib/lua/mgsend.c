@@ -47,11 +47,11 @@ static int end_with_error(lua_State *L, kite__lua_run_t *r, int status, const ch
  * real path (a symlink or ".." out of it is not), and neither its real
  * path nor the name it was asked by hidden by hide-files; opened without
  * waiting (a FIFO would block the thread). NULL otherwise. */
-static FILE *open_served(const kite__lua_run_t *r, const char *p, struct stat *st)
+static FILE *open_served(const kite__lua_run_t *r, const char *p, struct stat *st,
+                         char real[PATH_MAX])
 {
     const kite__mount_rt_t *m = r->t ? r->t->mrt : NULL;
     const char *base = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
-    char real[PATH_MAX];
     FILE *f;
     int fd;
 
@@ -108,14 +108,27 @@ static int mg_send_file(lua_State *L)
 {
     kite__lua_run_t *r = kite__lua_cur(L);
     const char *p = luaL_checkstring(L, 1), *mime;
+    const kite__mount_rt_t *m;
+    char real[PATH_MAX];
     struct stat st;
     int rc;
 
     lua_settop(L, 1);
     if (!fresh(r))
         return luaL_error(L, "mg.send_file needs a response not yet begun");
-    if (!(r->sf = open_served(r, p, &st)))
+    if (!(r->sf = open_served(r, p, &st, real)))
         return end_with_error(L, r, 404, NULL);
+    m = r->t->mrt;
+    if (m && m->root &&
+        (r->t->p.method_id == KITE_HTTP_GET || r->t->p.method_id == KITE_HTTP_HEAD)) {
+        /* kite's file serving answers, once the page has ended: Range,
+         * conditional requests, sendfile, as for the file's own URL. */
+        fclose(r->sf);
+        r->sf = NULL;
+        if (!(r->serve_rel = strdup(real + m->root_len)))
+            return luaL_error(L, "out of memory");
+        return kite__lua_wait(L, r, LR_W_NONE, 0, no_more);
+    }
     mime = kite__mime_type(p, strlen(p), r->t->mrt ? r->t->mrt->m->extra_mimetypes : NULL);
     rc = r->t->wire->respond(r->c, r->t, 200, mime ? mime : "application/octet-stream",
                              (int64_t)st.st_size);
@@ -133,13 +146,14 @@ static int mg_send_file_body(lua_State *L)
 {
     kite__lua_run_t *r = kite__lua_cur(L);
     const char *p = luaL_checkstring(L, 1);
+    char real[PATH_MAX];
     struct stat st;
     int rc;
 
     lua_settop(L, 1);
     if (!r->t || r->complete || r->sf)
         return luaL_error(L, "mg.send_file_body needs a response in progress");
-    if (!(r->sf = open_served(r, p, &st))) {
+    if (!(r->sf = open_served(r, p, &st, real))) {
         lua_pushboolean(L, 0);
         return 1;
     }

@@ -143,7 +143,8 @@ static void run_free(kite__lua_run_t *r)
     free(r->rbuf);
     free(r->redirect);
     free(r->err_detail);
-    r->rbuf = r->redirect = r->err_detail = NULL;
+    free(r->serve_rel);
+    r->rbuf = r->redirect = r->err_detail = r->serve_rel = NULL;
     r->err_status = 0;
     r->rlen = r->rcap = 0;
 }
@@ -240,8 +241,22 @@ static void answer(kite__lua_run_t *r)
     r->err_detail = NULL;
     run_free(r);
     if (kite__http_error(c, t, status, detail) < 0)
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
     free(detail);
+}
+
+/* mg.send_file ended the page: kite's file serving answers. */
+static void serve(kite__lua_run_t *r)
+{
+    kite_conn_t *c = r->c;
+    kite_http_req_t *t = r->t;
+    char *rel = r->serve_rel;
+
+    r->serve_rel = NULL;
+    run_free(r);
+    if (kite__http_serve_file(c, t, t->mrt, rel, 200) < 0 && !(c->flags & KITE__C_CLOSING))
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
+    free(rel);
 }
 
 static void after(kite__lua_run_t *r, int st)
@@ -255,6 +270,8 @@ static void after(kite__lua_run_t *r, int st)
             redirect(r);
         else if (r->err_status)
             answer(r);
+        else if (r->serve_rel)
+            serve(r);
         else if (r->wait == LR_W_NONE)
             fail(r, "the request's coroutine yielded to kite (coroutine.yield outside a "
                     "coroutine of the script)");

@@ -145,6 +145,7 @@ struct kite__lua_run {
     char *redirect;
     int err_status;   /* mg.send_http_error, a missing mg.send_file: after the page */
     char *err_detail; /* its text, or NULL */
+    char *serve_rel;  /* mg.send_file on GET/HEAD: the file's docroot path, served after */
     kite_timer_t tm;  /* mg.sleep */
     struct kite__lua_socket *wsock;
     struct kite__lua_ws_client *wsc; /* LR_WS: the client it runs for */

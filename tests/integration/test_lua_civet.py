@@ -140,6 +140,14 @@ def t_send(r, p):
     res = get(p, "/send_file_body.lua?f=hello.txt")
     r.eq((res.status, res.body), (200, b"<hello file\n>true\n"),
          "mg.send_file_body after the page's own head")
+    res = get(p, "/send_file.lua?f=hello.txt", headers=[("Range", "bytes=6-")])
+    r.eq((res.status, res.header("Content-Range"), res.body), (206, "bytes 6-10/11", b"file\n"),
+         "mg.send_file answers a Range request as kite's file serving does")
+    etag = get(p, "/send_file.lua?f=hello.txt").header("ETag")
+    res = get(p, "/send_file.lua?f=hello.txt", headers=[("If-None-Match", etag or "x")])
+    r.eq((res.status, res.body), (304, b""), "mg.send_file: If-None-Match gets a 304")
+    res = kitetest.request(p, "POST", "/send_file.lua?f=hello.txt", body="x=1")
+    r.eq((res.status, res.body), (200, b"hello file\n"), "mg.send_file on a POST: the file")
     res = kitetest.request(p, "HEAD", "/send_file.lua?f=hello.txt")
     r.eq((res.status, res.body), (200, b""), "mg.send_file on HEAD: the head only")
     res = get(p, "/response.lua")
