@@ -30,6 +30,7 @@ static int own_head(kite__lua_run_t *r, char *h, size_t len)
             first = 0;
             if (e - p < 12 || p[8] != ' ' || (status = atoi(p + 9)) < 200 || status > 999)
                 return KITE_EPROTO;
+            kite__http_set_reason(t, p + 12, (size_t)(e - p - 12));
             p = nl ? nl + 1 : end;
             continue;
         }

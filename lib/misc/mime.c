@@ -106,6 +106,8 @@ static const struct mime_entry mime_table[] = {
     {"rss", "application/rss+xml"},
     {"rtf", "application/rtf"},
     {"sh", "application/x-sh"},
+    {"shtm", "text/html" UTF8},
+    {"shtml", "text/html" UTF8},
     {"sql", "application/sql"},
     {"sqlite", "application/vnd.sqlite3"},
     {"svg", "image/svg+xml"},

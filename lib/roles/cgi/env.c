@@ -217,7 +217,7 @@ char **kite__cgi_env(kite_conn_t *c, kite_http_req_t *t, const char *script, siz
     if (t->p.content_length >= 0 && (t->tflags & KITE__T_BODY))
         set_int(e, "CONTENT_LENGTH", t->p.content_length);
     if (t->auth_user) {
-        set(e, "AUTH_TYPE", "Basic");
+        set(e, "AUTH_TYPE", (t->tflags & KITE__T_DIGEST) ? "Digest" : "Basic");
         set(e, "REMOTE_USER", t->auth_user);
     }
     /* php-cgi refuses to run without it (its force-cgi-redirect check). */

@@ -24,7 +24,8 @@ static char *put(char *p, const char *s, size_t n)
 
 static int respond(kite_conn_t *c, kite_http_req_t *t, int status, const char *ctype, int64_t clen)
 {
-    const char *server = c->pt->ctx->server_string, *reason = kite_http_status_text(status);
+    const char *server = c->pt->ctx->server_string;
+    const char *reason = t->reason ? t->reason : kite_http_status_text(status);
     size_t ctlen = ctype ? strlen(ctype) : 0, slen = strlen(server), max;
     kite_vhost_t *vh = c->vh;
     char *p, *start;

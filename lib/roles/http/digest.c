@@ -437,6 +437,7 @@ static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need,
         return challenge(c, t, d, 1);
     if (!(t->auth_user = kite__http_txn_copy(t, cr.username, strlen(cr.username))))
         return kite__http_error(c, t, 500, NULL);
+    t->tflags |= KITE__T_DIGEST; /* CGI's AUTH_TYPE */
     *answered = 0;
     return 0;
 }

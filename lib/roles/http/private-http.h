@@ -25,6 +25,8 @@ enum {
     KITE__T_CONTINUE = 1 << 7,  /* 100 Continue was sent */
     KITE__T_NO_BODY = 1 << 8,   /* status forbids a body (1xx, 204, 304) */
     KITE__T_PROTO = 1 << 9,     /* a protocol serves it (callback mount, interpret) */
+    KITE__T_DIGEST = 1 << 10,   /* auth_user was checked by Digest, not Basic */
+    KITE__T_BROKEN = 1 << 11,   /* the response was cut short (kite__http_abort) */
 };
 
 struct kite__http_wire {
@@ -53,7 +55,8 @@ struct kite_http_req_s {
     char *head; /* the head copy (arena or heap) */
     char *path; /* decoded, normalised */
     const char *mount_path;
-    char *auth_user; /* basic-auth user (arena or heap), or NULL */
+    char *auth_user; /* basic-auth or Digest user (arena or heap), or NULL */
+    char *reason;    /* a script's own reason phrase (arena or heap), or NULL */
     char *file_path; /* interpret: the resolved file (arena or heap), or NULL */
     /* What the mount found file_path to be, so that its handler need not
      * work it out again: for Lua, 1 a script, 2 a page; 0 not known. */
@@ -78,6 +81,13 @@ void kite__http_txn_put(kite__pt_t *pt, kite_http_req_t *t);
 void kite__http_pt_free(kite__pt_t *pt);
 /* Copy @len bytes into the transaction's arena (or the heap), NUL-terminated. */
 char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len);
+/* The reason phrase a script gave for its status (CGI "Status: 203 Text",
+ * a Lua page's status line): @len bytes of @s, leading blanks skipped,
+ * control characters dropped; the h1 wire sends it instead of the
+ * standard one. NULL, or nothing left, or longer than KITE__REASON_MAX:
+ * the standard phrase. Error pages of kite's own drop it. */
+#define KITE__REASON_MAX 128
+void kite__http_set_reason(kite_http_req_t *t, const char *s, size_t len);
 
 /* Route a parsed request: vhost, mount, then the origin's handler. */
 int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t);
@@ -107,6 +117,13 @@ static inline int kite__http_body_short(const kite_http_req_t *t)
 
 int kite__http_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);
 int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t);
+/* The body of @t's response ended abnormally (a script crashed or timed
+ * out, an upstream died, a Lua page failed after its head): end it so
+ * that no client takes it for whole. HTTP/1.1 closes without the last
+ * chunk (what was queued is still sent), a close-delimited body ends with
+ * a TCP reset, HTTP/2 resets the stream with INTERNAL_ERROR; the access
+ * log marks the line "incomplete". */
+void kite__http_abort(kite_conn_t *c, kite_http_req_t *t);
 /* A local redirect's target for @t: @loc (a path, maybe "?query") copied
  * into its arena (freed with the transaction); 0 or KITE_E2BIG. */
 int kite__http_txn_set_target(kite_http_req_t *t, const char *loc);

@@ -28,8 +28,22 @@ struct kite__put {
     char tmp[PATH_MAX], dst[PATH_MAX];
 };
 
-static int end_status(kite_conn_t *c, kite_http_req_t *t, int status)
+/* A 405 says what the target does allow (RFC 9110 15.5.6): the mount's
+ * root can only be read, a directory deleted, a file replaced too. */
+static void allow(kite_http_req_t *t, const char *dst)
 {
+    struct stat st;
+    const char *a = "GET, HEAD, OPTIONS";
+
+    if (dst && stat(dst, &st) == 0)
+        a = S_ISDIR(st.st_mode) ? "GET, HEAD, OPTIONS, DELETE" : "GET, HEAD, OPTIONS, PUT, DELETE";
+    kite__http_add_header_n(t, "Allow", a, strlen(a));
+}
+
+static int end_status(kite_conn_t *c, kite_http_req_t *t, int status, const char *dst)
+{
+    if (status == 405)
+        allow(t, dst);
     if (status >= 400)
         return kite__http_error(c, t, status, NULL);
     if (t->wire->respond(c, t, status, NULL, 0) < 0)
@@ -38,16 +52,22 @@ static int end_status(kite_conn_t *c, kite_http_req_t *t, int status)
 }
 
 /* Split root + rel into @dst, checking that its directory is inside the
- * docroot; 0, or the HTTP status to answer. */
+ * docroot; 0, or the HTTP status to answer. A directory URL ("/d/", as
+ * WebDAV clients write collections) names the directory d: DELETE and
+ * MKCOL take it; dst keeps the slash, so that a file "d" does not match. */
 static int target(const kite__mount_rt_t *m, const char *rel, char *dst, size_t cap)
 {
     char dir[PATH_MAX], real[PATH_MAX];
-    const char *base = strrchr(rel, '/');
-    size_t rl;
+    size_t len = strlen(rel), rl;
+    const char *base;
 
-    if (!base || !base[1])
-        return 405; /* the mount's root, or a path ending in '/' */
-    if (!strcmp(base, "/.htpasswd") || kite__http_hidden(m, rel, strlen(rel)))
+    while (len > 1 && rel[len - 1] == '/')
+        len--;
+    base = memrchr(rel, '/', len);
+    if (!base || base + 1 == rel + len)
+        return 405; /* the mount's root */
+    if ((len - (size_t)(base - rel) == 10 && !memcmp(base, "/.htpasswd", 10)) ||
+        kite__http_hidden(m, rel, len))
         return 403;
     if (snprintf(dir, sizeof(dir), "%s%.*s", m->root, (int)(base - rel), rel) >= (int)sizeof(dir) ||
         snprintf(dst, cap, "%s%s", m->root, rel) >= (int)cap)
@@ -89,7 +109,8 @@ static int start_put(kite_conn_t *c, kite_http_req_t *t, const char *dst)
     struct stat st;
     int existed = stat(dst, &st) == 0;
 
-    if (existed && S_ISDIR(st.st_mode))
+    /* A directory URL takes MKCOL or DELETE, never a body. */
+    if ((existed && S_ISDIR(st.st_mode)) || dst[strlen(dst) - 1] == '/')
         return 405;
     if ((inm && !strcmp(inm, "*") && existed) || (im && !strcmp(im, "*") && !existed))
         return 412;
@@ -156,7 +177,7 @@ int kite__http_put_done(kite_conn_t *c, kite_http_req_t *t)
     }
     free(p);
     t->put = NULL;
-    return end_status(c, t, status);
+    return end_status(c, t, status, NULL);
 }
 
 int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
@@ -169,7 +190,7 @@ int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t
     if (answered)
         return n;
     if ((st = target(m, rel, dst, sizeof(dst))))
-        return end_status(c, t, st);
+        return end_status(c, t, st, st == 405 ? NULL : dst);
     if (t->p.method_id == KITE_HTTP_DELETE)
         st = do_delete(dst);
     else if (t->p.method_id == KITE_HTTP_PUT)
@@ -178,5 +199,5 @@ int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t
         st = do_mkcol(t, dst);
     if (st < 0)
         return KITE_ECLOSED;
-    return st ? end_status(c, t, st) : 0;
+    return st ? end_status(c, t, st, dst) : 0;
 }

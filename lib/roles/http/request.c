@@ -1,11 +1,13 @@
 /*
  * HTTP transactions: the per-thread freelist they come from, their small
- * arena, and the public accessors for the request (method, path, query,
- * headers, query arguments).
+ * arena, the public accessors for the request (method, path, query,
+ * headers, query arguments), and the end of a response cut short.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "event/event.h"
 #include "misc/misc.h"
 #include "roles/http/fcache.h"
 #include "roles/http/private-http.h"
@@ -31,7 +33,7 @@ kite_http_req_t *kite__http_txn_get(kite__pt_t *pt)
     t->mrt = NULL;
     t->head = t->path = t->rh = NULL;
     t->mount_path = NULL;
-    t->auth_user = t->file_path = NULL;
+    t->auth_user = t->file_path = t->reason = NULL;
     t->file_kind = 0;
     t->put = NULL;
     t->rh_len = t->rh_cap = t->used = 0;
@@ -61,6 +63,7 @@ void kite__http_txn_put(kite__pt_t *pt, kite_http_req_t *t)
         free(t->auth_user);
     if (t->file_path && !in_arena(t, t->file_path))
         free(t->file_path);
+    kite__http_set_reason(t, NULL, 0);
     if (pt->ntxn_free >= MAX_FREE_TXN) {
         free(t);
         return;
@@ -105,7 +108,8 @@ int kite__http_txn_set_target(kite_http_req_t *t, const char *loc)
 void kite__http_txn_reroute(kite_conn_t *c, kite_http_req_t *t)
 {
     c->proto = NULL;
-    t->tflags &= (uint16_t) ~(KITE__T_PROTO | KITE__T_CONTINUE);
+    t->tflags &= (uint16_t) ~(KITE__T_PROTO | KITE__T_CONTINUE | KITE__T_DIGEST);
+    kite__http_set_reason(t, NULL, 0);
     if (t->path && !in_arena(t, t->path))
         free(t->path);
     if (t->auth_user && !in_arena(t, t->auth_user))
@@ -132,6 +136,64 @@ char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len)
     memcpy(p, s, len);
     p[len] = '\0';
     return p;
+}
+
+void kite__http_set_reason(kite_http_req_t *t, const char *s, size_t len)
+{
+    char *d;
+    size_t i;
+
+    if (t->reason && !in_arena(t, t->reason))
+        free(t->reason);
+    t->reason = NULL;
+    while (len && (*s == ' ' || *s == '\t')) {
+        s++;
+        len--;
+    }
+    if (!len || len > KITE__REASON_MAX || !(t->reason = kite__http_txn_copy(t, s, len)))
+        return;
+    /* RFC 9112 4: HTAB, SP, VCHAR, obs-text. Anything else (a CR or LF
+     * smuggling a header in) is dropped. */
+    for (d = t->reason, i = 0; i < len; i++)
+        if (s[i] == '\t' || (unsigned char)s[i] >= 0x20) {
+            if (s[i] != 0x7f)
+                *d++ = s[i];
+        }
+    *d = '\0';
+    if (d == t->reason)
+        kite__http_set_reason(t, NULL, 0);
+}
+
+void kite__http_abort(kite_conn_t *c, kite_http_req_t *t)
+{
+    static const struct linger rst = {1, 0};
+    int fd;
+
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    if (t) {
+        t->tflags |= KITE__T_BROKEN;
+        t->tflags &= (uint16_t)~KITE__T_KEEPALIVE;
+    }
+    if (c->flags & KITE__C_STREAM) {
+        /* HTTP/2: RST_STREAM INTERNAL_ERROR instead of END_STREAM. */
+        c->flags |= KITE__C_ABORT;
+        kite__conn_close_now(c, 2);
+        return;
+    }
+    if (t && t->resp_len < 0 && !(t->tflags & (KITE__T_CHUNKED | KITE__T_NO_BODY)) &&
+        (fd = c->pt->evops->fd(c)) >= 0) {
+        /* A close-delimited body (HTTP/1.0, no Content-Length): its clean
+         * close would read as its end, a reset does not. */
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
+        c->flags |= KITE__C_ABORT;
+        kite__conn_close_now(c, 2);
+        return;
+    }
+    /* Chunked or with a Content-Length: what was queued still goes, and
+     * the close without the last chunk (or short of the length) is what
+     * tells the client. */
+    kite_close(c, 0, NULL);
 }
 
 const char *kite_http_method(const kite_http_req_t *req)

@@ -18,8 +18,12 @@ static const struct {
     {200, "OK"},
     {201, "Created"},
     {202, "Accepted"},
+    {203, "Non-Authoritative Information"},
     {204, "No Content"},
+    {205, "Reset Content"},
     {206, "Partial Content"},
+    {207, "Multi-Status"},
+    {300, "Multiple Choices"},
     {301, "Moved Permanently"},
     {302, "Found"},
     {303, "See Other"},
@@ -28,10 +32,12 @@ static const struct {
     {308, "Permanent Redirect"},
     {400, "Bad Request"},
     {401, "Unauthorized"},
+    {402, "Payment Required"},
     {403, "Forbidden"},
     {404, "Not Found"},
     {405, "Method Not Allowed"},
     {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
     {408, "Request Timeout"},
     {409, "Conflict"},
     {410, "Gone"},
@@ -42,15 +48,24 @@ static const struct {
     {415, "Unsupported Media Type"},
     {416, "Range Not Satisfiable"},
     {417, "Expectation Failed"},
+    {421, "Misdirected Request"},
+    {422, "Unprocessable Content"},
+    {423, "Locked"},
+    {424, "Failed Dependency"},
     {426, "Upgrade Required"},
+    {428, "Precondition Required"},
     {429, "Too Many Requests"},
     {431, "Request Header Fields Too Large"},
+    {451, "Unavailable For Legal Reasons"},
     {500, "Internal Server Error"},
     {501, "Not Implemented"},
     {502, "Bad Gateway"},
     {503, "Service Unavailable"},
     {504, "Gateway Timeout"},
     {505, "HTTP Version Not Supported"},
+    {507, "Insufficient Storage"},
+    {508, "Loop Detected"},
+    {511, "Network Authentication Required"},
 };
 
 const char *kite_http_status_text(int status)
@@ -225,6 +240,7 @@ int kite__http_error(kite_conn_t *c, kite_http_req_t *t, int status, const char 
 
     if (t->tflags & KITE__T_HEAD_SENT)
         return KITE_ESTATE;
+    kite__http_set_reason(t, NULL, 0); /* a script's phrase is not ours */
     /* The vhost's own 404 page: a path served by one of its file mounts. */
     if (status == 404 && vh->error_document_404 && !(t->tflags & KITE__T_IS_HEAD)) {
         const char *doc = vh->error_document_404;
