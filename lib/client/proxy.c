@@ -206,7 +206,10 @@ static void resume_down(kite_conn_t *down, psess_t *s)
 static void answer_error(kite_conn_t *down, psess_t *s, int status)
 {
     if (s->head_sent) {
-        kite_close(down, 0, NULL);
+        if (!s->complete)
+            kite__http_abort(down, down->rd, KITE_CLOSE_ERROR);
+        else
+            kite_close(down, 0, NULL);
         return;
     }
     s->head_sent = s->complete = 1;
@@ -570,7 +573,7 @@ static void up_closed(kite_conn_t *up, void *user, int code)
     else if (!s->head_sent)
         answer_error(down, s, cl && cl->timed_out ? 504 : 502);
     else if (!s->complete)
-        kite__conn_close_now(down, KITE_CLOSE_ERROR); /* cut short: the client must see it */
+        kite__http_abort(down, down->rd, KITE_CLOSE_ERROR); /* cut short: the client must see it */
 }
 
 static const kite_protocol_t proxy_up_proto = {

@@ -199,11 +199,10 @@ static void fail(kite__lua_run_t *r, const char *msg)
             kite__conn_close_now(c, KITE_CLOSE_ERROR);
         return;
     }
-    /* The head went out: what was sent stays sent, and the close tells
-     * the client the response was cut (no last chunk). */
+    /* The head went out: what was sent stays sent, and the end tells
+     * the client the response was cut (no last chunk; RST_STREAM). */
     run_free(r);
-    t->tflags &= (uint16_t)~KITE__T_KEEPALIVE;
-    kite_close(c, 0, NULL);
+    kite__http_abort(c, t, KITE_CLOSE_ERROR);
 }
 
 static void redirect(kite__lua_run_t *r)

@@ -13,6 +13,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "core/private.h"
 #include "misc/misc.h"
@@ -98,9 +99,12 @@ static int send_head(kite__cgi_t *g, char *head, size_t len)
         while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
             *--e = '\0';
         if (name_is(p, (size_t)(colon - p), "Status")) {
-            status = atoi(v);
+            char *rs;
+            status = (int)strtol(v, &rs, 10);
             if (status < 200 || status > 999)
                 return KITE_EPROTO;
+            /* Its own reason phrase ("203 Non-Authoritative") is kept. */
+            kite__http_set_reason(t, rs, (size_t)(e - rs));
         } else if (name_is(p, (size_t)(colon - p), "Location")) {
             loc = v;
         } else if (kite__http_script_field(t, p, (size_t)(colon - p), v, e, &ctype, &clen) < 0) {
@@ -180,6 +184,37 @@ int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len)
     return 0;
 }
 
+/* The end of a body whose script has exited: whole if it exited 0 (or
+ * sent all of its Content-Length); else cut (kite__http_abort), since a
+ * crash or a failure status mid-body must not look like a success. */
+static void body_end(kite__cgi_t *g)
+{
+    kite_conn_t *c = g->client;
+    kite_http_req_t *t = g->t;
+    int st = g->wstatus, failed = (g->flags & CGI_REAPED) && !(WIFEXITED(st) && !WEXITSTATUS(st));
+
+    if (failed && !(t->resp_len >= 0 && t->resp_sent >= t->resp_len)) {
+        if (WIFEXITED(st))
+            kite_warn("cgi %s: exit status %d after the response began: it is cut", g->name,
+                      WEXITSTATUS(st));
+        else
+            kite_warn("cgi %s: died after the response began: it is cut", g->name);
+        kite__http_abort(c, t, KITE_CLOSE_ERROR);
+        return;
+    }
+    /* Not inside kite__conn_enter(): the h1 role then goes on at once with a
+     * request that arrived behind this one, even with no bytes left
+     * to send (a body that had its Content-Length already). */
+    if (kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
+        kite__conn_close_now(c, KITE_CLOSE_ERROR);
+}
+
+void kite__cgi_exited(kite__cgi_t *g)
+{
+    if (g->client && (g->flags & CGI_OUT_EOF))
+        body_end(g);
+}
+
 void kite__cgi_output_end(kite__cgi_t *g, int eof)
 {
     kite_conn_t *c = g->client;
@@ -189,15 +224,17 @@ void kite__cgi_output_end(kite__cgi_t *g, int eof)
         return;
     if (!eof && (g->flags & CGI_HEAD_DONE)) {
         /* A complete-looking end (the last chunk) would be a lie. */
-        kite__conn_close_now(c, KITE_CLOSE_ERROR);
+        kite__http_abort(c, g->t, KITE_CLOSE_ERROR);
         return;
     }
     if (g->flags & CGI_HEAD_DONE) {
-        /* Not inside kite__conn_enter(): the h1 role then goes on at once with a
-         * request that arrived behind this one, even with no bytes left
-         * to send (a body that had its Content-Length already). */
-        if (kite_write(c, NULL, 0, KITE_WRITE_HTTP_FINAL) < 0)
-            kite__conn_close_now(c, KITE_CLOSE_ERROR);
+        /* The exit status says whether the body is whole: wait for it
+         * (the pidfd conn reports it, cgi-timeout bounds it). */
+        if (!(g->flags & CGI_REAPED) && g->pidc) {
+            g->flags |= CGI_OUT_EOF;
+            return;
+        }
+        body_end(g);
         return;
     }
     was = kite__conn_enter(c);

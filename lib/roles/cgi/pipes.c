@@ -91,6 +91,8 @@ static void pipe_closed(kite_conn_t *pc, void *user, int code)
     } else if (pc == g->pidc) {
         g->pidc = NULL;
         reap(g);
+        if (!(g->flags & CGI_SSI))
+            kite__cgi_exited(g);
     }
     kite__cgi_unref(g);
 }
@@ -129,7 +131,7 @@ static void on_timeout(kite_conn_t *pc, kite_timer_t *t)
             kite__conn_close_now(c, KITE_CLOSE_ERROR);
         kite__conn_leave(c);
     } else {
-        kite__conn_close_now(c, KITE_CLOSE_TIMEOUT);
+        kite__http_abort(c, g->t, KITE_CLOSE_TIMEOUT);
     }
 }
 

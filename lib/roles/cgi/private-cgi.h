@@ -33,6 +33,7 @@ enum {
     CGI_REAPED = 1 << 3,    /* waitpid() collected the exit status */
     CGI_KILLED = 1 << 4,    /* we killed the process group (timeout, client gone) */
     CGI_SSI = 1 << 5,       /* an SSI exec: stdout goes into the page (ssi-exec.c) */
+    CGI_OUT_EOF = 1 << 6,   /* stdout ended; the response ends once the exit is known */
 };
 
 typedef struct kite__cgi {
@@ -84,6 +85,9 @@ int kite__cgi_spawn_argv(const char *file, char *const argv[], const char *dir, 
  * script closed it; 0: kite closed it, the response is cut short). */
 int kite__cgi_output(kite__cgi_t *g, const char *buf, size_t len);
 void kite__cgi_output_end(kite__cgi_t *g, int eof);
+/* The script has exited (reaped): end a response whose stdout ended
+ * before the exit was known (CGI_OUT_EOF). */
+void kite__cgi_exited(kite__cgi_t *g);
 
 /* pipes.c: the pipe and pidfd conns. */
 int kite__cgi_pipes_open(kite__cgi_t *g, kite_conn_t *c, const int fds[4], unsigned timeout_s);

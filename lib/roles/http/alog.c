@@ -356,7 +356,12 @@ void kite__alog_txn(kite_conn_t *c, const kite_http_req_t *t)
     p = put_field(p, ref, FIELD_MAX);
     p = put(p, "\" \"", 3);
     p = put_field(p, ua, FIELD_MAX);
-    p = put(p, "\"\n", 2);
+    *p++ = '"';
+    /* A response cut short (its body ended abnormally, or short of its
+     * Content-Length) is marked, as Apache's %X does with its "X". */
+    if ((t->tflags & KITE__T_BROKEN) || kite__http_body_short(t))
+        p = put(p, " incomplete", 11);
+    *p++ = '\n';
     ap->len += (uint32_t)(p - start);
     if (ap->len >= FLUSH_AT) {
         flush(ap);

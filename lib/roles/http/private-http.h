@@ -122,8 +122,9 @@ int kite__http_body_done(kite_conn_t *c, kite_http_req_t *t);
  * that no client takes it for whole. HTTP/1.1 closes without the last
  * chunk (what was queued is still sent), a close-delimited body ends with
  * a TCP reset, HTTP/2 resets the stream with INTERNAL_ERROR; the access
- * log marks the line "incomplete". */
-void kite__http_abort(kite_conn_t *c, kite_http_req_t *t);
+ * log marks the line "incomplete". @reason (kite_close_reason_t) is the
+ * close's, where the conn closes at once. */
+void kite__http_abort(kite_conn_t *c, kite_http_req_t *t, int reason);
 /* A local redirect's target for @t: @loc (a path, maybe "?query") copied
  * into its arena (freed with the transaction); 0 or KITE_E2BIG. */
 int kite__http_txn_set_target(kite_http_req_t *t, const char *loc);

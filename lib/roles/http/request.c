@@ -164,7 +164,7 @@ void kite__http_set_reason(kite_http_req_t *t, const char *s, size_t len)
         kite__http_set_reason(t, NULL, 0);
 }
 
-void kite__http_abort(kite_conn_t *c, kite_http_req_t *t)
+void kite__http_abort(kite_conn_t *c, kite_http_req_t *t, int reason)
 {
     static const struct linger rst = {1, 0};
     int fd;
@@ -178,7 +178,7 @@ void kite__http_abort(kite_conn_t *c, kite_http_req_t *t)
     if (c->flags & KITE__C_STREAM) {
         /* HTTP/2: RST_STREAM INTERNAL_ERROR instead of END_STREAM. */
         c->flags |= KITE__C_ABORT;
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, reason);
         return;
     }
     if (t && t->resp_len < 0 && !(t->tflags & (KITE__T_CHUNKED | KITE__T_NO_BODY)) &&
@@ -187,7 +187,7 @@ void kite__http_abort(kite_conn_t *c, kite_http_req_t *t)
          * close would read as its end, a reset does not. */
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
         c->flags |= KITE__C_ABORT;
-        kite__conn_close_now(c, 2);
+        kite__conn_close_now(c, reason);
         return;
     }
     /* Chunked or with a Content-Length: what was queued still goes, and
