@@ -131,6 +131,9 @@ def main():
             res = call("DELETE", "/full/")
             r.ok(res.status == 409 and os.path.exists(os.path.join(d, "htdocs/full/f.txt")),
                  "DELETE /full/ (not empty): 409, kept", repr(res))
+            res = call("DELETE", "/full/f.txt/")
+            r.ok(res.status == 404 and os.path.exists(os.path.join(d, "htdocs/full/f.txt")),
+                 "DELETE /full/f.txt/ (a file with a slash): 404, kept", repr(res))
             res = call("MKCOL", "/newcol/")
             r.ok(res.status == 201 and os.path.isdir(os.path.join(d, "htdocs/newcol")),
                  "MKCOL /newcol/: 201", repr(res))
