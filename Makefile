@@ -13,7 +13,7 @@ PY         := /usr/bin/python3
 DEPS := gcc libc6-dev pkg-config clang-format git meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
         libjansson-dev zlib1g-dev ca-certificates curl python3 python3-websockets python3-h11 python3-wsproto \
         libnghttp2-dev nghttp2-client python3-h2 \
-        libwebsockets-test-server libwebsockets-dev chromium openssl lua5.4 lua-luv \
+        libwebsockets-test-server libwebsockets-dev chromium openssl lua5.4 lua-luv civetweb \
         libsqlite3-dev lua-filesystem
 # Extra packages for `make fuzz` and `make bench`.
 FUZZ_DEPS  := clang libclang-rt-14-dev
