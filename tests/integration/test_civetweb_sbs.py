@@ -397,7 +397,7 @@ def view(res, how, ports):
     is the error_pages page, which both must send."""
     if res is None:
         return {"status": "closed without an answer"}
-    v = {"status": res.status, "error page": res.body == ERROR404}
+    v = {"status": res.status, "reason": res.reason, "error page": res.body == ERROR404}
     own_page = res.status >= 300 and not v["error page"]
     for h in KEY_HEADERS:
         if own_page and h in ("Content-Type", "Cache-Control"):
@@ -499,7 +499,9 @@ def main():
                 a, b = vk.get(field), vc.get(field)
                 if a == b:
                     continue
-                ids = [i for i, f in ALLOW.items() if f(name, target, field, vk, vc)]
+                # The reason phrase follows the status.
+                fld = "status" if field == "reason" and vk["status"] != vc["status"] else field
+                ids = [i for i, f in ALLOW.items() if f(name, target, fld, vk, vc)]
                 if ids:
                     excused.update(ids)
                 else:
