@@ -208,6 +208,19 @@ void kite__conn_close_now(kite_conn_t *c, kite_close_reason_t reason)
     finish_close(c);
 }
 
+void kite__conn_abort(kite_conn_t *c, kite_close_reason_t reason, int rst)
+{
+    static const struct linger now = {1, 0};
+    int fd;
+
+    if (c->flags & KITE__C_CLOSED)
+        return;
+    if (rst && !(c->flags & KITE__C_STREAM) && (fd = kite__conn_fd(c)) >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+    c->flags |= KITE__C_ABORT;
+    kite__conn_close_now(c, reason);
+}
+
 void kite__conn_freed(kite_conn_t *c)
 {
     (void)c;

@@ -381,6 +381,10 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
 void kite__conn_on_data(kite_conn_t *c, char *buf, size_t len);
 void kite__conn_on_eof(kite_conn_t *c, int status);
 void kite__conn_close_now(kite_conn_t *c, kite_close_reason_t reason);
+/* Close @c at once as a failure: queued output is dropped, a stream is
+ * reset (HTTP/2: RST_STREAM INTERNAL_ERROR), TLS sends no close_notify,
+ * and with @rst a socket ends with a TCP reset instead of a FIN. */
+void kite__conn_abort(kite_conn_t *c, kite_close_reason_t reason, int rst);
 /* Flush what is queued, then close (the role's close steps are done). */
 int kite__conn_close_graceful(kite_conn_t *c);
 void kite__conn_freed(kite_conn_t *c);

@@ -5,9 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
-#include "event/event.h"
 #include "misc/misc.h"
 #include "roles/http/fcache.h"
 #include "roles/http/private-http.h"
@@ -166,28 +164,21 @@ void kite__http_set_reason(kite_http_req_t *t, const char *s, size_t len)
 
 void kite__http_abort(kite_conn_t *c, kite_http_req_t *t, int reason)
 {
-    static const struct linger rst = {1, 0};
-    int fd;
-
     if (c->flags & KITE__C_CLOSED)
         return;
     if (t) {
         t->tflags |= KITE__T_BROKEN;
         t->tflags &= (uint16_t)~KITE__T_KEEPALIVE;
     }
+    /* HTTP/2: RST_STREAM INTERNAL_ERROR instead of END_STREAM. */
     if (c->flags & KITE__C_STREAM) {
-        /* HTTP/2: RST_STREAM INTERNAL_ERROR instead of END_STREAM. */
-        c->flags |= KITE__C_ABORT;
-        kite__conn_close_now(c, reason);
+        kite__conn_abort(c, (kite_close_reason_t)reason, 0);
         return;
     }
-    if (t && t->resp_len < 0 && !(t->tflags & (KITE__T_CHUNKED | KITE__T_NO_BODY)) &&
-        (fd = c->pt->evops->fd(c)) >= 0) {
-        /* A close-delimited body (HTTP/1.0, no Content-Length): its clean
-         * close would read as its end, a reset does not. */
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &rst, sizeof(rst));
-        c->flags |= KITE__C_ABORT;
-        kite__conn_close_now(c, reason);
+    /* A close-delimited body (HTTP/1.0, no Content-Length): its clean
+     * close would read as its end, a reset does not. */
+    if (t && t->resp_len < 0 && !(t->tflags & (KITE__T_CHUNKED | KITE__T_NO_BODY))) {
+        kite__conn_abort(c, (kite_close_reason_t)reason, 1);
         return;
     }
     /* Chunked or with a Content-Length: what was queued still goes, and
