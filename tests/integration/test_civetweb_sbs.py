@@ -379,6 +379,7 @@ def putdel_steps():
         ("DELETE the file", "DELETE", "/put/col-@S@/f.txt", None),
         ("DELETE the empty dir", "DELETE", "/put/col-@S@/", None),
         ("PUT a hidden name", "PUT", "/put/h-@S@.bak", b"x"),
+        ("PUT under protect_uri", "PUT", "/priv/p-@S@.txt", b"x"),
         ("MKCOL another", "MKCOL", "/put/full-@S@", None),
         ("PUT into that", "PUT", "/put/full-@S@/f.txt", b"in col"),
         ("DELETE the full dir", "DELETE", "/put/full-@S@/", None),

@@ -4,7 +4,8 @@
 AUTH_TYPE=Digest and its REMOTE_USER; a script's own reason phrase is
 kept (CGI Status, a Lua page's status line), with control characters
 dropped; DELETE of a directory URL with its trailing slash is 204 or 409,
-and every 405 carries Allow.
+and every 405 carries Allow; a PUT under a protect_uri prefix (two Digest
+checks of one request) is let in.
 
 usage: test_libhttp_compat.py KITED PLUGIN_DIR
 """
@@ -77,10 +78,11 @@ def main():
                     "authentication_domain %s\nprotect_uri /priv=%s\n"
                     "put_delete_auth_file %s\n" % (port, REALM, pw, pw))
 
-        def call(method, uri, body=None):
+        def call(method, uri, body=None, extra=None):
             nonce = challenge_of(request(port, method, uri))[1].get("nonce", "")
-            return request(port, method, uri, body=body,
-                           headers=digest_hdr("alice", "s3cret", REALM, nonce, uri, method=method))
+            h = digest_hdr("alice", "s3cret", REALM, nonce, uri, method=method)
+            h.update(extra or {})
+            return request(port, method, uri, body=body, headers=h)
 
         def check(_):
             # Item 4: .shtml (processed) and .shtm are HTML.
@@ -150,6 +152,13 @@ def main():
             res = call("DELETE", "/")
             r.ok(res.status == 405 and res.header("Allow") == "GET, HEAD, OPTIONS",
                  "DELETE / (the root): 405 with Allow", repr(res))
+            # Two Digest checks of one request (protect_uri, then
+            # put_delete_auth_file) take its nonce count once.
+            res = call("PUT", "/priv/up.txt", "under protect_uri")
+            r.ok(res.status == 201 and os.path.exists(os.path.join(d, "htdocs/priv/up.txt")),
+                 "PUT under a protect_uri prefix with put_delete_auth_file: 201", repr(res))
+            res = call("PUT", "/priv/up.txt", "again", {"X-Pad": "p" * 3700})
+            r.ok(res.status == 204, "... and again with a 3700-byte header field: 204", repr(res))
             res = call("DELETE", "/full/f.txt")
             r.ok(res.status == 204 and not os.path.exists(os.path.join(d, "htdocs/full/f.txt")),
                  "DELETE of a file still 204", repr(res))

@@ -428,14 +428,16 @@ static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need,
         (cr.qop[0] && strcmp(cr.qop, "auth")) || (nc = nonce_count(&cr)) < 0 ||
         (fresh = check_nonce(d, cr.nonce, &issued)) < 0 || !verify(t, &cr, ha1))
         return challenge(c, t, d, 0);
-    if (fresh && (fresh = count_nonce(d, cr.nonce, issued, (uint32_t)nc)) < 0) {
+    if (fresh && !(t->tflags & KITE__T_NC_DONE) &&
+        (fresh = count_nonce(d, cr.nonce, issued, (uint32_t)nc)) < 0) {
         kite_notice("vhost %s: digest: user \"%s\" nonce count %s replayed", c->vh->name,
                     cr.username, cr.qop[0] ? cr.nc : "(none)");
         return challenge(c, t, d, 0);
     }
     if (!fresh)
         return challenge(c, t, d, 1);
-    if (!(t->auth_user = kite__http_txn_copy(t, cr.username, strlen(cr.username))))
+    t->tflags |= KITE__T_NC_DONE;
+    if (kite__http_txn_set_user(t, cr.username) < 0)
         return kite__http_error(c, t, 500, NULL);
     t->tflags |= KITE__T_DIGEST; /* CGI's AUTH_TYPE */
     *answered = 0;

@@ -27,6 +27,10 @@ enum {
     KITE__T_PROTO = 1 << 9,     /* a protocol serves it (callback mount, interpret) */
     KITE__T_DIGEST = 1 << 10,   /* auth_user was checked by Digest, not Basic */
     KITE__T_BROKEN = 1 << 11,   /* the response was cut short (kite__http_abort) */
+    /* The Digest nonce count of this request was taken: a second check
+     * (protect-uri then put-delete-auth-file, or after a local redirect)
+     * must not see its own count as a replay. */
+    KITE__T_NC_DONE = 1 << 12,
 };
 
 struct kite__http_wire {
@@ -81,6 +85,9 @@ void kite__http_txn_put(kite__pt_t *pt, kite_http_req_t *t);
 void kite__http_pt_free(kite__pt_t *pt);
 /* Copy @len bytes into the transaction's arena (or the heap), NUL-terminated. */
 char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len);
+/* The authenticated user of @t is @user (copied; a user set before, by
+ * another check of the same request, is given back); 0 or KITE_ENOMEM. */
+int kite__http_txn_set_user(kite_http_req_t *t, const char *user);
 /* The reason phrase a script gave for its status (CGI "Status: 203 Text",
  * a Lua page's status line): @len bytes of @s, leading blanks skipped,
  * control characters dropped; the h1 wire sends it instead of the

@@ -136,6 +136,14 @@ char *kite__http_txn_copy(kite_http_req_t *t, const char *s, size_t len)
     return p;
 }
 
+int kite__http_txn_set_user(kite_http_req_t *t, const char *user)
+{
+    if (t->auth_user && !in_arena(t, t->auth_user))
+        free(t->auth_user);
+    t->auth_user = kite__http_txn_copy(t, user, strlen(user));
+    return t->auth_user ? 0 : KITE_ENOMEM;
+}
+
 void kite__http_set_reason(kite_http_req_t *t, const char *s, size_t len)
 {
     char *d;
