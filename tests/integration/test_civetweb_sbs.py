@@ -90,6 +90,9 @@ FILES = {
     "outside.txt": "OUTSIDE THE DOCROOT\n",
 }
 ERROR404 = b"<p>custom not found</p>\n"
+# Debian's civetweb is run as `civetweb FILE -listening_ports ADDR` (the
+# command line adds to the file); started by its full path it takes a
+# relative document_root from /usr/bin, so every path here is absolute.
 OPTIONS = """# one LibHTTP options file for both servers
 document_root @D@/htdocs
 error_pages @D@/errors/
