@@ -155,11 +155,14 @@ ALLOW = {
         "status", "Cache-Control", "ETag present", "Content-Type"),
     # Ranges as RFC 9110 has them: a suffix range is 206, a range past the
     # end 416 (civetweb: the whole file, and a close without an answer).
-    "rfc-ranges": lambda n, t, f, vk, vc: n.startswith("range") and vk["status"] in (206, 416)
-    and vc["status"] in (200, "closed without an answer"),
+    # Several ranges, or an If-Range that does not match, get the whole
+    # file (civetweb: the first range, If-Range ignored).
+    "rfc-ranges": lambda n, t, f, vk, vc: n.startswith("range") and (
+        vk["status"] in (206, 416) and vc["status"] in (200, "closed without an answer") or
+        vk["status"] == 200 and vc["status"] == 206),
     # A listing is kite's own page: no ".." entry, sent with no-cache.
     "listing-html": lambda n, t, f, vk, vc: f == "links" and
-    set(vc.get(f)) - set(vk.get(f)) == {b".."} or f == "Cache-Control" and "links" in vk and
+    set(vc.get(f)) - set(vk.get(f)) == {b".."} or f == "Cache-Control" and "listing" in n and
     vk.get(f) == "no-cache",
     # An SSI page is "no-cache" (civetweb: five directives meaning the same).
     "ssi-no-cache": lambda n, t, f, vk, vc: f == "Cache-Control" and vk.get(f) == "no-cache" and
@@ -196,6 +199,9 @@ ALLOW = {
     "put-no-parents": lambda n, t, f, vk, vc: "without parent" in n and vk["status"] == 409,
     # hide_files_patterns names cannot be written (403; civetweb writes them).
     "put-hidden-403": lambda n, t, f, vk, vc: "hidden name" in n and vk["status"] == 403,
+    # OPTIONS is 204 with the methods kite serves there (civetweb: 200 and
+    # its WebDAV methods).
+    "options-204": lambda n, t, f, vk, vc: n == "OPTIONS on a file" and vk["status"] == 204,
     # Every 405 says what is allowed (RFC 9110 15.5.6).
     "allow-on-405": lambda n, t, f, vk, vc: f == "Allow" and vk["status"] == 405 and
     vc.get(f) is None,
@@ -297,6 +303,11 @@ def requests():
     add("range open end", "/hello.txt", headers=[("Range", "bytes=50-")])
     add("range past the end", "/hello.txt", headers=[("Range", "bytes=500-600")])
     add("range bad unit", "/hello.txt", headers=[("Range", "items=0-4")])
+    add("range two parts", "/hello.txt", headers=[("Range", "bytes=0-1,5-6")], how="status")
+    add("range with If-Range the ETag", "/hello.txt", headers=[
+        ("Range", "bytes=0-4"), ("If-Range", lambda prev: prev["static file"].header("ETag"))])
+    add("range with an old If-Range", "/hello.txt", headers=[
+        ("Range", "bytes=0-4"), ("If-Range", '"not-the-etag"')])
     # conditional
     add("If-None-Match the ETag", "/hello.txt",
         headers=[("If-None-Match", lambda prev: prev["static file"].header("ETag"))])
@@ -363,6 +374,11 @@ def requests():
     add("PUT without credentials", "/put/new.txt", "PUT", body=b"x", how="status")
     add("DELETE without credentials", "/put/keep.txt", "DELETE", how="status")
     add("unknown method", "/hello.txt", "BREW", how="status")
+    add("POST to a static file", "/hello.txt", "POST", body=b"x", how="status")
+    add("OPTIONS on a file", "/hello.txt", "OPTIONS", how="status")
+    add("HEAD of a listing", "/dir_list/", "HEAD", how="status")
+    add("listing with a query", "/dir_list/?x=1", how="links")
+    add("index file with a query", "/dir_idx/?x=1")
     return L
 
 
