@@ -6,6 +6,7 @@
  * under the C name split_form_urlencoded), mg.time, mg.random, mg.uuid,
  * mg.cry and mg.system.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,29 @@ static kite__lua_run_t *req_run(lua_State *L)
     return r;
 }
 
+/* The LibHTTP options that are a string member of the mount. */
+static const struct {
+    const char *name;
+    size_t off;
+} mount_str[] = {
+    {"index_files", offsetof(kite_mount_t, index_files)},
+    {"hide_files_patterns", offsetof(kite_mount_t, hide_files)},
+    {"ssi_pattern", offsetof(kite_mount_t, ssi_pattern)},
+    {"cgi_pattern", offsetof(kite_mount_t, cgi_pattern)},
+    {"cgi_interpreter", offsetof(kite_mount_t, cgi_interpreter)},
+    {"lua_script_pattern", offsetof(kite_mount_t, lua_script_pattern)},
+    {"lua_server_page_pattern", offsetof(kite_mount_t, lua_page_pattern)},
+    {"lua_preload_file", offsetof(kite_mount_t, lua_preload)},
+};
+
+/* The others, by what they are made of (push_option). */
+static const char *const other[] = {
+    "document_root",        "authentication_domain", "listening_ports",
+    "num_threads",          "enable_keep_alive",     "access_control_allow_origin",
+    "put_delete_auth_file", "request_timeout_ms",    "enable_directory_listing",
+    "static_file_max_age",  "websocket_root",
+};
+
 /* Push the LibHTTP option @name of @r's mount and vhost; 0 when kite has
  * no such option or it is not set. */
 static int push_option(lua_State *L, const kite__lua_run_t *r, const char *name)
@@ -32,6 +56,7 @@ static int push_option(lua_State *L, const kite__lua_run_t *r, const char *name)
     const kite_mount_t *m = mrt ? mrt->m : NULL;
     const kite_vhost_t *vh = r->c->vh;
     const char *s = NULL;
+    size_t i;
 
     if (!strcmp(name, "document_root"))
         s = mrt ? mrt->root : NULL;
@@ -55,24 +80,11 @@ static int push_option(lua_State *L, const kite__lua_run_t *r, const char *name)
         s = m->dir_listing ? "yes" : "no";
     else if (!strcmp(name, "static_file_max_age"))
         return lua_pushfstring(L, "%d", m->cache_max_age), 1;
-    else if (!strcmp(name, "index_files"))
-        s = m->index_files;
-    else if (!strcmp(name, "hide_files_patterns"))
-        s = m->hide_files;
-    else if (!strcmp(name, "ssi_pattern"))
-        s = m->ssi_pattern;
-    else if (!strcmp(name, "cgi_pattern"))
-        s = m->cgi_pattern;
-    else if (!strcmp(name, "cgi_interpreter"))
-        s = m->cgi_interpreter;
-    else if (!strcmp(name, "lua_script_pattern"))
-        s = m->lua_script_pattern;
-    else if (!strcmp(name, "lua_server_page_pattern"))
-        s = m->lua_page_pattern;
-    else if (!strcmp(name, "lua_preload_file"))
-        s = m->lua_preload;
     else if (!strcmp(name, "websocket_root"))
         s = m->lua_ws_root ? m->lua_ws_root : mrt->root;
+    for (i = 0; !s && i < sizeof(mount_str) / sizeof(mount_str[0]); i++)
+        if (!strcmp(name, mount_str[i].name))
+            s = *(const char *const *)((const char *)m + mount_str[i].off);
     if (!s)
         return 0;
     lua_pushstring(L, s);
@@ -82,27 +94,6 @@ static int push_option(lua_State *L, const kite__lua_run_t *r, const char *name)
 /* mg.get_option(name): its value or nil; mg.get_option(): all, a table. */
 static int get_option(lua_State *L)
 {
-    static const char *const names[] = {
-        "document_root",
-        "authentication_domain",
-        "listening_ports",
-        "num_threads",
-        "enable_keep_alive",
-        "access_control_allow_origin",
-        "put_delete_auth_file",
-        "request_timeout_ms",
-        "enable_directory_listing",
-        "static_file_max_age",
-        "index_files",
-        "hide_files_patterns",
-        "ssi_pattern",
-        "cgi_pattern",
-        "cgi_interpreter",
-        "lua_script_pattern",
-        "lua_server_page_pattern",
-        "lua_preload_file",
-        "websocket_root",
-    };
     kite__lua_run_t *r = req_run(L);
     size_t i;
 
@@ -112,9 +103,12 @@ static int get_option(lua_State *L)
         return 1;
     }
     lua_newtable(L);
-    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (push_option(L, r, names[i]))
-            lua_setfield(L, -2, names[i]);
+    for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+        if (push_option(L, r, other[i]))
+            lua_setfield(L, -2, other[i]);
+    for (i = 0; i < sizeof(mount_str) / sizeof(mount_str[0]); i++)
+        if (push_option(L, r, mount_str[i].name))
+            lua_setfield(L, -2, mount_str[i].name);
     return 1;
 }
 

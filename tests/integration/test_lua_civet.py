@@ -167,6 +167,7 @@ def t_info(r, p):
     want = {"document_root": "true", "authentication_domain": "civet.example",
             "lua_script_pattern": "**.lua$", "hide_files_patterns": "**.bak$|**secret.txt$",
             "num_threads": "true", "no_such_option": "nil", "all": "table",
+            "all_hide": "**.bak$|**secret.txt$ all_auth=civet.example",
             "text404": "Not Found", "text299": "Success", "system_json": "{",
             "context_json": "{", "split": "a:1;b:x y!;a:2;flag:nil;", "same": "true",
             "time": "true", "uuid": "hhhhhhhh-hhhh-hhhh-hhhh-hhhhhhhhhhhh", "random": "true"}

@@ -6,6 +6,7 @@ mg.write("hide_files_patterns=", tostring(mg.get_option("hide_files_patterns")),
 mg.write("num_threads=", tostring(tonumber(mg.get_option("num_threads")) ~= nil), "\n")
 mg.write("no_such_option=", tostring(mg.get_option("no_such_option")), "\n")
 mg.write("all=", type(mg.get_option()), "\n")
+mg.write("all_hide=", tostring(mg.get_option().hide_files_patterns), " all_auth=", tostring(mg.get_option().authentication_domain), "\n")
 mg.write("text404=", mg.get_response_code_text(404), "\n")
 mg.write("text299=", mg.get_response_code_text(299), "\n")
 mg.write("system_json=", mg.get_info("system"):sub(1, 1), "\n")
