@@ -17,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kitetest  # noqa: E402
@@ -276,10 +277,15 @@ def main():
         real_root = os.path.realpath(root)
 
         def check(_):
-            for fn in (lambda: t_items(rec, p, real_root), lambda: t_exit(rec, p, d),
-                       lambda: t_send(rec, p), lambda: t_info(rec, p),
-                       lambda: t_modules(rec, p), lambda: t_h2(rec, ps)):
-                fn()
+            for name, fn in (("items", lambda: t_items(rec, p, real_root)),
+                             ("exit", lambda: t_exit(rec, p, d)),
+                             ("send", lambda: t_send(rec, p)), ("info", lambda: t_info(rec, p)),
+                             ("modules", lambda: t_modules(rec, p)),
+                             ("h2", lambda: t_h2(rec, ps))):
+                try:
+                    fn()
+                except Exception:
+                    rec.ok(False, "%s: ran to the end" % name, traceback.format_exc())
         run_libhttp(rec, "kited --libhttp, civetweb's Lua API", d, ["--libhttp", "civet.conf"],
                     check)
         text = open(os.path.join(d, ".stderr"), errors="replace").read()
