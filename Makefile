@@ -5,12 +5,15 @@ BUILD      ?= build
 BUILD_TEST ?= build-test
 BUILD_ASAN ?= build-asan
 BUILD_TSAN ?= build-tsan
+BUILD_TLS13 ?= build-tls13
+# make run TLS=3.6: kited on mbedTLS 3.6 LTS (the build-tls13 build).
+TLS        ?=
 PORT       ?= 7681
 MESON_OPTS ?=
 PY         := /usr/bin/python3
 
 # Debian packages the build and the test suite need.
-DEPS := gcc libc6-dev pkg-config clang-format git meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
+DEPS := gcc libc6-dev pkg-config debian-archive-keyring clang-format git meson ninja-build libuv1-dev libmbedtls-dev liblua5.4-dev \
         libjansson-dev zlib1g-dev ca-certificates curl python3 python3-websockets python3-h11 python3-wsproto \
         libnghttp2-dev nghttp2-client python3-h2 \
         libwebsockets-test-server libwebsockets-dev chromium openssl lua5.4 lua-luv civetweb \
@@ -20,7 +23,8 @@ FUZZ_DEPS  := clang libclang-rt-14-dev
 BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace libwebsockets-test-server libwebsockets-dev \
               libssl-dev openssl build-essential
 
-.PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan test-tsan fuzz bench clean format
+.PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan test-tsan test-tls13 tls13-setup \
+        check-extra fuzz bench clean format
 
 all: build
 
@@ -47,17 +51,26 @@ bench-deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_OPTS)
 
+ifeq ($(TLS),3.6)
+build: deps tls13-setup
+	ninja -C $(BUILD_TLS13)
+RUN_BUILD := $(BUILD_TLS13)
+else ifeq ($(TLS),)
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+RUN_BUILD := $(BUILD)
+else
+$(error TLS=$(TLS): only TLS=3.6 (mbedTLS 3.6 LTS) or nothing (the system's mbedTLS))
+endif
 
 # kited with the repository root as its config DIR: conf.d/ serves the
 # test page, the test protocols (plugins built in $(BUILD)/plugins), a
 # callback mount and a redirect on 127.0.0.1:7681.
 run: build
-	./$(BUILD)/apps/kited/kited -c . -n -P $(BUILD)/plugins
+	./$(RUN_BUILD)/apps/kited/kited -c . -n -P $(RUN_BUILD)/plugins
 
-test: deps test-normal test-asan test-tsan
-	@$(PY) tests/summary.py $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN)
+test: deps test-normal test-asan test-tsan test-tls13
+	@$(PY) tests/summary.py $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_TLS13)
 
 # Warnings are errors in both test builds.
 test-normal:
@@ -80,6 +93,23 @@ test-tsan:
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  meson test -C $(BUILD_TSAN) --suite threads --print-errorlogs --timeout-multiplier 3
 
+# mbedTLS 3.6 LTS (TLS 1.3): Debian 13's packages unpacked under
+# $(BUILD_TLS13)/mbedtls36 by a private apt configuration (the system's
+# sources are not touched; on Debian 13 the system's 3.6 is used), and a
+# build linked to them (rpath). No network to deb.debian.org: this fails.
+tls13-setup:
+	@[ -f $(BUILD_TLS13)/build.ninja ] || { \
+	  mkdir -p $(BUILD_TLS13) && \
+	  pc=$$(tests/tls13/fetch-mbedtls36.sh $(BUILD_TLS13)/mbedtls36) && \
+	  meson setup $(BUILD_TLS13) -Dwerror=true $${pc:+-Dpkg_config_path=$$pc} $(MESON_OPTS) && \
+	  grep -q "mbedTLS 3\.6" $(BUILD_TLS13)/meson-logs/meson-log.txt || \
+	  { echo "$(BUILD_TLS13) is not on mbedTLS 3.6" >&2; rm -f $(BUILD_TLS13)/build.ninja; exit 1; }; }
+
+# The TLS, HTTP/2, client and proxy suites again on mbedTLS 3.6 (suite tls13).
+test-tls13: tls13-setup
+	ninja -C $(BUILD_TLS13)
+	meson test -C $(BUILD_TLS13) --suite tls13 --print-errorlogs --num-processes 2
+
 fuzz: deps fuzz-deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false
 	ninja -C build-fuzz
@@ -97,4 +127,4 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_TEST) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_TLS13) build-fuzz

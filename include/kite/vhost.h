@@ -173,6 +173,19 @@ typedef struct kite_vhost_info_s {
     /* permessage-deflate (RFC 7692) on the vhost's websockets when the
      * client offers it (READMEs/README.websockets.md); NULL: never. */
     const struct kite_ws_deflate_s *ws_deflate;
+    /* TLS 1.3 cipher suites, best first ("TLS_AES_128_GCM_SHA256:..."; lws
+     * tls13-ciphers); NULL: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
+     * tls_ciphers is the TLS 1.2 list. mbedTLS 2.28 has no TLS 1.3: a
+     * notice, and nothing else. */
+    const char *tls13_ciphers;
+    /* Key exchange groups, best first ("X25519:P-256"; lws ecdh-curve);
+     * NULL: X25519, P-256, P-384. */
+    const char *tls_groups;
+    /* OpenSSL SSL_OP_* bits (lws ssl-option-set / ssl-option-clear): those
+     * with an mbedTLS meaning apply (no TLS 1.x, no tickets; renegotiation
+     * stays off and the server's suite order is always used); any other is
+     * a notice naming it (READMEs/README.tls.md). */
+    unsigned long tls_ssl_options_set, tls_ssl_options_clear;
 } kite_vhost_info_t;
 
 enum {

@@ -581,7 +581,17 @@ const kite__directive_t kite__directives[] = {
      "with redirect-http: the Location names the Host's name with this https port (LibHTTP "
      "\"r\" ports); 0: the Host as sent"},
     {"ciphers", VHOST, "string", set_str, V(info.tls_ciphers), 0,
-     "TLS cipher suites, mbedTLS names separated by ':' (TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256)"},
+     "TLS 1.2 cipher suites, mbedTLS or OpenSSL names separated by ':' "
+     "(TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256); default: ECDHE with AES-GCM and "
+     "ChaCha20-Poly1305"},
+    {"tls13-ciphers", VHOST, "string", set_str, V(info.tls13_ciphers), 0,
+     "TLS 1.3 cipher suites separated by ':' (TLS_AES_128_GCM_SHA256); mbedTLS 3.6 only"},
+    {"ecdh-curve", VHOST, "string", set_str, V(info.tls_groups), 0,
+     "key exchange groups, best first, separated by ':' (default X25519:P-256:P-384)"},
+    {"ssl-option-set", VHOST, "number", set_ulong, V(info.tls_ssl_options_set), 0,
+     "OpenSSL SSL_OP_* bits: NO_TLSv1_2, NO_TLSv1_3, NO_TICKET ... apply, others are a notice"},
+    {"ssl-option-clear", VHOST, "number", set_ulong, V(info.tls_ssl_options_clear), 0,
+     "OpenSSL SSL_OP_* bits cleared (those kite always keeps are a notice)"},
     {"sts", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_STS,
      "send Strict-Transport-Security on a TLS vhost's responses"},
     {"access-log", VHOST, "string", set_path, V(info.access_log), 0,

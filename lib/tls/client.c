@@ -25,6 +25,7 @@ typedef struct kite__tls_ccfg {
     char *ca;        /* the bundle's path */
     mbedtls_ssl_config conf;
     mbedtls_x509_crt chain;
+    kite__tls_group_t groups[KITE__TLS_NGROUPS_DEFAULT];
 } kite__tls_ccfg_t;
 
 /* Every context's client settings, few and made once each. */
@@ -74,8 +75,9 @@ static kite__tls_ccfg_t *ccfg_new(kite_context_t *ctx, const char *ca)
         goto fail;
     }
     mbedtls_ssl_conf_rng(&t->conf, kite__tls_rng, NULL);
-    kite__ssl_conf_versions(&t->conf, 0, 0);
-    kite__ssl_conf_groups(&t->conf);
+    kite__ssl_conf_versions(&t->conf, 0x0303, KITE__TLS_VER_HIGHEST);
+    kite__tls_default_groups(t->groups);
+    kite__ssl_conf_groups(&t->conf, t->groups);
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     mbedtls_ssl_conf_authmode(&t->conf, MBEDTLS_SSL_VERIFY_REQUIRED);
     mbedtls_ssl_conf_ca_chain(&t->conf, &t->chain, NULL);

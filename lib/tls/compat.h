@@ -35,26 +35,36 @@ static inline int kite__pk_check_pair(const mbedtls_pk_context *pub, const mbedt
     return mbedtls_pk_check_pair(pub, prv, kite__tls_rng, NULL);
 }
 
-/* Key exchange groups, best first: x25519 and P-256 are the fast ones. */
-static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf)
+/* Key exchange groups as the library takes them: 3.x by their IANA ids. */
+typedef uint16_t kite__tls_group_t;
+
+/* @iana: a group's TLS id; 0 when this mbedTLS cannot do it. */
+static inline kite__tls_group_t kite__tls_group(uint16_t iana)
 {
-    static const uint16_t groups[] = {
-        MBEDTLS_SSL_IANA_TLS_GROUP_X25519, MBEDTLS_SSL_IANA_TLS_GROUP_SECP256R1,
-        MBEDTLS_SSL_IANA_TLS_GROUP_SECP384R1, MBEDTLS_SSL_IANA_TLS_GROUP_NONE};
-    mbedtls_ssl_conf_groups(conf, groups);
+    return mbedtls_ecp_curve_info_from_tls_id(iana) ? iana : 0;
 }
 
-/* @min, @max: wire versions (0x0303 TLS 1.2, 0x0304 TLS 1.3); 0 for the
- * default. 3.x has nothing older than TLS 1.2. Returns 0 or -1. */
-static inline int kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
+/* @g: 0-terminated, kept as long as @conf. */
+static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf, const kite__tls_group_t *g)
 {
-    if ((min && (min < 0x0303 || min > 0x0304)) || (max && (max < 0x0303 || max > 0x0304)))
-        return -1;
-    mbedtls_ssl_conf_min_tls_version(conf, min ? (mbedtls_ssl_protocol_version)min
-                                               : MBEDTLS_SSL_VERSION_TLS1_2);
-    if (max)
-        mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max);
-    return 0;
+    mbedtls_ssl_conf_groups(conf, g);
+}
+
+/* The TLS 1.3 suites, best first: all three are AEAD with forward secrecy;
+ * AES-128-GCM costs least with AES-NI. 2.28 has none. */
+#define KITE__TLS13_SUITES                                                                         \
+    MBEDTLS_TLS1_3_AES_128_GCM_SHA256, MBEDTLS_TLS1_3_AES_256_GCM_SHA384,                          \
+        MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+
+/* The protocol versions this mbedTLS has, as on the wire. */
+#define KITE__TLS_VER_LOWEST  0x0303
+#define KITE__TLS_VER_HIGHEST 0x0304
+
+/* @min .. @max: wire versions within the two above (ctx.c checks). */
+static inline void kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
+{
+    mbedtls_ssl_conf_min_tls_version(conf, (mbedtls_ssl_protocol_version)min);
+    mbedtls_ssl_conf_max_tls_version(conf, (mbedtls_ssl_protocol_version)max);
 }
 
 static inline int kite__x509write_serial(mbedtls_x509write_cert *w, const unsigned char *s,
@@ -85,27 +95,32 @@ static inline int kite__pk_check_pair(const mbedtls_pk_context *pub, const mbedt
     return mbedtls_pk_check_pair(pub, prv);
 }
 
-/* Without a list, 2.28 prefers secp521r1 against OpenSSL clients, which
- * costs a third of the handshake rate: x25519 and P-256 first. */
-static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf)
+/* 2.28 takes its own curve ids. */
+typedef mbedtls_ecp_group_id kite__tls_group_t;
+
+static inline kite__tls_group_t kite__tls_group(uint16_t iana)
 {
-    static const mbedtls_ecp_group_id groups[] = {MBEDTLS_ECP_DP_CURVE25519,
-                                                  MBEDTLS_ECP_DP_SECP256R1,
-                                                  MBEDTLS_ECP_DP_SECP384R1, MBEDTLS_ECP_DP_NONE};
-    mbedtls_ssl_conf_curves(conf, groups);
+    const mbedtls_ecp_curve_info *i = mbedtls_ecp_curve_info_from_tls_id(iana);
+
+    return i ? i->grp_id : MBEDTLS_ECP_DP_NONE;
 }
 
-/* @min, @max: wire versions (0x0301 TLS 1.0 ... 0x0303 TLS 1.2); 0 for the
- * default. 2.28 has no TLS 1.3. Returns 0 or -1. */
-static inline int kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
+/* @g: MBEDTLS_ECP_DP_NONE-terminated. Without a list, 2.28 prefers
+ * secp521r1 against OpenSSL clients (a third of the handshake rate). */
+static inline void kite__ssl_conf_groups(mbedtls_ssl_config *conf, const kite__tls_group_t *g)
 {
-    if ((min && (min < 0x0301 || min > 0x0303)) || (max && (max < 0x0301 || max > 0x0303)))
-        return -1;
-    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3,
-                                 min ? (int)(min & 0xff) : MBEDTLS_SSL_MINOR_VERSION_3);
-    if (max)
-        mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, (int)(max & 0xff));
-    return 0;
+    mbedtls_ssl_conf_curves(conf, g);
+}
+
+#define KITE__TLS13_SUITES
+
+#define KITE__TLS_VER_LOWEST  0x0301
+#define KITE__TLS_VER_HIGHEST 0x0303
+
+static inline void kite__ssl_conf_versions(mbedtls_ssl_config *conf, unsigned min, unsigned max)
+{
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, (int)(min & 0xff));
+    mbedtls_ssl_conf_max_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, (int)(max & 0xff));
 }
 
 static inline int kite__x509write_serial(mbedtls_x509write_cert *w, const unsigned char *s,

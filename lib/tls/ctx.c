@@ -135,24 +135,58 @@ static int load(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *i
     return 0;
 }
 
+/* The versions asked for (0: TLS 1.2 up to the newest this mbedTLS has),
+ * less those the option bits @ops turn off, within what this mbedTLS has:
+ * a configuration written for the other library still starts, told what
+ * changes. Less than asked for is refused. */
+static int versions(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info,
+                    unsigned long ops)
+{
+    static const unsigned long off[] = {KITE__SSL_OP_NO_TLSv1, KITE__SSL_OP_NO_TLSv1_1,
+                                        KITE__SSL_OP_NO_TLSv1_2, KITE__SSL_OP_NO_TLSv1_3};
+    unsigned lo = info->tls_min_version ? info->tls_min_version : 0x0303;
+    unsigned hi = info->tls_max_version ? info->tls_max_version : KITE__TLS_VER_HIGHEST;
+
+    while (lo <= hi && lo >= 0x0301 && lo <= 0x0304 && (ops & off[lo - 0x0301]))
+        lo++;
+    while (hi >= lo && hi >= 0x0301 && hi <= 0x0304 && (ops & off[hi - 0x0301]))
+        hi--;
+    if (lo < KITE__TLS_VER_LOWEST && lo <= hi) {
+        kite_notice("vhost %s: mbedTLS " MBEDTLS_VERSION_STRING " has no TLS 1.%u: TLS 1.%u is "
+                    "the lowest version offered",
+                    vh->name, (lo & 0xff) - 1, (KITE__TLS_VER_LOWEST & 0xff) - 1);
+        lo = KITE__TLS_VER_LOWEST;
+    }
+    if (hi > KITE__TLS_VER_HIGHEST && lo <= KITE__TLS_VER_HIGHEST) {
+        kite_notice("vhost %s: TLS 1.3 needs mbedTLS 3.6 (this is " MBEDTLS_VERSION_STRING
+                    "): up to TLS 1.2",
+                    vh->name);
+        hi = KITE__TLS_VER_HIGHEST;
+    }
+    if (lo > hi || hi > KITE__TLS_VER_HIGHEST || lo < 0x0301) {
+        kite_err("vhost %s: mbedTLS " MBEDTLS_VERSION_STRING " cannot do TLS versions 0x%04x to "
+                 "0x%04x%s",
+                 vh->name, lo, hi, lo >= 0x0304 ? " (TLS 1.3 needs mbedTLS 3.6)" : "");
+        return KITE_EINVAL;
+    }
+    kite__ssl_conf_versions(&t->conf, lo, hi);
+    return 0;
+}
+
 /* Everything but the files: protocol versions, groups, ALPN, SNI,
  * resumption, ciphers, client certificates. */
 static int configure(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info)
 {
+    unsigned long ops = kite__tls_ssl_options(vh, info);
     int r;
 
     if ((r = mbedtls_ssl_config_defaults(&t->conf, MBEDTLS_SSL_IS_SERVER,
                                          MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT)))
         goto fail;
     mbedtls_ssl_conf_rng(&t->conf, kite__tls_rng, NULL);
-    if ((info->tls_min_version && info->tls_max_version &&
-         info->tls_min_version > info->tls_max_version) ||
-        kite__ssl_conf_versions(&t->conf, info->tls_min_version, info->tls_max_version) < 0) {
-        kite_err("vhost %s: this mbedTLS cannot do TLS versions 0x%04x to 0x%04x", vh->name,
-                 info->tls_min_version, info->tls_max_version);
-        return KITE_EINVAL;
-    }
-    kite__ssl_conf_groups(&t->conf);
+    if ((r = versions(vh, t, info, ops)) < 0 || (r = kite__tls_groups(vh, t, info)) < 0 ||
+        (r = kite__tls_ciphers(vh, t, info)) < 0)
+        return r;
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
     if ((r = mbedtls_ssl_conf_own_cert(&t->conf, &t->crt, &t->pk)))
         goto fail;
@@ -170,14 +204,16 @@ static int configure(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info
     mbedtls_ssl_conf_session_cache(&t->conf, &t->cache, mbedtls_ssl_cache_get,
                                    mbedtls_ssl_cache_set);
     /* Tickets are sealed with a key of these settings, made now and rotated
-     * daily by mbedTLS: a restart or a reload ends resumption, no more. */
-    if ((r = mbedtls_ssl_ticket_setup(&t->ticket, kite__tls_rng, NULL, MBEDTLS_CIPHER_AES_256_GCM,
-                                      86400)))
-        goto fail;
-    mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
-                                        mbedtls_ssl_ticket_parse, &t->ticket);
-    if (info->tls_ciphers && (r = kite__tls_ciphers(vh, t, info->tls_ciphers)) < 0)
-        return r;
+     * daily by mbedTLS: a restart or a reload ends resumption, no more.
+     * TLS 1.3 resumes by ticket only; there is no 0-RTT (early data is off
+     * by default in mbedTLS and kite does not turn it on). */
+    if (!(ops & KITE__SSL_OP_NO_TICKET)) {
+        if ((r = mbedtls_ssl_ticket_setup(&t->ticket, kite__tls_rng, NULL,
+                                          MBEDTLS_CIPHER_AES_256_GCM, 86400)))
+            goto fail;
+        mbedtls_ssl_conf_session_tickets_cb(&t->conf, mbedtls_ssl_ticket_write,
+                                            mbedtls_ssl_ticket_parse, &t->ticket);
+    }
     return kite__tls_client_auth(vh, t, info);
 fail:
     kite__tls_log_err("vhost", vh->name, r);

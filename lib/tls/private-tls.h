@@ -19,6 +19,18 @@
  * cipher suite adds (header, explicit IV, MAC or tag, padding). */
 #define KITE__TLS_RECORD_MAX (16384 + 2048)
 
+/* The OpenSSL SSL_OP_* bits (lws ssl-option-set) kite gives a meaning. */
+#define KITE__SSL_OP_NO_TICKET                (1UL << 14)
+#define KITE__SSL_OP_NO_COMPRESSION           (1UL << 17)
+#define KITE__SSL_OP_CIPHER_SERVER_PREFERENCE (1UL << 22)
+#define KITE__SSL_OP_NO_ANTI_REPLAY           (1UL << 24)
+#define KITE__SSL_OP_NO_SSLv3                 (1UL << 25)
+#define KITE__SSL_OP_NO_TLSv1                 (1UL << 26)
+#define KITE__SSL_OP_NO_TLSv1_2               (1UL << 27)
+#define KITE__SSL_OP_NO_TLSv1_1               (1UL << 28)
+#define KITE__SSL_OP_NO_TLSv1_3               (1UL << 29)
+#define KITE__SSL_OP_NO_RENEGOTIATION         (1UL << 30)
+
 /* The TLS settings made from one reading of a vhost's files. A reload
  * makes new ones; handshakes hold a reference on the ones they began with. */
 typedef struct kite__tls_cfg {
@@ -26,10 +38,11 @@ typedef struct kite__tls_cfg {
     mbedtls_ssl_config conf;
     mbedtls_x509_crt crt; /* the certificate, then its chain (cert file, host-ssl-ca) */
     mbedtls_pk_context pk;
-    unsigned options;    /* KITE_TLS_* */
-    mbedtls_x509_crt ca; /* client certificates: the CAs that issue them */
-    int depth;           /* and how many may be above one */
-    int *ciphers;        /* the cipher suite ids, 0-terminated, or NULL: mbedTLS's */
+    unsigned options;             /* KITE_TLS_* */
+    mbedtls_x509_crt ca;          /* client certificates: the CAs that issue them */
+    int depth;                    /* and how many may be above one */
+    int *ciphers;                 /* the cipher suite ids, 0-terminated */
+    kite__tls_group_t groups[12]; /* key exchange groups, best first, 0-terminated */
     /* Resumption without a full handshake: by session id from this cache,
      * or from a ticket the client keeps (both lock themselves: the
      * service threads share them). */
@@ -110,9 +123,20 @@ int kite__tls_client_auth(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost
 /* peer.c: a handshake picked settings @t by SNI: ask for its client certificates. */
 void kite__tls_sni_auth(mbedtls_ssl_context *ssl, kite__tls_cfg_t *t);
 
-/* ciphers.c: set @t's cipher suites from @list. Returns 0, KITE_EINVAL
- * (logged) or KITE_ENOMEM. */
-int kite__tls_ciphers(kite_vhost_t *vh, kite__tls_cfg_t *t, const char *list);
+/* ciphers.c: set @t's cipher suites from @info's tls13_ciphers and
+ * tls_ciphers (or the defaults). Returns 0, KITE_EINVAL (logged) or
+ * KITE_ENOMEM. */
+int kite__tls_ciphers(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info);
+
+/* opts.c: @t's key exchange groups from @info->tls_groups (or the
+ * defaults). Returns 0 or KITE_EINVAL (logged). */
+int kite__tls_groups(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_t *info);
+/* opts.c: the default groups, 0-terminated (server and client). */
+#define KITE__TLS_NGROUPS_DEFAULT 4
+void kite__tls_default_groups(kite__tls_group_t out[KITE__TLS_NGROUPS_DEFAULT]);
+/* opts.c: the OpenSSL option bits kite's defaults stand for, and what the
+ * set / clear bits of @info leave (notices for bits with no meaning). */
+unsigned long kite__tls_ssl_options(kite_vhost_t *vh, const kite_vhost_info_t *info);
 
 /* ctx.c: settings from @info's files; NULL with *err (logged). */
 kite__tls_cfg_t *kite__tls_cfg_new(kite_vhost_t *vh, const kite_vhost_info_t *info, int *err);

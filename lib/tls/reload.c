@@ -49,11 +49,15 @@ int kite__tls_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
     v->info.tls_verify_depth = info->tls_verify_depth;
     v->info.tls_min_version = info->tls_min_version;
     v->info.tls_max_version = info->tls_max_version;
+    v->info.tls_ssl_options_set = info->tls_ssl_options_set;
+    v->info.tls_ssl_options_clear = info->tls_ssl_options_clear;
     if (dup_str(&v->info.tls_cert, info->tls_cert) < 0 ||
         dup_str(&v->info.tls_key, info->tls_key) < 0 ||
         dup_str(&v->info.tls_ca, info->tls_ca) < 0 ||
         dup_str(&v->info.tls_ca_path, info->tls_ca_path) < 0 ||
-        dup_str(&v->info.tls_ciphers, info->tls_ciphers) < 0)
+        dup_str(&v->info.tls_ciphers, info->tls_ciphers) < 0 ||
+        dup_str(&v->info.tls13_ciphers, info->tls13_ciphers) < 0 ||
+        dup_str(&v->info.tls_groups, info->tls_groups) < 0)
         return KITE_ENOMEM;
     v->cur = kite__tls_cfg_new(vh, &v->info, &r);
     return v->cur ? 0 : r;
@@ -71,6 +75,8 @@ void kite__tls_vhost_free(kite_vhost_t *vh)
     free_paths(&v->info);
     pthread_mutex_unlock(&reload_lock);
     free((char *)v->info.tls_ciphers);
+    free((char *)v->info.tls13_ciphers);
+    free((char *)v->info.tls_groups);
     pthread_mutex_destroy(&v->lock);
     free(v);
     vh->tls = NULL;

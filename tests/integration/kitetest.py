@@ -28,6 +28,11 @@ TLS = os.environ.get("KITE_TEST_TLS") == "1"
 # prior knowledge, or ALPN h2 with TLS) and the server gets -2. Conn and
 # raw() stay HTTP/1.1: they test the wire, which HTTP/2 has its own tests for.
 H2 = os.environ.get("KITE_TEST_H2") == "1"
+# The mbedTLS the build links (tests/meson.build): 3.x has TLS 1.3 and
+# nothing older than 1.2; 2.28 has TLS 1.0 to 1.2.
+MBEDTLS_VERSION = os.environ.get("KITE_MBEDTLS_VERSION", "2.28")
+TLS13 = int(MBEDTLS_VERSION.split(".")[0]) >= 3
+TLS_NEWEST = "TLSv1.3" if TLS13 else "TLSv1.2"
 SOCK_TIMEOUT = 5.0
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
@@ -557,8 +562,35 @@ class Conn:
         """True when nothing arrives and the conn stays open for @secs."""
         if self.buf or self.eof:
             return False
-        r, _, _ = select.select([self.sock], [], [], secs)
-        return not r
+        deadline = time.monotonic() + secs
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            if isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+                return False
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                return True
+            if not isinstance(self.sock, ssl.SSLSocket):
+                return False
+            # TLS 1.3 sends session tickets after the handshake: records
+            # that are not data. Read to tell.
+            timeout = self.sock.gettimeout()
+            self.sock.setblocking(False)
+            try:
+                data = self.sock.recv(65536)
+            except ssl.SSLWantReadError:
+                continue
+            except OSError:
+                data = b""
+            finally:
+                self.sock.settimeout(timeout)
+            if data:
+                self.buf += data
+            else:
+                self.eof = True
+            return False
 
     def close(self):
         try:
