@@ -470,12 +470,13 @@ static int tls_keys(FILE *f, const struct kited_libhttp *lh)
         fputc('"', f);
     }
     /* 0-3 allow SSL 2 up to TLS 1.1 in LibHTTP: kite offers no less than
-     * TLS 1.2 anyway. 4 is TLS 1.2 and up. */
+     * TLS 1.2 anyway. 4 is TLS 1.2 and up; 5 TLS 1.3 only (CivetWeb's
+     * value, mbedTLS 3.6). */
     if ((v = val(lh, idx("ssl_protocol_version")))) {
-        if ((n = number("ssl_protocol_version", v, 0, 4)) < 0)
+        if ((n = number("ssl_protocol_version", v, 0, 5)) < 0)
             r = -1;
-        else if (n == 4)
-            fputs(",\n      \"ssl-min-version\": \"1.2\"", f);
+        else if (n >= 4)
+            fprintf(f, ",\n      \"ssl-min-version\": \"%s\"", n == 5 ? "1.3" : "1.2");
     }
     if (yes_no("ssl_short_trust", val(lh, idx("ssl_short_trust")), &b) < 0)
         r = -1;

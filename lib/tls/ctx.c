@@ -169,6 +169,10 @@ static int versions(kite_vhost_t *vh, kite__tls_cfg_t *t, const kite_vhost_info_
                  vh->name, lo, hi, lo >= 0x0304 ? " (TLS 1.3 needs mbedTLS 3.6)" : "");
         return KITE_EINVAL;
     }
+    if (lo < 0x0303 && !info->tls_ciphers)
+        kite_warn("vhost %s: TLS 1.%u is let in, but the default suites (AEAD) are TLS 1.2 and "
+                  "up: \"ciphers\" must name suites it has",
+                  vh->name, (lo & 0xff) - 1);
     kite__ssl_conf_versions(&t->conf, lo, hi);
     return 0;
 }

@@ -848,9 +848,9 @@ def t_migration_tls_cgi(r):
         refused_run("ssl_verify_peer without ssl_ca_file",
                     ["-listening_ports", "8443s", "-ssl_certificate", "both.pem",
                      "-ssl_verify_peer", "yes"], r"ssl_verify_peer yes needs ssl_ca_file or ssl_ca_path")
-        refused_run("ssl_protocol_version 5", ["-listening_ports", "8443s", "-ssl_certificate",
-                                               "both.pem", "-ssl_protocol_version", "5"],
-                    r"\"ssl_protocol_version\": expected a number from 0 to 4")
+        refused_run("ssl_protocol_version 6", ["-listening_ports", "8443s", "-ssl_certificate",
+                                               "both.pem", "-ssl_protocol_version", "6"],
+                    r"\"ssl_protocol_version\": expected a number from 0 to 5")
         refused_run("ssl_short_trust yes", ["-listening_ports", "8443s", "-ssl_certificate",
                                             "both.pem", "-ssl_short_trust", "yes"],
                     r"\"ssl_short_trust\": not supported")

@@ -19,10 +19,12 @@ usage: test_tls13.py <build dir>
 import os
 import re
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kitetest as kt  # noqa: E402
@@ -110,6 +112,7 @@ def run(t, kited, base):
     finally:
         t.ok(srv.stop() == 0, "kited exits with status 0 after SIGTERM")
     check_refused(t, kited, base, ec_crt, ec_key)
+    check_libhttp(t, kited, base, ec_crt, ec_key)
 
 
 def check_default(t, ports):
@@ -156,13 +159,15 @@ def check_hardened(t, ports):
          "TLS 1.2: the server's order, not the client's (ChaCha20 listed first)")
     for groups, want in (("X25519", "X25519"), ("P-256", "prime256v1"), ("P-384", "secp384r1"),
                          ("P-256:X25519", "X25519" if not V13 else "prime256v1")):
-        out = s_client(a, "-groups", groups)
+        # On the RSA vhost: on TLS 1.2 the groups also bound an ECDSA
+        # certificate's curve.
+        out = s_client(b, "-groups", groups)
         t.ok(negotiated(out) and want in temp_key(out),
              "groups %s: %s (%s)" % (groups, want, temp_key(out)), out[-600:])
-    out = s_client(a, "-tls1_2", "-groups", "P-256:X25519")
+    out = s_client(b, "-tls1_2", "-groups", "P-256:X25519")
     t.ok("X25519" in temp_key(out), "TLS 1.2: the server's group order, X25519 first",
          temp_key(out))
-    t.ok(negotiated(s_client(a, "-groups", "P-521")) is None, "P-521 is not offered")
+    t.ok(negotiated(s_client(b, "-groups", "P-521")) is None, "P-521 is not offered")
 
 
 def check_keys(t, ports, log):
@@ -239,6 +244,41 @@ def check_refused(t, kited, base, crt, key):
     if not V13:
         refused("TLS 1.3 only", {"ssl-option-set": NO_TLSv1_2}, "TLS 1.3 needs mbedTLS 3.6")
         refused("ssl-min-version 1.3", {"ssl-min-version": "1.3"}, "TLS 1.3 needs mbedTLS 3.6")
+
+
+def check_libhttp(t, kited, base, crt, key):
+    """LibHTTP's ssl_protocol_version 5 (CivetWeb's value): TLS 1.3 only."""
+    with open(os.path.join(base, "both.pem"), "w") as f:
+        f.write(open(crt).read() + open(key).read())
+    port = free_port()
+    args = [kited, "-n", "-document_root", base, "-listening_ports", "127.0.0.1:%ds" % port,
+            "-ssl_certificate", "both.pem", "-ssl_protocol_version", "5"]
+    if not V13:
+        p = subprocess.run(args[:2] + ["--check-config"] + args[2:], cwd=base,
+                           capture_output=True, text=True, timeout=30)
+        t.ok(p.returncode != 0 and "TLS 1.3 needs mbedTLS 3.6" in p.stderr,
+             "LibHTTP ssl_protocol_version 5 on mbedTLS 2.28: refused, saying why", p.stderr[-800:])
+        return
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, cwd=base, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        t.ok(negotiated(s_client(port, "-tls1_2")) is None and
+             (negotiated(s_client(port)) or ("",))[0] == "TLSv1.3",
+             "LibHTTP ssl_protocol_version 5: TLS 1.3 only")
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def wait_port(port, secs=10):
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
 
 
 if __name__ == "__main__":

@@ -184,11 +184,13 @@ def run(t, kited, base):
                    "host-ssl-cert": b_crt, "host-ssl-key": b_key, "allow-non-tls": True,
                    "redirect-http": True, "mounts": mount,
                    "ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305"})
-    # ssl-min-version: TLS 1.1 let in on one port only.
+    # ssl-min-version: TLS 1.1 let in on one port only (with a suite TLS 1.1
+    # has: the default ones are AEAD, TLS 1.2 and up).
     port6 = free_port()
     vhosts.append({"name": "v.test", "port": port6, "interface": "127.0.0.1",
                    "host-ssl-cert": b_crt, "host-ssl-key": b_key, "ssl-min-version": "1.1",
-                   "ssl-max-version": "1.2", "mounts": mount})
+                   "ssl-max-version": "1.2", "mounts": mount,
+                   "ciphers": "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-SHA"})
     write_conf(conf, vhosts)
     r = check_config(kited, conf)
     t.ok(r.returncode == 0 and "config OK" in r.stderr, "kited --check-config accepts TLS vhosts",
