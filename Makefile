@@ -20,10 +20,12 @@ DEPS := gcc libc6-dev pkg-config debian-archive-keyring clang-format git meson n
         libsqlite3-dev lua-filesystem
 # Extra packages for `make fuzz` and `make bench`.
 FUZZ_DEPS  := clang libclang-rt-14-dev
+# Extra packages for `make check-extra` (testssl.sh beside nginx).
+EXTRA_DEPS := testssl.sh nginx-light
 BENCH_DEPS := wrk nginx-light lighttpd linux-perf strace libwebsockets-test-server libwebsockets-dev \
               libssl-dev openssl build-essential
 
-.PHONY: all deps fuzz-deps bench-deps build run test test-normal test-asan test-tsan test-tls13 tls13-setup \
+.PHONY: all deps fuzz-deps bench-deps extra-deps build run test test-normal test-asan test-tsan test-tls13 tls13-setup \
         check-extra fuzz bench clean format
 
 all: build
@@ -47,6 +49,9 @@ fuzz-deps:
 
 bench-deps:
 	$(call apt_install,$(BENCH_DEPS))
+
+extra-deps:
+	$(call apt_install,$(EXTRA_DEPS))
 
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) $(MESON_OPTS)
@@ -109,6 +114,16 @@ tls13-setup:
 test-tls13: tls13-setup
 	ninja -C $(BUILD_TLS13)
 	meson test -C $(BUILD_TLS13) --suite tls13 --print-errorlogs --num-processes 2
+
+# Checks too slow for `make test`: testssl.sh against kite on mbedTLS 2.28
+# and 3.6 (RSA and ECDSA certificates) beside nginx, about 25 minutes on
+# the 2-core CI machine (each of the six runs is cut at 10 minutes).
+# Results in $(BUILD_TLS13)/testssl/summary.md (READMEs/README.tls.md).
+check-extra: deps extra-deps tls13-setup
+	@[ -f $(BUILD_TEST)/build.ninja ] || meson setup $(BUILD_TEST) -Dwerror=true $(MESON_OPTS)
+	ninja -C $(BUILD_TEST) test-apps/kite-test-server
+	ninja -C $(BUILD_TLS13) test-apps/kite-test-server
+	tests/tls13/testssl.sh $(BUILD_TEST) $(BUILD_TLS13)
 
 fuzz: deps fuzz-deps
 	@[ -f build-fuzz/build.ninja ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false
