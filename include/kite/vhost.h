@@ -179,7 +179,7 @@ typedef struct kite_vhost_info_s {
      * notice, and nothing else. */
     const char *tls13_ciphers;
     /* Key exchange groups, best first ("X25519:P-256"; lws ecdh-curve);
-     * NULL: X25519, P-256, P-384. */
+     * NULL: P-256, X25519, P-384. */
     const char *tls_groups;
     /* OpenSSL SSL_OP_* bits (lws ssl-option-set / ssl-option-clear): those
      * with an mbedTLS meaning apply (no TLS 1.x, no tickets; renegotiation

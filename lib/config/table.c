@@ -587,7 +587,7 @@ const kite__directive_t kite__directives[] = {
     {"tls13-ciphers", VHOST, "string", set_str, V(info.tls13_ciphers), 0,
      "TLS 1.3 cipher suites separated by ':' (TLS_AES_128_GCM_SHA256); mbedTLS 3.6 only"},
     {"ecdh-curve", VHOST, "string", set_str, V(info.tls_groups), 0,
-     "key exchange groups, best first, separated by ':' (default X25519:P-256:P-384)"},
+     "key exchange groups, best first, separated by ':' (default P-256:X25519:P-384)"},
     {"ssl-option-set", VHOST, "number", set_ulong, V(info.tls_ssl_options_set), 0,
      "OpenSSL SSL_OP_* bits: NO_TLSv1_2, NO_TLSv1_3, NO_TICKET ... apply, others are a notice"},
     {"ssl-option-clear", VHOST, "number", set_ulong, V(info.tls_ssl_options_clear), 0,

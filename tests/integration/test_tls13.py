@@ -6,7 +6,7 @@ whichever mbedTLS the build links (kitetest.TLS13 says which):
   2.28, seen by openssl s_client, curl and python ssl;
 - the hardened defaults on both: ECDHE with AES-GCM or ChaCha20-Poly1305
   only (static RSA, DHE, CBC, CCM refused), the server's order on TLS 1.2,
-  groups X25519, P-256, P-384 (P-521 refused);
+  groups P-256, X25519, P-384 (P-521 refused);
 - TLS 1.3: HelloRetryRequest for a group the client sent no key share
   for, resumption by ticket without early data (no 0-RTT);
 - the lws keys: ciphers (TLS 1.2) beside tls13-ciphers, ecdh-curve,
@@ -113,6 +113,8 @@ def run(t, kited, base):
         t.ok(srv.stop() == 0, "kited exits with status 0 after SIGTERM")
     check_refused(t, kited, base, ec_crt, ec_key)
     check_libhttp(t, kited, base, ec_crt, ec_key)
+    check_client(t, os.path.join(sys.argv[1], "test-apps", "kite-test-client"), base, ec_crt,
+                 ec_key)
 
 
 def check_default(t, ports):
@@ -158,14 +160,15 @@ def check_hardened(t, ports):
          ("TLSv1.2", "ECDHE-ECDSA-AES128-GCM-SHA256"),
          "TLS 1.2: the server's order, not the client's (ChaCha20 listed first)")
     for groups, want in (("X25519", "X25519"), ("P-256", "prime256v1"), ("P-384", "secp384r1"),
-                         ("P-256:X25519", "X25519" if not V13 else "prime256v1")):
+                         ("P-256:X25519", "prime256v1")):
         # On the RSA vhost: on TLS 1.2 the groups also bound an ECDSA
         # certificate's curve.
         out = s_client(b, "-groups", groups)
         t.ok(negotiated(out) and want in temp_key(out),
              "groups %s: %s (%s)" % (groups, want, temp_key(out)), out[-600:])
-    out = s_client(b, "-tls1_2", "-groups", "P-256:X25519")
-    t.ok("X25519" in temp_key(out), "TLS 1.2: the server's group order, X25519 first",
+    out = s_client(b, "-tls1_2", "-groups", "X25519:P-256")
+    t.ok("prime256v1" in temp_key(out),
+         "TLS 1.2: the server's group order (P-256, then X25519), not the client's",
          temp_key(out))
     t.ok(negotiated(s_client(b, "-groups", "P-521")) is None, "P-521 is not offered")
 
@@ -269,6 +272,34 @@ def check_libhttp(t, kited, base, crt, key):
     finally:
         proc.terminate()
         proc.wait(5)
+
+
+def check_client(t, client, base, crt, key):
+    """kite's client (kite_client_connect, kite-test-client) against an
+    openssl s_server that speaks TLS 1.3 only."""
+    www = os.path.join(base, "s_server")
+    os.makedirs(www)
+    with open(os.path.join(www, "page.txt"), "w") as f:
+        f.write("from s_server\n")
+    port = free_port()
+    srv = subprocess.Popen(["openssl", "s_server", "-accept", "127.0.0.1:%d" % port, "-tls1_3",
+                            "-cert", crt, "-key", key, "-WWW", "-quiet"], cwd=www,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           stdin=subprocess.DEVNULL)
+    try:
+        wait_port(port)
+        p = subprocess.run([client, "-k", "https://127.0.0.1:%d/page.txt" % port],
+                           capture_output=True, text=True, timeout=30)
+        if V13:
+            t.ok(p.returncode == 0 and "from s_server" in p.stdout,
+                 "kite's client speaks TLS 1.3 (a TLS 1.3-only server)", p.stdout + p.stderr)
+        else:
+            t.ok(p.returncode != 0 and "handshake failed" in p.stderr,
+                 "mbedTLS 2.28: kite's client cannot reach a TLS 1.3-only server, and says so",
+                 p.stdout + p.stderr)
+    finally:
+        srv.terminate()
+        srv.wait(5)
 
 
 def wait_port(port, secs=10):
