@@ -34,12 +34,22 @@ struct pss {
     struct post_arg *pa;
 };
 
-/* Shared with another thread: it reads only ctx, tsi and ms; c is cleared
- * on the service thread when the conn goes away before the post runs. */
+/* The vhost's worker threads: its destroy waits for them, since a post
+ * to a context being destroyed would touch freed memory. */
+struct vhd {
+    pthread_mutex_t lock;
+    pthread_cond_t idle;
+    int running, stopping;
+};
+
+/* Shared with another thread: it reads ctx, tsi and ms; c is cleared (under
+ * the vhd's lock) when the conn goes away first, and done set by a thread
+ * that ended without posting, so that whichever comes last frees it. */
 struct post_arg {
+    struct vhd *vhd;
     kite_context_t *ctx;
     kite_conn_t *c;
-    int tsi;
+    int tsi, done;
     long ms;
 };
 
@@ -111,10 +121,22 @@ static void *thread_main(void *arg)
     struct post_arg *pa = arg;
     struct timespec ts = {pa->ms / 1000, (pa->ms % 1000) * 1000000L};
 
+    struct vhd *v = pa->vhd;
+
     nanosleep(&ts, NULL);
-    /* On failure (out of memory) pa is left to leak: the conn may still
-     * point at it, and freeing it here would race with on_closed. */
-    kite_post(pa->ctx, pa->tsi, posted, pa);
+    pthread_mutex_lock(&v->lock);
+    /* The post is made under the lock, so never once destroy has begun.
+     * On failure (out of memory) pa is left to leak: the conn may still
+     * point at it. */
+    if (!v->stopping)
+        kite_post(pa->ctx, pa->tsi, posted, pa);
+    else if (!pa->c)
+        free(pa);
+    else
+        pa->done = 1;
+    if (!--v->running)
+        pthread_cond_signal(&v->idle);
+    pthread_mutex_unlock(&v->lock);
     return NULL;
 }
 
@@ -123,14 +145,26 @@ static int start_thread(kite_conn_t *c, long ms)
     struct post_arg *pa = malloc(sizeof(*pa));
     pthread_t th;
 
-    if (!pa)
+    struct vhd *v = kite_vhost_protocol_data(kite_conn_vhost(c), &kite_protocol_http_test);
+
+    if (!pa || !v) {
+        free(pa);
         return 1;
+    }
+    pa->vhd = v;
     pa->ctx = kite_conn_context(c);
     pa->c = c;
     pa->tsi = kite_conn_tsi(c);
+    pa->done = 0;
     pa->ms = ms;
     ((struct pss *)kite_conn_user(c))->pa = pa;
+    pthread_mutex_lock(&v->lock);
+    v->running++;
+    pthread_mutex_unlock(&v->lock);
     if (pthread_create(&th, NULL, thread_main, pa)) {
+        pthread_mutex_lock(&v->lock);
+        v->running--;
+        pthread_mutex_unlock(&v->lock);
         ((struct pss *)kite_conn_user(c))->pa = NULL;
         free(pa);
         return 1;
@@ -277,16 +311,59 @@ static void on_closed(kite_conn_t *c, void *user, int code)
 {
     struct pss *pss = user;
 
-    (void)c;
+    struct vhd *v;
+
     (void)code;
-    if (pss->pa)
+    if (!pss->pa)
+        return;
+    v = pss->pa->vhd;
+    pthread_mutex_lock(&v->lock);
+    if (pss->pa->done)
+        free(pss->pa);
+    else
         pss->pa->c = NULL;
+    pss->pa = NULL;
+    pthread_mutex_unlock(&v->lock);
+    (void)c;
+}
+
+static int on_vhost_init(kite_vhost_t *vh, const kite_pvo_t *pvo, void **vhd)
+{
+    struct vhd *v = calloc(1, sizeof(*v));
+
+    (void)vh;
+    (void)pvo;
+    if (!v)
+        return 1;
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_cond_init(&v->idle, NULL);
+    *vhd = v;
+    return 0;
+}
+
+static void on_vhost_destroy(kite_vhost_t *vh, void *vhd)
+{
+    struct vhd *v = vhd;
+
+    (void)vh;
+    if (!v)
+        return;
+    pthread_mutex_lock(&v->lock);
+    v->stopping = 1;
+    while (v->running)
+        pthread_cond_wait(&v->idle, &v->lock);
+    pthread_mutex_unlock(&v->lock);
+    pthread_cond_destroy(&v->idle);
+    pthread_mutex_destroy(&v->lock);
+    free(v);
 }
 
 const kite_protocol_t kite_protocol_http_test = {
     .abi = KITE_PROTOCOL_ABI,
     .name = "http-test",
     .per_session_size = sizeof(struct pss),
+    .on_vhost_init = on_vhost_init,
+    .on_vhost_destroy = on_vhost_destroy,
     .on_http = on_http,
     .on_writeable = on_writeable,
     .on_closed = on_closed,
