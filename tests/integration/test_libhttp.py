@@ -304,21 +304,23 @@ def t_throttle(r):
     with Kited(r, "throttle", files) as k:
         p = k.ports
         st, n, rate, secs = timed_get(p["uri"], "/slow/big.bin", "uri")
-        r.ok(st == 200 and n == len(big) and abs(rate - 20480) < 0.2 * 20480,
-             "throttle /slow/=20k: measured rate within 20 %% of 20 KiB/s (%.0f B/s)" % rate,
+        # The limit is a ceiling: never above it, and a loaded machine
+        # may only send slower.
+        r.ok(st == 200 and n == len(big) and 0.5 * 20480 < rate < 1.2 * 20480,
+             "throttle /slow/=20k: measured rate at most 20 %% over 20 KiB/s (%.0f B/s)" % rate,
              "status %d, %d bytes, %.0f B/s, %.2f s" % (st, n, rate, secs))
         st, n, rate, secs = timed_get(p["uri"], "/fast/big.bin", "uri")
-        r.ok(st == 200 and n == len(big) and secs < 0.5,
-             "throttle /slow/=20k: other URIs are not limited", "%.2f s" % secs)
+        r.ok(st == 200 and n == len(big) and secs < 1.2,
+             "throttle /slow/=20k: other URIs are not limited (2 s if they were)", "%.2f s" % secs)
         st, n, rate, secs = timed_get(p["net"], "/slow/big.bin", "net")
-        r.ok(st == 200 and n == len(big) and abs(rate - 16384) < 0.2 * 16384,
-             "throttle 127.0.0.0/8=16k: rate within 20 %% of 16 KiB/s (%.0f B/s)" % rate,
+        r.ok(st == 200 and n == len(big) and 0.5 * 16384 < rate < 1.2 * 16384,
+             "throttle 127.0.0.0/8=16k: rate at most 20 %% over 16 KiB/s (%.0f B/s)" % rate,
              "status %d, %d bytes, %.0f B/s, %.2f s" % (st, n, rate, secs))
         st, n, rate, secs = timed_get(p["net"], "/fast/big.bin", "net")
-        r.ok(n == len(big) and secs < 0.5, "throttle: a later matching /fast/=0 wins",
+        r.ok(n == len(big) and secs < 1.5, "throttle: a later matching /fast/=0 wins (2.5 s if not)",
              "%.2f s" % secs)
         st, n, rate, secs = timed_get(p["free"], "/slow/big.bin", "free")
-        r.ok(n == len(big) and secs < 0.5, "throttle *=2k,127.0.0.1=0: this peer unlimited",
+        r.ok(n == len(big) and secs < 1.5, "throttle *=2k,127.0.0.1=0: this peer unlimited (20 s if not)",
              "%.2f s" % secs)
         # Keep-alive: a throttled response, then the next request is answered.
         with Conn(p["uri"]) as c:

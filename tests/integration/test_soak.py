@@ -163,7 +163,9 @@ def test_soak(t, srv):
         w.join(DURATION + 30)
     errors = [e for w in workers for e in w.errors]
     t.ok(all(not w.is_alive() for w in workers), "every client thread finished")
-    t.ok(stats.get("good", 0) > 100 and stats.get("fault", 0) > 100,
+    # Enough of each kind to have mixed them; how many fit in the time is
+    # the machine's speed (an ASan build on a loaded CI machine: ~90).
+    t.ok(stats.get("good", 0) > 30 and stats.get("fault", 0) > 30,
          "soak ran %d good and %d faulty operations" % (stats.get("good", 0),
                                                        stats.get("fault", 0)))
     t.eq(errors[:5], [], "no good operation failed (%d errors)" % len(errors))

@@ -162,12 +162,13 @@ def test_concurrent_waits(t, srv):
     got = parallel(srv.port, "/test/delay?ms=400", 30)
     dt = time.monotonic() - t0
     t.eq(got, [(200, b"delayed\n")] * 30, "30 concurrent delayed responses")
-    t.ok(dt < 1.6, "... answered together, not one after another", "%.3f s" % dt)
+    # One after another would take 12 s; the bound leaves room for a loaded machine.
+    t.ok(dt < 6, "... answered together, not one after another", "%.3f s" % dt)
     t0 = time.monotonic()
     got = parallel(srv.port, "/test/thread?ms=300", 20)
     dt = time.monotonic() - t0
     t.eq(got, [(200, b"posted\n")] * 20, "20 concurrent posts from other threads")
-    t.ok(dt < 1.5, "... answered together", "%.3f s" % dt)
+    t.ok(dt < 3.5, "... answered together (6 s one after another)", "%.3f s" % dt)
 
 
 def test_head_callback(t, srv):
