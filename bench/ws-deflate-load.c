@@ -183,8 +183,8 @@ static int parse_url(char *u)
 int main(int argc, char **argv)
 {
     static const kite_ws_deflate_t deflate = {0};
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     double secs;
     int opt, err, i;
 
@@ -229,7 +229,8 @@ int main(int argc, char **argv)
         return 1;
     }
     for (i = 0; i < o.conns; i++) {
-        kite_client_info_t c = {.vhost = vh, .address = o.host, .port = o.port, .path = o.path};
+        kite_client_info_t c =
+            KITE_CLIENT_INFO_INIT(.vhost = vh, .address = o.host, .port = o.port, .path = o.path);
         c.protocol = o.proto;
         c.local_protocol = p_load.name;
         c.ws_deflate = o.nodeflate ? NULL : &deflate;

@@ -2,8 +2,13 @@
  * kite: an HTTP/1.1 + WebSocket server library on libuv.
  *
  * This is the one public header; it pulls in every header in include/kite/.
- * Everything declared here is part of the ABI: structs the caller
- * allocates only ever grow at the end.
+ * Everything declared here is part of the ABI. Structs the caller
+ * allocates and hands to kite start with `size_t struct_size`, set by
+ * their KITE_*_INIT(...) macro, and only ever grow at the end: kite reads
+ * only what struct_size covers and defaults the rest (a struct_size of 0
+ * is refused with KITE_EABI). Binaries built against kite 0.1 headers,
+ * whose structs had no struct_size, keep working: the functions taking
+ * such structs have new symbols (KITE_SIZED_ENTRY), the 0.1 ones remain.
  */
 #ifndef KITE_H
 #define KITE_H
@@ -13,8 +18,10 @@
 
 #if defined(__GNUC__)
 #define KITE_EXTERN __attribute__((visibility("default")))
+/* The symbol of a function that takes sized structs (see above). */
+#define KITE_SIZED_ENTRY(sym) __asm__(sym)
 #else
-#define KITE_EXTERN
+#error "kite.h needs GCC or clang: the sized-struct entry points are asm labels"
 #endif
 
 #ifdef __cplusplus
@@ -26,6 +33,7 @@ typedef struct kite_vhost_s kite_vhost_t;
 typedef struct kite_conn_s kite_conn_t;
 typedef struct kite_http_req_s kite_http_req_t;
 
+#include "kite/version.h"
 #include "kite/errors.h"
 #include "kite/log.h"
 #include "kite/protocol.h"

@@ -97,12 +97,9 @@ static kite_ws_deflate_t deflate;
 
 static kite_conn_t *connect_ws(const char *proto, const char *path)
 {
-    kite_client_info_t ci = {.vhost = vh,
-                             .address = o.host,
-                             .port = o.port,
-                             .path = path,
-                             .protocol = proto,
-                             .origin = "http://kite-test-client"};
+    kite_client_info_t ci =
+        KITE_CLIENT_INFO_INIT(.vhost = vh, .address = o.host, .port = o.port, .path = path,
+                              .protocol = proto, .origin = "http://kite-test-client");
     kite_conn_t *c;
     int err;
 
@@ -503,8 +500,8 @@ static int summary(void)
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {{"echo", optional_argument, NULL, 'e'}, {NULL, 0, NULL, 0}};
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     kite_timer_t limit = {0};
     int opt, err, rc;
 
@@ -587,7 +584,8 @@ int main(int argc, char **argv)
         return 1;
     }
     if (o.mode == M_HTTP || o.mode == M_RAW) {
-        kite_client_info_t hi = {.vhost = vh, .address = o.host, .port = o.port, .path = o.path};
+        kite_client_info_t hi =
+            KITE_CLIENT_INFO_INIT(.vhost = vh, .address = o.host, .port = o.port, .path = o.path);
         hi.method = o.mode == M_RAW ? "RAW" : o.post ? "POST" : "GET";
         hi.local_protocol = o.mode == M_RAW ? p_raw.name : p_http.name;
         hi.flags = (o.tls ? KITE_CLIENT_TLS : 0) |

@@ -103,7 +103,7 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     static test_server_t ts;
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     struct sigaction sa;
     sigset_t block, during_poll;
     int rc, i;

@@ -49,7 +49,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     int rc;
 
     test_server_block_sighup();

@@ -734,8 +734,8 @@ int main(int argc, char **argv)
     static const struct option lo[] = {{"selftest", required_argument, NULL, 'S'},
                                        {"help", no_argument, NULL, 'h'},
                                        {NULL, 0, NULL, 0}};
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     pthread_t workers[MAX_WORKERS], client;
     int selftest = 0, opt, err = 0, i, nworkers_started = 0, client_started = 0, fails = 0;
     int logmask = KITE_LL_ERR | KITE_LL_WARN;

@@ -111,9 +111,24 @@ static int adopt_fifo(test_server_t *ts, const char *path)
     return 0;
 }
 
+/* The mounts are filled in member by member from the options. */
+static void init_mounts(test_server_t *ts)
+{
+    kite_mount_t *m[] = {&ts->m_root, &ts->m_form, &ts->m_test, &ts->m_redir,
+                         &ts->m_cgi,  &ts->m_ssi,  &ts->m_lua,  &ts->m_ssi_off};
+    size_t i;
+
+    for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        *m[i] = (kite_mount_t)KITE_MOUNT_INIT();
+    for (i = 0; i < TEST_SERVER_MAX_LUA_HANDLERS; i++)
+        ts->m_handlers[i] = (kite_mount_t)KITE_MOUNT_INIT();
+    for (i = 0; i < TEST_SERVER_MAX_EXTRA_VHOSTS; i++)
+        ts->extra_mounts[i] = (kite_mount_t)KITE_MOUNT_INIT();
+}
+
 int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     const char *resource = KITE_TEST_HTML, *unix_path = NULL, *fifo = NULL, *cgi_dir = NULL;
     const char *ssi_dir = NULL;
     const char *cert = NULL, *key = NULL;
@@ -124,6 +139,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         fallback = 0, tls = 0;
 
     memset(ts, 0, sizeof(*ts));
+    init_mounts(ts);
     ts->fifo_keep = -1;
     vi.port = 7681;
     vi.ws_deflate = &ts->deflate;
@@ -375,7 +391,7 @@ int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_in
         }
     }
     if (raw_port >= 0) {
-        kite_vhost_info_t ri = {0};
+        kite_vhost_info_t ri = KITE_VHOST_INFO_INIT();
 
         ri.name = "raw";
         ri.iface = vi.iface;

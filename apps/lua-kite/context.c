@@ -206,8 +206,8 @@ static void drop_privileges(lua_State *L, lua_Integer gid, lua_Integer uid)
 
 int lk_context_new(lua_State *L)
 {
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     lk_entry_t save;
     lk_ctx_t *lc;
     lua_Integer port, max_queue, gid, uid;
@@ -252,6 +252,7 @@ int lk_context_new(lua_State *L)
     if (lua_rawgeti(L, cbs, LK_CB_HTTP) == LUA_TFUNCTION) {
         lc->http = lk_http_protocol_template;
         lc->plist[lc->nprotos] = &lc->http;
+        lc->mount = (kite_mount_t)KITE_MOUNT_INIT();
         lc->mount.mountpoint = "/";
         lc->mount.origin = LK_HTTP_PROTOCOL;
         lc->mount.protocol = LK_HTTP_PROTOCOL;

@@ -39,10 +39,11 @@ enum {
 };
 
 /**
- * What to connect to. Caller-owned; kite copies what it needs before
- * kite_client_connect() returns.
+ * What to connect to, made with KITE_CLIENT_INFO_INIT(...). Caller-owned;
+ * kite copies what it needs before kite_client_connect() returns.
  */
 typedef struct kite_client_info_s {
+    size_t struct_size;  /* sizeof(kite_client_info_t): KITE_CLIENT_INFO_INIT */
     kite_vhost_t *vhost; /* whose protocols serve the connection */
     const char *address; /* host name, IPv4 or IPv6 address */
     int port;            /* 0: 80, or 443 with KITE_CLIENT_TLS */
@@ -80,16 +81,22 @@ typedef struct kite_client_info_s {
     const struct kite_ws_deflate_s *ws_deflate;
 } kite_client_info_t;
 
+#define KITE_CLIENT_INFO_INIT(...)                                                                 \
+    {                                                                                              \
+        .struct_size = sizeof(kite_client_info_t), __VA_ARGS__                                     \
+    }
+
 /**
  * kite_client_connect() - start a client connection on the calling service
  * thread (or @info->parent's; thread 0 before the loop runs). Name
  * resolution (IPv4 and IPv6, tried in turn), connect, TLS and the
  * handshake run in the background; every outcome arrives as a callback,
  * never from within this call. Returns the connection, or NULL with *err
- * (KITE_EINVAL: no vhost, address or protocol; KITE_ENOMEM).
+ * (KITE_EINVAL: no vhost, address or protocol; KITE_ENOMEM; KITE_EABI: a
+ * bad struct_size).
  */
 KITE_EXTERN kite_conn_t *kite_client_connect(kite_context_t *ctx, const kite_client_info_t *info,
-                                             int *err);
+                                             int *err) KITE_SIZED_ENTRY("kite_client_connect_v2");
 
 /** kite_client_is_client() - nonzero when @c is a connection kite made. */
 KITE_EXTERN int kite_client_is_client(const kite_conn_t *c);

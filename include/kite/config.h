@@ -46,7 +46,8 @@ KITE_EXTERN kite_config_t *kite_config_load(const char *path, const kite_config_
                                             int *err);
 
 /** The context settings ("global"), ready for kite_context_create(). */
-KITE_EXTERN const kite_context_info_t *kite_config_context_info(const kite_config_t *cfg);
+KITE_EXTERN const kite_context_info_t *kite_config_context_info(const kite_config_t *cfg)
+    KITE_SIZED_ENTRY("kite_config_context_info_v2");
 KITE_EXTERN const kite_config_global_t *kite_config_global(const kite_config_t *cfg);
 
 /**
@@ -68,7 +69,8 @@ KITE_EXTERN void kite_config_put(kite_config_t *cfg);
  */
 KITE_EXTERN kite_context_t *kite_context_create_from_json(const char *path,
                                                           const kite_context_info_t *base,
-                                                          const kite_config_opts_t *opts, int *err);
+                                                          const kite_config_opts_t *opts, int *err)
+    KITE_SIZED_ENTRY("kite_context_create_from_json_v2");
 
 /** kite_config_write_reference() - the directive table as Markdown. */
 KITE_EXTERN void kite_config_write_reference(FILE *f);

@@ -7,11 +7,13 @@
 #define KITE_CONTEXT_H
 
 /**
- * Context creation info. The caller allocates it; kite copies what it
- * needs, so it may be freed after kite_context_create() returns. Zero
- * means "default" for every member.
+ * Context creation info. The caller allocates it with
+ * KITE_CONTEXT_INFO_INIT(...); kite copies what it needs, so it may be
+ * freed after kite_context_create() returns. Zero means "default" for
+ * every member.
  */
 typedef struct kite_context_info_s {
+    size_t struct_size;         /* sizeof(kite_context_info_t): KITE_CONTEXT_INFO_INIT */
     int count_threads;          /* service threads; default 1 */
     void *foreign_loop;         /* uv_loop_t * to run thread 0 on; NULL: kite's own loop */
     const char *server_string;  /* "Server:" value; NULL: "kite"; "": no header */
@@ -44,12 +46,20 @@ typedef struct kite_context_info_s {
     unsigned h2_settings_timeout; /* seconds; default 10 (then GOAWAY SETTINGS_TIMEOUT) */
 } kite_context_info_t;
 
+/* kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.count_threads = 2); */
+#define KITE_CONTEXT_INFO_INIT(...)                                                                \
+    {                                                                                              \
+        .struct_size = sizeof(kite_context_info_t), __VA_ARGS__                                    \
+    }
+
 /**
  * kite_context_create() - create a context and its service threads' loops.
  * Returns the context, or NULL with *err set (KITE_ENOMEM, KITE_EINVAL,
- * KITE_EUV). Threads do not run until kite_run() or kite_service().
+ * KITE_EUV, KITE_EABI for a bad struct_size). @info NULL: every default.
+ * Threads do not run until kite_run() or kite_service().
  */
-KITE_EXTERN kite_context_t *kite_context_create(const kite_context_info_t *info, int *err);
+KITE_EXTERN kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
+    KITE_SIZED_ENTRY("kite_context_create_v2");
 
 /**
  * kite_context_destroy() - close every connection and listener and free

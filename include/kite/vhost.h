@@ -18,12 +18,15 @@ enum kite_mount_origin {
 };
 
 /**
- * A mount. Caller-owned; must outlive the vhost. With KITE_MOUNT_AUTO the
+ * A mount, made with KITE_MOUNT_INIT(...). Caller-owned; kite copies it at
+ * kite_vhost_create() (the strings and pvos it points to must outlive the
+ * vhost). With KITE_MOUNT_AUTO the
  * origin may be "file:///dir", "callback://proto", ">http://host/p",
  * ">https://host/p", "http://host:port/p" or "https://host:port/p" (a
  * reverse proxy, READMEs/README.proxy.md) or a plain directory path.
  */
 typedef struct kite_mount_s {
+    size_t struct_size; /* sizeof(kite_mount_t): KITE_MOUNT_INIT */
     const struct kite_mount_s *next;
     const char *mountpoint; /* "/", "/app" */
     const char *origin;
@@ -71,6 +74,12 @@ typedef struct kite_mount_s {
                                      * KITE_LUA_NO_BUDGET: none, no count hook */
 } kite_mount_t;
 
+/* static const kite_mount_t m = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "/srv"); */
+#define KITE_MOUNT_INIT(...)                                                                       \
+    {                                                                                              \
+        .struct_size = sizeof(kite_mount_t), __VA_ARGS__                                           \
+    }
+
 /* lua_budget for none: Lua runs without the count hook (a tight loop about
  * twice as fast), and nothing ends a script that never waits. */
 #define KITE_LUA_NO_BUDGET (~0ul)
@@ -96,10 +105,12 @@ enum {
 };
 
 /**
- * Vhost creation info. Caller-owned; strings are copied, but protocols,
- * pvos and mounts are referenced and must outlive the vhost.
+ * Vhost creation info, made with KITE_VHOST_INFO_INIT(...). Caller-owned;
+ * it and the mounts are copied, but protocols, pvos and the strings of
+ * mounts are referenced and must outlive the vhost.
  */
 typedef struct kite_vhost_info_s {
+    size_t struct_size;                      /* sizeof(kite_vhost_info_t): KITE_VHOST_INFO_INIT */
     const char *name;                        /* matched against Host; NULL: "localhost" */
     const char *iface;                       /* listen address; NULL: any (dual stack) */
     int port;                                /* 0: ephemeral, see kite_vhost_port() */
@@ -188,6 +199,12 @@ typedef struct kite_vhost_info_s {
     unsigned long tls_ssl_options_set, tls_ssl_options_clear;
 } kite_vhost_info_t;
 
+/* kite_vhost_info_t vi = KITE_VHOST_INFO_INIT(.port = 8080, .mounts = &m); */
+#define KITE_VHOST_INFO_INIT(...)                                                                  \
+    {                                                                                              \
+        .struct_size = sizeof(kite_vhost_info_t), __VA_ARGS__                                      \
+    }
+
 enum {
     KITE_TLS_STS = 1 << 0, /* send Strict-Transport-Security on every response */
     /* Plain HTTP on the TLS port too, told apart by the first byte (a TLS
@@ -209,11 +226,12 @@ enum {
  * kite_vhost_create() - add a vhost and start listening on every service
  * thread. Call before kite_run(), or between kite_context_reload_begin()
  * and commit (the vhost is then staged, see kite/context.h). Returns NULL
- * with *err (KITE_EADDRINUSE, KITE_EINVAL, KITE_ENOMEM, KITE_ESTATE, ...)
- * on failure; the reason is logged.
+ * with *err (KITE_EADDRINUSE, KITE_EINVAL, KITE_ENOMEM, KITE_ESTATE,
+ * KITE_EABI for a bad struct_size of @info or a mount, ...) on failure;
+ * the reason is logged.
  */
 KITE_EXTERN kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *info,
-                                            int *err);
+                                            int *err) KITE_SIZED_ENTRY("kite_vhost_create_v2");
 
 /** kite_vhost_port() - the bound port (useful with port 0), or -1 for unix sockets. */
 KITE_EXTERN int kite_vhost_port(const kite_vhost_t *vh);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "client/private-client.h"
+#include "core/abi.h"
 #include "roles/ws/private-ws.h"
 #include "tls/tls.h"
 
@@ -372,7 +373,15 @@ static const kite_protocol_t *local_protocol(const kite_vhost_t *vh, const kite_
 
 kite_conn_t *kite_client_connect(kite_context_t *ctx, const kite_client_info_t *info, int *err)
 {
-    return kite__client_connect(ctx, info, NULL, err);
+    kite_client_info_t full;
+    int r = KITE_EINVAL;
+
+    if (!info || (r = kite__abi_copy(&full, sizeof(full), info, "kite_client_info_t")) < 0) {
+        if (err)
+            *err = r;
+        return NULL;
+    }
+    return kite__client_connect(ctx, &full, NULL, err);
 }
 
 kite_conn_t *kite__client_connect(kite_context_t *ctx, const kite_client_info_t *info,

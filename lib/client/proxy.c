@@ -262,7 +262,7 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
     psess_t *s = user;
     kite_http_req_t *t = c->rd;
     const kite__mount_rt_t *m = t->mrt;
-    kite_client_info_t ci = {0};
+    kite_client_info_t ci = KITE_CLIENT_INFO_INIT();
     const char *opath, *ca = kite_http_mount_option(req, "proxy-ca");
     const char *insecure = kite_http_mount_option(req, "proxy-insecure");
     char host[256], *headers, *target;

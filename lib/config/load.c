@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config/private.h"
+#include "core/abi.h"
 #include "misc/misc.h"
 
 #ifndef KITE_PLUGIN_DIR
@@ -194,6 +195,7 @@ kite__cfg_t *kite__cfg_new(const kite_config_opts_t *opts)
     if (!cfg)
         return NULL;
     atomic_init(&cfg->refs, 1);
+    cfg->ci.struct_size = sizeof(cfg->ci);
     cfg->g.uid = cfg->g.gid = -1;
     if (opts) {
         cfg->builtin = opts->protocols;
@@ -324,6 +326,20 @@ int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *err
 
 kite_context_t *kite_context_create_from_json(const char *path, const kite_context_info_t *base,
                                               const kite_config_opts_t *opts, int *err)
+{
+    kite_context_info_t full;
+    int r;
+
+    if (base && (r = kite__abi_copy(&full, sizeof(full), base, "kite_context_info_t")) < 0) {
+        if (err)
+            *err = r;
+        return NULL;
+    }
+    return kite__context_create_from_json(path, base ? &full : NULL, opts, err);
+}
+
+kite_context_t *kite__context_create_from_json(const char *path, const kite_context_info_t *base,
+                                               const kite_config_opts_t *opts, int *err)
 {
     kite_context_info_t ci;
     kite_config_t *cfg = kite_config_load(path, opts, err);

@@ -320,6 +320,7 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
     const kite_pvo_t *p;
     int i, n = 0, r = 0, max;
 
+    in->struct_size = sizeof(*in);
     if (!in->name)
         in->name = "localhost";
     if (resolve_tls(cfg, vh) < 0)
@@ -369,6 +370,7 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
         if (add_proto(cfg, vh, vh->proto_names[i], vh->file, vh->proto_paths[i], &n) < 0)
             r = KITE_EINVAL;
     for (i = 0; i < vh->nmounts; i++) {
+        vh->mounts[i].m.struct_size = sizeof(kite_mount_t);
         if (resolve_mount(cfg, vh, &vh->mounts[i], &n) < 0)
             r = KITE_EINVAL;
         if (i)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/abi.h"
 #include "event/event.h"
 #include "misc/misc.h"
 
@@ -91,14 +92,24 @@ static kite_pvo_t *pvo_copy(const kite_pvo_t *l)
 
 kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
 {
+    kite_context_info_t full = KITE_CONTEXT_INFO_INIT();
+    int r;
+
+    if (info && (r = kite__abi_copy(&full, sizeof(full), info, "kite_context_info_t")) < 0) {
+        if (err)
+            *err = r;
+        return NULL;
+    }
+    return kite__context_create(&full, err);
+}
+
+kite_context_t *kite__context_create(const kite_context_info_t *info, int *err)
+{
     kite_context_t *ctx;
-    kite_context_info_t zero = {0};
     const kite__module_t *const *m;
     int i, r = KITE_ENOMEM;
     struct sigaction sa;
 
-    if (!info)
-        info = &zero;
     if ((info->foreign_loop || info->extpoll) && info->count_threads > 1) {
         kite_err("foreign_loop and extpoll serve one thread (foreign_loops[] serves several)");
         r = KITE_EINVAL;

@@ -280,7 +280,8 @@ struct kite_vhost_s {
     int ninit; /* protocols whose on_vhost_init has run */
     const kite_pvo_t *pvo;
     const kite_protocol_t *raw_proto; /* the protocol with pvo "raw", or NULL */
-    const kite_mount_t *mounts;
+    const kite_mount_t *mounts;       /* mcopy's first */
+    kite_mount_t *mcopy;              /* full copies of the caller's mounts, in order */
     kite__mount_rt_t *mrt;
     int nmounts;
     char *headers; /* pre-rendered "Name: value\r\n" lines */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/abi.h"
 #include "event/event.h"
 #include "misc/misc.h"
 
@@ -216,20 +217,44 @@ static int prepare_mount(kite_vhost_t *vh, const kite_mount_t *m, kite__mount_rt
     return 0;
 }
 
-static int prepare_mounts(kite_vhost_t *vh)
+/* A full copy of the caller's mount @src (a 0.1 one when @abi is 0). */
+static int copy_mount(kite_vhost_t *vh, kite_mount_t *dst, const kite_mount_t *src, int abi)
+{
+    char what[96];
+
+    if (!abi) {
+        kite__abi_from_v0(dst, sizeof(*dst), src, KITE__V0_MOUNT_END);
+        return 0;
+    }
+    snprintf(what, sizeof(what), "vhost %s: kite_mount_t", vh->name);
+    return kite__abi_copy(dst, sizeof(*dst), src, what);
+}
+
+/* kite works on full copies of the mounts, linked as the caller's were. */
+static int prepare_mounts(kite_vhost_t *vh, const kite_mount_t *first, int abi)
 {
     const kite_mount_t *m;
-    int n = 0, r;
+    kite_mount_t tmp;
+    int n = 0, i, r;
 
-    for (m = vh->mounts; m; m = m->next)
-        n++;
+    for (m = first; m; m = tmp.next, n++)
+        if ((r = copy_mount(vh, &tmp, m, abi)) < 0)
+            return r;
     if (!n)
         return 0;
+    vh->mcopy = calloc((size_t)n, sizeof(*vh->mcopy));
     vh->mrt = calloc((size_t)n, sizeof(*vh->mrt));
-    if (!vh->mrt)
+    if (!vh->mcopy || !vh->mrt)
         return KITE_ENOMEM;
-    for (m = vh->mounts; m; m = m->next) {
-        r = prepare_mount(vh, m, &vh->mrt[vh->nmounts++]);
+    for (m = first, i = 0; i < n; m = vh->mcopy[i++].next) {
+        copy_mount(vh, &vh->mcopy[i], m, abi);
+        if (i)
+            vh->mcopy[i - 1].next = &vh->mcopy[i];
+    }
+    vh->mcopy[n - 1].next = NULL;
+    vh->mounts = vh->mcopy;
+    for (i = 0; i < n; i++) {
+        r = prepare_mount(vh, &vh->mcopy[i], &vh->mrt[vh->nmounts++]);
         if (r < 0)
             return r;
     }
@@ -352,12 +377,27 @@ static void vhost_free(kite_vhost_t *vh)
     free(vh->unix_path);
     kite__acl_free(vh->acl);
     kite__throttle_free(vh->throttle);
+    free(vh->mcopy);
     free(vh->headers);
     free(vh->error_document_404);
     free(vh);
 }
 
 kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *info, int *err)
+{
+    kite_vhost_info_t full;
+    int r = KITE_EINVAL;
+
+    if (!info || (r = kite__abi_copy(&full, sizeof(full), info, "kite_vhost_info_t")) < 0) {
+        if (err)
+            *err = r;
+        return NULL;
+    }
+    return kite__vhost_create(ctx, &full, 1, err);
+}
+
+kite_vhost_t *kite__vhost_create(kite_context_t *ctx, const kite_vhost_info_t *info, int abi,
+                                 int *err)
 {
     const kite__module_t *const *m;
     kite_vhost_t *vh, **tail;
@@ -399,7 +439,6 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         }
     vh->nprotocols = i;
     vh->pvo = info->pvo;
-    vh->mounts = info->mounts;
     vh->user = info->user;
     if (info->ws_deflate) {
         vh->ws_deflate = *info->ws_deflate;
@@ -411,7 +450,8 @@ kite_vhost_t *kite_vhost_create(kite_context_t *ctx, const kite_vhost_info_t *in
         if ((*m)->vhost_init && (r = (*m)->vhost_init(vh, info)) < 0)
             goto fail;
     if ((r = open_acl(vh, info->access_control_list)) < 0 ||
-        (r = open_throttle(vh, info->throttle)) < 0 || (r = prepare_mounts(vh)) < 0)
+        (r = open_throttle(vh, info->throttle)) < 0 ||
+        (r = prepare_mounts(vh, info->mounts, abi)) < 0)
         goto fail;
     for (m = kite__modules; *m; m++)
         if ((*m)->vhost_open && (r = (*m)->vhost_open(vh, info)) < 0)

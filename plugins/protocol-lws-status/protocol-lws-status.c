@@ -29,10 +29,6 @@
 #include "kite.h"
 #include "protocol-lws-status.h"
 
-#ifndef KITE_VERSION_STRING
-#define KITE_VERSION_STRING "kite"
-#endif
-
 #define FRAME_MAX 4096
 #define UA_MAX    256
 
@@ -291,9 +287,9 @@ static int on_writeable(kite_conn_t *c, void *user)
     if (first) {
         json_str(host, sizeof(host), vhd->hostname);
         w = (size_t)snprintf(buf, sizeof(buf),
-                             "{\"version\":\"%s\",\"wss_over_h2\":\"0\",\"hostname\":\"%s\","
+                             "{\"version\":\"kite/%s\",\"wss_over_h2\":\"0\",\"hostname\":\"%s\","
                              "\"wsi\":\"%d\",\"conns\":[",
-                             KITE_VERSION_STRING, host, vhd->n);
+                             kite_version(NULL), host, vhd->n);
     }
     /* As many entries as fit, leaving room for the closing "]}". */
     for (i = find_from(vhd, next); i < vhd->n; i++) {

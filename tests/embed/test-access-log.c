@@ -170,11 +170,12 @@ static void test_lines(kite_context_t *ctx, int port)
 
 int main(void)
 {
-    static const kite_mount_t m_priv = {
-        .mountpoint = "/private", .origin = "callback://hello", .basic_auth = authpath};
-    static kite_mount_t m_root = {.mountpoint = "/", .origin = "callback://hello"};
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    static const kite_mount_t m_priv =
+        KITE_MOUNT_INIT(.mountpoint = "/private", .origin = "callback://hello",
+                        .basic_auth = authpath);
+    static kite_mount_t m_root = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://hello");
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *vh;
     pthread_t th;

@@ -205,7 +205,8 @@ static uint64_t now_ms(void)
 static void run(int port, const kite_ws_deflate_t *offer, const char *proto, int pause,
                 int want_deflate, const char *what)
 {
-    kite_client_info_t ci = {.vhost = cvh, .address = "127.0.0.1", .port = port};
+    kite_client_info_t ci =
+        KITE_CLIENT_INFO_INIT(.vhost = cvh, .address = "127.0.0.1", .port = port);
     uint64_t end = now_ms() + 20000;
     int err;
 
@@ -231,8 +232,8 @@ static void run(int port, const kite_ws_deflate_t *offer, const char *proto, int
 
 int main(void)
 {
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0}, cvi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT(), cvi = KITE_VHOST_INFO_INIT();
     kite_ws_deflate_t def = {0},
                       strict = {.window_bits = 10, .flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER};
     static const struct {

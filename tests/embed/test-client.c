@@ -93,8 +93,9 @@ static const kite_protocol_t p_srv_echo = {
 };
 
 static const kite_protocol_t *const srv_protos[] = {&p_srv_echo, &p_srv_http, NULL};
-static const kite_mount_t srv_mount = {
-    .mountpoint = "/cb", .origin = "callback://srv-http", .origin_protocol = KITE_MOUNT_AUTO};
+static const kite_mount_t srv_mount =
+    KITE_MOUNT_INIT(.mountpoint = "/cb", .origin = "callback://srv-http",
+                    .origin_protocol = KITE_MOUNT_AUTO);
 
 /* --- the client protocol: records what happened ------------------------- */
 
@@ -262,13 +263,9 @@ static void run_until_finished(unsigned ms)
 static kite_conn_t *connect_to(const char *addr, int p, const char *path, const char *method,
                                unsigned flags)
 {
-    kite_client_info_t ci = {.vhost = cvh,
-                             .address = addr,
-                             .port = p,
-                             .path = path,
-                             .method = method,
-                             .flags = flags,
-                             .connect_timeout_ms = 3000};
+    kite_client_info_t ci =
+        KITE_CLIENT_INFO_INIT(.vhost = cvh, .address = addr, .port = p, .path = path,
+                              .method = method, .flags = flags, .connect_timeout_ms = 3000);
     int err = 0;
     kite_conn_t *c;
 
@@ -571,12 +568,9 @@ static void t_http(void)
 /* IPv6, and a local address to connect from. */
 static void t_addresses(void)
 {
-    kite_client_info_t ci = {.vhost = cvh,
-                             .address = "::1",
-                             .port = port6,
-                             .path = "/cb/hello",
-                             .method = "GET",
-                             .connect_timeout_ms = 3000};
+    kite_client_info_t ci =
+        KITE_CLIENT_INFO_INIT(.vhost = cvh, .address = "::1", .port = port6, .path = "/cb/hello",
+                              .method = "GET", .connect_timeout_ms = 3000);
     int err;
 
     reset();
@@ -639,11 +633,9 @@ static void t_errors(void)
     usleep(100 * 1000);
     reset();
     {
-        kite_client_info_t ci = {.vhost = cvh,
-                                 .address = "127.0.0.1",
-                                 .port = p,
-                                 .method = "GET",
-                                 .connect_timeout_ms = 400};
+        kite_client_info_t ci =
+            KITE_CLIENT_INFO_INIT(.vhost = cvh, .address = "127.0.0.1", .port = p, .method = "GET",
+                                  .connect_timeout_ms = 400);
         uint64_t t0 = now_ms();
         int err;
         kite_client_connect(ctx, &ci, &err);
@@ -670,11 +662,9 @@ static void t_errors(void)
 /* The server picks a subprotocol the client did not offer. */
 static void t_bad_subprotocol(void)
 {
-    kite_client_info_t ci = {.vhost = cvh,
-                             .address = "127.0.0.1",
-                             .port = port,
-                             .protocol = "nothing-here",
-                             .local_protocol = "echo-test"};
+    kite_client_info_t ci =
+        KITE_CLIENT_INFO_INIT(.vhost = cvh, .address = "127.0.0.1", .port = port,
+                              .protocol = "nothing-here", .local_protocol = "echo-test");
     int err;
 
     /* kite's server refuses unknown subprotocols with a 400. */
@@ -703,8 +693,9 @@ static void t_tls(void)
 
 int main(int argc, char **argv)
 {
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0}, ti = {0}, cvi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT(), ti = KITE_VHOST_INFO_INIT(),
+                      cvi = KITE_VHOST_INFO_INIT();
     char dir[] = "/tmp/kite-test-client-XXXXXX", crt[64], key[64];
     kite_vhost_t *vh, *tvh;
     size_t i;

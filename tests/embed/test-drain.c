@@ -74,7 +74,7 @@ static const kite_protocol_t *const raw_protos[] = {&p_raw, NULL};
 static const kite_pvo_t raw_opt = {.name = "raw", .value = "1"};
 static const kite_pvo_t raw_pvo = {.name = "raw", .options = &raw_opt};
 static int raw_port;
-static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://app"};
+static const kite_mount_t mount = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://app");
 
 /* --- extpoll: the application's loop, in the main thread ----------------- */
 
@@ -95,8 +95,9 @@ static int extpoll_run(void)
 
 static kite_context_t *make_ctx(int threads, int extpoll)
 {
-    kite_context_info_t ci = {.count_threads = threads, .keepalive_timeout = 60};
-    kite_vhost_info_t vi = {0};
+    kite_context_info_t ci =
+        KITE_CONTEXT_INFO_INIT(.count_threads = threads, .keepalive_timeout = 60);
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     kite_context_t *c;
     kite_vhost_t *vh;
 
@@ -115,7 +116,7 @@ static kite_context_t *make_ctx(int threads, int extpoll)
     }
     port = kite_vhost_port(vh);
     /* A raw-only vhost on a port of its own. */
-    memset(&vi, 0, sizeof(vi));
+    vi = (kite_vhost_info_t)KITE_VHOST_INFO_INIT();
     vi.iface = "127.0.0.1";
     vi.options = KITE_VH_RAW_ONLY;
     vi.protocols = raw_protos;

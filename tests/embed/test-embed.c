@@ -43,14 +43,11 @@ static const kite_protocol_t proto = {
     .on_http = on_http,
 };
 static const kite_protocol_t *const protos[] = {&proto, NULL};
-static const kite_mount_t mount = {
-    .mountpoint = "/",
-    .origin = "callback://hi",
-};
+static const kite_mount_t mount = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://hi", );
 
 static kite_vhost_t *make_vhost(kite_context_t *ctx, const char *unix_path, int *err)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
 
     vi.iface = "127.0.0.1";
     vi.port = 0;
@@ -94,7 +91,7 @@ static void test_foreign_loop(void)
     uv_loop_t loop;
     uv_timer_t app_timer;
     struct foreign f = {0};
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *vh;
     pthread_t th;
@@ -210,7 +207,7 @@ static void *client_then_cancel(void *arg)
 
 static void test_threads(void)
 {
-    kite_context_info_t ci = {.count_threads = 2};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.count_threads = 2);
     struct runner r = {0};
     kite_context_t *ctx = kite_context_create(&ci, NULL);
     kite_vhost_t *vh;
@@ -247,9 +244,9 @@ static void *unix_client(void *arg)
 static void test_unix_and_errors(void)
 {
     kite_context_t *ctx = kite_context_create(NULL, NULL);
-    kite_vhost_info_t vi = {0};
-    kite_mount_t bad = {.mountpoint = "/", .origin = "callback://nope"};
-    kite_mount_t nodir = {.mountpoint = "/", .origin = "/nonexistent/kite/dir"};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
+    kite_mount_t bad = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://nope");
+    kite_mount_t nodir = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "/nonexistent/kite/dir");
     struct runner r = {0};
     struct sockaddr_in sin = {.sin_family = AF_INET};
     socklen_t sl = sizeof(sin);

@@ -217,10 +217,7 @@ static const kite_protocol_t proto = {
     .on_http = on_http,
 };
 static const kite_protocol_t *const protos[] = {&proto, NULL};
-static const kite_mount_t mount = {
-    .mountpoint = "/",
-    .origin = "callback://xp",
-};
+static const kite_mount_t mount = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://xp", );
 
 /* --- clients ------------------------------------------------------------ */
 
@@ -316,8 +313,8 @@ static void *canceller(void *arg)
 
 int main(void)
 {
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *vh;
     struct client cl;

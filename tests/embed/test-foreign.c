@@ -33,7 +33,7 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
 
 static const kite_protocol_t proto = {.abi = KITE_PROTOCOL_ABI, .name = "p", .on_http = on_http};
 static const kite_protocol_t *const protos[] = {&proto, NULL};
-static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://p"};
+static const kite_mount_t mount = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://p");
 
 static int foreign_handles;
 static void count_foreign(uv_handle_t *h, void *arg)
@@ -98,8 +98,9 @@ static void test_three_lives(void)
     uv_timer_start(&timer, tick, 1, 1);
     for (life = 0; life < 3; life++) {
         void *loops[1] = {&loop};
-        kite_context_info_t ci = {.foreign_loops = loops};
-        kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos, .mounts = &mount};
+        kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.foreign_loops = loops);
+        kite_vhost_info_t vi =
+            KITE_VHOST_INFO_INIT(.iface = "127.0.0.1", .protocols = protos, .mounts = &mount);
         struct client cl = {0};
         kite_context_t *ctx = kite_context_create(&ci, NULL);
         kite_vhost_t *vh = ctx ? kite_vhost_create(ctx, &vi, NULL) : NULL;
@@ -154,8 +155,9 @@ static void test_two_threads(void)
 {
     struct app_thread a[2];
     void *loops[2] = {&a[0].loop, &a[1].loop};
-    kite_context_info_t ci = {.count_threads = 2, .foreign_loops = loops};
-    kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos, .mounts = &mount};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.count_threads = 2, .foreign_loops = loops);
+    kite_vhost_info_t vi =
+        KITE_VHOST_INFO_INIT(.iface = "127.0.0.1", .protocols = protos, .mounts = &mount);
     kite_context_t *ctx;
     kite_vhost_t *vh;
     int i, ok = 0, seen = 0;

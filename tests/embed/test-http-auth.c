@@ -148,17 +148,17 @@ int main(void)
     static const kite_pvo_t greeting = {.name = "greeting", .value = "hi"};
     static const kite_pvo_t interp = {.name = ".kph", .value = "who"};
     static const kite_pvo_t interp_bad = {.name = ".kph", .value = "nope"};
-    static kite_mount_t m_open = {.mountpoint = "/open", .origin = "callback://who"};
-    static kite_mount_t m_priv = {.mountpoint = "/private",
-                                  .origin = "callback://who",
-                                  .basic_auth = users,
-                                  .pmo = &greeting};
-    static kite_mount_t m_admin = {
-        .mountpoint = "/admin", .origin = "callback://who", .basic_auth = users, .auth_mask = 2};
-    static kite_mount_t m_files = {
-        .mountpoint = "/files", .def = "index.kph", .interpret = &interp};
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t vi = {0};
+    static kite_mount_t m_open = KITE_MOUNT_INIT(.mountpoint = "/open", .origin = "callback://who");
+    static kite_mount_t m_priv =
+        KITE_MOUNT_INIT(.mountpoint = "/private", .origin = "callback://who", .basic_auth = users,
+                        .pmo = &greeting);
+    static kite_mount_t m_admin =
+        KITE_MOUNT_INIT(.mountpoint = "/admin", .origin = "callback://who", .basic_auth = users,
+                        .auth_mask = 2);
+    static kite_mount_t m_files =
+        KITE_MOUNT_INIT(.mountpoint = "/files", .def = "index.kph", .interpret = &interp);
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *vh;
     pthread_t th;

@@ -26,12 +26,12 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
 
 static const kite_protocol_t proto = {.abi = KITE_PROTOCOL_ABI, .name = "ok", .on_http = on_http};
 static const kite_protocol_t *const protos[] = {&proto, NULL};
-static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://ok"};
+static const kite_mount_t mount = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://ok");
 
 static kite_vhost_t *vhost(kite_context_t *ctx, const char *name, unsigned options,
                            const char *unix_path)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     int err = 0;
 
     vi.name = name;
@@ -58,7 +58,7 @@ static void test_host_and_keywords(void)
     static const kite_pvo_t kw2 = {.name = "EvilScanner", .value = "403"};
     static const kite_pvo_t kw1 = {.next = &kw2, .name = "badbot", .value = "404 Not Found"};
     static const kite_pvo_t kw_bad = {.name = "x", .value = "nope"};
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *strict, *lax;
     pthread_t th;
@@ -128,7 +128,7 @@ static int get_on(int fd)
 
 static void test_ip_limits(void)
 {
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *vh, *vu;
     char upath[64], resp[4096];

@@ -79,7 +79,8 @@ static const kite_protocol_t p_raw = {
 static const kite_protocol_t *const protos[] = {&p_raw, NULL};
 static const kite_pvo_t raw_opt = {.name = "raw", .value = "1"};
 static const kite_pvo_t pvo = {.name = "raw-echo", .options = &raw_opt};
-static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://raw-echo"};
+static const kite_mount_t mount =
+    KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://raw-echo");
 
 static int dial(int port)
 {
@@ -260,8 +261,9 @@ static void run_extpoll(void)
 int main(int argc, char **argv)
 {
     int extpoll = argc > 1 && !strcmp(argv[1], "extpoll");
-    kite_context_info_t ci = {.extpoll = extpoll ? &xops : NULL};
-    kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos, .pvo = &pvo};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.extpoll = extpoll ? &xops : NULL);
+    kite_vhost_info_t vi =
+        KITE_VHOST_INFO_INIT(.iface = "127.0.0.1", .protocols = protos, .pvo = &pvo);
     kite_vhost_info_t bad = vi;
     pthread_t th;
     int err = 0, fd;

@@ -148,15 +148,15 @@ static const kite_protocol_t p_echo = {
     .on_receive = echo_rx,
 };
 static const kite_protocol_t *const protos[] = {&p_a, &p_b, &p_echo, NULL};
-static const kite_mount_t m_a = {.mountpoint = "/", .origin = "callback://a"};
-static const kite_mount_t m_b = {.mountpoint = "/", .origin = "callback://b"};
+static const kite_mount_t m_a = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://a");
+static const kite_mount_t m_b = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://b");
 
 /* A vhost on 127.0.0.1:@port answering @which ('A' or 'B') with X-Set: @set.
  * Returns its slot, or -1 with *err. */
 static int make_vh_on(int port, const char *unix_path, char which, const char *set, int *err,
                       kite_vhost_t **out)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     int i = nslots++;
     kite_vhost_t *vh;
 
@@ -201,7 +201,7 @@ static const kite_pvo_t upvo = {.name = "udp", .options = &uopt};
 /* A UDP vhost (its socket is a conn on the first service thread). */
 static int make_vh_udp(int *err, kite_vhost_t **out)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     int i = nslots++;
 
     vi.iface = "127.0.0.1";
@@ -457,7 +457,7 @@ static void test_unserved(const kite_context_info_t *ci)
 
 int main(int argc, char **argv)
 {
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     const char *mode = argc > 1 ? argv[1] : "uv";
     int i, err = 0, gone = 0;
 

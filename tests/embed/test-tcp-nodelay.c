@@ -27,7 +27,7 @@ static int on_http(kite_conn_t *c, void *user, const kite_http_req_t *req)
 
 static const kite_protocol_t proto = {.abi = KITE_PROTOCOL_ABI, .name = "ok", .on_http = on_http};
 static const kite_protocol_t *const protos[] = {&proto, NULL};
-static const kite_mount_t mount = {.mountpoint = "/", .origin = "callback://ok"};
+static const kite_mount_t mount = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "callback://ok");
 
 static int port_of(int fd, int peer)
 {
@@ -94,8 +94,9 @@ static void *app_loop(void *ctx)
 int main(int argc, char **argv)
 {
     int extpoll = argc > 1 && !strcmp(argv[1], "extpoll");
-    kite_context_info_t ci = {.extpoll = extpoll ? &el_ops : NULL};
-    kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos, .mounts = &mount};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.extpoll = extpoll ? &el_ops : NULL);
+    kite_vhost_info_t vi =
+        KITE_VHOST_INFO_INIT(.iface = "127.0.0.1", .protocols = protos, .mounts = &mount);
     kite_vhost_t *on, *off;
     kite_context_t *ctx;
     pthread_t th;

@@ -22,7 +22,7 @@ static const kite_protocol_t *const protocols[] = {&p_app, NULL};
 static kite_vhost_t *vhost(kite_context_t *ctx, const char *name, int port, const char *crt,
                            const char *key, int *err)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
 
     vi.name = name;
     vi.iface = "127.0.0.1";
@@ -47,7 +47,7 @@ static void refused(kite_context_t *ctx, kite_vhost_info_t *vi, const char *what
 
 int main(void)
 {
-    kite_context_info_t ci = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     kite_context_t *ctx;
     kite_vhost_t *a, *b;
     kite_vhost_info_t vi;
@@ -77,7 +77,7 @@ int main(void)
     tap_ok(!vhost(ctx, "plain.test", port, NULL, NULL, &err) && err == KITE_EINVAL,
            "a plain vhost on the TLS port is refused");
 
-    memset(&vi, 0, sizeof(vi));
+    vi = (kite_vhost_info_t)KITE_VHOST_INFO_INIT();
     vi.tls_cert = crt1;
     refused(ctx, &vi, "a certificate without a key");
     vi.tls_key = "/nonexistent/kite.key";
@@ -94,7 +94,7 @@ int main(void)
     vi.options = KITE_VH_RAW_ONLY;
     refused(ctx, &vi, "TLS on a raw-only vhost");
 
-    memset(&vi, 0, sizeof(vi));
+    vi = (kite_vhost_info_t)KITE_VHOST_INFO_INIT();
     vi.name = "ciphers.test";
     vi.iface = "127.0.0.1";
     vi.protocols = protocols;

@@ -254,8 +254,8 @@ static void *client(void *arg)
 
 int main(void)
 {
-    kite_context_info_t ci = {.ws_ping_pong_secs = 1, .ws_close_timeout = 1};
-    kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.ws_ping_pong_secs = 1, .ws_close_timeout = 1);
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT(.iface = "127.0.0.1", .protocols = protos);
     kite_vhost_t *vh;
     pthread_t th;
     int err = 0;

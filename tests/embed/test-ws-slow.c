@@ -139,8 +139,8 @@ static void *clients(void *arg)
 
 int main(void)
 {
-    kite_context_info_t ci = {.send_timeout = 2, .max_output = CAP};
-    kite_vhost_info_t vi = {.iface = "127.0.0.1", .protocols = protos};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT(.send_timeout = 2, .max_output = CAP);
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT(.iface = "127.0.0.1", .protocols = protos);
     struct client cl = {0};
     kite_context_t *ctx;
     pthread_t th;

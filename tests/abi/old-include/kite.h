@@ -1,0 +1,49 @@
+/*
+ * kite: an HTTP/1.1 + WebSocket server library on libuv.
+ *
+ * This is the one public header; it pulls in every header in include/kite/.
+ * Everything declared here is part of the ABI: structs the caller
+ * allocates only ever grow at the end.
+ */
+#ifndef KITE_H
+#define KITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define KITE_EXTERN __attribute__((visibility("default")))
+#else
+#define KITE_EXTERN
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kite_context_s kite_context_t;
+typedef struct kite_vhost_s kite_vhost_t;
+typedef struct kite_conn_s kite_conn_t;
+typedef struct kite_http_req_s kite_http_req_t;
+
+#include "kite/errors.h"
+#include "kite/log.h"
+#include "kite/protocol.h"
+#include "kite/context.h"
+#include "kite/vhost.h"
+#include "kite/conn.h"
+#include "kite/timer.h"
+#include "kite/http.h"
+#include "kite/ws.h"
+#include "kite/plugin.h"
+#include "kite/extpoll.h"
+#include "kite/raw.h"
+#include "kite/config.h"
+#include "kite/tls.h"
+#include "kite/client.h"
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
