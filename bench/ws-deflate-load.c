@@ -182,7 +182,7 @@ static int parse_url(char *u)
 
 int main(int argc, char **argv)
 {
-    static const kite_ws_deflate_t deflate = {0};
+    static const kite_ws_deflate_t deflate = KITE_WS_DEFLATE_INIT();
     kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     double secs;

@@ -93,7 +93,7 @@ static void note_deflate(kite_conn_t *c)
     fflush(stdout);
 }
 
-static kite_ws_deflate_t deflate;
+static kite_ws_deflate_t deflate = KITE_WS_DEFLATE_INIT();
 
 static kite_conn_t *connect_ws(const char *proto, const char *path)
 {

@@ -111,7 +111,7 @@ static int adopt_fifo(test_server_t *ts, const char *path)
     return 0;
 }
 
-/* The mounts are filled in member by member from the options. */
+/* The mounts and deflate settings are filled in member by member from the options. */
 static void init_mounts(test_server_t *ts)
 {
     kite_mount_t *m[] = {&ts->m_root, &ts->m_form, &ts->m_test, &ts->m_redir,
@@ -124,6 +124,7 @@ static void init_mounts(test_server_t *ts)
         ts->m_handlers[i] = (kite_mount_t)KITE_MOUNT_INIT();
     for (i = 0; i < TEST_SERVER_MAX_EXTRA_VHOSTS; i++)
         ts->extra_mounts[i] = (kite_mount_t)KITE_MOUNT_INIT();
+    ts->deflate = (kite_ws_deflate_t)KITE_WS_DEFLATE_INIT();
 }
 
 int test_server_create(test_server_t *ts, int argc, char **argv, kite_context_info_t *ci)

@@ -11,7 +11,7 @@
 
 kite_config_t *kited_load(kited_t *kd)
 {
-    kite_config_opts_t o = {0};
+    kite_config_opts_t o = KITE_CONFIG_OPTS_INIT();
     kite_config_t *cfg;
     int err = 0;
 

@@ -101,11 +101,8 @@ static int change_mode(void *user, int fd, short events)
     return call_fd(user, LK_CB_CHANGE_FD, fd, events);
 }
 
-const kite_extpoll_t lk_extpoll_template = {
-    .add_fd = add_fd,
-    .del_fd = del_fd,
-    .change_mode = change_mode,
-};
+const kite_extpoll_t lk_extpoll_template =
+    KITE_EXTPOLL_INIT(.add_fd = add_fd, .del_fd = del_fd, .change_mode = change_mode, );
 
 /* revents from the arguments at @first...: poll bits, OR'ed, or strings
  * with 'r' (readable), 'w' (writable), 'e' (error) and 'h' (hang-up), as

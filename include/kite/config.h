@@ -17,8 +17,10 @@ enum {
     KITE_CONFIG_NO_DEFAULT_DIR = 1 << 1, /* the default plugin dir is not searched */
 };
 
-/** How to load: caller-owned, may be freed after the call. */
+/** How to load: made with KITE_CONFIG_OPTS_INIT(...); caller-owned, may be
+ * freed after the call. */
 typedef struct kite_config_opts_s {
+    size_t struct_size; /* sizeof(kite_config_opts_t): KITE_CONFIG_OPTS_INIT */
     /* Protocols usable by name (ws-protocols, callback://) besides the
      * plugins' ones; NULL-terminated; must outlive the config. */
     const kite_protocol_t *const *protocols;
@@ -27,6 +29,11 @@ typedef struct kite_config_opts_s {
     char *errbuf;                   /* gets every error, one per line */
     size_t errlen;
 } kite_config_opts_t;
+
+#define KITE_CONFIG_OPTS_INIT(...)                                                                 \
+    {                                                                                              \
+        .struct_size = sizeof(kite_config_opts_t), __VA_ARGS__                                     \
+    }
 
 /** The global settings kite itself does not act on (the daemon does). */
 typedef struct kite_config_global_s {
@@ -43,7 +50,7 @@ typedef struct kite_config_global_s {
  * KITE_ENOMEM) and every message in opts->errbuf and the log.
  */
 KITE_EXTERN kite_config_t *kite_config_load(const char *path, const kite_config_opts_t *opts,
-                                            int *err);
+                                            int *err) KITE_SIZED_ENTRY("kite_config_load_v2");
 
 /** The context settings ("global"), ready for kite_context_create(). */
 KITE_EXTERN const kite_context_info_t *kite_config_context_info(const kite_config_t *cfg)

@@ -12,11 +12,13 @@
 #include <poll.h>
 
 /**
- * The application's callbacks, called on the service thread. @events are
- * POLLIN / POLLOUT bits. Return 0, or a negative value to refuse (kite
- * then closes that fd). The struct must outlive the context.
+ * The application's callbacks, called on the service thread, made with
+ * KITE_EXTPOLL_INIT(...). @events are POLLIN / POLLOUT bits. Return 0, or
+ * a negative value to refuse (kite then closes that fd). kite copies the
+ * struct at kite_context_create().
  */
 typedef struct kite_extpoll_s {
+    size_t struct_size; /* sizeof(kite_extpoll_t): KITE_EXTPOLL_INIT */
     int (*add_fd)(void *user, int fd, short events);
     int (*del_fd)(void *user, int fd);
     int (*change_mode)(void *user, int fd, short events);
@@ -26,6 +28,11 @@ typedef struct kite_extpoll_s {
     void (*lock)(void *user);
     void (*unlock)(void *user);
 } kite_extpoll_t;
+
+#define KITE_EXTPOLL_INIT(...)                                                                     \
+    {                                                                                              \
+        .struct_size = sizeof(kite_extpoll_t), __VA_ARGS__                                         \
+    }
 
 /**
  * kite_service_fd() - service @fd for the poll result @revents. Returns 1

@@ -37,15 +37,22 @@ enum {
 
 /**
  * permessage-deflate settings (RFC 7692) of a vhost (kite_vhost_info_t
- * ws_deflate). Caller-owned; kite copies it at vhost creation. Zero
- * members take the defaults.
+ * ws_deflate) or a client (kite_client_info_t ws_deflate), made with
+ * KITE_WS_DEFLATE_INIT(...). Caller-owned; kite copies it at vhost
+ * creation or connect. Zero members take the defaults.
  */
 typedef struct kite_ws_deflate_s {
-    int level;       /* zlib compression level 1-9; 0: 1 (fastest) */
-    int mem_level;   /* zlib memLevel 1-9; 0: 8 */
-    int window_bits; /* 8-15: the largest LZ77 window (log2) used either way; 0: 15 */
-    unsigned flags;  /* KITE_WS_DEFLATE_* */
+    size_t struct_size; /* sizeof(kite_ws_deflate_t): KITE_WS_DEFLATE_INIT */
+    int level;          /* zlib compression level 1-9; 0: 1 (fastest) */
+    int mem_level;      /* zlib memLevel 1-9; 0: 8 */
+    int window_bits;    /* 8-15: the largest LZ77 window (log2) used either way; 0: 15 */
+    unsigned flags;     /* KITE_WS_DEFLATE_* */
 } kite_ws_deflate_t;
+
+#define KITE_WS_DEFLATE_INIT(...)                                                                  \
+    {                                                                                              \
+        .struct_size = sizeof(kite_ws_deflate_t), __VA_ARGS__                                      \
+    }
 
 /* Close codes (RFC 6455 7.4.1). */
 enum {

@@ -374,13 +374,17 @@ static const kite_protocol_t *local_protocol(const kite_vhost_t *vh, const kite_
 kite_conn_t *kite_client_connect(kite_context_t *ctx, const kite_client_info_t *info, int *err)
 {
     kite_client_info_t full;
+    kite_ws_deflate_t wd;
     int r = KITE_EINVAL;
 
-    if (!info || (r = kite__abi_copy(&full, sizeof(full), info, "kite_client_info_t")) < 0) {
+    if (!info || (r = kite__abi_copy(&full, sizeof(full), info, "kite_client_info_t")) < 0 ||
+        (full.ws_deflate && (r = kite__ws_deflate_in(&wd, full.ws_deflate, 1)) < 0)) {
         if (err)
             *err = r;
         return NULL;
     }
+    if (full.ws_deflate)
+        full.ws_deflate = &wd;
     return kite__client_connect(ctx, &full, NULL, err);
 }
 

@@ -209,6 +209,19 @@ kite__cfg_t *kite__cfg_new(const kite_config_opts_t *opts)
 
 kite_config_t *kite_config_load(const char *path, const kite_config_opts_t *opts, int *err)
 {
+    kite_config_opts_t full;
+    int r;
+
+    if (opts && (r = kite__abi_copy(&full, sizeof(full), opts, "kite_config_opts_t")) < 0) {
+        if (err)
+            *err = r;
+        return NULL;
+    }
+    return kite__config_load(path, opts ? &full : NULL, err);
+}
+
+kite_config_t *kite__config_load(const char *path, const kite_config_opts_t *opts, int *err)
+{
     kite__cfg_t *cfg = kite__cfg_new(opts);
     struct stat st;
     int r;
@@ -328,21 +341,24 @@ kite_context_t *kite_context_create_from_json(const char *path, const kite_conte
                                               const kite_config_opts_t *opts, int *err)
 {
     kite_context_info_t full;
-    int r;
+    kite_extpoll_t xp;
+    kite_config_opts_t ofull;
+    int r = 0;
 
-    if (base && (r = kite__abi_copy(&full, sizeof(full), base, "kite_context_info_t")) < 0) {
+    if ((base && (r = kite__context_info_in(&full, &xp, base, 1)) < 0) ||
+        (opts && (r = kite__abi_copy(&ofull, sizeof(ofull), opts, "kite_config_opts_t")) < 0)) {
         if (err)
             *err = r;
         return NULL;
     }
-    return kite__context_create_from_json(path, base ? &full : NULL, opts, err);
+    return kite__context_create_from_json(path, base ? &full : NULL, opts ? &ofull : NULL, err);
 }
 
 kite_context_t *kite__context_create_from_json(const char *path, const kite_context_info_t *base,
                                                const kite_config_opts_t *opts, int *err)
 {
     kite_context_info_t ci;
-    kite_config_t *cfg = kite_config_load(path, opts, err);
+    kite_config_t *cfg = kite__config_load(path, opts, err);
     kite_context_t *ctx;
 
     if (!cfg)

@@ -149,7 +149,9 @@ int kite__cfg_pvo_list(kite__cfg_t *cfg, json_t *v, const kite__cfg_file_t *f, c
 /* config/load.c: a config from text in memory (the fuzz target) */
 kite__cfg_t *kite__cfg_new(const kite_config_opts_t *opts);
 int kite__cfg_load_text(kite__cfg_t *cfg, const char *name, const char *text, size_t len);
-/* kite_context_create_from_json() with @base a full copy (or NULL). */
+/* kite_config_load() with @opts a full copy (or NULL). */
+kite_config_t *kite__config_load(const char *path, const kite_config_opts_t *opts, int *err);
+/* kite_context_create_from_json() with @base and @opts full copies (or NULL). */
 kite_context_t *kite__context_create_from_json(const char *path, const kite_context_info_t *base,
                                                const kite_config_opts_t *opts, int *err);
 

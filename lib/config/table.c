@@ -253,6 +253,7 @@ static int set_ws_deflate(kite__cfg_t *cfg, void *obj, const kite__directive_t *
     if (!(wd = kite__cfg_alloc(cfg, sizeof(*wd))))
         return KITE_ENOMEM;
     memset(wd, 0, sizeof(*wd));
+    wd->struct_size = sizeof(*wd);
     vh->info.ws_deflate = wd;
     if (!json_is_object(v))
         return 0;

@@ -15,9 +15,10 @@ KITE_EXTERN kite_vhost_t *kite__vhost_create_v0(kite_context_t *ctx, const void 
 kite_context_t *kite__context_create_v0(const void *info, int *err)
 {
     kite_context_info_t full = KITE_CONTEXT_INFO_INIT();
+    kite_extpoll_t xp;
 
     if (info)
-        kite__abi_from_v0(&full, sizeof(full), info, KITE__V0_CONTEXT_INFO_END);
+        kite__context_info_in(&full, &xp, info, 0);
     return kite__context_create(&full, err);
 }
 

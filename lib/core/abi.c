@@ -37,3 +37,30 @@ void kite__abi_from_v0(void *dst, size_t dst_size, const void *src, size_t v0_en
     memcpy(dst, &dst_size, sizeof(dst_size));
     memcpy((char *)dst + sizeof(size_t), src, v0_end - sizeof(size_t));
 }
+
+int kite__context_info_in(kite_context_info_t *full, kite_extpoll_t *xp, const void *info, int abi)
+{
+    int r = 0;
+
+    if (!abi)
+        kite__abi_from_v0(full, sizeof(*full), info, KITE__V0_CONTEXT_INFO_END);
+    else if ((r = kite__abi_copy(full, sizeof(*full), info, "kite_context_info_t")) < 0)
+        return r;
+    if (!full->extpoll)
+        return 0;
+    if (!abi)
+        kite__abi_from_v0(xp, sizeof(*xp), full->extpoll, KITE__V0_EXTPOLL_END);
+    else if ((r = kite__abi_copy(xp, sizeof(*xp), full->extpoll, "kite_extpoll_t")) < 0)
+        return r;
+    full->extpoll = xp;
+    return 0;
+}
+
+int kite__ws_deflate_in(kite_ws_deflate_t *full, const void *src, int abi)
+{
+    if (!abi) {
+        kite__abi_from_v0(full, sizeof(*full), src, KITE__V0_WS_DEFLATE_END);
+        return 0;
+    }
+    return kite__abi_copy(full, sizeof(*full), src, "kite_ws_deflate_t");
+}

@@ -20,6 +20,9 @@
 #define KITE__V0_VHOST_INFO_END   KITE__V0_END(kite_vhost_info_t, ws_deflate)
 #define KITE__V0_MOUNT_END        KITE__V0_END(kite_mount_t, lua_budget)
 #define KITE__V0_CLIENT_INFO_END  KITE__V0_END(kite_client_info_t, ws_deflate)
+#define KITE__V0_WS_DEFLATE_END   KITE__V0_END(kite_ws_deflate_t, flags)
+#define KITE__V0_EXTPOLL_END      KITE__V0_END(kite_extpoll_t, unlock)
+#define KITE__V0_CONFIG_OPTS_END  KITE__V0_END(kite_config_opts_t, errlen)
 
 /*
  * kite__abi_copy() - copy the caller's struct @src into @dst (@dst_size
@@ -35,6 +38,15 @@ int kite__abi_copy(void *dst, size_t dst_size, const void *src, const char *what
 /* kite__abi_from_v0() - the same for a 0.1 struct, whose members are
  * today's up to @v0_end, without the size field. */
 void kite__abi_from_v0(void *dst, size_t dst_size, const void *src, size_t v0_end);
+
+/*
+ * Full copies of a caller's struct that points to another caller-allocated
+ * one (@abi 0: both from a 0.1 binary): the context info with its extpoll
+ * (copied into @xp, which the copy then points to), and a ws_deflate.
+ * Return 0 or KITE_EABI as kite__abi_copy().
+ */
+int kite__context_info_in(kite_context_info_t *full, kite_extpoll_t *xp, const void *info, int abi);
+int kite__ws_deflate_in(kite_ws_deflate_t *full, const void *src, int abi);
 
 /* The entry points behind the public ones: @info is a full copy; @abi is
  * 0 when it came from a 0.1 binary (its mounts are then 0.1 mounts). */

@@ -93,9 +93,10 @@ static kite_pvo_t *pvo_copy(const kite_pvo_t *l)
 kite_context_t *kite_context_create(const kite_context_info_t *info, int *err)
 {
     kite_context_info_t full = KITE_CONTEXT_INFO_INIT();
+    kite_extpoll_t xp;
     int r;
 
-    if (info && (r = kite__abi_copy(&full, sizeof(full), info, "kite_context_info_t")) < 0) {
+    if (info && (r = kite__context_info_in(&full, &xp, info, 1)) < 0) {
         if (err)
             *err = r;
         return NULL;
@@ -135,6 +136,10 @@ kite_context_t *kite__context_create(const kite_context_info_t *info, int *err)
     if (!ctx)
         goto fail0;
     ctx->info = *info;
+    if (info->extpoll) {
+        ctx->xpoll = *info->extpoll;
+        ctx->info.extpoll = &ctx->xpoll;
+    }
     set_defaults(&ctx->info);
     ctx->user = info->user;
     ctx->server_string = strdup(info->server_string ? info->server_string : "kite");

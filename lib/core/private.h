@@ -348,6 +348,7 @@ struct kite__pt {
 
 struct kite_context_s {
     kite_context_info_t info;
+    kite_extpoll_t xpoll; /* info.extpoll's copy */
     char *server_string;
     kite__pt_t *pts;
     int npts;

@@ -441,7 +441,8 @@ kite_vhost_t *kite__vhost_create(kite_context_t *ctx, const kite_vhost_info_t *i
     vh->pvo = info->pvo;
     vh->user = info->user;
     if (info->ws_deflate) {
-        vh->ws_deflate = *info->ws_deflate;
+        if ((r = kite__ws_deflate_in(&vh->ws_deflate, info->ws_deflate, abi)) < 0)
+            goto fail;
         vh->ws_deflate_on = 1;
     }
     if ((r = render_headers(vh, info->headers)) < 0)

@@ -120,6 +120,18 @@ static void config_entry_points(const char *dir)
         return;
     fputs("{\"global\": {\"timeout-secs\": 13, \"server-string\": \"from-json\"}}\n", f);
     fclose(f);
+    {
+        /* The 0.1 opts: errbuf and errlen are its last members. */
+        kite_config_opts_t o0 = {.flags = KITE_CONFIG_NO_DEFAULT_DIR}, *o;
+        char errbuf[256] = "";
+        o0.errbuf = errbuf;
+        o0.errlen = sizeof(errbuf);
+        o = exact(&o0, sizeof(o0));
+        tap_ok(!kite_config_load("/nonexistent/kite.conf", o, &err) &&
+                   strstr(errbuf, "nonexistent"),
+               "0.1 kite_config_load writes its error into the 0.1 opts' errbuf (%s)", errbuf);
+        free(o);
+    }
     cfg = kite_config_load(path, NULL, &err);
     tap_ok(cfg != NULL, "0.1 kite_config_load (%s)", kite_err_name(err));
     if (cfg) {
@@ -147,6 +159,7 @@ int main(void)
     kite_vhost_info_t vi0 = {0}, *vi;
     kite_mount_t m0 = {0}, *m_redir, *m_app;
     kite_client_info_t cl0 = {0}, *cl;
+    kite_ws_deflate_t wd0 = {.level = 1}, *wd = exact(&wd0, sizeof(wd0));
     kite_context_t *ctx;
     kite_vhost_t *vh;
     char dir[] = "/tmp/kite-old-abi-XXXXXX";
@@ -178,7 +191,7 @@ int main(void)
     vi0.protocols = protos;
     vi0.mounts = m_redir;
     vi0.headers = &extra_header;
-    vi0.ws_deflate = NULL;
+    vi0.ws_deflate = wd;
     vi = exact(&vi0, sizeof(vi0));
     vh = kite_vhost_create(ctx, vi, &err);
     tap_ok(vh != NULL, "0.1 kite_vhost_create with a chain of two 0.1 mounts (%s)",
@@ -211,6 +224,7 @@ out:
     free(vi);
     free(m_redir);
     free(m_app);
+    free(wd);
     free(ci);
     if (mkdtemp(dir)) {
         config_entry_points(dir);

@@ -74,6 +74,24 @@ static void zero_size(kite_context_t *ctx)
     err = 0;
     tap_ok(!kite_client_connect(ctx, &cl, &err) && err == KITE_EABI,
            "kite_client_info_t without struct_size: KITE_EABI (%s)", kite_err_name(err));
+    {
+        kite_ws_deflate_t wd = {.level = 1};
+        kite_extpoll_t xp = {.add_fd = NULL};
+        kite_context_info_t xi = KITE_CONTEXT_INFO_INIT(.extpoll = &xp);
+        kite_config_opts_t o = {.flags = KITE_CONFIG_NO_DEFAULT_DIR};
+
+        vi.mounts = NULL;
+        vi.ws_deflate = &wd;
+        err = 0;
+        tap_ok(!kite_vhost_create(ctx, &vi, &err) && err == KITE_EABI,
+               "a kite_ws_deflate_t without struct_size: KITE_EABI (%s)", kite_err_name(err));
+        err = 0;
+        tap_ok(!kite_context_create(&xi, &err) && err == KITE_EABI,
+               "a kite_extpoll_t without struct_size: KITE_EABI (%s)", kite_err_name(err));
+        err = 0;
+        tap_ok(!kite_config_load("/nonexistent", &o, &err) && err == KITE_EABI,
+               "a kite_config_opts_t without struct_size: KITE_EABI (%s)", kite_err_name(err));
+    }
 }
 
 /* Headers from before access_log and the mounts' basic_auth. */

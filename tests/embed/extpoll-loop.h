@@ -47,7 +47,8 @@ static inline int el_chg(void *user, int fd, short events)
     return 0;
 }
 
-static const kite_extpoll_t el_ops = {.add_fd = el_add, .del_fd = el_del, .change_mode = el_chg};
+static const kite_extpoll_t el_ops =
+    KITE_EXTPOLL_INIT(.add_fd = el_add, .del_fd = el_del, .change_mode = el_chg);
 
 /* One pass, sleeping at most @cap_ms (less when a kite timer is due). */
 static inline void el_pass(kite_context_t *ctx, int cap_ms)

@@ -234,19 +234,20 @@ int main(void)
 {
     kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
     kite_vhost_info_t vi = KITE_VHOST_INFO_INIT(), cvi = KITE_VHOST_INFO_INIT();
-    kite_ws_deflate_t def = {0},
-                      strict = {.window_bits = 10, .flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER};
+    kite_ws_deflate_t def = KITE_WS_DEFLATE_INIT(),
+                      strict = KITE_WS_DEFLATE_INIT(.window_bits = 10,
+                                                    .flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER);
     static const struct {
         kite_ws_deflate_t offer;
         const char *what;
     } offers[] = {
-        {{0}, "defaults"},
-        {{.flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER}, "no context takeover"},
-        {{.window_bits = 10}, "window bits 10"},
-        {{.window_bits = 9, .level = 6}, "window bits 9, level 6"},
-        {{.window_bits = 8, .flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER},
+        {KITE_WS_DEFLATE_INIT(), "defaults"},
+        {KITE_WS_DEFLATE_INIT(.flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER), "no context takeover"},
+        {KITE_WS_DEFLATE_INIT(.window_bits = 10), "window bits 10"},
+        {KITE_WS_DEFLATE_INIT(.window_bits = 9, .level = 6), "window bits 9, level 6"},
+        {KITE_WS_DEFLATE_INIT(.window_bits = 8, .flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER),
          "window bits 8, no context takeover"},
-        {{.level = 9, .mem_level = 9}, "level 9, mem level 9"},
+        {KITE_WS_DEFLATE_INIT(.level = 9, .mem_level = 9), "level 9, mem level 9"},
     };
     kite_vhost_t *vh, *vh_strict, *vh_plain;
     char what[160];

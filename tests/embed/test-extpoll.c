@@ -86,11 +86,8 @@ static int change_mode(void *user, int fd, short events)
     return 0;
 }
 
-static const kite_extpoll_t xp = {
-    .add_fd = add_fd,
-    .del_fd = del_fd,
-    .change_mode = change_mode,
-};
+static const kite_extpoll_t xp =
+    KITE_EXTPOLL_INIT(.add_fd = add_fd, .del_fd = del_fd, .change_mode = change_mode, );
 
 static uint64_t now_ms(void)
 {

@@ -98,7 +98,8 @@ static int get(const char *path, const char *ua, char *resp, size_t cap)
 
 int main(void)
 {
-    kite_config_opts_t o = {.protocols = protos, .flags = KITE_CONFIG_NO_DEFAULT_DIR};
+    kite_config_opts_t o =
+        KITE_CONFIG_OPTS_INIT(.protocols = protos, .flags = KITE_CONFIG_NO_DEFAULT_DIR);
     char errs[2048], resp[4096], sub[128];
     kite_context_t *ctx;
     kite_config_t *cfg;

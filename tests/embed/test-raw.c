@@ -241,7 +241,9 @@ static void x_unlock(void *u)
     unlocked_calls++;
 }
 
-static const kite_extpoll_t xops = {x_add, x_del, x_mode, NULL, x_lock, x_unlock};
+static const kite_extpoll_t xops =
+    KITE_EXTPOLL_INIT(.add_fd = x_add, .del_fd = x_del, .change_mode = x_mode, .lock = x_lock,
+                      .unlock = x_unlock);
 
 static void run_extpoll(void)
 {

@@ -55,10 +55,9 @@ static void check_bad(void)
         return;
     for (i = 0; i < n; i++) {
         char want[4096], got[4096];
-        kite_config_opts_t o = {.protocols = protos,
-                                .flags = KITE_CONFIG_NO_DEFAULT_DIR,
-                                .errbuf = got,
-                                .errlen = sizeof(got)};
+        kite_config_opts_t o =
+            KITE_CONFIG_OPTS_INIT(.protocols = protos, .flags = KITE_CONFIG_NO_DEFAULT_DIR,
+                                  .errbuf = got, .errlen = sizeof(got));
         const char *name = list[i]->d_name;
         kite_config_t *cfg;
         int err = 0;
@@ -79,10 +78,9 @@ static void check_bad(void)
 static void check_good(void)
 {
     char errs[4096];
-    kite_config_opts_t o = {.protocols = protos,
-                            .flags = KITE_CONFIG_NO_DEFAULT_DIR,
-                            .errbuf = errs,
-                            .errlen = sizeof(errs)};
+    kite_config_opts_t o =
+        KITE_CONFIG_OPTS_INIT(.protocols = protos, .flags = KITE_CONFIG_NO_DEFAULT_DIR,
+                              .errbuf = errs, .errlen = sizeof(errs));
     const kite_context_info_t *ci;
     const kite_config_global_t *g;
     kite__cfg_vhost_t *vh;

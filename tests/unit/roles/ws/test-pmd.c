@@ -190,7 +190,7 @@ static void test_no_context_takeover(void)
     kite__pmd_destroy(srv);
     kite__pmd_destroy(cli);
     {
-        kite_ws_deflate_t small = {.mem_level = 5, .window_bits = 12};
+        kite_ws_deflate_t small = KITE_WS_DEFLATE_INIT(.mem_level = 5, .window_bits = 12);
         p = params(0, 0, 12, 12);
         srv = kite__pmd_create(&p, &small, 0);
         cli = kite__pmd_create(&p, &small, 1);
@@ -225,7 +225,7 @@ static unsigned char *make_data(int kind, size_t n)
 static int round_trip(int sbits, int rbits, int level, const unsigned char *d, size_t n,
                       size_t frag)
 {
-    kite_ws_deflate_t conf = {.level = level};
+    kite_ws_deflate_t conf = KITE_WS_DEFLATE_INIT(.level = level);
     kite__pmd_params_t ps = params(0, 0, sbits, 15), pr = params(0, 0, rbits, 15);
     kite__pmd_t *srv = kite__pmd_create(&ps, &conf, 0), *cli = kite__pmd_create(&pr, &conf, 1);
     unsigned char *c, *m = NULL;
@@ -479,7 +479,8 @@ static void test_negotiate(void)
     size_t i;
 
     for (i = 0; i < NELEM(v); i++) {
-        kite_ws_deflate_t conf = {.flags = v[i].flags, .window_bits = v[i].bits};
+        kite_ws_deflate_t conf =
+            KITE_WS_DEFLATE_INIT(.flags = v[i].flags, .window_bits = v[i].bits);
         kite__pmd_params_t p;
         char resp[200];
         int n = 0, r;
@@ -491,7 +492,7 @@ static void test_negotiate(void)
                    n > 1 ? "\" + \"" : "", n > 1 ? v[i].hdr[1] : "");
     }
     {
-        kite_ws_deflate_t conf = {.window_bits = 10};
+        kite_ws_deflate_t conf = KITE_WS_DEFLATE_INIT(.window_bits = 10);
         const char *h = "permessage-deflate; server_max_window_bits=12; client_max_window_bits=9";
         kite__pmd_params_t p;
         char resp[200];
@@ -505,8 +506,9 @@ static void test_negotiate(void)
 
 static void test_client(void)
 {
-    kite_ws_deflate_t conf = {0}, small = {.window_bits = 10},
-                      nct = {.flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER};
+    kite_ws_deflate_t conf = KITE_WS_DEFLATE_INIT(),
+                      small = KITE_WS_DEFLATE_INIT(.window_bits = 10),
+                      nct = KITE_WS_DEFLATE_INIT(.flags = KITE_WS_DEFLATE_NO_CONTEXT_TAKEOVER);
     kite__pmd_params_t p;
     char buf[200];
 
