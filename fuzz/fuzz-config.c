@@ -26,7 +26,8 @@ static const kite_protocol_t *const protos[] = {&proto_a, &proto_b, NULL};
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static char errs[64 * 1024];
-    kite_config_opts_t o = {.protocols = protos, .errbuf = errs, .errlen = sizeof(errs)};
+    kite_config_opts_t o =
+        KITE_CONFIG_OPTS_INIT(.protocols = protos, .errbuf = errs, .errlen = sizeof(errs));
     kite__cfg_t *cfg;
     const char *l;
     long lines = 1;

@@ -465,7 +465,7 @@ static void one_run(const uint8_t *data, size_t size, uint8_t mode, int deflate,
         /* The peer's window 8-15 from the selecting byte; ours always 15
          * (what parse_output inflates with). */
         kite__pmd_params_t pp = {0, 0, 15, (uint8_t)(8 + ((deflate >> 1) & 7))};
-        kite_ws_deflate_t conf = {0};
+        kite_ws_deflate_t conf = KITE_WS_DEFLATE_INIT();
         ws->pmd = kite__pmd_create(&pp, &conf, 0);
         CHECK(ws->pmd);
     }
