@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "../../../lib/client/connect.c"
+#include "event/event.h"
 
 #include "tap.h"
 
@@ -72,7 +73,7 @@ int main(void)
     struct addrinfo bad = {.ai_family = 12345, .ai_socktype = SOCK_STREAM};
     struct addrinfo a_refused = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
     struct addrinfo a_open = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM};
-    int lfd, i;
+    int lfd = -1, i;
 
     tap_ok(loopback(&refused, 0) == 0 && (lfd = loopback(&open, 1)) >= 0, "two loopback ports");
     a_refused.ai_addr = (struct sockaddr *)&refused;

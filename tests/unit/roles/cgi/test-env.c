@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "../../../../lib/roles/cgi/env.c"
+#include "event/event.h"
 
 #include "tap.h"
 
