@@ -305,8 +305,11 @@ def server_suite(t, docroot, tls, certs=("", ""), mode=""):
                 pass
             t.ok(ws.close_code is not None, "%s: destroy() closes open websockets (%s)"
                  % (tag, ws.close_code))
-    asyncio.run(all_checks())
-    out, _ = srv.finish()
+    try:
+        asyncio.run(all_checks())
+    finally:
+        # Also when a check raised: the script's status and output say why.
+        out, _ = srv.finish()
     t.ok("DONE" in out, "%s: the server script ran to its end" % tag, out[-2000:])
 
 
