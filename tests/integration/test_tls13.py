@@ -18,7 +18,6 @@ usage: test_tls13.py <build dir>
 """
 import os
 import re
-import shutil
 import socket
 import ssl
 import subprocess
@@ -28,7 +27,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kitetest as kt  # noqa: E402
-from test_tls_kited import Kited, check_config, free_port, make_cert, write_conf  # noqa: E402
+from test_tls_kited import (Kited, check_config, free_port, make_cert, make_www,  # noqa: E402
+                            run_main, write_conf)
 
 NO_TLSv1_2, NO_TLSv1_3, NO_TICKET = 1 << 27, 1 << 29, 1 << 14
 PRIORITIZE_CHACHA, NO_RENEGOTIATION = 1 << 21, 1 << 30
@@ -58,21 +58,11 @@ def temp_key(out):
 
 
 def main():
-    t = kt.Tap()
-    kited = os.path.join(sys.argv[1], "apps", "kited", "kited")
-    base = tempfile.mkdtemp(prefix="kite-tls13-")
-    try:
-        run(t, kited, base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-    t.done()
+    run_main(run, "kite-tls13-")
 
 
 def run(t, kited, base):
-    www = os.path.join(base, "www")
-    os.makedirs(www)
-    with open(os.path.join(www, "index.html"), "wb") as f:
-        f.write(b"kite over tls\n")
+    www = make_www(base)
     ec_crt, ec_key = make_cert(base, "a.test")
     rsa_crt, rsa_key = make_cert(base, "b.test", kind="rsa")
     mount = [{"mountpoint": "/", "origin": "file://" + www, "default": "index.html"}]

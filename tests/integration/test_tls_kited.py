@@ -127,10 +127,12 @@ def check_config(binary, d):
                           capture_output=True, text=True, timeout=20)
 
 
-def main():
+def run_main(run, prefix):
+    """run(t, kited, base) with kited of the build dir argv[1], in a
+    temporary directory; TAP's plan at the end."""
     t = kt.Tap()
     kited = os.path.join(sys.argv[1], "apps", "kited", "kited")
-    base = tempfile.mkdtemp(prefix="kite-tls-kited-")
+    base = tempfile.mkdtemp(prefix=prefix)
     try:
         run(t, kited, base)
     finally:
@@ -138,11 +140,21 @@ def main():
     t.done()
 
 
-def run(t, kited, base):
+def make_www(base):
+    """A docroot whose index.html says "kite over tls"."""
     www = os.path.join(base, "www")
     os.makedirs(www)
     with open(os.path.join(www, "index.html"), "wb") as f:
         f.write(b"kite over tls\n")
+    return www
+
+
+def main():
+    run_main(run, "kite-tls-kited-")
+
+
+def run(t, kited, base):
+    www = make_www(base)
     a_crt, a_key = make_cert(base, "a.test", kind="rsa")
     b_crt, b_key = make_cert(base, "b.test")
     port = free_port()
