@@ -207,6 +207,10 @@ def check_tls13(t, ports, base):
          "HelloRetryRequest: a key share for X25519 only, the server asks again for P-256",
          out[-1500:])
     a = ports["a"]
+    out = s_client(a, "-tls1_3", "-groups", "X25519:P-256", "-msg")
+    t.ok(len(re.findall(r"^>>> .*ClientHello", out, re.M)) == 1 and "X25519" in temp_key(out),
+         "a key share for X25519 only: taken as it is (P-256 first in kite's list costs no "
+         "HelloRetryRequest)", out[-1500:])
     sess = os.path.join(base, "sess")
     req = b"GET / HTTP/1.0\r\n\r\n"
     early = os.path.join(base, "early")
