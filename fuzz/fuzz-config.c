@@ -41,6 +41,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (kite__cfg_load_text(cfg, "fuzz.conf", (const char *)data, size) < 0)
         CHECK(errs[0]);
     for (l = errs; *l; l = strchr(l, '\n') + 1) {
+        /* warnings and notices say so first */
+        if (!strncmp(l, "warning: ", 9) || !strncmp(l, "notice: ", 8))
+            l = strchr(l, ' ') + 1;
         CHECK(!strncmp(l, "fuzz.conf", 9));
         if (l[9] == ':' && l[10] >= '0' && l[10] <= '9') {
             long n = strtol(l + 10, NULL, 10);

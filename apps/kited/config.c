@@ -18,6 +18,8 @@ kite_config_t *kited_load(kited_t *kd)
     o.plugin_dirs = kd->plugin_dirs;
     if (kd->no_default_plugins)
         o.flags |= KITE_CONFIG_NO_DEFAULT_DIR;
+    if (kd->check_only)
+        o.flags |= KITE_CONFIG_CHECK_ONLY; /* nothing made on disk */
     cfg = kite_config_load(kd->conf_dir, &o, &err);
     if (!cfg)
         kite_err("%s: the config has errors (%s)", kd->conf_dir, kite_strerror(err));

@@ -334,10 +334,11 @@ static int vhost_body(FILE *f, const struct kited_libhttp *lh)
         else
             fprintf(f, "%s", b ? "true" : "false");
     }
+    /* LibHTTP serves a file of unknown type (lwsws refuses it): "*" */
+    fprintf(f, ",\n        \"extra-mimetypes\": { \"*\": \"application/octet-stream\"");
     if ((v = val(lh, idx("extra_mime_types")))) {
         const char *e, *eq;
-        fprintf(f, ",\n        \"extra-mimetypes\": {");
-        for (b = 0; *v; v = *e ? e + 1 : e) {
+        for (b = 1; *v; v = *e ? e + 1 : e) {
             if (!(e = strchr(v, ',')))
                 e = v + strlen(v);
             if (!(eq = memchr(v, '=', (size_t)(e - v)))) {
@@ -349,8 +350,8 @@ static int vhost_body(FILE *f, const struct kited_libhttp *lh)
             fprintf(f, "%s \"%.*s\": \"%.*s\"", b++ ? "," : "", (int)(eq - v), v, (int)(e - eq - 1),
                     eq + 1);
         }
-        fputs(" }", f);
     }
+    fputs(" }", f);
     if ((v = val(lh, idx("cgi_interpreter")))) {
         /* A bare name is looked up in PATH; a path is the current directory's. */
         fprintf(f, ",\n        \"cgi-interpreter\": ");
@@ -553,12 +554,14 @@ static int write_conf(FILE *f, const struct kited_libhttp *lh)
     long https_port = -1, n;
     int first = 1, r = 0;
 
-    fputs("# written by kited from LibHTTP options\n{\n  \"global\": {", f);
+    /* kite's idle keep-alive, not lwsws's 60 s */
+    fputs("# written by kited from LibHTTP options\n{\n  \"global\": { \"keepalive_timeout\": 5",
+          f);
     if ((v = val(lh, idx("run_as_user")))) {
-        fputs(" \"username\": ", f);
+        fputs(", \"username\": ", f);
         jstr(f, v);
-        first = 0;
     }
+    first = 0;
     if ((v = val(lh, idx("request_timeout_ms")))) {
         /* Reading a request is request-timeout's (each vhost); writing is
          * timed in seconds. */

@@ -15,6 +15,10 @@ typedef struct kite_config_s kite_config_t;
 enum {
     KITE_CONFIG_NO_PLUGINS = 1 << 0,     /* do not load the plugin-dir entries */
     KITE_CONFIG_NO_DEFAULT_DIR = 1 << 1, /* the default plugin dir is not searched */
+    /* kite_config_create_vhosts() only checks (kited --check-config): TCP
+     * ports are bound and released, but nothing is made on disk; access
+     * logs and unix sockets are checked for being creatable instead. */
+    KITE_CONFIG_CHECK_ONLY = 1 << 2,
 };
 
 /** How to load: made with KITE_CONFIG_OPTS_INIT(...); caller-owned, may be

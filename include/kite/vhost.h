@@ -72,6 +72,11 @@ typedef struct kite_mount_s {
     size_t lua_max_memory;          /* bytes of the thread's Lua state; 0: 256 MiB */
     unsigned long lua_budget;       /* VM instructions per resume; 0: 100 million;
                                      * KITE_LUA_NO_BUDGET: none, no count hook */
+    /* lwsws mount keys (READMEs/README.config.md): */
+    unsigned flags;             /* KITE_MOUNT_F_* */
+    const kite_pvo_t *headers;  /* response headers added to the mount's answers */
+    unsigned keepalive_timeout; /* HTTP/1 idle seconds after the mount's answers; 0: vhost's */
+    const char *cgi_chdir;      /* CGI mounts: the scripts' working directory */
 } kite_mount_t;
 
 /* static const kite_mount_t m = KITE_MOUNT_INIT(.mountpoint = "/", .origin = "/srv"); */
@@ -79,6 +84,20 @@ typedef struct kite_mount_s {
     {                                                                                              \
         .struct_size = sizeof(kite_mount_t), __VA_ARGS__                                           \
     }
+
+enum {
+    KITE_MOUNT_F_EXACT_MATCH = 1 << 0,    /* the mountpoint itself only, nothing below it */
+    KITE_MOUNT_F_NO_WS_UPGRADES = 1 << 1, /* websocket upgrades pass over this mount */
+    /* Redirect mounts: the Location is the origin alone, without the
+     * path below the mountpoint (lwsws without "append-path"). */
+    KITE_MOUNT_F_REDIRECT_ORIGIN_ONLY = 1 << 2,
+    KITE_MOUNT_F_CACHE_NO = 1 << 3,       /* file answers: Cache-Control: no-cache */
+    KITE_MOUNT_F_CACHE_NO_STORE = 1 << 4, /* file answers without cache keys: no-store */
+    /* A file whose type neither extra_mimetypes (its "*" entry included)
+     * nor kite's table knows gets 403 instead of application/octet-stream
+     * (lwsws: a suffix-less password file is never served). */
+    KITE_MOUNT_F_KNOWN_TYPES = 1 << 5,
+};
 
 /* lua_budget for none: Lua runs without the count hook (a tight loop about
  * twice as fast), and nothing ends a script that never waits. */
@@ -102,6 +121,10 @@ enum {
      * port's first vhost decides. */
     KITE_VH_NO_H2 = 1 << 9,
     KITE_VH_H2C = 1 << 10,
+    /* A websocket upgrade without Sec-WebSocket-Protocol is refused (400)
+     * instead of getting the default protocol (lws
+     * disable-no-protocol-ws-upgrades). */
+    KITE_VH_WS_NEED_PROTOCOL = 1 << 11,
 };
 
 /**

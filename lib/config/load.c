@@ -69,7 +69,8 @@ static int apply_file(kite__cfg_t *cfg, const kite__cfg_file_t *f)
                 r = KITE_EINVAL;
         } else {
             char hint[96];
-            kite__cfg_lookup(-1, key, hint, sizeof(hint));
+            int other;
+            kite__cfg_lookup(-1, key, hint, sizeof(hint), &other);
             r = kite__cfg_error(
                 cfg, f, key, "unknown key \"%s\" (expected \"global\" or \"vhosts\")%s", key, hint);
         }
@@ -97,14 +98,16 @@ static int read_one(kite__cfg_t *cfg, const char *name)
 int kite__cfg_load_text(kite__cfg_t *cfg, const char *name, const char *text, size_t len)
 {
     char *t = malloc(len + 1);
+    int r;
 
     if (!t)
         return KITE_ENOMEM;
     memcpy(t, text, len);
     t[len] = '\0';
-    if (add_file(cfg, kite__cfg_file_parse(cfg, name, t, len)) < 0)
-        return KITE_EINVAL;
-    return kite__cfg_resolve(cfg) < 0 || cfg->nerr ? KITE_EINVAL : 0;
+    r = add_file(cfg, kite__cfg_file_parse(cfg, name, t, len));
+
+    /* resolved whatever happened before: every mistake in one run */
+    return kite__cfg_resolve(cfg) < 0 || r < 0 || cfg->nerr ? KITE_EINVAL : 0;
 }
 
 static int wanted(const struct dirent *d)
@@ -148,6 +151,21 @@ static int read_dir(kite__cfg_t *cfg, const char *dir)
     return r;
 }
 
+/* Adds @d to @dirs unless it names a directory already there: the same
+ * directory from plugin-dir and -P (or the default) is loaded once. */
+static int add_dir(const char **dirs, int n, const char *d)
+{
+    struct stat a, b;
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (!strcmp(dirs[i], d) || (stat(dirs[i], &a) == 0 && stat(d, &b) == 0 &&
+                                    a.st_dev == b.st_dev && a.st_ino == b.st_ino))
+            return n;
+    dirs[n] = d;
+    return n + 1;
+}
+
 static int load_plugins(kite__cfg_t *cfg, const kite_config_opts_t *opts)
 {
     const char *dirs[72];
@@ -156,11 +174,11 @@ static int load_plugins(kite__cfg_t *cfg, const kite_config_opts_t *opts)
     int n = 0, i, r = 0;
 
     for (i = 0; i < cfg->nplugin_dirs && n < 64; i++)
-        dirs[n++] = cfg->plugin_dirs[i];
+        n = add_dir(dirs, n, cfg->plugin_dirs[i]);
     for (i = 0; opts && opts->plugin_dirs && opts->plugin_dirs[i] && n < 70; i++)
-        dirs[n++] = opts->plugin_dirs[i];
+        n = add_dir(dirs, n, opts->plugin_dirs[i]);
     if (!(opts && (opts->flags & KITE_CONFIG_NO_DEFAULT_DIR)) && stat(KITE_PLUGIN_DIR, &st) == 0)
-        dirs[n++] = KITE_PLUGIN_DIR;
+        n = add_dir(dirs, n, KITE_PLUGIN_DIR);
     dirs[n] = NULL;
     if (!n || (opts && (opts->flags & KITE_CONFIG_NO_PLUGINS)))
         return 0;
@@ -198,6 +216,7 @@ kite__cfg_t *kite__cfg_new(const kite_config_opts_t *opts)
     cfg->ci.struct_size = sizeof(cfg->ci);
     cfg->g.uid = cfg->g.gid = -1;
     if (opts) {
+        cfg->check_only = (opts->flags & KITE_CONFIG_CHECK_ONLY) != 0;
         cfg->builtin = opts->protocols;
         cfg->errbuf = opts->errbuf;
         cfg->errlen = opts->errlen;
@@ -237,9 +256,16 @@ kite_config_t *kite__config_load(const char *path, const kite_config_opts_t *opt
         goto fail;
     }
     r = S_ISDIR(st.st_mode) ? read_dir(cfg, path) : read_one(cfg, path);
-    if (load_plugins(cfg, opts) < 0 || r < 0 || kite__cfg_resolve(cfg) < 0 || cfg->nerr) {
+    /* resolved whatever happened before: every mistake in one run */
+    if (load_plugins(cfg, opts) < 0)
+        r = KITE_EINVAL;
+    if (kite__cfg_resolve(cfg) < 0 || r < 0 || cfg->nerr) {
         r = KITE_EINVAL;
         goto fail;
+    }
+    if (!cfg->ci.keepalive_timeout) {
+        cfg->ci.keepalive_timeout = 60; /* lwsws's idle keep-alive */
+        cfg->keepalive_default = 1;
     }
     return cfg;
 fail:
@@ -290,9 +316,43 @@ static int chown_socket(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
                                vh->unix_perms, pw ? "group" : "user");
     if (gr)
         gid = gr->gr_gid;
-    if (chown(vh->info.unix_socket, pw->pw_uid, gid) < 0)
+    /* that user and group may connect, as lws (0660) */
+    if (chown(vh->info.unix_socket, pw->pw_uid, gid) < 0 ||
+        chmod(vh->info.unix_socket, gr ? 0660 : 0600) < 0)
         return kite__cfg_error(cfg, vh->file, vh->path, "unix-socket-perms: %s", strerror(errno));
     return 0;
+}
+
+/* Whether @path could be made (or appended to) without making it. */
+static int creatable(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, const char *key, const char *path)
+{
+    char dir[4096], kp[KITE__CFG_PATH_MAX], *slash;
+
+    kite__cfg_path(kp, "%s.%s", vh->path, key);
+    if (access(path, F_OK) == 0)
+        return access(path, W_OK) == 0
+                   ? 0
+                   : kite__cfg_error(cfg, vh->file, kp, "\"%s\": %s", path, strerror(errno));
+    snprintf(dir, sizeof(dir), "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir] = '\0';
+    if (access(slash ? dir : ".", W_OK | X_OK) < 0)
+        return kite__cfg_error(cfg, vh->file, kp, "\"%s\" cannot be created: %s", path,
+                               strerror(errno));
+    return 0;
+}
+
+/* --check-config: what the vhost would make on disk can be made. */
+static int check_files(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
+{
+    int r = 0;
+
+    if (vh->info.access_log && creatable(cfg, vh, "access-log", vh->info.access_log) < 0)
+        r = KITE_EINVAL;
+    if (vh->info.unix_socket && creatable(cfg, vh, "interface", vh->info.unix_socket) < 0)
+        r = KITE_EINVAL;
+    return r;
 }
 
 int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *errbuf, size_t errlen)
@@ -303,6 +363,7 @@ int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *err
     cfg->errlen = errlen;
     cfg->errused = 0;
     cfg->nerr = 0;
+    cfg->nnote = 0;
     if (errbuf && errlen)
         errbuf[0] = '\0';
     for (i = 0; i < cfg->nvhosts; i++) {
@@ -310,10 +371,20 @@ int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *err
         kite_vhost_t *created;
         char msg[512];
         int e = 0;
-        vh->info.user = vh;
-        vh->info.on_destroyed = vhost_gone;
+        kite_vhost_info_t info = vh->info;
+        vh->info.user = info.user = vh;
+        vh->info.on_destroyed = info.on_destroyed = vhost_gone;
+        if (cfg->check_only) {
+            /* checked, not made: a log file, a socket (which would
+             * replace a running kited's) */
+            if (check_files(cfg, vh) < 0)
+                r = KITE_EINVAL;
+            if (vh->info.unix_socket)
+                continue;
+            info.access_log = NULL;
+        }
         kite__log_capture(msg, sizeof(msg));
-        created = kite_vhost_create(ctx, &vh->info, &e);
+        created = kite_vhost_create(ctx, &info, &e);
         if (created)
             atomic_fetch_add(&cfg->refs, 1);
         kite__log_capture(NULL, 0);
@@ -321,11 +392,14 @@ int kite_config_create_vhosts(kite_config_t *cfg, kite_context_t *ctx, char *err
             char kp[KITE__CFG_PATH_MAX];
             kite__cfg_path(kp, "%s%s", vh->path,
                            e == KITE_EADDRINUSE || e == KITE_EACCES ? ".port" : "");
+            /* the next vhosts are still tried: every port in use in one run */
             r = kite__cfg_error(cfg, vh->file, kp, "%s", msg[0] ? msg : kite_strerror(e));
-            break;
+            continue;
         }
-        if (vh->unix_perms && (r = chown_socket(cfg, vh)) < 0)
-            break;
+        if (vh->unix_perms && chown_socket(cfg, vh) < 0) {
+            r = KITE_EINVAL;
+            continue;
+        }
         if (vh->info.unix_socket)
             kite_notice("vhost %s: listening on unix:%s", vh->info.name, vh->info.unix_socket);
         else
@@ -372,7 +446,8 @@ kite_context_t *kite__context_create_from_json(const char *path, const kite_cont
         KEEP_BASE(foreign_loop);
         KEEP_BASE(server_string);
         KEEP_BASE(timeout_secs);
-        KEEP_BASE(keepalive_timeout);
+        if (cfg->keepalive_default && base->keepalive_timeout)
+            ci.keepalive_timeout = base->keepalive_timeout;
         KEEP_BASE(send_timeout);
         KEEP_BASE(max_output);
         KEEP_BASE(max_header_size);

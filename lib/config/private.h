@@ -43,6 +43,8 @@ typedef struct kite__cfg_mount {
     kite_mount_t m;
     const kite__cfg_file_t *file;
     char path[KITE__CFG_PATH_MAX];
+    int cache_keys;  /* a cache-* key was given: no lwsws "no-store" default */
+    int append_path; /* redirects keep the path below the mountpoint */
 } kite__cfg_mount_t;
 
 typedef struct kite__cfg_vhost {
@@ -62,6 +64,9 @@ typedef struct kite__cfg_vhost {
     unsigned static_max_age; /* static-file-max-age, when max_age_set */
     int max_age_set;
     const char *url_rewrite; /* "/prefix=dir,..." */
+    const char *alpn;        /* lws "alpn": "h2,http/1.1" */
+    const char *la_role;     /* lws listen-accept-role */
+    const char *la_protocol; /* lws listen-accept-protocol: the raw protocol */
     struct kite_config_s *cfg;
 } kite__cfg_vhost_t;
 
@@ -79,10 +84,14 @@ struct kite_config_s {
     int nvhosts;
     kite__cfg_file_t *files;
     int init_ssl;
+    int check_only;           /* KITE_CONFIG_CHECK_ONLY */
+    int keepalive_default;    /* no keepalive_timeout in global: lwsws's 60 */
+    const char *default_alpn; /* lws: "alpn" of vhosts without one */
     /* loading state */
     char *errbuf;
     size_t errlen, errused;
     int nerr;
+    int nnote; /* warnings and notices */
 };
 
 typedef struct kite_config_s kite__cfg_t;
@@ -130,8 +139,18 @@ int kite__cfg_error(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *pat
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-/* The directive named @name for @scope, or NULL with a suggestion in @hint. */
-const kite__directive_t *kite__cfg_lookup(int scope, const char *name, char *hint, size_t hlen);
+enum { KITE__CFG_ERROR, KITE__CFG_WARNING, KITE__CFG_NOTICE };
+/* A warning or notice: logged and put in the caller's buffer, not an error. */
+void kite__cfg_note(kite__cfg_t *cfg, int level, const kite__cfg_file_t *f, const char *path,
+                    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+/* The directive named @name for @scope, or NULL with a suggestion in @hint
+ * and in @other the scope that has a key of that name (-1: none). */
+const kite__directive_t *kite__cfg_lookup(int scope, const char *name, char *hint, size_t hlen,
+                                          int *other);
 int kite__cfg_apply_object(kite__cfg_t *cfg, int scope, void *obj, json_t *o,
                            const kite__cfg_file_t *f, const char *path);
 

@@ -15,10 +15,21 @@
 #include "config/private.h"
 #include "misc/misc.h"
 
+#ifndef KITE_DATA_DIR
+#define KITE_DATA_DIR "/usr/local/share"
+#endif
+#define LWS_DDIR "_lws_ddir_"
+
 char *kite__cfg_abspath(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *p)
 {
-    char buf[PATH_MAX];
+    char buf[PATH_MAX], dd[PATH_MAX];
+    const char *at = strstr(p, LWS_DDIR);
 
+    /* lwsws's _lws_ddir_ is the install's data directory (the first one
+     * in the value, as lws replaces it) */
+    if (at && snprintf(dd, sizeof(dd), "%.*s%s%s", (int)(at - p), p, KITE_DATA_DIR,
+                       at + strlen(LWS_DDIR)) < (int)sizeof(dd))
+        p = dd;
     if (p[0] == '/' || !f)
         return kite__cfg_strdup(cfg, p);
     if (snprintf(buf, sizeof(buf), "%s/%s", f->dir, p) >= (int)sizeof(buf))
@@ -39,9 +50,11 @@ static const kite_protocol_t *find_protocol(kite__cfg_t *cfg, const char *name)
     return NULL;
 }
 
-/* "unknown protocol" with the names there are, so a typo is obvious. */
+/* "unknown protocol" with the names there are, so a typo is obvious. A
+ * ws-protocols entry naming one is a warning (@level), as lws ignores its
+ * pvo; a mount that needs one is an error. */
 static int unknown_protocol(kite__cfg_t *cfg, const kite__cfg_file_t *f, const char *path,
-                            const char *name)
+                            const char *name, int level)
 {
     char known[512] = "";
     const kite_protocol_t *const *lists[2], *const *p;
@@ -53,8 +66,13 @@ static int unknown_protocol(kite__cfg_t *cfg, const kite__cfg_file_t *f, const c
     for (i = 0; i < 2; i++)
         for (p = lists[i]; p && *p && n < sizeof(known); p++)
             n += (size_t)snprintf(known + n, sizeof(known) - n, "%s%s", n ? ", " : "", (*p)->name);
-    return kite__cfg_error(cfg, f, path, "unknown protocol \"%s\" (loaded: %s)", name,
-                           n ? known : "none; is plugin-dir set?");
+    if (level == KITE__CFG_ERROR)
+        return kite__cfg_error(cfg, f, path, "unknown protocol \"%s\" (loaded: %s)", name,
+                               n ? known : "none; is plugin-dir set?");
+    kite__cfg_note(cfg, level, f, path,
+                   "protocol \"%s\" is not loaded, the vhost runs without it (loaded: %s)", name,
+                   n ? known : "none; is plugin-dir set?");
+    return 0;
 }
 
 static int add_proto(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, const char *name,
@@ -64,7 +82,7 @@ static int add_proto(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, const char *name,
     int i;
 
     if (!p)
-        return unknown_protocol(cfg, f, path, name);
+        return unknown_protocol(cfg, f, path, name, KITE__CFG_ERROR);
     for (i = 0; i < *n; i++)
         if (vh->protocols[i] == p)
             return 0;
@@ -101,11 +119,19 @@ static int resolve_origin(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_mou
         return m->origin ? check_dir(cfg, cm->file, op, m->origin) : KITE_ENOMEM;
     }
     if (!strncmp(o, "cgi://", 6)) {
+        struct stat st;
         if (!o[6])
-            return kite__cfg_error(cfg, cm->file, op, "cgi:// needs a directory");
-        m->origin = kite__cfg_abspath(cfg, cm->file, o + 6);
+            return kite__cfg_error(cfg, cm->file, op, "cgi:// needs a directory or a program");
+        if (!(m->origin = kite__cfg_abspath(cfg, cm->file, o + 6)))
+            return KITE_ENOMEM;
         m->origin_protocol = KITE_MOUNT_CGI;
-        return m->origin ? check_dir(cfg, cm->file, op, m->origin) : KITE_ENOMEM;
+        /* a program serves the whole mount, the URL tail its PATH_INFO (lws) */
+        if (stat(m->origin, &st) == 0 && S_ISREG(st.st_mode))
+            return access(m->origin, X_OK) == 0 || m->cgi_interpreter
+                       ? 0
+                       : kite__cfg_error(cfg, cm->file, op, "program \"%s\": %s", m->origin,
+                                         strerror(errno));
+        return check_dir(cfg, cm->file, op, m->origin);
     }
     if (!strncmp(o, "callback://", 11)) {
         const char *name = m->protocol ? m->protocol : o + 11;
@@ -147,6 +173,14 @@ static int resolve_mount(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, kite__cfg_moun
     if (!m->origin)
         return kite__cfg_error(cfg, cm->file, cm->path, "mount has no \"origin\"");
     r = resolve_origin(cfg, vh, cm, np);
+    /* lwsws's defaults: a redirect goes to the origin alone, a file
+     * answered without cache keys is not to be stored, a file of no known
+     * type is not served */
+    if (!cm->append_path)
+        m->flags |= KITE_MOUNT_F_REDIRECT_ORIGIN_ONLY;
+    if (!cm->cache_keys && !vh->max_age_set)
+        m->flags |= KITE_MOUNT_F_CACHE_NO_STORE;
+    m->flags |= KITE_MOUNT_F_KNOWN_TYPES;
     for (p = m->interpret; p; p = p->next) {
         kite__cfg_path(kp, "%s.interpret.%s", cm->path, p->name);
         if (add_proto(cfg, vh, p->value, cm->file, kp, np) < 0)
@@ -313,6 +347,57 @@ static void static_max_age(kite__cfg_vhost_t *vh)
     }
 }
 
+/* lws "alpn" (checked when read): without h2 the vhost speaks HTTP/1 only. */
+static void resolve_alpn(kite__cfg_t *cfg, kite__cfg_vhost_t *vh)
+{
+    const char *a = vh->alpn ? vh->alpn : cfg->default_alpn;
+
+    if (a && strcmp(a, "h2") && strncmp(a, "h2,", 3) && !strstr(a, ",h2"))
+        vh->info.options |= KITE_VH_NO_H2;
+}
+
+/* lws listen-accept-protocol: that protocol takes the raw connections, as
+ * if its pvo said "raw". */
+static int resolve_listen_accept(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int *np)
+{
+    char kp[KITE__CFG_PATH_MAX];
+    kite_pvo_t *p, *raw;
+
+    if (vh->la_role && strcmp(vh->la_role, "raw-skt") && strcmp(vh->la_role, "raw")) {
+        kite__cfg_path(kp, "%s.listen-accept-role", vh->path);
+        return kite__cfg_error(cfg, vh->file, kp, "role \"%s\": kite has \"raw-skt\"", vh->la_role);
+    }
+    if (!vh->la_protocol)
+        return 0;
+    kite__cfg_path(kp, "%s.listen-accept-protocol", vh->path);
+    if (add_proto(cfg, vh, vh->la_protocol, vh->file, kp, np) < 0)
+        return KITE_EINVAL;
+    for (p = vh->pvo; p && strcmp(p->name, vh->la_protocol); p = (kite_pvo_t *)p->next)
+        ;
+    if (!p) {
+        if (!(p = kite__cfg_alloc(cfg, sizeof(*p))))
+            return KITE_ENOMEM;
+        memset(p, 0, sizeof(*p));
+        p->name = vh->la_protocol;
+        p->next = vh->pvo;
+        vh->pvo = p;
+    }
+    if (!(raw = kite__cfg_alloc(cfg, sizeof(*raw))))
+        return KITE_ENOMEM;
+    memset(raw, 0, sizeof(*raw));
+    raw->name = "raw";
+    raw->value = "1";
+    raw->next = p->options;
+    p->options = raw;
+    return 0;
+}
+
+static int resolve_lws_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int *np)
+{
+    resolve_alpn(cfg, vh);
+    return resolve_listen_accept(cfg, vh, np);
+}
+
 static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
 {
     kite_vhost_info_t *in = &vh->info;
@@ -359,7 +444,7 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
     if (in->error_pages && check_dir(cfg, vh->file, kp, in->error_pages) < 0)
         r = KITE_EINVAL;
     /* at most: every ws-protocols name, a callback per mount, every interpret entry */
-    max = vh->nproto_names + vh->nmounts + 1;
+    max = vh->nproto_names + vh->nmounts + 2; /* + listen-accept-protocol */
     for (i = 0; i < vh->nmounts; i++)
         for (p = vh->mounts[i].m.interpret; p; p = p->next)
             max++;
@@ -367,8 +452,13 @@ static int resolve_vhost(kite__cfg_t *cfg, kite__cfg_vhost_t *vh, int idx)
     if (!vh->protocols)
         return KITE_ENOMEM;
     for (i = 0; i < vh->nproto_names; i++)
-        if (add_proto(cfg, vh, vh->proto_names[i], vh->file, vh->proto_paths[i], &n) < 0)
+        if (!find_protocol(cfg, vh->proto_names[i]))
+            unknown_protocol(cfg, vh->file, vh->proto_paths[i], vh->proto_names[i],
+                             KITE__CFG_WARNING);
+        else if (add_proto(cfg, vh, vh->proto_names[i], vh->file, vh->proto_paths[i], &n) < 0)
             r = KITE_EINVAL;
+    if (resolve_lws_vhost(cfg, vh, &n) < 0)
+        r = KITE_EINVAL;
     for (i = 0; i < vh->nmounts; i++) {
         vh->mounts[i].m.struct_size = sizeof(kite_mount_t);
         if (resolve_mount(cfg, vh, &vh->mounts[i], &n) < 0)

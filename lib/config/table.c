@@ -65,10 +65,10 @@ static int set_port(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, jso
     kite__cfg_vhost_t *vh = obj;
     unsigned long n;
 
+    vh->port_set = 1; /* a bad value is one mistake, not also "no port" */
     if (kite__cfg_uint(cfg, v, f, path, 65535, &n) < 0)
         return KITE_EINVAL;
     vh->info.port = (int)n;
-    vh->port_set = 1;
     return 0;
 }
 
@@ -145,6 +145,20 @@ static int set_max_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, 
     if (set_uint(cfg, obj, d, v, f, path) < 0)
         return KITE_EINVAL;
     vh->max_age_set = 1;
+    return 0;
+}
+
+/* lws ipv6only: "on" takes IPv6 alone, "off" IPv4 alone. */
+static int set_ipv6only(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                        const kite__cfg_file_t *f, const char *path)
+{
+    unsigned *o = AT(obj, d->off, unsigned);
+    int b;
+
+    if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
+        return KITE_EINVAL;
+    *o = (*o & ~(unsigned)(KITE_VH_IPV6ONLY | KITE_VH_NOIPV6)) |
+         (b ? KITE_VH_IPV6ONLY : KITE_VH_NOIPV6);
     return 0;
 }
 
@@ -305,13 +319,64 @@ static int set_cache_flag(kite__cfg_t *cfg, void *obj, const kite__directive_t *
 
     if (kite__cfg_bool(cfg, v, f, path, &b) < 0)
         return KITE_EINVAL;
-    if (d->arg == 1)
+    ((kite__cfg_mount_t *)obj)->cache_keys = 1;
+    if (d->arg == 4)
+        m->flags =
+            b ? m->flags | KITE_MOUNT_F_CACHE_NO : m->flags & ~(unsigned)KITE_MOUNT_F_CACHE_NO;
+    else if (d->arg == 1)
         m->cache_reuse = b & 1;
     else if (d->arg == 2)
         m->cache_revalidate = b & 1;
     else
         m->cache_intermediaries = b & 1;
     return 0;
+}
+
+/* cache-max-age: a cache key, so the mount loses the no-store default */
+static int set_cache_age(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                         const kite__cfg_file_t *f, const char *path)
+{
+    ((kite__cfg_mount_t *)obj)->cache_keys = 1;
+    return set_uint(cfg, obj, d, v, f, path);
+}
+
+/* lws alpn and default-alpn: "h2,http/1.1", the names kite speaks. */
+static int set_alpn(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                    const kite__cfg_file_t *f, const char *path)
+{
+    const char *s, *e;
+
+    if (set_str(cfg, obj, d, v, f, path) < 0)
+        return KITE_EINVAL;
+    for (s = *AT(obj, d->off, const char *); *s; s = *e ? e + 1 : e) {
+        e = s + strcspn(s, ",");
+        if (!(e - s == 2 && !strncmp(s, "h2", 2)) && !(e - s == 8 && !strncmp(s, "http/1.1", 8)))
+            return kite__cfg_error(cfg, f, path, "\"%.*s\": kite speaks \"h2\" and \"http/1.1\"",
+                                   (int)(e - s), s);
+    }
+    return 0;
+}
+
+/* A key of lws's config that means nothing in kite: accepted (so that an
+ * lwsws config starts) with one notice saying why, never silently. */
+static int set_lws_only(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                        const kite__cfg_file_t *f, const char *path)
+{
+    (void)obj;
+    (void)v;
+    kite__cfg_note(cfg, KITE__CFG_NOTICE, f, path, "accepted from lws, %s", d->doc);
+    return 0;
+}
+
+/* A key of lws's config that guards something kite cannot guard that
+ * way: ignoring it would serve with less protection than the config
+ * asks for, so it is an error saying what to use instead. */
+static int set_lws_unsafe(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
+                          const kite__cfg_file_t *f, const char *path)
+{
+    (void)obj;
+    (void)v;
+    return kite__cfg_error(cfg, f, path, "%s", d->doc);
 }
 
 static int set_pvo(kite__cfg_t *cfg, void *obj, const kite__directive_t *d, json_t *v,
@@ -527,7 +592,7 @@ const kite__directive_t kite__directives[] = {
     {"init-ssl", GLOB, "boolean", set_bool, G(init_ssl), 0,
      "accepted for lwsws configs; TLS is set up when a vhost has a certificate"},
     {"keepalive_timeout", GLOB, "number", set_uint, G(ci.keepalive_timeout), 86400,
-     "idle keep-alive time for vhosts without their own (default 5)"},
+     "idle keep-alive time for vhosts without their own (default 60, as lwsws)"},
     {"send-timeout-secs", GLOB, "number", set_uint, G(ci.send_timeout), 86400,
      "a peer that reads nothing of pending output for this long is closed (default 30)"},
     {"max-output", GLOB, "number", set_size, G(ci.max_output), 0,
@@ -543,6 +608,19 @@ const kite__directive_t kite__directives[] = {
      "largest request head; 431 past it (default 8192)"},
     {"ws-max-message", GLOB, "number", set_size, G(ci.ws_max_message), 0,
      "largest websocket message; 1009 past it (default 16777216)"},
+    {"default-alpn", GLOB, "\"h2,http/1.1\"", set_alpn, G(default_alpn), 0,
+     "lws: the alpn of TLS vhosts that set none"},
+    {"count-async-threads", GLOB, "lws", set_lws_only, 0, 0,
+     "no effect: kite has no async thread pool to size (count-threads sets the service "
+     "threads)"},
+    {"cpd-bypass", GLOB, "lws", set_lws_only, 0, 0,
+     "no effect: kite does no captive portal detection"},
+    {"allow-early-data", GLOB, "lws", set_lws_only, 0, 0,
+     "no effect: kite never takes TLS 1.3 early data (0-RTT), which a peer could replay"},
+    {"quic-pad-crypto", GLOB, "lws", set_lws_only, 0, 0, "no effect: kite has no QUIC (HTTP/3)"},
+    {"quic-only-latest", GLOB, "lws", set_lws_only, 0, 0, "no effect: kite has no QUIC (HTTP/3)"},
+    {"quic-early-key-update", GLOB, "lws", set_lws_only, 0, 0,
+     "no effect: kite has no QUIC (HTTP/3)"},
 
     {"name", VHOST, "string", set_str, V(info.name), 0,
      "the vhost's name, matched against the Host header"},
@@ -610,8 +688,8 @@ const kite__directive_t kite__directives[] = {
     {"strict-host-check", VHOST, "boolean", set_flag, V(info.options), KITE_VH_STRICT_HOST,
      "a Host header naming no vhost on the port gets 400"},
     {"noipv6", VHOST, "boolean", set_flag, V(info.options), KITE_VH_NOIPV6, "listen on IPv4 only"},
-    {"ipv6only", VHOST, "boolean", set_flag, V(info.options), KITE_VH_IPV6ONLY,
-     "the IPv6 listener takes no IPv4"},
+    {"ipv6only", VHOST, "boolean", set_ipv6only, V(info.options), 0,
+     "on: IPv6 only; off: IPv4 only (as README.lwsws.md); unset: both"},
     {"onlyraw", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
      "connections are raw sockets for the protocol with the pvo \"raw\""},
     {"access-control-list", VHOST, "\"-0.0.0.0/0,+192.168/16,+::1\"", set_list,
@@ -654,6 +732,53 @@ const kite__directive_t kite__directives[] = {
     {"url-rewrite", VHOST, "\"/prefix=dir,...\"", set_str, V(url_rewrite), 0,
      "LibHTTP url_rewrite_patterns: each URL prefix served from another directory, with the "
      "options of the file mount that covers the prefix"},
+    {"allow-http-on-https", VHOST, "boolean", set_flag, V(info.tls_options), KITE_TLS_ALLOW_NON_TLS,
+     "lws: the same as allow-non-tls"},
+    {"apply-listen-accept", VHOST, "boolean", set_flag, V(info.options), KITE_VH_RAW_ONLY,
+     "lws: every accepted connection goes to listen-accept-protocol (as onlyraw)"},
+    {"fallback-listen-accept", VHOST, "boolean", set_flag, V(info.options), KITE_VH_FALLBACK_TO_RAW,
+     "lws: a connection whose first bytes are not HTTP (or TLS) goes to listen-accept-protocol "
+     "as a raw socket"},
+    {"listen-accept-role", VHOST, "\"raw-skt\"", set_str, V(la_role), 0,
+     "lws: the role of connections taken by apply-listen-accept or fallback-listen-accept; kite "
+     "has raw-skt"},
+    {"listen-accept-protocol", VHOST, "string", set_str, V(la_protocol), 0,
+     "lws: the protocol those connections are given (as the pvo \"raw\" names it)"},
+    {"alpn", VHOST, "\"h2,http/1.1\"", set_alpn, V(alpn), 0,
+     "lws: the ALPN names a TLS vhost offers; without h2 it is HTTP/1 only (as \"http2\": false)"},
+    {"enable-client-ssl", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: client TLS (proxy mounts, kite_client_connect) is always available"},
+    {"client-ssl-key", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: kite's client connections send no client certificate"},
+    {"client-ssl-cert", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: kite's client connections send no client certificate"},
+    {"client-ssl-ca", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: https proxy mounts name their CA bundle with the pmo proxy-ca"},
+    {"client-ssl-ciphers", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: client connections use mbedTLS's default suites"},
+    {"client-tls13-ciphers", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: client connections use mbedTLS's default suites"},
+    {"client-ecdh-curve", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: client connections use mbedTLS's default groups"},
+    {"ssl-client-option-set", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: OpenSSL SSL_OP_* bits of client connections"},
+    {"ssl-client-option-clear", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: OpenSSL SSL_OP_* bits of client connections"},
+    {"ignore-missing-cert", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: a missing certificate file is an error in kite (a vhost never starts without "
+     "the TLS it was given)"},
+    {"fo-listen-queue", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: kite listens with the system's largest backlog (SOMAXCONN)"},
+    {"disable-no-protocol-ws-upgrades", VHOST, "boolean", set_flag, V(info.options),
+     KITE_VH_WS_NEED_PROTOCOL,
+     "a websocket upgrade naming no subprotocol gets 400 instead of the default protocol"},
+    {"h2-half-closed-long-poll", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: a kite HTTP/2 stream the client half-closed stays open until its answer "
+     "ends"},
+    {"quic-mtu", VHOST, "lws", set_lws_only, 0, 0, "no effect: kite has no QUIC (HTTP/3)"},
+    {"quic-preferred-addresses", VHOST, "lws", set_lws_only, 0, 0,
+     "no effect: kite has no QUIC (HTTP/3)"},
+    {"dht", VHOST, "lws", set_lws_only, 0, 0, "no effect: kite has no DHT"},
     {"mounts", VHOST, "[mount]", set_mounts, 0, 0, "URL space: see the mount keys"},
     {"ws-protocols", VHOST, "[{\"protocol\": {pvo}}]", set_protocols, 0, 0,
      "the protocols enabled on the vhost, each with its options; \"default\": 1 picks the "
@@ -666,8 +791,10 @@ const kite__directive_t kite__directives[] = {
     {"default", MOUNT, "string", set_str, M(m.def), 0, "index file of directories"},
     {"protocol", MOUNT, "string", set_str, M(m.protocol), 0,
      "protocol serving a callback mount (instead of the origin's name)"},
-    {"cache-max-age", MOUNT, "number", set_uint, M(m.cache_max_age), 0x7fffffff,
-     "Cache-Control max-age in seconds"},
+    {"cache-max-age", MOUNT, "number", set_cache_age, M(m.cache_max_age), 0x7fffffff,
+     "Cache-Control max-age in seconds; a file mount without any cache key sends no-store "
+     "(lwsws)"},
+    {"cache-no", MOUNT, "boolean", set_cache_flag, 0, 4, "Cache-Control: no-cache"},
     {"cache-reuse", MOUNT, "boolean", set_cache_flag, 0, 1,
      "responses may be reused without revalidating (not no-cache)"},
     {"cache-revalidate", MOUNT, "boolean", set_cache_flag, 0, 2, "must-revalidate"},
@@ -694,6 +821,25 @@ const kite__directive_t kite__directives[] = {
     {"ssi-exec", MOUNT, "boolean", set_bool, M(m.ssi_exec), 0,
      "SSI files may run commands: <!--#exec \"cmd\" --> is replaced by the output of "
      "/bin/sh -c cmd, run in the page's directory with cgi-timeout (default off: dropped)"},
+    {"exact-match", MOUNT, "boolean", set_flag, M(m.flags), KITE_MOUNT_F_EXACT_MATCH,
+     "the mount serves its mountpoint only, nothing below it"},
+    {"append-path", MOUNT, "boolean", set_bool, M(append_path), 0,
+     "redirect mounts: the Location gets the path below the mountpoint and the query (default "
+     "false: the origin alone, as lwsws)"},
+    {"no-ws-upgrades", MOUNT, "boolean", set_flag, M(m.flags), KITE_MOUNT_F_NO_WS_UPGRADES,
+     "websocket upgrades pass over this mount (to a shorter one, or the vhost's protocols)"},
+    {"headers", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.headers), 0,
+     "headers added to the mount's responses"},
+    {"keepalive-timeout", MOUNT, "number", set_uint, M(m.keepalive_timeout), 86400,
+     "HTTP/1 idle keep-alive seconds after an answer of this mount (default: the vhost's)"},
+    {"cgi-chdir", MOUNT, "string", set_path, M(m.cgi_chdir), 0,
+     "CGI mounts: the scripts' working directory (default: the script's own)"},
+    {"cgi-chroot", MOUNT, "lws (refused)", set_lws_unsafe, 0, 0,
+     "kite cannot chroot CGI scripts, and will not run them outside the jail asked for (run "
+     "kited itself in a chroot or container)"},
+    {"interceptor-path", MOUNT, "lws (refused)", set_lws_unsafe, 0, 0,
+     "kite has no JWT interceptor, and will not serve the mount unguarded (use basic-auth, or "
+     "auth-domain with Digest)"},
     {"pmo", MOUNT, "[{\"name\": \"value\"}]", set_pvo, M(m.pmo), 0,
      "per-mount options for the protocol serving it"},
     {"cgi-timeout", MOUNT, "number", set_uint, M(m.cgi_timeout), 86400,

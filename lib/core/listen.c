@@ -37,7 +37,10 @@ static int listen_unix(const char *path, int *family)
         if (!lstat(path, &st) && S_ISSOCK(st.st_mode))
             unlink(path);
     }
-    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, SOMAXCONN)) {
+    /* 0600 before anyone can connect (a peer needs write permission):
+     * the owner alone, as lws; unix-socket-perms gives it to another */
+    if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0600) ||
+        listen(fd, SOMAXCONN)) {
         e = -errno;
         kite_err("unix socket %s: %s", path, strerror(-e));
         close(fd);

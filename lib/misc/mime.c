@@ -2,7 +2,8 @@
  * MIME types by file extension for static file serving. The built-in
  * table is sorted by extension and searched with bsearch(); a mount's
  * extra-mimetypes list is consulted first so that configuration can add
- * or override types. Textual types (all of "text/", plus JSON and
+ * or override types, and its "*" entry names the type of every other
+ * file ("" for none, as in lwsws). Textual types (all of "text/", plus JSON and
  * JavaScript) carry "; charset=utf-8". Lookups never allocate: the extension is lowercased
  * into a small buffer on the stack.
  */
@@ -183,7 +184,7 @@ static const char *extra_type(const char *name, size_t len, const kite_pvo_t *ex
     for (; extra; extra = extra->next) {
         const char *ext = extra->name;
 
-        if (!ext || !extra->value)
+        if (!ext || !extra->value || !strcmp(ext, "*"))
             continue;
         if (*ext == '.')
             ext++;
@@ -193,31 +194,45 @@ static const char *extra_type(const char *name, size_t len, const kite_pvo_t *ex
     return NULL;
 }
 
-const char *kite__mime_type(const char *name, size_t len, const kite_pvo_t *extra)
+static const char *table_type(const char *name, size_t len)
 {
     const struct mime_entry *hit;
     char ext[EXT_MAX + 1];
-    const char *type;
     size_t off, elen, i;
-
-    if (extra && (type = extra_type(name, len, extra)))
-        return type;
 
     off = extension_offset(name, len);
     elen = len - off;
     if (elen == 0 || elen > EXT_MAX)
-        return DEFAULT_TYPE;
+        return NULL;
     for (i = 0; i < elen; i++) {
         char c = name[off + i];
 
         /* An embedded NUL would end the key early: "x.html\0.exe" is no HTML file. */
         if (c == '\0')
-            return DEFAULT_TYPE;
+            return NULL;
         ext[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
     ext[elen] = '\0';
-
     hit = bsearch(ext, mime_table, sizeof(mime_table) / sizeof(mime_table[0]),
                   sizeof(mime_table[0]), compare_entry);
-    return hit ? hit->type : DEFAULT_TYPE;
+    return hit ? hit->type : NULL;
+}
+
+const char *kite__mime_known(const char *name, size_t len, const kite_pvo_t *extra)
+{
+    const char *type;
+
+    if ((extra && (type = extra_type(name, len, extra))) || (type = table_type(name, len)))
+        return type;
+    for (; extra; extra = extra->next)
+        if (extra->name && extra->value && !strcmp(extra->name, "*"))
+            return extra->value;
+    return NULL;
+}
+
+const char *kite__mime_type(const char *name, size_t len, const kite_pvo_t *extra)
+{
+    const char *type = kite__mime_known(name, len, extra);
+
+    return type ? type : DEFAULT_TYPE;
 }

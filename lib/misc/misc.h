@@ -20,6 +20,8 @@
  * Unknown extensions give "application/octet-stream".
  */
 const char *kite__mime_type(const char *name, size_t len, const kite_pvo_t *extra);
+/* The same, or NULL when neither @extra nor the table knows the name. */
+const char *kite__mime_known(const char *name, size_t len, const kite_pvo_t *extra);
 
 /*
  * IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" into @out (30 bytes incl.

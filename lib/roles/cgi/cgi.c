@@ -37,7 +37,9 @@ struct sess {
 /*
  * The script a mount path names: the first prefix of @rel that is a
  * regular file under the mount's directory; what follows it is PATH_INFO.
- * Writes the file's path to @path. 0 or KITE_ENOENT.
+ * A cgi:// mount naming a file (lws's cgit recipe) runs that program for
+ * every path, all of @rel its PATH_INFO. Writes the file's path to @path.
+ * 0 or KITE_ENOENT.
  */
 static int resolve(const kite__mount_rt_t *m, const char *rel, char *path, size_t cap)
 {
@@ -47,6 +49,9 @@ static int resolve(const kite__mount_rt_t *m, const char *rel, char *path, size_
     if (m->root_len + rl + 1 > cap)
         return KITE_ENOENT;
     memcpy(path, m->root, m->root_len);
+    path[m->root_len] = '\0';
+    if (m->type == KITE_MOUNT_CGI && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return 0;
     for (i = 1; i <= rl; i++) {
         if (i < rl && rel[i] != '/')
             continue;
@@ -113,7 +118,7 @@ static int start(kite_conn_t *c, struct sess *s, int in_fd)
     }
     if (!(env = kite__cgi_env(c, t, script, strlen(script) - m->root_len)))
         return kite__http_error(c, t, 500, NULL);
-    r = kite__cgi_spawn(interp, script, env, in_fd, fds, &pid);
+    r = kite__cgi_spawn(interp, script, m->m->cgi_chdir, env, in_fd, fds, &pid);
     free(env);
     if (r < 0) {
         /* Most often a missing interpreter (cgi-interpreter or #!). */

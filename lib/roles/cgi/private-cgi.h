@@ -69,13 +69,13 @@ void kite__cgi_detach(kite__cgi_t *g);
  * the request's mount path. NULL on allocation failure. */
 char **kite__cgi_env(kite_conn_t *c, kite_http_req_t *t, const char *script, size_t info_off);
 
-/* spawn.c: start @script (through @interp when set) with @envp, in the
- * script's directory and a process group of its own. fds[] gets the
+/* spawn.c: start @script (through @interp when set) with @envp, in @wd
+ * (NULL: the script's directory) and a process group of its own. fds[] gets the
  * parent's ends of stdin (-1 when @in_fd, a file, is its stdin), stdout,
  * stderr and a pidfd, all non-blocking and close-on-exec. Returns 0 or a
  * negative errno-style code. */
-int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_fd, int fds[4],
-                    pid_t *pid);
+int kite__cgi_spawn(const char *interp, const char *script, const char *wd, char **envp, int in_fd,
+                    int fds[4], pid_t *pid);
 /* The same for any program: @file (looked up in PATH when it has no '/')
  * with @argv, in the directory @dir. */
 int kite__cgi_spawn_argv(const char *file, char *const argv[], const char *dir, char **envp,

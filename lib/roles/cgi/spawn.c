@@ -108,8 +108,8 @@ int kite__cgi_spawn_argv(const char *file, char *const argv[], const char *dir, 
     return 0;
 }
 
-int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_fd, int fds[4],
-                    pid_t *pid)
+int kite__cgi_spawn(const char *interp, const char *script, const char *wd, char **envp, int in_fd,
+                    int fds[4], pid_t *pid)
 {
     char *argv[3], *dir, *slash;
     int r;
@@ -124,7 +124,7 @@ int kite__cgi_spawn(const char *interp, const char *script, char **envp, int in_
     argv[2] = NULL;
     /* A script (or an interpreter given by path) is run as named; a bare
      * interpreter name is looked up in PATH. */
-    r = kite__cgi_spawn_argv(argv[0], argv, slash ? dir : ".", envp, in_fd, fds, pid);
+    r = kite__cgi_spawn_argv(argv[0], argv, wd ? wd : slash ? dir : ".", envp, in_fd, fds, pid);
     free(dir);
     return r;
 }

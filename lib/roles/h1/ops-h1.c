@@ -93,6 +93,8 @@ void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
         }
         return;
     }
+    /* a mount's keepalive-timeout holds until the next answer */
+    c->idle_ms = t->mrt && t->mrt->m->keepalive_timeout ? t->mrt->m->keepalive_timeout * 1000u : 0;
     kite__http_txn_end(c, KITE_CLOSE_NORMAL);
     if (!keep) {
         c->state = H1_CLOSING;
@@ -104,7 +106,7 @@ void kite__h1_final(kite_conn_t *c, kite_http_req_t *t)
      * input loop they are picked up when the output drains. */
     if (c->in_len && !(c->rflags & H1_F_PROCESSING))
         c->rflags |= H1_F_HELD;
-    kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
+    kite__conn_set_state_timeout(c, c->idle_ms ? c->idle_ms : c->vh->keepalive_ms);
 }
 
 static int start_request(kite_conn_t *c, char *buf, size_t n)
@@ -396,7 +398,7 @@ static void on_drain(kite_conn_t *c)
     if (c->state == H1_WAIT)
         kite__conn_set_state_timeout(c, kite__send_ms(c));
     else if (c->state == H1_IDLE)
-        kite__conn_set_state_timeout(c, c->vh->keepalive_ms);
+        kite__conn_set_state_timeout(c, c->idle_ms ? c->idle_ms : c->vh->keepalive_ms);
     else if (c->state == H1_HEAD)
         kite__conn_set_state_timeout(c, head_ms(c));
     else if (c->state == H1_BODY)

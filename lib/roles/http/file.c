@@ -105,7 +105,9 @@ static void cache_control(kite_http_req_t *t, const kite_mount_t *m)
     char v[96];
     int n;
 
-    if (m->cache_max_age > 0 || m->cache_reuse) {
+    if (m->flags & KITE_MOUNT_F_CACHE_NO) {
+        kite__http_add_header_n(t, "Cache-Control", "no-cache", 8);
+    } else if (m->cache_max_age > 0 || m->cache_reuse) {
         n = snprintf(v, sizeof(v), "%s, max-age=%d%s",
                      m->cache_intermediaries ? "public" : "private",
                      m->cache_max_age > 0 ? m->cache_max_age : 0,
@@ -113,6 +115,8 @@ static void cache_control(kite_http_req_t *t, const kite_mount_t *m)
         kite__http_add_header_n(t, "Cache-Control", v, (size_t)n);
     } else if (m->cache_revalidate) {
         kite__http_add_header_n(t, "Cache-Control", "no-cache", 8);
+    } else if (m->flags & KITE_MOUNT_F_CACHE_NO_STORE) {
+        kite__http_add_header_n(t, "Cache-Control", "no-store", 8);
     }
 }
 
@@ -241,7 +245,17 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
         return kite__http_error(c, t, r == KITE_ENOENT ? 404 : r == KITE_EACCES ? 403 : 500, NULL);
     }
 
-    mime = kite__mime_type(path, (size_t)n, m->extra_mimetypes);
+    /* lwsws: a file of no known type is not served (a suffix-less
+     * password file, say) unless extra-mimetypes has "*" */
+    mime = kite__mime_known(path, (size_t)n, m->extra_mimetypes);
+    if (!mime && (m->flags & KITE_MOUNT_F_KNOWN_TYPES)) {
+        kite__fcache_unref(fe);
+        return status == 200 ? kite__http_error(c, t, 403, NULL) : KITE_EACCES;
+    }
+    if (!mime)
+        mime = "application/octet-stream";
+    else if (!*mime)
+        mime = NULL; /* "*": "" sends no Content-Type */
     if (status == 200 && mrt->x && mrt->x->ssi &&
         kite__pattern_match(mrt->x->ssi, mrt->x->ssi_len, path + mrt->root_len,
                             (size_t)n - mrt->root_len) > 0) {

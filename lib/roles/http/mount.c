@@ -17,24 +17,41 @@
 #include "roles/http/private-http.h"
 #include "roles/ws/private-ws.h"
 
-static const kite__mount_rt_t *find_mount(const kite_vhost_t *vh, const char *path)
+/* The longest mountpoint that is the path or a whole-segment prefix of
+ * it; an exact-match mount only for the path itself (and it wins a tie),
+ * a no-ws-upgrades mount never for an upgrade (lws_find_mount). */
+static const kite__mount_rt_t *find_mount(const kite_vhost_t *vh, const char *path, int upgrade)
 {
     const kite__mount_rt_t *best = NULL;
     int i;
 
     for (i = 0; i < vh->nmounts; i++) {
         const kite__mount_rt_t *m = &vh->mrt[i];
+        unsigned fl = m->m->flags;
         char end;
 
         if (strncmp(path, m->m->mountpoint, m->mp_len))
             continue;
         end = path[m->mp_len];
-        if (end != '/' && end != '\0')
+        if ((end != '/' && end != '\0') || ((fl & KITE_MOUNT_F_EXACT_MATCH) && end) ||
+            (upgrade && (fl & KITE_MOUNT_F_NO_WS_UPGRADES)))
             continue;
-        if (!best || m->mp_len > best->mp_len)
+        if (!best || m->mp_len > best->mp_len ||
+            (m->mp_len == best->mp_len && (fl & KITE_MOUNT_F_EXACT_MATCH)))
             best = m;
     }
     return best;
+}
+
+/* The mount's "headers", on whatever it answers. */
+static int mount_headers(kite_http_req_t *t, const kite_mount_t *m)
+{
+    const kite_pvo_t *h;
+
+    for (h = m->headers; h; h = h->next)
+        if (kite__http_add_header_n(t, h->name, h->value, strlen(h->value)) < 0)
+            return KITE_EINVAL;
+    return 0;
 }
 
 /*
@@ -71,19 +88,21 @@ static size_t path_encode(char *o, size_t cap, const char *s)
 static int redirect(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m)
 {
     const char *scheme = m->type == KITE_MOUNT_REDIR_HTTPS ? "https://" : "http://";
-    const char *rest = t->mount_path;
+    int whole = !(m->m->flags & KITE_MOUNT_F_REDIRECT_ORIGIN_ONLY);
+    const char *rest = whole ? t->mount_path : "", *query = whole ? t->p.query : NULL;
     size_t olen = strlen(m->origin);
     char loc[2048], enc[2048];
     int n;
 
-    /* "/old" -> ">https://new/" keeps what follows the mountpoint. */
+    /* "/old" -> ">https://new/" keeps what follows the mountpoint, unless
+     * the mount says the origin alone (lwsws without append-path). */
     if (olen && m->origin[olen - 1] == '/' && *rest == '/')
         rest++;
     /* The path was decoded for routing: encode it again for the URI. */
     if (path_encode(enc, sizeof(enc), rest) >= sizeof(enc))
         return kite__http_error(c, t, 414, NULL);
-    n = snprintf(loc, sizeof(loc), "%s%s%s%s%s", scheme, m->origin, enc, t->p.query ? "?" : "",
-                 t->p.query ? t->p.query : "");
+    n = snprintf(loc, sizeof(loc), "%s%s%s%s%s", scheme, m->origin, enc, query ? "?" : "",
+                 query ? query : "");
     if (n < 0 || (size_t)n >= sizeof(loc))
         return kite__http_error(c, t, 414, NULL);
     return kite_http_redirect(c, 301, loc);
@@ -174,10 +193,12 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
      * reload, or another vhost of the port by Host, may not). */
     if ((c->vh->throttle || c->thr) && kite__http_throttle(c, t->path) < 0)
         return kite__http_error(c, t, 500, NULL);
-    m = find_mount(c->vh, t->path);
+    m = find_mount(c->vh, t->path, upgrade);
     if (!m)
         return upgrade ? kite__ws_upgrade(c, t) : kite__http_error(c, t, 404, NULL);
     t->mrt = m;
+    if (m->m->headers && mount_headers(t, m->m) < 0)
+        return kite__http_error(c, t, 500, NULL);
     t->mount_path = t->path + m->mp_len;
     n = kite__http_mount_auth(c, t, m, &answered);
     if (answered)

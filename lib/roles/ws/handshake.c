@@ -202,6 +202,8 @@ int kite__ws_upgrade_proto(kite_conn_t *c, kite_http_req_t *t, const kite_protoc
     p = only ? only : choose(c->vh, t, &named);
     if (only)
         named = 0;
+    else if (!named && (c->vh->options & KITE_VH_WS_NEED_PROTOCOL))
+        p = NULL;
     if (!p) {
         kite_notice("vhost %s: websocket upgrade refused: no protocol in \"%s\"", c->vh->name,
                     named ? kite_http_header(t, "Sec-WebSocket-Protocol") : "");

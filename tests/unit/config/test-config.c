@@ -1,5 +1,6 @@
 /*
- * Config loader: every broken config under tests/data/config/bad gives
+ * Config loader: every broken config under tests/data/config/bad, and
+ * every config of tests/data/config/warn that loads with warnings, gives
  * exactly the messages its "# expect:" lines (or its expect file) say,
  * and a good config with every kind of value resolves to the right
  * context, vhost and mount settings.
@@ -21,7 +22,7 @@ static const kite_protocol_t *const protos[] = {&proto_a, &proto_b, NULL};
 /* The expected messages: "# expect: " lines of a file, or dir/expect. */
 static int expected(const char *name, char *out, size_t len)
 {
-    char path[512], line[1024];
+    char path[512], line[2048];
     size_t n = 0;
     FILE *f;
     int isdir = !strchr(name, '.');
@@ -44,17 +45,19 @@ static int expected(const char *name, char *out, size_t len)
     return 0;
 }
 
-static void check_bad(void)
+/* Every config of @dir gives exactly its expected messages; those of
+ * "bad" are refused, those of "warn" load with warnings and notices. */
+static void check_fixtures(const char *dir, int loads)
 {
     struct dirent **list;
     int n, i;
 
-    n = scandir("bad", &list, NULL, alphasort);
-    tap_ok(n > 20, "bad config fixtures found (%d)", n);
-    if (chdir("bad") < 0)
+    n = scandir(dir, &list, NULL, alphasort);
+    tap_ok(n > (loads ? 4 : 20), "%s config fixtures found (%d)", dir, n);
+    if (chdir(dir) < 0)
         return;
     for (i = 0; i < n; i++) {
-        char want[4096], got[4096];
+        char want[8192], got[8192];
         kite_config_opts_t o =
             KITE_CONFIG_OPTS_INIT(.protocols = protos, .flags = KITE_CONFIG_NO_DEFAULT_DIR,
                                   .errbuf = got, .errlen = sizeof(got));
@@ -64,8 +67,11 @@ static void check_bad(void)
 
         if (name[0] != '.' && !expected(name, want, sizeof(want))) {
             cfg = kite_config_load(name, &o, &err);
-            tap_ok(!cfg && err == KITE_EINVAL, "%s is refused", name);
-            tap_is_str(got, want, "%s: the message", name);
+            if (loads)
+                tap_ok(cfg != NULL, "%s loads", name);
+            else
+                tap_ok(!cfg && err == KITE_EINVAL, "%s is refused", name);
+            tap_is_str(got, want, "%s: the messages", name);
             kite_config_put(cfg);
         }
         free(list[i]);
@@ -151,6 +157,8 @@ static void check_good(void)
     tap_is_int(m ? m->auth_mask : 0, 3, "auth-mask");
     m = m ? m->next : NULL;
     tap_is_str(m ? m->origin : NULL, ">https://example.com/", "redirect mount");
+    tap_ok(m && (m->flags & KITE_MOUNT_F_REDIRECT_ORIGIN_ONLY),
+           "a redirect without append-path goes to the origin alone");
     m = m ? m->next : NULL;
     tap_ok(m && m->origin_protocol == KITE_MOUNT_CGI && m->origin[0] == '/' &&
                strstr(m->origin, "conf.d"),
@@ -163,6 +171,74 @@ static void check_good(void)
     tap_ok(vh->info.unix_socket && strstr(vh->info.unix_socket, "kite.sock") && !vh->info.iface,
            "unix-socket takes its path from interface");
 out:
+    kite_config_put(cfg);
+}
+
+/* What the lws keys of warn/lws-keys.conf do. */
+static void check_lws_keys(void)
+{
+    kite_config_opts_t o =
+        KITE_CONFIG_OPTS_INIT(.protocols = protos, .flags = KITE_CONFIG_NO_DEFAULT_DIR);
+    const kite__cfg_vhost_t *a, *b;
+    const kite_mount_t *m;
+    kite_config_t *cfg;
+    int err = 0;
+
+    cfg = kite_config_load("warn/lws-keys.conf", &o, &err);
+    tap_ok(cfg && cfg->nvhosts == 2, "lws-keys.conf loads");
+    if (!cfg || cfg->nvhosts != 2) {
+        kite_config_put(cfg);
+        return;
+    }
+    a = &cfg->vhosts[0];
+    b = &cfg->vhosts[1];
+    tap_is_int(a->info.options, KITE_VH_FALLBACK_TO_RAW | KITE_VH_WS_NEED_PROTOCOL,
+               "alpn with h2, fallback-listen-accept, disable-no-protocol-ws-upgrades");
+    tap_is_int(b->info.options, KITE_VH_RAW_ONLY | KITE_VH_NO_H2,
+               "apply-listen-accept; default-alpn without h2");
+    tap_ok(a->info.tls_options == 0, "allow-http-on-https off");
+    tap_is_str(kite_pvo_get(a->info.pvo ? a->info.pvo->options : NULL, "raw"), "1",
+               "listen-accept-protocol gives its protocol the raw connections");
+    tap_ok(a->info.protocols[0] == &proto_a && !a->info.protocols[1],
+           "listen-accept-protocol enables the protocol");
+    tap_ok(b->info.pvo && !strcmp(b->info.pvo->name, "test-b") &&
+               kite_pvo_get(b->info.pvo->options, "raw"),
+           "listen-accept-protocol without ws-protocols");
+    m = a->info.mounts;
+    tap_is_int(m ? m->flags : 0,
+               KITE_MOUNT_F_EXACT_MATCH | KITE_MOUNT_F_NO_WS_UPGRADES | KITE_MOUNT_F_CACHE_NO |
+                   KITE_MOUNT_F_REDIRECT_ORIGIN_ONLY | KITE_MOUNT_F_KNOWN_TYPES,
+               "exact-match, no-ws-upgrades, cache-no (a cache key: no no-store)");
+    tap_is_str(m ? kite_pvo_get(m->headers, "X-Mount") : NULL, "yes", "mount headers");
+    tap_is_int(m ? (int)m->keepalive_timeout : 0, 9, "mount keepalive-timeout");
+    m = m ? m->next : NULL;
+    tap_is_int(m ? (int)m->flags : -1, KITE_MOUNT_F_CACHE_NO_STORE | KITE_MOUNT_F_KNOWN_TYPES,
+               "append-path; no cache key: no-store");
+    m = m ? m->next : NULL;
+    tap_is_str(m ? m->cgi_chdir : NULL, "/tmp", "cgi-chdir");
+    kite_config_put(cfg);
+}
+
+/* _lws_ddir_ is the install's data directory in every path value. */
+static void check_lws_ddir(void)
+{
+    static const char text[] =
+        "{ \"vhosts\": [{ \"port\": 7681, \"access-log\": \"_lws_ddir_/kite/a.log\",\n"
+        "  \"mounts\": [{ \"mountpoint\": \"/\", \"origin\": \"file://_lws_ddir_/no-such\" }] }] }";
+    char errs[2048], want[1024];
+    kite_config_opts_t o = KITE_CONFIG_OPTS_INIT(.flags = KITE_CONFIG_NO_DEFAULT_DIR,
+                                                 .errbuf = errs, .errlen = sizeof(errs));
+    kite__cfg_t *cfg = kite__cfg_new(&o);
+
+    tap_ok(cfg && kite__cfg_load_text(cfg, "ddir", text, sizeof(text) - 1) == KITE_EINVAL,
+           "_lws_ddir_: a missing docroot under it is refused");
+    snprintf(want, sizeof(want),
+             "ddir:2: vhosts[0].mounts[0].origin: docroot \"%s/no-such\": No such file or "
+             "directory\n",
+             KITE_DATA_DIR);
+    tap_is_str(errs, want, "_lws_ddir_ in an origin is the data directory");
+    tap_is_str(cfg && cfg->nvhosts ? cfg->vhosts[0].info.access_log : NULL,
+               KITE_DATA_DIR "/kite/a.log", "_lws_ddir_ in a path key");
     kite_config_put(cfg);
 }
 
@@ -252,8 +328,11 @@ int main(int argc, char **argv)
         printf("Bail out! usage: test-config DATA_DIR [README [--write]]\n");
         return 1;
     }
-    check_bad();
+    check_fixtures("bad", 0);
+    check_fixtures("warn", 1);
     check_good();
+    check_lws_keys();
+    check_lws_ddir();
     check_reference(readme[0] ? readme : NULL, argc > 3 && !strcmp(argv[3], "--write"));
     return tap_done();
 }

@@ -167,10 +167,30 @@ static void test_extra(void)
                    vectors[i].name);
 }
 
+/* kite__mime_known: NULL for a name nobody knows, unless "*" names a type. */
+static void test_known(void)
+{
+    static const kite_pvo_t star_none = {.name = "*", .value = ""};
+    static const kite_pvo_t star = {.name = "*", .value = "text/x-any"};
+    static const kite_pvo_t zork = {.next = &star, .name = ".zork", .value = "app/zork"};
+
+    tap_ok(!kite__mime_known("README", 6, NULL), "known: a suffix-less name has no type");
+    tap_ok(!kite__mime_known("a.weird", 7, NULL), "known: an unknown suffix has no type");
+    tap_is_str(kite__mime_known("a.css", 5, NULL), "text/css; charset=utf-8",
+               "known: the table's types");
+    tap_is_str(kite__mime_known("README", 6, &star_none), "", "known: \"*\": \"\" is no type");
+    tap_is_str(kite__mime_known("a.weird", 7, &zork), "text/x-any", "known: \"*\" for the rest");
+    tap_is_str(kite__mime_known("a.zork", 6, &zork), "app/zork", "known: an entry before \"*\"");
+    tap_is_str(kite__mime_known("a.png", 5, &zork), "image/png", "known: the table before \"*\"");
+    tap_is_str(kite__mime_type("README", 6, NULL), "application/octet-stream",
+               "mime_type: octet-stream for the unknown");
+}
+
 int main(void)
 {
     test_table_shape();
     test_lookup();
     test_extra();
+    test_known();
     return tap_done();
 }
