@@ -200,7 +200,7 @@ struct kite_conn_s {
     uint8_t rflags;       /* the role's own bits; core never reads or writes them */
     uint8_t close_reason; /* a kite_close_reason_t */
     uint32_t peer;        /* core/iplimit.c entry of the peer address; 0: none (fits the padding) */
-    uint32_t idle_ms;     /* the role's: h1 keep-alive idle time after the last answer (its mount's) */
+    uint32_t idle_ms; /* the role's: h1 keep-alive idle time after the last answer (its mount's) */
     kite_conn_t *rnext, *rprev; /* ready list */
     kite_conn_t *cnext, *cprev; /* every conn of the pt */
     kite_timer_t *timers;       /* app timers, for cancel on close */
