@@ -125,6 +125,10 @@ enum {
      * instead of getting the default protocol (lws
      * disable-no-protocol-ws-upgrades). */
     KITE_VH_WS_NEED_PROTOCOL = 1 << 11,
+    /* The listen socket (and so its connections) is bound to the network
+     * interface iface names, with SO_BINDTODEVICE (Linux; needs
+     * CAP_NET_RAW). */
+    KITE_VH_BIND_IFACE = 1 << 12,
 };
 
 /**

@@ -626,7 +626,11 @@ const kite__directive_t kite__directives[] = {
      "the vhost's name, matched against the Host header"},
     {"port", VHOST, "number", set_port, 0, 0, "TCP port to listen on (0: any free port)"},
     {"interface", VHOST, "string", set_str, V(info.iface), 0,
-     "address to listen on (default: all); with unix-socket, the socket's path"},
+     "address or interface name (\"lo\", \"eth0\": its address) to listen on (default: all); "
+     "with unix-socket, the socket's path"},
+    {"bind-iface", VHOST, "boolean", set_flag, V(info.options), KITE_VH_BIND_IFACE,
+     "bind the listen socket to the interface named by interface (SO_BINDTODEVICE; needs root "
+     "or CAP_NET_RAW)"},
     {"unix-socket", VHOST, "boolean", set_bool, V(unix_socket), 0,
      "listen on the AF_UNIX socket named by interface"},
     {"unix-socket-perms", VHOST, "\"user:group\"", set_str, V(unix_perms), 0,

@@ -1,12 +1,16 @@
 /*
- * Listening sockets: TCP on IPv4/IPv6 (dual stack by default) or a unix
- * socket path. Every service thread binds its own socket with
+ * Listening sockets: TCP on IPv4/IPv6 (dual stack by default), on an
+ * address or an interface's (by name, as lwsws), maybe bound to that
+ * interface (SO_BINDTODEVICE), or a unix socket path. Every service
+ * thread binds its own socket with
  * SO_REUSEPORT so the kernel spreads connections between threads; the
  * first bind of an ephemeral port fixes the port for the others.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -50,14 +54,39 @@ static int listen_unix(const char *path, int *family)
     return fd;
 }
 
-static int bind_listen(const struct sockaddr_storage *ss, socklen_t sl, unsigned options,
-                       int reuseport)
+/* KITE_VH_BIND_IFACE: all traffic of the socket stays on the interface
+ * @iface names (Linux, CAP_NET_RAW). */
+static int bind_device(int fd, const char *iface, unsigned options)
+{
+    if (!(options & KITE_VH_BIND_IFACE))
+        return 0;
+    if (!iface || !*iface || !if_nametoindex(iface)) {
+        kite_err("bind-iface: \"%s\" is not an interface name", iface ? iface : "");
+        return KITE_EINVAL;
+    }
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface, (socklen_t)strlen(iface)) < 0) {
+        int e = -errno;
+        kite_err("bind-iface %s: %s%s", iface, strerror(-e),
+                 e == -EPERM ? " (SO_BINDTODEVICE needs CAP_NET_RAW: run as root, or give "
+                               "kited that capability)"
+                             : "");
+        return e;
+    }
+    return 0;
+}
+
+static int bind_listen(const struct sockaddr_storage *ss, socklen_t sl, const char *iface,
+                       unsigned options, int reuseport)
 {
     int fd, on = 1, e;
 
     fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -errno;
+    if ((e = bind_device(fd, iface, options)) < 0) {
+        close(fd);
+        return e;
+    }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
     if (reuseport)
         setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
@@ -73,7 +102,47 @@ static int bind_listen(const struct sockaddr_storage *ss, socklen_t sl, unsigned
     return fd;
 }
 
-/* The address to bind: @iface (IPv4, IPv6, "[v6]") or any (dual stack). */
+/* The address of the interface named @name: IPv4 first (IPv6 first with
+ * IPV6ONLY, IPv4 only with NOIPV6), not a link-local IPv6 one. An
+ * interface with none is down (or not configured yet): KITE_EAGAIN. */
+static int iface_addr(const char *name, unsigned options, struct sockaddr_storage *ss)
+{
+    struct ifaddrs *all, *i;
+    int pass, fam, r;
+
+    if (!if_nametoindex(name)) {
+        kite_err("listen: \"%s\" is not an IPv4 or IPv6 address or an interface", name);
+        return KITE_EINVAL;
+    }
+    if (getifaddrs(&all) < 0)
+        return -errno;
+    r = KITE_EAGAIN;
+    for (pass = 0; pass < 2 && r == KITE_EAGAIN; pass++) {
+        fam = (pass == 0) == !(options & KITE_VH_IPV6ONLY) ? AF_INET : AF_INET6;
+        if ((fam == AF_INET6 && (options & KITE_VH_NOIPV6)) ||
+            (fam == AF_INET && (options & KITE_VH_IPV6ONLY)))
+            continue;
+        for (i = all; i; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != fam || strcmp(i->ifa_name, name) ||
+                !(i->ifa_flags & IFF_UP))
+                continue;
+            if (fam == AF_INET6 &&
+                IN6_IS_ADDR_LINKLOCAL(&((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr))
+                continue;
+            memcpy(ss, i->ifa_addr,
+                   fam == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+            r = 0;
+            break;
+        }
+    }
+    freeifaddrs(all);
+    if (r == KITE_EAGAIN)
+        kite_err("listen: interface %s has no usable address (is it up?)", name);
+    return r;
+}
+
+/* The address to bind: @iface (IPv4, IPv6, "[v6]", an interface name) or
+ * any (dual stack). */
 static int make_addr(const char *iface, int port, unsigned options, struct sockaddr_storage *ss,
                      socklen_t *sl)
 {
@@ -106,8 +175,9 @@ static int make_addr(const char *iface, int port, unsigned options, struct socka
         } else if (inet_pton(AF_INET6, a, &sin6->sin6_addr) == 1) {
             sin6->sin6_family = AF_INET6;
         } else {
-            kite_err("listen: \"%s\" is not an IPv4 or IPv6 address", iface);
-            return KITE_EINVAL;
+            int r = iface_addr(iface, options, ss);
+            if (r < 0)
+                return r;
         }
     }
     if (ss->ss_family == AF_INET) {
@@ -166,13 +236,13 @@ int kite__listen_socket(const char *iface, int port, const char *unix_path, unsi
     /* SO_REUSEPORT lets another process that sets it too share the port
      * silently, so the first thread's socket is bound once without it:
      * that bind fails if anyone else holds the port. */
-    fd = reuseport == 2 && port ? bind_listen(&ss, sl, options, 0) : 0;
+    fd = reuseport == 2 && port ? bind_listen(&ss, sl, iface, options, 0) : 0;
     if (fd > 0) {
         close(fd);
         fd = 0;
     }
     if (!fd)
-        fd = bind_listen(&ss, sl, options, reuseport);
+        fd = bind_listen(&ss, sl, iface, options, reuseport);
     if (fd < 0) {
         kite_err("listen on %s port %d: %s", iface ? iface : "*", port, strerror(-fd));
         return fd;

@@ -4,6 +4,7 @@ test and replayed into TAP in a fixed order, config snippets.
 
 Set KITED and PLUGINS (absolute paths) before starting one.
 """
+import concurrent.futures
 import os
 import re
 import shutil
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 import kitetest
 from kitetest import request
@@ -232,3 +234,25 @@ def proc_status(pid, key):
             if line.startswith(key + ":"):
                 return line.split()[1:]
     return None
+
+
+def run_recorded(tests):
+    """Run the test functions @tests (each takes a Rec) in parallel threads and replay
+    their checks into TAP in the order given."""
+    tap = kitetest.Tap()
+
+    def run(fn):
+        rec = Rec(fn.__name__)
+        t0 = time.monotonic()
+        try:
+            fn(rec)
+        except Exception:
+            rec.ok(False, "%s ran to the end" % fn.__name__, traceback.format_exc())
+        rec.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
+        return rec
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tests)) as ex:
+        recs = [f.result() for f in [ex.submit(run, fn) for fn in tests]]
+    for rec in recs:
+        rec.replay(tap)
+    tap.done()

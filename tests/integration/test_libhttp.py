@@ -8,7 +8,6 @@ usage: test_libhttp.py KITED PLUGIN_DIR
 Reuses test_kited.py's Kited wrapper and recording: tests run in
 parallel threads and their checks are printed in TAP in a fixed order.
 """
-import concurrent.futures
 import hashlib
 import itertools
 import os
@@ -21,14 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kited_harness  # noqa: E402
 import kitetest  # noqa: E402
 import kitews  # noqa: E402
 import test_kited  # noqa: E402  (takes KITED PLUGIN_DIR from sys.argv too)
 from kitetest import Conn, request  # noqa: E402
-from test_kited import Kited, Rec, get, one_vhost_conf, vhost_json  # noqa: E402
+from test_kited import Kited, get, one_vhost_conf, vhost_json  # noqa: E402
 
 DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 
@@ -49,7 +48,8 @@ def t_listing(r):
     mounts = """[
     { "mountpoint": "/", "origin": "file://www", "directory-listing": "on",
       "hide-files": "*.secret$|hidden$" },
-    { "mountpoint": "/nolist", "origin": "file://www/list" }
+    { "mountpoint": "/nolist", "origin": "file://www/list",
+      "extra-mimetypes": { ".secret": "text/plain" } }
   ]"""
     files = {"www/list/b.txt": "bbb", "www/list/a&<b>.txt": "x" * 1234,
              "www/list/sp ace%.txt": "s", "www/list/dir/inner.txt": "in",
@@ -898,26 +898,10 @@ def t_lua(r):
 
 
 def main():
-    tap = kitetest.Tap()
     tests = [t_listing, t_index_files, t_max_age, t_error_pages, t_url_rewrite, t_cors,
              t_decode_url, t_acl, t_throttle, t_digest, t_request_timeout,
              t_put_delete, t_ssi, t_migration, t_migration_tls_cgi, t_lua]
-
-    def run(fn):
-        rec = Rec(fn.__name__)
-        t0 = time.monotonic()
-        try:
-            fn(rec)
-        except Exception:
-            rec.ok(False, "%s ran to the end" % fn.__name__, traceback.format_exc())
-        rec.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
-        return rec
-
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tests)) as ex:
-        recs = [f.result() for f in [ex.submit(run, fn) for fn in tests]]
-    for rec in recs:
-        rec.replay(tap)
-    tap.done()
+    kited_harness.run_recorded(tests)
 
 
 if __name__ == "__main__":

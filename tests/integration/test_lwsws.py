@@ -9,21 +9,23 @@ from lws's README.lwsws.md), starts kited on ephemeral loopback ports and
 stops it with SIGTERM. Tests run in parallel threads; their checks are
 replayed into TAP in a fixed order.
 """
-import concurrent.futures
+import base64
 import os
+import pwd
 import shutil
 import signal
+import socket
+import ssl
 import stat
+import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import kited_harness  # noqa: E402
-import kitetest  # noqa: E402
 import kitews  # noqa: E402
-from kited_harness import Kited, Rec, closed_after, get, vhost_json  # noqa: E402
-from kitetest import Conn, build_request  # noqa: E402
+from kited_harness import Kited, closed_after, get, vhost_json  # noqa: E402
+from kitetest import Conn, build_request, request  # noqa: E402
 
 if len(sys.argv) < 3:
     sys.stderr.write("usage: %s KITED PLUGIN_DIR\n" % sys.argv[0])
@@ -264,26 +266,246 @@ def t_disk(r):
     k._cleanup()
 
 
-def main():
-    tap = kitetest.Tap()
-    tests = [t_mount_keys, t_types, t_redirects, t_keepalive_mount, t_cgi_program, t_ws_need_protocol,
-             t_listen_accept, t_report, t_disk]
+def t_interface_names(r):
+    """interface takes an interface name (its address); bind-iface binds the socket to it
+    (SO_BINDTODEVICE: root or CAP_NET_RAW), with a clear error without the privilege."""
+    vhs = [vhost_json("lo", 0).replace('"interface": "127.0.0.1"', '"interface": "lo"'),
+           vhost_json("bound", 0, ' "bind-iface": "1",').replace('"interface": "127.0.0.1"',
+                                                                 '"interface": "lo"')]
+    k = Kited(r, "iface", {"conf": conf(vhs)})
+    if os.geteuid() != 0:
+        rc, err = k.check()
+        r.ok(rc == 1 and "SO_BINDTODEVICE needs CAP_NET_RAW" in err,
+             "bind-iface without the privilege: a clear error", err)
+        shutil.rmtree(k.dir, ignore_errors=True)
+        return
+    with k:
+        for name in ("lo", "bound"):
+            r.eq(get(k.ports[name], "/page.txt").status, 200,
+                 "interface \"lo\"%s: serves on its address 127.0.0.1" %
+                 (" with bind-iface" if name == "bound" else ""))
+    k = Kited(r, "iface-bad", {"conf": conf([vhost_json("x", 0).replace(
+        '"interface": "127.0.0.1"', '"interface": "nosuchif0"')])})
+    rc, err = k.check()
+    r.ok(rc == 1 and '"nosuchif0" is not an IPv4 or IPv6 address or an interface' in err,
+         "an interface that does not exist: a clear error", err)
+    shutil.rmtree(k.dir, ignore_errors=True)
 
-    def run(fn):
-        rec = Rec(fn.__name__)
-        t0 = time.monotonic()
+
+SNIPPETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "lwsws")
+
+
+def https_get(port, path="/"):
+    """(status, headers text) of one HTTPS GET, the certificate not checked."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(build_request("GET", path))
+            data = b""
+            while b"\r\n\r\n" not in data:
+                more = s.recv(4096)
+                if not more:
+                    break
+                data += more
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+    return int(head.split(" ", 2)[1]), head
+
+
+def snippet(r, name, port, extra_files=None):
+    """A Kited on README snippet @name, its placeholders filled in."""
+    with open(os.path.join(SNIPPETS, name)) as f:
+        text = f.read()
+    k = Kited(r, name, extra_files or {})
+    subst = {"@WWW@": k.path("www"), "@DIR@": k.dir, "@PORT@": str(port),
+             "@CRT@": k.path("tls.crt"), "@KEY@": k.path("tls.key"),
+             "@USER@": "nobody", "@GROUP@": "nogroup", "@PLUGINS@": kited_harness.PLUGINS}
+    for a, b in subst.items():
+        text = text.replace(a, b)
+    k.put("conf", text)
+    if "@CRT@" in subst and ("tls.crt" in text):
+        subprocess.run(["openssl", "req", "-x509", "-nodes", "-days", "2", "-subj",
+                        "/CN=localhost", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-keyout", k.path("tls.key"), "-out",
+                        k.path("tls.crt")], check=True, capture_output=True)
+        os.chmod(k.path("tls.key"), 0o600)
+    kited_harness.make_world_readable(k.dir)
+    return k
+
+
+def t_example(r):
+    """lwsws's shipped example config and localhost example (tests/data/lwsws/00-example),
+    only the port and paths changed: --check-config passes, and it serves the test page with
+    its cache headers, CGI, the form POST, the test websockets, the access log, the uid."""
+    p = kited_harness.free_port()
+    k = Kited(r, "example", {"www/test.html": "<title>test page</title>\n",
+                             "www/server-status/server-status.html": "status page\n",
+                             "www/lws-cgi-test.sh": "#!/bin/sh\nprintf 'Content-Type: "
+                             "text/plain\\n\\n'\necho \"cgi $PATH_INFO\"\n",
+                             "logs/.keep": ""})
+    for rel in ("conf", "conf.d/localhost"):
+        with open(os.path.join(SNIPPETS, "00-example", rel)) as f:
+            text = f.read()
+        if os.geteuid() != 0:
+            text = "".join(ln for ln in text.splitlines(True)
+                           if not ln.strip().startswith(('"uid"', '"gid"')))
+        k.put(rel, text.replace("@PORT@", str(p)).replace("@WWW@", k.path("www"))
+              .replace("@DIR@", k.dir))
+    kited_harness.make_world_readable(k.dir)
+    os.chmod(k.path("www/lws-cgi-test.sh"), 0o755)
+    os.chmod(k.path("logs"), 0o777)
+    rc, err = k.check()
+    r.ok(rc == 0 and 'global.interface: ignored' in err and
+         'protocol "lws-server-status" is not loaded' in err,
+         "example: --check-config passes, warning about the global interface and the "
+         "protocols not loaded", err)
+    with k:
+        res = get(p, "/")
+        r.eq((res.status, res.body, res.header("Cache-Control")),
+             (200, b"<title>test page</title>\n", "private, max-age=60, must-revalidate"),
+             "example: the test page with its cache headers")
+        r.eq(get(p, "/server-status/").body, b"status page\n", "example: /server-status page")
+        res = get(p, "/testcgi/x/y")
+        r.eq((res.status, res.body), (200, b"cgi /x/y\n"),
+             "example: /testcgi runs lws-cgi-test.sh (cgi:// naming a file)")
+        res = request(p, "POST", "/formtest", headers=[
+            ("Content-Type", "application/x-www-form-urlencoded")], body=b"text=hello")
+        r.ok(res.status == 200, "example: the form POST to /formtest", repr(res))
+        for proto in ("dumb-increment-protocol", "lws-mirror-protocol", "lws-status"):
+            ws = kitews.WsConn(p, protocols=[proto])
+            try:
+                r.eq(ws.handshake(expect_101=False).status, 101, "example: websocket %s" % proto)
+            finally:
+                ws.close()
+        log = k.path("logs/test-access-log")
+        r.ok(wait_file(log, b"GET /testcgi/x/y"), "example: the access log", log)
+        if os.geteuid() == 0:
+            r.eq(kited_harness.proc_status(k.pid, "Uid"), ["48"] * 4, "example: uid 48")
+
+
+def wait_file(path, needle, secs=5.0):
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
         try:
-            fn(rec)
-        except Exception:
-            rec.ok(False, "%s ran to the end" % fn.__name__, traceback.format_exc())
-        rec.diag("%s: %.1f s" % (fn.__name__, time.monotonic() - t0))
-        return rec
+            with open(path, "rb") as f:
+                if needle in f.read():
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(tests)) as ex:
-        recs = [f.result() for f in [ex.submit(run, fn) for fn in tests]]
-    for rec in recs:
-        rec.replay(tap)
-    tap.done()
+
+def t_readme_snippets(r):
+    """Every configuration snippet of lws's README.lwsws.md (tests/data/lwsws) starts and
+    does what the README says."""
+    p = kited_harness.free_port()
+    with snippet(r, "01-global.conf", p) as k:
+        res = get(p, "/")
+        r.eq((res.status, res.header("Server")), (200, "myserver v1"),
+             "01 global: served, with its server-string")
+        if os.geteuid() == 0:
+            r.eq(kited_harness.proc_status(k.pid, "Uid")[0], str(pwd.getpwnam("nobody").pw_uid),
+                 "01 global: runs as username nobody")
+    p = kited_harness.free_port()
+    with snippet(r, "02-tls-vhost.conf", p):
+        r.eq(https_get(p)[0], 200, "02 TLS vhost on interface lo: https served")
+    p = kited_harness.free_port()
+    with snippet(r, "03-reject-keywords.conf", p):
+        r.eq(get(p, "/", headers=[("User-Agent", "a scumbot/1")]).status, 404,
+             "03 reject-service-keywords: the keyword's status")
+        r.eq(get(p, "/").status, 200, "03 reject-service-keywords: others served")
+    p = kited_harness.free_port()
+    with snippet(r, "04-redirect-vhost.conf", p):
+        res = get(p, "/anything")
+        r.eq((res.status, res.header("Location")), (301, "https://localhost"),
+             "04 the plain vhost forces https://localhost (the origin alone)")
+    p = kited_harness.free_port()
+    with snippet(r, "05-ws-protocols.conf", p) as k:
+        r.ok("warmcat-timezoom" in k.stderr() and "is not loaded" in k.stderr(),
+             "05 ws-protocols: an unloaded protocol is a warning", k.stderr())
+        ws = kitews.WsConn(p, protocols=None)
+        try:
+            ws.handshake()
+            op, data, _ = ws.recv_message(timeout=5)
+            r.ok(data.isdigit(), "05 \"default\": \"1\": a client naming no protocol gets "
+                 "dumb-increment", repr(data))
+        finally:
+            ws.close()
+    p = kited_harness.free_port()
+    files = {"cgi-bin/cgit": "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+                             "echo \"$PATH_INFO $CGIT_CONFIG\"\n",
+             "www/a.zip": "zip", "www/README": "no suffix"}
+    k = snippet(r, "06-mounts.conf", p, files)
+    os.chmod(k.path("cgi-bin/cgit"), 0o755)
+    with k:
+        res = get(p, "/page.txt")
+        r.eq(res.header("Cache-Control"), "public, max-age=60, must-revalidate",
+             "06 cache policy of the mount")
+        r.eq(get(p, "/a.zip").header("Content-Type"), "application/zip", "06 extra-mimetypes")
+        r.eq(get(p, "/README").status, 403, "06 a file of no known type is not served")
+        res = get(p, "/public/README")
+        r.eq((res.status, res.header("Content-Type")), (200, None),
+             "06 \"*\": \"\": served without Content-Type")
+        res = get(p, "/git/myrepo")
+        r.eq((res.status, res.body), (200, b"/myrepo /etc/cgitrc/libwebsockets.org\n"),
+             "06 cgi:// naming the cgit program: /git/myrepo passes myrepo, with cgi-env")
+        r.eq(get(p, "/formtest").status, 200, "06 callback://protocol-post-demo")
+        res = get(p, "/old")
+        r.eq((res.status, res.header("Location")), (301, "https://warmcat.com"),
+             "06 exact-match redirect")
+        r.eq(get(p, "/old/x").status, 404, "06 exact-match: nothing below it")
+    p = kited_harness.free_port()
+    k = snippet(r, "07-basic-auth.conf", p, {"balogins-private": "testuser:testpass\n"})
+    with k:
+        r.eq(get(p, "/basic-auth/page.txt").status, 401, "07 basic-auth: a password is needed")
+        cred = "Basic " + base64.b64encode(b"testuser:testpass").decode()
+        r.eq(get(p, "/basic-auth/page.txt", headers=[("Authorization", cred)]).status, 200,
+             "07 basic-auth: testuser gets in")
+        res = get(p, "/balogins-private")
+        r.ok(res.status == 403 and b"testpass" not in res.body,
+             "07 the suffix-less credentials file is not served", repr(res))
+    p = kited_harness.free_port()
+    with snippet(r, "08-listen-accept.conf", p, {}):
+        with Conn(p) as c:
+            c.send(b"hello raw\n")
+            deadline = time.monotonic() + 5
+            while len(c.buf) < 10 and c._fill(deadline):
+                pass
+            r.eq(bytes(c.buf), b"hello raw\n", "08 apply-listen-accept: raw-test echoes")
+    p = kited_harness.free_port()
+    with snippet(r, "09-allow-non-tls.conf", p):
+        r.eq(https_get(p)[0], 200, "09 https served")
+        res = get(p, "/page.txt")
+        r.eq((res.status, (res.header("Location") or "").startswith("https://")), (301, True),
+             "09 plain http on the https port: redirected to https")
+    p = kited_harness.free_port()
+    with snippet(r, "10-headers.conf", p):
+        res = get(p, "/")
+        r.eq((res.header("X-Frame-Options"), res.header("Content-Security-Policy")),
+             ("SAMEORIGIN", "script-src 'self'"), "10 the recommended headers are sent")
+    p = kited_harness.free_port()
+    with snippet(r, "11-server-status.conf", p) as k:
+        r.ok("lws-server-status" in k.stderr(), "11 server-status: starts (the protocol is "
+             "reported when not loaded)", k.stderr())
+        r.eq(get(p, "/server-status/").status, 200, "11 its page mount serves")
+    p = kited_harness.free_port()
+    k = snippet(r, "12-plugin-dir.conf", p)
+    k.plugin_args = []
+    with k:
+        ws = kitews.connect(p, ["dumb-increment-protocol"])
+        try:
+            r.ok(ws.recv_message(timeout=5)[1].isdigit(), "12 plugin-dir: its protocol serves")
+        finally:
+            ws.close()
+
+
+def main():
+    tests = [t_mount_keys, t_types, t_redirects, t_keepalive_mount, t_cgi_program, t_ws_need_protocol,
+             t_listen_accept, t_report, t_disk, t_interface_names, t_readme_snippets,
+             t_example]
+    kited_harness.run_recorded(tests)
 
 
 if __name__ == "__main__":
