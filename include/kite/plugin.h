@@ -27,6 +27,16 @@ typedef struct kite_plugin_s {
     KITE_EXTERN const kite_plugin_t kite_plugin = {KITE_PLUGIN_MAGIC, KITE_PLUGIN_ABI, pname,      \
                                                    kite_plugin_protocols_}
 
+/**
+ * Plugins of other APIs. A .so without kite_plugin is offered to the
+ * function KITE_PLUGIN_ADAPTER_SYMBOL when the .so or a library it links
+ * (libkite-lws for lws plugins) has one: it gets the dlopen handle and
+ * the path, and returns a malloc'd descriptor (kite_plugins_destroy()
+ * frees it) or NULL with the reason logged.
+ */
+#define KITE_PLUGIN_ADAPTER_SYMBOL "kite_plugin_adapter"
+typedef kite_plugin_t *(*kite_plugin_adapter_fn)(void *dl, const char *path);
+
 typedef struct kite_plugins_s kite_plugins_t;
 
 /**

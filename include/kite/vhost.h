@@ -267,6 +267,15 @@ KITE_EXTERN void *kite_vhost_user(const kite_vhost_t *vh);
 KITE_EXTERN kite_context_t *kite_vhost_context(const kite_vhost_t *vh);
 /** kite_vhost_protocol_data() - the vhd set by @proto's on_vhost_init, or NULL. */
 KITE_EXTERN void *kite_vhost_protocol_data(const kite_vhost_t *vh, const kite_protocol_t *proto);
+/**
+ * kite_vhost_protocol_at() - the vhost's @i-th protocol (0-based, in the
+ * order of kite_vhost_info_t.protocols), or NULL past the last. While
+ * kite_vhost_create() runs the protocols' on_vhost_init in that order,
+ * the one being initialised is the first whose kite_vhost_protocol_data()
+ * is still NULL when every earlier one set its vhd (libkite-lws relies on
+ * this to tell its protocols apart).
+ */
+KITE_EXTERN const kite_protocol_t *kite_vhost_protocol_at(const kite_vhost_t *vh, int i);
 /** kite_vhost_find_protocol() - the vhost's protocol called @name, or NULL. */
 KITE_EXTERN const kite_protocol_t *kite_vhost_find_protocol(const kite_vhost_t *vh,
                                                             const char *name);

@@ -37,6 +37,11 @@ static const kite_pvo_t *pvo_for(const kite_pvo_t *pvo, const char *proto)
     return NULL;
 }
 
+const kite_protocol_t *kite_vhost_protocol_at(const kite_vhost_t *vh, int i)
+{
+    return i >= 0 && i < vh->nprotocols ? vh->protocols[i] : NULL;
+}
+
 const kite_protocol_t *kite_vhost_find_protocol(const kite_vhost_t *vh, const char *name)
 {
     const kite__module_t *const *m;

@@ -16,6 +16,8 @@
 struct kite_plugins_s {
     void **handles;
     int nhandles;
+    kite_plugin_t **adapted; /* made by adapters: freed at destroy */
+    int nadapted;
     const kite_protocol_t **protocols; /* NULL-terminated */
     int nprotocols;
 };
@@ -58,6 +60,32 @@ static int add_protocols(kite_plugins_t *pl, const kite_plugin_t *p, const char 
     return 0;
 }
 
+/* A plugin of another API (lws): its adapter, if one is linked, makes the
+ * descriptor. */
+static int adapt(kite_plugins_t *pl, void *h, const char *path, const kite_plugin_t **out)
+{
+    kite_plugin_adapter_fn fn;
+    kite_plugin_t **na, *p;
+    void *sym = dlsym(h, KITE_PLUGIN_ADAPTER_SYMBOL);
+
+    if (!sym) {
+        kite_err("plugin %s: no kite_plugin symbol (not a kite plugin)", path);
+        return KITE_EINVAL;
+    }
+    memcpy(&fn, &sym, sizeof(fn));
+    if (!(p = fn(h, path)))
+        return KITE_EINVAL;
+    na = realloc(pl->adapted, (size_t)(pl->nadapted + 1) * sizeof(*na));
+    if (!na) {
+        free(p);
+        return KITE_ENOMEM;
+    }
+    pl->adapted = na;
+    na[pl->nadapted++] = p;
+    *out = p;
+    return 0;
+}
+
 static int load_one(kite_plugins_t *pl, const char *path)
 {
     const kite_plugin_t *p;
@@ -77,10 +105,8 @@ static int load_one(kite_plugins_t *pl, const char *path)
     pl->handles = nh;
     nh[pl->nhandles++] = h;
     p = dlsym(h, "kite_plugin");
-    if (!p) {
-        kite_err("plugin %s: no kite_plugin symbol (not a kite plugin)", path);
-        return KITE_EINVAL;
-    }
+    if (!p && (r = adapt(pl, h, path, &p)) < 0)
+        return r;
     if (p->magic != KITE_PLUGIN_MAGIC) {
         kite_err("plugin %s: bad magic 0x%08x", path, p->magic);
         return KITE_EABI;
@@ -145,6 +171,9 @@ void kite_plugins_destroy(kite_plugins_t *pl)
 
     if (!pl)
         return;
+    for (i = 0; i < pl->nadapted; i++)
+        free(pl->adapted[i]);
+    free(pl->adapted);
     for (i = 0; i < pl->nhandles; i++)
         dlclose(pl->handles[i]);
     free(pl->handles);
