@@ -160,11 +160,14 @@ static int cb_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user
                                                 vhd->members, tail, next);
         if (lws_ring_get_element(vhd->ring, &pss->tail))
             lws_callback_on_writable(wsi);
-        lws_start_foreach_llp(struct pss_chat **, pp, vhd->members)
-        {
-            lws_rx_flow_control((*pp)->wsi, 1);
+        /* Room again: let the members that filled the ring go on. */
+        if (lws_ring_get_count_free_elements(vhd->ring)) {
+            lws_start_foreach_llp(struct pss_chat **, pp, vhd->members)
+            {
+                lws_rx_flow_control((*pp)->wsi, 1);
+            }
+            lws_end_foreach_llp(pp, next);
         }
-        lws_end_foreach_llp(pp, next);
         break;
     case LWS_CALLBACK_RECEIVE:
         if (len == 5 && !memcmp(in, "close", 5)) {
