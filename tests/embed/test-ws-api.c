@@ -266,6 +266,10 @@ int main(void)
     tap_ok(vh != NULL, "context and vhost");
     if (!vh)
         return tap_done();
+    tap_ok(kite_vhost_protocol_at(vh, 0) == protos[0] &&
+               kite_vhost_protocol_at(vh, 2) == protos[2] && !kite_vhost_protocol_at(vh, 3) &&
+               !kite_vhost_protocol_at(vh, -1),
+           "kite_vhost_protocol_at: the protocols in order, NULL outside");
     port = kite_vhost_port(vh);
     pthread_create(&th, NULL, client, NULL);
     kite_run(ctx);

@@ -133,8 +133,7 @@ static int cb_chat(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
     switch (reason) {
     case LWS_CALLBACK_PROTOCOL_INIT:
-        vhd = lws_protocol_vh_priv_zalloc(lws_get_vhost(wsi), lws_get_protocol(wsi),
-                                          sizeof(*vhd));
+        vhd = lws_protocol_vh_priv_zalloc(lws_get_vhost(wsi), lws_get_protocol(wsi), sizeof(*vhd));
         vhd->ring = lws_ring_create(sizeof(struct msg), 8, destroy_msg);
         return !vhd->ring;
     case LWS_CALLBACK_PROTOCOL_DESTROY:
@@ -201,14 +200,14 @@ static struct lws_protocols protocols[] = {
 };
 
 static struct lws_http_mount mount_dyn = {
-    NULL, "/dyn", "http", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, LWSMPRO_CALLBACK, 4,
-    NULL, {NULL, NULL}};
+    NULL, "/dyn", "http",           NULL, NULL, NULL,        NULL, NULL, 0, 0, 0, 0,
+    0,    0,      LWSMPRO_CALLBACK, 4,    NULL, {NULL, NULL}};
 static struct lws_http_mount mount_form = {
-    &mount_dyn, "/form", "http", NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0,
-    LWSMPRO_CALLBACK, 5, NULL, {NULL, NULL}};
+    &mount_dyn, "/form", "http",           NULL, NULL, NULL,        NULL, NULL, 0, 0, 0, 0,
+    0,          0,       LWSMPRO_CALLBACK, 5,    NULL, {NULL, NULL}};
 static struct lws_http_mount mount_files = {
-    &mount_form, "/files", ".", "index.html", NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0, 0,
-    LWSMPRO_FILE, 6, NULL, {NULL, NULL}};
+    &mount_form, "/files", ".", "index.html", NULL, NULL, NULL,        NULL, 0, 0, 0,
+    0,           0,        0,   LWSMPRO_FILE, 6,    NULL, {NULL, NULL}};
 
 /* External poll (-e): the fds lws hands us, in our own array. */
 static struct pollfd fds[64];

@@ -113,12 +113,20 @@ def main():
            "%s: receive pieces of at most rx_buffer_size %r" % (mode, kc[1]))
         ok(kc[2] == (1001, "bye"), "%s: lws_close_reason" % mode)
         ok(krc == 0, "%s: SIGTERM ends lws_service's loop, context destroyed" % mode)
-        if native != "-":
-            nh, nc, _ = run(native, root, extra)
-            ok([(s, b) for s, b, _ in kh] == [(s, b) for s, b, _ in nh],
-               "%s: same statuses and bodies as on lws" % mode)
-            ok([h for _, _, h in kh] == [h for _, _, h in nh], "%s: same headers as lws" % mode)
-            ok((kc[0], kc[2]) == (nc[0], nc[2]), "%s: same chat as on lws" % mode)
+        if not extra:
+            base = (kh, kc)
+            if native != "-":
+                nh, nc, _ = run(native, root, extra)
+                ok([(s, b) for s, b, _ in kh] == [(s, b) for s, b, _ in nh],
+                   "same statuses and bodies as lws")
+                ok([h for _, _, h in kh] == [h for _, _, h in nh], "same headers as lws")
+                ok((kc[0], kc[2]) == (nc[0], nc[2]), "same chat as on lws")
+        else:
+            # lws itself answers the same in this loop, but slowly (its
+            # forced service needs the 1 s poll timeout): compared by hand.
+            ok([(s, b, h) for s, b, h in kh] == [(s, b, h) for s, b, h in base[0]] and
+               (kc[0], kc[2]) == (base[1][0], base[1][2]),
+               "extpoll: the same answers as on lws_service()'s loop")
     print("1..%d" % n)
     return 1 if fails else 0
 

@@ -69,7 +69,8 @@ struct lws *lws_client_connect_via_info(const struct lws_client_connect_info *i)
         ki.flags |= KITE_CLIENT_SKIP_HOST_CHECK;
     if (i->ssl_connection & LCCSCF_ALLOW_INSECURE)
         ki.flags |= KITE_CLIENT_INSECURE;
-    if (i->method && strcmp(i->method, "RAW") && !(i->ssl_connection & LCCSCF_HTTP_NO_FOLLOW_REDIRECT))
+    if (i->method && strcmp(i->method, "RAW") &&
+        !(i->ssl_connection & LCCSCF_HTTP_NO_FOLLOW_REDIRECT))
         ki.flags |= KITE_CLIENT_FOLLOW_REDIRECTS;
     if (i->parent_wsi)
         ki.parent = i->parent_wsi->c;
@@ -84,8 +85,9 @@ struct lws *lws_client_connect_via_info(const struct lws_client_connect_info *i)
     w->opaque = i->opaque_user_data;
     if (i->userdata)
         w->user = i->userdata;
-    w->role = !i->method ? LWSK_R_CLIENT_WS
-                         : !strcmp(i->method, "RAW") ? LWSK_R_CLIENT_RAW : LWSK_R_CLIENT_HTTP;
+    w->role = !i->method                  ? LWSK_R_CLIENT_WS
+              : !strcmp(i->method, "RAW") ? LWSK_R_CLIENT_RAW
+                                          : LWSK_R_CLIENT_HTTP;
     if (i->pwsi)
         *i->pwsi = w;
     return w;

@@ -10,51 +10,76 @@
 
 /* The header name of each token, lws's spelling (with the colon). */
 static const char *const names[WSI_TOKEN_COUNT] = {
-    [WSI_TOKEN_GET_URI] = "get ", [WSI_TOKEN_POST_URI] = "post ",
-    [WSI_TOKEN_OPTIONS_URI] = "options ", [WSI_TOKEN_HOST] = "host:",
-    [WSI_TOKEN_CONNECTION] = "connection:", [WSI_TOKEN_UPGRADE] = "upgrade:",
-    [WSI_TOKEN_ORIGIN] = "origin:", [WSI_TOKEN_EXTENSIONS] = "sec-websocket-extensions:",
-    [WSI_TOKEN_PROTOCOL] = "sec-websocket-protocol:", [WSI_TOKEN_ACCEPT] = "sec-websocket-accept:",
+    [WSI_TOKEN_GET_URI] = "get ",
+    [WSI_TOKEN_POST_URI] = "post ",
+    [WSI_TOKEN_OPTIONS_URI] = "options ",
+    [WSI_TOKEN_HOST] = "host:",
+    [WSI_TOKEN_CONNECTION] = "connection:",
+    [WSI_TOKEN_UPGRADE] = "upgrade:",
+    [WSI_TOKEN_ORIGIN] = "origin:",
+    [WSI_TOKEN_EXTENSIONS] = "sec-websocket-extensions:",
+    [WSI_TOKEN_PROTOCOL] = "sec-websocket-protocol:",
+    [WSI_TOKEN_ACCEPT] = "sec-websocket-accept:",
     [WSI_TOKEN_HTTP_ACCEPT] = "accept:",
     [WSI_TOKEN_HTTP_AC_REQUEST_HEADERS] = "access-control-request-headers:",
     [WSI_TOKEN_HTTP_IF_MODIFIED_SINCE] = "if-modified-since:",
     [WSI_TOKEN_HTTP_IF_NONE_MATCH] = "if-none-match:",
     [WSI_TOKEN_HTTP_ACCEPT_ENCODING] = "accept-encoding:",
-    [WSI_TOKEN_HTTP_ACCEPT_LANGUAGE] = "accept-language:", [WSI_TOKEN_HTTP_PRAGMA] = "pragma:",
+    [WSI_TOKEN_HTTP_ACCEPT_LANGUAGE] = "accept-language:",
+    [WSI_TOKEN_HTTP_PRAGMA] = "pragma:",
     [WSI_TOKEN_HTTP_CACHE_CONTROL] = "cache-control:",
-    [WSI_TOKEN_HTTP_AUTHORIZATION] = "authorization:", [WSI_TOKEN_HTTP_COOKIE] = "cookie:",
+    [WSI_TOKEN_HTTP_AUTHORIZATION] = "authorization:",
+    [WSI_TOKEN_HTTP_COOKIE] = "cookie:",
     [WSI_TOKEN_HTTP_CONTENT_LENGTH] = "content-length:",
-    [WSI_TOKEN_HTTP_CONTENT_TYPE] = "content-type:", [WSI_TOKEN_HTTP_DATE] = "date:",
-    [WSI_TOKEN_HTTP_RANGE] = "range:", [WSI_TOKEN_HTTP_REFERER] = "referer:",
-    [WSI_TOKEN_KEY] = "sec-websocket-key:", [WSI_TOKEN_VERSION] = "sec-websocket-version:",
+    [WSI_TOKEN_HTTP_CONTENT_TYPE] = "content-type:",
+    [WSI_TOKEN_HTTP_DATE] = "date:",
+    [WSI_TOKEN_HTTP_RANGE] = "range:",
+    [WSI_TOKEN_HTTP_REFERER] = "referer:",
+    [WSI_TOKEN_KEY] = "sec-websocket-key:",
+    [WSI_TOKEN_VERSION] = "sec-websocket-version:",
     [WSI_TOKEN_SWORIGIN] = "sec-websocket-origin:",
     [WSI_TOKEN_HTTP_ACCEPT_CHARSET] = "accept-charset:",
     [WSI_TOKEN_HTTP_ACCEPT_RANGES] = "accept-ranges:",
     [WSI_TOKEN_HTTP_ACCESS_CONTROL_ALLOW_ORIGIN] = "access-control-allow-origin:",
-    [WSI_TOKEN_HTTP_AGE] = "age:", [WSI_TOKEN_HTTP_ALLOW] = "allow:",
+    [WSI_TOKEN_HTTP_AGE] = "age:",
+    [WSI_TOKEN_HTTP_ALLOW] = "allow:",
     [WSI_TOKEN_HTTP_CONTENT_DISPOSITION] = "content-disposition:",
     [WSI_TOKEN_HTTP_CONTENT_ENCODING] = "content-encoding:",
     [WSI_TOKEN_HTTP_CONTENT_LANGUAGE] = "content-language:",
     [WSI_TOKEN_HTTP_CONTENT_LOCATION] = "content-location:",
-    [WSI_TOKEN_HTTP_CONTENT_RANGE] = "content-range:", [WSI_TOKEN_HTTP_ETAG] = "etag:",
-    [WSI_TOKEN_HTTP_EXPECT] = "expect:", [WSI_TOKEN_HTTP_EXPIRES] = "expires:",
-    [WSI_TOKEN_HTTP_FROM] = "from:", [WSI_TOKEN_HTTP_IF_MATCH] = "if-match:",
+    [WSI_TOKEN_HTTP_CONTENT_RANGE] = "content-range:",
+    [WSI_TOKEN_HTTP_ETAG] = "etag:",
+    [WSI_TOKEN_HTTP_EXPECT] = "expect:",
+    [WSI_TOKEN_HTTP_EXPIRES] = "expires:",
+    [WSI_TOKEN_HTTP_FROM] = "from:",
+    [WSI_TOKEN_HTTP_IF_MATCH] = "if-match:",
     [WSI_TOKEN_HTTP_IF_RANGE] = "if-range:",
     [WSI_TOKEN_HTTP_IF_UNMODIFIED_SINCE] = "if-unmodified-since:",
-    [WSI_TOKEN_HTTP_LAST_MODIFIED] = "last-modified:", [WSI_TOKEN_HTTP_LINK] = "link:",
-    [WSI_TOKEN_HTTP_LOCATION] = "location:", [WSI_TOKEN_HTTP_MAX_FORWARDS] = "max-forwards:",
+    [WSI_TOKEN_HTTP_LAST_MODIFIED] = "last-modified:",
+    [WSI_TOKEN_HTTP_LINK] = "link:",
+    [WSI_TOKEN_HTTP_LOCATION] = "location:",
+    [WSI_TOKEN_HTTP_MAX_FORWARDS] = "max-forwards:",
     [WSI_TOKEN_HTTP_PROXY_AUTHENTICATE] = "proxy-authenticate:",
     [WSI_TOKEN_HTTP_PROXY_AUTHORIZATION] = "proxy-authorization:",
-    [WSI_TOKEN_HTTP_REFRESH] = "refresh:", [WSI_TOKEN_HTTP_RETRY_AFTER] = "retry-after:",
-    [WSI_TOKEN_HTTP_SERVER] = "server:", [WSI_TOKEN_HTTP_SET_COOKIE] = "set-cookie:",
+    [WSI_TOKEN_HTTP_REFRESH] = "refresh:",
+    [WSI_TOKEN_HTTP_RETRY_AFTER] = "retry-after:",
+    [WSI_TOKEN_HTTP_SERVER] = "server:",
+    [WSI_TOKEN_HTTP_SET_COOKIE] = "set-cookie:",
     [WSI_TOKEN_HTTP_STRICT_TRANSPORT_SECURITY] = "strict-transport-security:",
     [WSI_TOKEN_HTTP_TRANSFER_ENCODING] = "transfer-encoding:",
-    [WSI_TOKEN_HTTP_USER_AGENT] = "user-agent:", [WSI_TOKEN_HTTP_VARY] = "vary:",
-    [WSI_TOKEN_HTTP_VIA] = "via:", [WSI_TOKEN_HTTP_WWW_AUTHENTICATE] = "www-authenticate:",
-    [WSI_TOKEN_PATCH_URI] = "patch", [WSI_TOKEN_PUT_URI] = "put", [WSI_TOKEN_DELETE_URI] = "delete",
-    [WSI_TOKEN_HTTP_URI_ARGS] = "uri-args", [WSI_TOKEN_HTTP_X_REAL_IP] = "x-real-ip:",
-    [WSI_TOKEN_X_FORWARDED_FOR] = "x-forwarded-for:", [WSI_TOKEN_HEAD_URI] = "head ",
-    [WSI_TOKEN_TE] = "te:", [WSI_TOKEN_X_AUTH_TOKEN] = "x-auth-token:",
+    [WSI_TOKEN_HTTP_USER_AGENT] = "user-agent:",
+    [WSI_TOKEN_HTTP_VARY] = "vary:",
+    [WSI_TOKEN_HTTP_VIA] = "via:",
+    [WSI_TOKEN_HTTP_WWW_AUTHENTICATE] = "www-authenticate:",
+    [WSI_TOKEN_PATCH_URI] = "patch",
+    [WSI_TOKEN_PUT_URI] = "put",
+    [WSI_TOKEN_DELETE_URI] = "delete",
+    [WSI_TOKEN_HTTP_URI_ARGS] = "uri-args",
+    [WSI_TOKEN_HTTP_X_REAL_IP] = "x-real-ip:",
+    [WSI_TOKEN_X_FORWARDED_FOR] = "x-forwarded-for:",
+    [WSI_TOKEN_HEAD_URI] = "head ",
+    [WSI_TOKEN_TE] = "te:",
+    [WSI_TOKEN_X_AUTH_TOKEN] = "x-auth-token:",
 };
 
 const unsigned char *lws_token_to_string(enum lws_token_indexes token)
@@ -174,8 +199,7 @@ int lws_hdr_copy(struct lws *w, char *dst, int len, enum lws_token_indexes h)
     return n;
 }
 
-int lws_hdr_copy_fragment(struct lws *w, char *dst, int len, enum lws_token_indexes h,
-                          int frag_idx)
+int lws_hdr_copy_fragment(struct lws *w, char *dst, int len, enum lws_token_indexes h, int frag_idx)
 {
     if (len > 0)
         dst[0] = '\0';
@@ -254,10 +278,9 @@ int lws_urldecode(char *string, const char *escaped, int len)
 
 int lws_http_get_uri_and_method(struct lws *w, char **puri_ptr, int *puri_len)
 {
-    static const enum lws_token_indexes m[] = {WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI,
-                                               WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_PUT_URI,
-                                               WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI,
-                                               WSI_TOKEN_HEAD_URI};
+    static const enum lws_token_indexes m[] = {
+        WSI_TOKEN_GET_URI,   WSI_TOKEN_POST_URI,   WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_PUT_URI,
+        WSI_TOKEN_PATCH_URI, WSI_TOKEN_DELETE_URI, WSI_TOKEN_HEAD_URI};
     unsigned i;
 
     for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {

@@ -16,8 +16,8 @@
 #define LWSK_ALIGN(x) (((x) + 15) & ~(size_t)15)
 
 typedef struct lwsk_tramp_s {
-    kite_protocol_t kp;               /* what kite calls */
-    const struct lws_protocols *lp;   /* the lws protocol it serves */
+    kite_protocol_t kp;             /* what kite calls */
+    const struct lws_protocols *lp; /* the lws protocol it serves */
 } lwsk_tramp_t;
 
 /* Per vhost and protocol: kite's vhd. */
@@ -53,8 +53,8 @@ struct lws_vhost {
     void *user;
     int own; /* created by lws_create_vhost() */
     int nvpr;
-    lwsk_vpr_t **vpr;       /* one per protocol, in protocol order */
-    lwsk_tramp_t *tramps;   /* own vhosts: one per lws protocol */
+    lwsk_vpr_t **vpr;     /* one per protocol, in protocol order */
+    lwsk_tramp_t *tramps; /* own vhosts: one per lws protocol */
     int ntramps;
     const kite_protocol_t **kprotos; /* NULL-terminated, for kite */
     kite_mount_t *mounts;
@@ -62,7 +62,14 @@ struct lws_vhost {
     kite_pvo_t *pvo_extra; /* security headers, default protocol */
 };
 
-enum { LWSK_R_WS = 1, LWSK_R_HTTP, LWSK_R_RAW, LWSK_R_CLIENT_WS, LWSK_R_CLIENT_HTTP, LWSK_R_CLIENT_RAW };
+enum {
+    LWSK_R_WS = 1,
+    LWSK_R_HTTP,
+    LWSK_R_RAW,
+    LWSK_R_CLIENT_WS,
+    LWSK_R_CLIENT_HTTP,
+    LWSK_R_CLIENT_RAW
+};
 
 struct lws {
     kite_conn_t *c;

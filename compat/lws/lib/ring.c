@@ -132,6 +132,6 @@ void lws_ring_bump_head(struct lws_ring *r, size_t bytes)
 
 void lws_ring_dump(struct lws_ring *r, uint32_t *tail)
 {
-    lwsl_notice("ring %p: head %u oldest tail %u buflen %u\n", (void *)r, r->head,
-                r->oldest_tail, r->buflen);
+    lwsl_notice("ring %p: head %u oldest tail %u buflen %u\n", (void *)r, r->head, r->oldest_tail,
+                r->buflen);
 }

@@ -196,6 +196,17 @@ void lws_explicit_bzero(void *p, size_t len)
         *v++ = 0;
 }
 
+int lws_filename_purify_inplace(char *filename)
+{
+    char *p;
+
+    /* As lws: path separators and leading dots cannot reach elsewhere. */
+    for (p = filename; *p; p++)
+        if (*p == '/' || *p == '\\' || *p == ':' || (*p == '.' && (p == filename || p[1] == '.')))
+            *p = '_';
+    return 0;
+}
+
 static void sul_fire(kite_vhost_t *kv, kite_timer_t *t)
 {
     lws_sorted_usec_list_t *sul = lws_container_of(t, lws_sorted_usec_list_t, kt);

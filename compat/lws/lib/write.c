@@ -53,9 +53,9 @@ static int send_head(struct lws *w, const char *buf, size_t len)
                 else if (!strcasecmp(name, "content-type") && vl < sizeof(tbuf)) {
                     memcpy(tbuf, value, vl + 1);
                     type = tbuf;
-                } else if (strcasecmp(name, "connection") && strcasecmp(name, "transfer-encoding") &&
-                           strcasecmp(name, "server") && strcasecmp(name, "date") &&
-                           kite_http_add_header(w->c, name, value) < 0)
+                } else if (strcasecmp(name, "connection") &&
+                           strcasecmp(name, "transfer-encoding") && strcasecmp(name, "server") &&
+                           strcasecmp(name, "date") && kite_http_add_header(w->c, name, value) < 0)
                     return -1;
             }
         }
@@ -89,7 +89,7 @@ int lws_write(struct lws *w, unsigned char *buf, size_t len, enum lws_write_prot
         break;
     case LWS_WRITE_HTTP: /* and LWS_WRITE_RAW */
         flags = w->role == LWSK_R_RAW || w->role == LWSK_R_CLIENT_RAW ? KITE_WRITE_RAW
-                                                                        : KITE_WRITE_HTTP;
+                                                                      : KITE_WRITE_HTTP;
         break;
     case LWS_WRITE_HTTP_FINAL:
         flags = KITE_WRITE_HTTP_FINAL;
@@ -113,8 +113,8 @@ int lws_write_ws_flags(int initial, int is_start, int is_end)
     return is_end ? r : r | LWS_WRITE_NO_FIN;
 }
 
-static int put(unsigned char **p, unsigned char *end, const char *fmt, const char *a,
-               const char *b, int blen)
+static int put(unsigned char **p, unsigned char *end, const char *fmt, const char *a, const char *b,
+               int blen)
 {
     int n = snprintf((char *)*p, (size_t)(end - *p), fmt, a, blen, b);
 
@@ -179,8 +179,8 @@ int lws_add_http_common_headers(struct lws *w, unsigned int code, const char *co
 {
     if (lws_add_http_header_status(w, code, p, end))
         return 1;
-    if (content_type && put(p, end, "%scontent-type: %.*s\r\n", "", content_type,
-                            (int)strlen(content_type)))
+    if (content_type &&
+        put(p, end, "%scontent-type: %.*s\r\n", "", content_type, (int)strlen(content_type)))
         return 1;
     if (content_len != LWS_ILLEGAL_HTTP_CONTENT_LEN &&
         lws_add_http_header_content_length(w, content_len, p, end))
@@ -203,8 +203,8 @@ int lws_return_http_status(struct lws *w, unsigned int code, const char *html_bo
     return kite_http_send_status(w->c, (int)code, html_body) < 0 ? -1 : 0;
 }
 
-int lws_http_redirect(struct lws *w, int code, const unsigned char *loc, int len,
-                      unsigned char **p, unsigned char *end)
+int lws_http_redirect(struct lws *w, int code, const unsigned char *loc, int len, unsigned char **p,
+                      unsigned char *end)
 {
     char *l = strndup((const char *)loc, (size_t)len);
     int r;
@@ -238,8 +238,7 @@ int lws_serve_http_file(struct lws *w, const char *file, const char *content_typ
         return -1;
     }
     r = snprintf(head, 256, "HTTP/1.1 200 OK\r\ncontent-type: %s\r\ncontent-length: %lld\r\n",
-                 content_type ? content_type : "application/octet-stream",
-                 (long long)st.st_size);
+                 content_type ? content_type : "application/octet-stream", (long long)st.st_size);
     if (other_headers_len > 0)
         memcpy(head + r, other_headers, (size_t)other_headers_len);
     r = send_head(w, head, (size_t)r + (size_t)(other_headers_len > 0 ? other_headers_len : 0));
@@ -296,8 +295,7 @@ int lws_callback_http_dummy(struct lws *w, enum lws_callback_reasons reason, voi
 }
 
 int lws_extension_callback_pm_deflate(struct lws_context *context, const struct lws_extension *ext,
-                                      struct lws *wsi, int reason, void *user, void *in,
-                                      size_t len)
+                                      struct lws *wsi, int reason, void *user, void *in, size_t len)
 {
     return 0;
 }

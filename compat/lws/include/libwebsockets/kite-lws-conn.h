@@ -37,7 +37,7 @@ LWS_VISIBLE int lws_partial_buffered(struct lws *wsi);
 LWS_VISIBLE int lws_rx_flow_control(struct lws *wsi, int enable);
 LWS_VISIBLE void lws_rx_flow_allow_all_protocol(const struct lws_context *context,
                                                 const struct lws_protocols *protocol);
-#define LWS_RXFLOW_REASON_APPLIES_ENABLE 0
+#define LWS_RXFLOW_REASON_APPLIES_ENABLE  0
 #define LWS_RXFLOW_REASON_APPLIES_DISABLE 0
 
 enum lws_close_status {
@@ -59,8 +59,8 @@ enum lws_close_status {
     LWS_CLOSE_STATUS_NOSTATUS_CONTEXT_DESTROY = 9999,
 };
 /* The close frame sent when the callback then returns nonzero. */
-LWS_VISIBLE void lws_close_reason(struct lws *wsi, enum lws_close_status status,
-                                  unsigned char *buf, size_t len);
+LWS_VISIBLE void lws_close_reason(struct lws *wsi, enum lws_close_status status, unsigned char *buf,
+                                  size_t len);
 
 enum pending_timeout {
     NO_PENDING_TIMEOUT = 0,
@@ -208,6 +208,7 @@ enum lws_client_connect_ssl_connection_flags {
     LCCSCF_HTTP_X_WWW_FORM_URLENCODED = 1 << 11,
     LCCSCF_HTTP_NO_FOLLOW_REDIRECT = 1 << 12,
     LCCSCF_PIPELINE = 1 << 16,
+    LCCSCF_PRIORITIZE_READS = 1 << 18,
     LCCSCF_MUXABLE_STREAM = 1 << 17,
 };
 
@@ -263,7 +264,6 @@ typedef union {
 LWS_VISIBLE struct lws *lws_adopt_socket_vhost(struct lws_vhost *vh, lws_sockfd_type accept_fd);
 LWS_VISIBLE struct lws *lws_adopt_descriptor_vhost(struct lws_vhost *vh, lws_adoption_type type,
                                                    lws_sock_file_fd_type fd,
-                                                   const char *vh_prot_name,
-                                                   struct lws *parent);
+                                                   const char *vh_prot_name, struct lws *parent);
 
 #endif

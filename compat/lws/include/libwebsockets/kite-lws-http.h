@@ -150,8 +150,8 @@ LWS_VISIBLE int lws_urldecode(char *string, const char *escaped, int len);
 LWS_VISIBLE int lws_urlencode(char *escaped, const char *string, int len);
 LWS_VISIBLE int lws_http_get_uri_and_method(struct lws *wsi, char **puri_ptr, int *puri_len);
 
-LWS_VISIBLE int lws_add_http_header_status(struct lws *wsi, unsigned int code,
-                                           unsigned char **p, unsigned char *end);
+LWS_VISIBLE int lws_add_http_header_status(struct lws *wsi, unsigned int code, unsigned char **p,
+                                           unsigned char *end);
 LWS_VISIBLE int lws_add_http_header_by_name(struct lws *wsi, const unsigned char *name,
                                             const unsigned char *value, int length,
                                             unsigned char **p, unsigned char *end);
@@ -183,8 +183,8 @@ enum lws_spa_fileupload_states {
     LWS_UFS_OPEN,
     LWS_UFS_CLOSE,
 };
-typedef int (*lws_spa_fileupload_cb)(void *data, const char *name, const char *filename,
-                                     char *buf, int len, enum lws_spa_fileupload_states state);
+typedef int (*lws_spa_fileupload_cb)(void *data, const char *name, const char *filename, char *buf,
+                                     int len, enum lws_spa_fileupload_states state);
 struct lws_spa;
 typedef struct lws_spa_create_info {
     const char *const *param_names;
