@@ -8,7 +8,8 @@
  * - /form: a POST parsed with lws_spa (urlencoded or multipart);
  * - ws "chat": every message goes to every member through a ring, one
  *   message per SERVER_WRITEABLE, with rx flow control when a member lags.
- * -p PORT (0: any; the port is printed as "port N"), -e: external poll.
+ * -p PORT (0: any; the port is printed as "port N"), -e: external poll,
+ * -u: on the application's own libuv loop (foreign_loops).
  */
 #include <libwebsockets.h>
 #include <poll.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 static volatile int interrupted;
 static struct lws_context *context;
@@ -242,6 +244,27 @@ static int cb_poll(struct lws *wsi, enum lws_callback_reasons reason, void *user
     }
 }
 
+/* -u: the application runs its libuv loop; a uv signal stops it. */
+static void on_uv_signal(uv_signal_t *h, int sig)
+{
+    (void)sig;
+    uv_stop(h->loop);
+}
+
+static int run_foreign(uv_loop_t *loop)
+{
+    uv_signal_t s1, s2;
+
+    uv_signal_init(loop, &s1);
+    uv_signal_init(loop, &s2);
+    uv_signal_start(&s1, on_uv_signal, SIGINT);
+    uv_signal_start(&s2, on_uv_signal, SIGTERM);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *)&s1, NULL);
+    uv_close((uv_handle_t *)&s2, NULL);
+    return 0;
+}
+
 static void on_sigint(int sig)
 {
     (void)sig;
@@ -253,6 +276,9 @@ int main(int argc, const char **argv)
     struct lws_context_creation_info info;
     const char *p;
     int n = 0, extpoll = !!lws_cmdline_option(argc, argv, "-e");
+    int foreign = !!lws_cmdline_option(argc, argv, "-u");
+    uv_loop_t loop;
+    void *loops[1] = {&loop};
 
     signal(SIGINT, on_sigint);
     signal(SIGTERM, on_sigint);
@@ -266,11 +292,23 @@ int main(int argc, const char **argv)
     if (extpoll)
         protocols[0].callback = cb_poll;
     info.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+    if (foreign) {
+        uv_loop_init(&loop);
+        info.options |= LWS_SERVER_OPTION_LIBUV;
+        info.foreign_loops = loops;
+    }
     context = lws_create_context(&info);
     if (!context)
         return 1;
     printf("port %d\n", lws_get_vhost_port(lws_get_vhost_by_name(context, "default")));
     fflush(stdout);
+    if (foreign) {
+        run_foreign(&loop);
+        lws_context_destroy(context);
+        /* the loop is the application's: it outlives the context */
+        uv_run(&loop, UV_RUN_NOWAIT);
+        return uv_loop_close(&loop) ? 2 : 0;
+    }
     while (n >= 0 && !interrupted) {
         if (!extpoll) {
             n = lws_service(context, 0);

@@ -95,6 +95,8 @@ struct lws *lws_client_connect_via_info(const struct lws_client_connect_info *i)
 
 int lws_http_client_http_response(struct lws *w)
 {
+    if (w->status)
+        return w->status;
     return w->c ? kite_client_http_status(w->c) : 0;
 }
 

@@ -83,6 +83,7 @@ struct lws {
     unsigned head_sent : 1, finished : 1, closing : 1;
     size_t rx_remaining;
     int close_code;
+    int status; /* client: the response status lws reports */
     unsigned char close_reason[124];
     size_t close_len;
     kite_timer_t timer; /* lws_set_timer_usecs() */

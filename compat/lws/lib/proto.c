@@ -302,8 +302,13 @@ static int on_client_established(kite_conn_t *c, void *user)
 
     if (w->role == LWSK_R_CLIENT_RAW)
         return ret(w, lwsk_call(w, LWS_CALLBACK_RAW_CONNECTED, NULL, 0));
-    if (w->role == LWSK_R_CLIENT_WS)
+    if (w->role == LWSK_R_CLIENT_WS) {
+        /* lws tells of the 101 as an HTTP response first. */
+        w->status = 101;
+        if (lwsk_call(w, LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP, NULL, 0))
+            return ret(w, 1);
         return ret(w, lwsk_call(w, LWS_CALLBACK_CLIENT_ESTABLISHED, NULL, 0));
+    }
     return 0; /* HTTP: lws says ESTABLISHED_CLIENT_HTTP once the response head is in */
 }
 
