@@ -253,7 +253,8 @@ static void on_uv_signal(uv_signal_t *h, int sig)
 
 static int run_foreign(uv_loop_t *loop)
 {
-    uv_signal_t s1, s2;
+    /* closed here, freed by the loop later: not on this stack */
+    static uv_signal_t s1, s2;
 
     uv_signal_init(loop, &s1);
     uv_signal_init(loop, &s2);

@@ -57,6 +57,43 @@ struct lws_vhost *lwsk_vhost_for(kite_vhost_t *kv)
     return vh;
 }
 
+void lwsk_vpr_release(lwsk_vpr_t *vpr)
+{
+    struct lws_vhost *vh = vpr->vh, **pv;
+    struct lws_context *cx = vh->cx, **pc;
+    int i;
+
+    lwsk_registry_lock();
+    for (i = 0; i < vh->nvpr; i++)
+        if (vh->vpr[i] == vpr) {
+            memmove(&vh->vpr[i], &vh->vpr[i + 1], (size_t)(vh->nvpr - i - 1) * sizeof(*vh->vpr));
+            vh->nvpr--;
+            break;
+        }
+    free(vpr);
+    if (!vh->nvpr) {
+        for (pv = &cx->vhosts; *pv; pv = &(*pv)->next)
+            if (*pv == vh) {
+                *pv = vh->next;
+                break;
+            }
+        if (cx->timer_vh == vh->kv)
+            cx->timer_vh = cx->vhosts ? cx->vhosts->kv : NULL;
+        free(vh->vpr);
+        free(vh->name);
+        free(vh);
+        if (!cx->vhosts && !cx->own) {
+            for (pc = &contexts; *pc; pc = &(*pc)->next)
+                if (*pc == cx) {
+                    *pc = cx->next;
+                    break;
+                }
+            free(cx);
+        }
+    }
+    lwsk_registry_unlock();
+}
+
 lwsk_vpr_t *lwsk_vpr_find(struct lws_vhost *vh, const struct lws_protocols *p)
 {
     int i;

@@ -109,6 +109,7 @@ void lwsk_fake_wsi(struct lws *w, struct lws_vhost *vh, const lwsk_tramp_t *t);
 /* context.c */
 lwsk_vpr_t *lwsk_vpr_find(struct lws_vhost *vh, const struct lws_protocols *p);
 struct lws_vhost *lwsk_vhost_for(kite_vhost_t *kv);
+void lwsk_vpr_release(lwsk_vpr_t *vpr);
 void lwsk_registry_lock(void);
 void lwsk_registry_unlock(void);
 extern __thread struct lws_vhost *lwsk_creating; /* the lws vhost kite_vhost_create() is making */

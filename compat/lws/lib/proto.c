@@ -117,6 +117,10 @@ static void on_vhost_destroy(kite_vhost_t *kv, void *vhd)
     vpr->t->lp->callback(&w, LWS_CALLBACK_PROTOCOL_DESTROY, NULL, NULL, 0);
     free(vpr->priv);
     vpr->priv = NULL;
+    /* The layer's own vhosts are freed by lws_context_destroy(); those it
+     * made for kite's vhosts (kited's plugins) go with their last protocol. */
+    if (!vpr->vh->own)
+        lwsk_vpr_release(vpr);
 }
 
 static int on_filter(kite_conn_t *c, void *user, const kite_http_req_t *req)
