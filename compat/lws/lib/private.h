@@ -59,7 +59,8 @@ struct lws_vhost {
     const kite_protocol_t **kprotos; /* NULL-terminated, for kite */
     kite_mount_t *mounts;
     int nmounts;
-    kite_pvo_t *pvo_extra; /* security headers, default protocol */
+    kite_pvo_t *pvo_extra; /* the application's headers */
+    kite_pvo_t pvo_raw[2]; /* the raw protocol's entry, with "raw" */
 };
 
 enum {

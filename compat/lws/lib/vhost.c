@@ -166,6 +166,25 @@ static int protocols(struct lws_vhost *vh, const struct lws_context_creation_inf
     return 0;
 }
 
+/* ONLY_RAW / FALLBACK_TO_RAW: kite's raw protocol is the one whose pvo has
+ * "raw": listen_accept_protocol, else protocols[0], as on lws. Its entry
+ * comes first and keeps the application's options for it. */
+static const kite_pvo_t *raw_pvo(struct lws_vhost *vh, const struct lws_context_creation_info *info)
+{
+    const char *name = info->listen_accept_protocol;
+    const kite_pvo_t *user = PVO(info->pvo), *e;
+
+    if (!name && vh->ntramps)
+        name = vh->tramps[0].lp->name;
+    if (!name)
+        return user;
+    for (e = user; e && strcmp(e->name, name); e = e->next)
+        ;
+    vh->pvo_raw[1] = (kite_pvo_t){e ? e->options : NULL, NULL, "raw", "1"};
+    vh->pvo_raw[0] = (kite_pvo_t){user, &vh->pvo_raw[1], name, NULL};
+    return &vh->pvo_raw[0];
+}
+
 void lwsk_vhost_free(struct lws_vhost *vh)
 {
     int i;
@@ -227,6 +246,8 @@ struct lws_vhost *lws_create_vhost(struct lws_context *cx,
         vi.options |= KITE_VH_RAW_ONLY;
     else if (has_opt(o, LWS_SERVER_OPTION_FALLBACK_TO_RAW))
         vi.options |= KITE_VH_FALLBACK_TO_RAW;
+    if (vi.options & (KITE_VH_RAW_ONLY | KITE_VH_FALLBACK_TO_RAW))
+        vi.pvo = raw_pvo(vh, info);
     if (has_opt(o, LWS_SERVER_OPTION_H2_PRIOR_KNOWLEDGE))
         vi.options |= KITE_VH_H2C;
     vi.tls_cert = info->ssl_cert_filepath;
