@@ -27,7 +27,7 @@ static struct lws_vhost *default_vhost(struct lws_context *cx)
 struct lws *lws_client_connect_via_info(const struct lws_client_connect_info *i)
 {
     struct lws_vhost *vh = i->vhost ? i->vhost : default_vhost(i->context);
-    kite_client_info_t ki = {0};
+    kite_client_info_t ki = KITE_CLIENT_INFO_INIT();
     const char *local = i->local_protocol_name ? i->local_protocol_name : i->protocol;
     lwsk_vpr_t *vpr;
     kite_conn_t *c;

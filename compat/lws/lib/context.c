@@ -188,8 +188,8 @@ void lwsk_poll_vhost_added(struct lws_context *cx, struct lws_vhost *vh)
 
 struct lws_context *lws_create_context(const struct lws_context_creation_info *info)
 {
-    kite_context_info_t ci = {0};
-    kite_vhost_info_t ti = {0};
+    kite_context_info_t ci = KITE_CONTEXT_INFO_INIT();
+    kite_vhost_info_t ti = KITE_VHOST_INFO_INIT();
     static const kite_protocol_t *const none[] = {NULL};
     struct lws_context *cx = calloc(1, sizeof(*cx));
     int err;
@@ -216,6 +216,7 @@ struct lws_context *lws_create_context(const struct lws_context_creation_info *i
     else if (!(info->options & LWS_SERVER_OPTION_LIBUV) && cx->count_threads == 1) {
         /* lws's default loop is poll() over its own fds: so is ours. */
         cx->extpoll = 1;
+        cx->xp.struct_size = sizeof(cx->xp);
         cx->xp.add_fd = add_fd;
         cx->xp.del_fd = del_fd;
         cx->xp.change_mode = change_mode;

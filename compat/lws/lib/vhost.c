@@ -34,7 +34,7 @@ static const struct lws_protocols default_protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static const kite_ws_deflate_t deflate = {0};
+static const kite_ws_deflate_t deflate = KITE_WS_DEFLATE_INIT();
 
 static int has_opt(uint64_t o, uint64_t bits)
 {
@@ -75,6 +75,7 @@ static int convert_mounts(struct lws_vhost *vh, const struct lws_http_mount *m)
         return -1;
     for (i = m; i; i = i->mount_next) {
         kite_mount_t *km = &vh->mounts[k++];
+        km->struct_size = sizeof(*km);
         km->mountpoint = i->mountpoint;
         km->origin = i->origin;
         km->def = i->def;
@@ -95,6 +96,7 @@ static int convert_mounts(struct lws_vhost *vh, const struct lws_http_mount *m)
     }
     if (!root && vh->ntramps) {
         kite_mount_t *km = &vh->mounts[k++];
+        km->struct_size = sizeof(*km);
         km->mountpoint = "/";
         km->origin_protocol = KITE_MOUNT_CALLBACK;
         km->protocol = vh->tramps[0].lp->name;
@@ -207,7 +209,7 @@ void lwsk_poll_vhost_added(struct lws_context *cx, struct lws_vhost *vh);
 struct lws_vhost *lws_create_vhost(struct lws_context *cx,
                                    const struct lws_context_creation_info *info)
 {
-    kite_vhost_info_t vi = {0};
+    kite_vhost_info_t vi = KITE_VHOST_INFO_INIT();
     struct lws_vhost *vh = calloc(1, sizeof(*vh)), **pp;
     uint64_t o = info->options;
     int err;
