@@ -86,7 +86,8 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
-static void start_http(void)
+/* A connection to the server: ws with @method NULL, else HTTP. */
+static struct lws *connect_to(const char *path, const char *method)
 {
     struct lws_client_connect_info i;
 
@@ -94,19 +95,23 @@ static void start_http(void)
     i.context = context;
     i.address = "127.0.0.1";
     i.port = port;
-    i.path = "/dyn/client?x=5";
+    i.path = path;
     i.host = "127.0.0.1";
     i.origin = "127.0.0.1";
-    i.method = "GET";
+    i.method = method;
     i.protocol = protocols[0].name;
-    if (!lws_client_connect_via_info(&i))
+    return lws_client_connect_via_info(&i);
+}
+
+static void start_http(void)
+{
+    if (!connect_to("/dyn/client?x=5", "GET"))
         failed = done = 1;
 }
 
 int main(int argc, const char **argv)
 {
     struct lws_context_creation_info info;
-    struct lws_client_connect_info i;
     int n = 0;
 
     if (argc < 2)
@@ -119,15 +124,7 @@ int main(int argc, const char **argv)
     context = lws_create_context(&info);
     if (!context)
         return 1;
-    memset(&i, 0, sizeof(i));
-    i.context = context;
-    i.address = "127.0.0.1";
-    i.port = port;
-    i.path = "/";
-    i.host = "127.0.0.1";
-    i.origin = "127.0.0.1";
-    i.protocol = "chat";
-    if (!lws_client_connect_via_info(&i))
+    if (!connect_to("/", NULL))
         return 1;
     while (n >= 0 && !done)
         n = lws_service(context, 0);
