@@ -82,7 +82,7 @@ KITE_EXTERN int kite_ws_is_websocket(const kite_conn_t *c);
 KITE_EXTERN int kite_callback_on_writable_all_protocol(kite_vhost_t *vh,
                                                        const kite_protocol_t *proto);
 
-/** kite_ws_close_code() - the close code the peer sent, or 0. */
+/** kite_ws_peer_close_code() - the close code the peer sent, or 0. */
 KITE_EXTERN int kite_ws_peer_close_code(const kite_conn_t *c);
 
 /**

@@ -12,6 +12,7 @@
 
 #include "config/private.h"
 #include "core/private.h"
+#include "roles/http/private-http.h"
 
 #define AT(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
 

@@ -15,7 +15,6 @@
 
 #include "event/event.h"
 #include "misc/misc.h"
-#include "tls/tls.h"
 
 #define LINGER_MS 2000
 
@@ -44,8 +43,6 @@ static void link_conn(kite_conn_t *c, kite__pt_t *pt)
 
 void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls, kite_vhost_t *vh)
 {
-    char addr[INET6_ADDRSTRLEN];
-
     c->pt = pt;
     c->ls = ls;
     c->vh = vh;
@@ -54,9 +51,8 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
     c->xp = &kite__xport_tcp;
     link_conn(c, pt);
     kite__conn_set_state_timeout(c, pt->ctx->info.timeout_secs * 1000u);
-    if (ls && vh->acl && !kite__acl_check(vh->acl, c, addr)) {
-        /* LibHTTP closes a denied peer without a word: it learns nothing. */
-        kite_notice("vhost %s: %s refused by access-control-list", vh->name, addr);
+    if (ls && vh->admit && vh->admit(c) < 0) {
+        /* Closed without a word (LibHTTP's ACL): the peer learns nothing. */
         c->flags |= KITE__C_CLOSING | KITE__C_ABORT;
         kite__timer_set(pt, &c->tmo, kite__pt_now(pt));
         return;
@@ -68,9 +64,9 @@ void kite__conn_init(kite_conn_t *c, kite__pt_t *pt, const kite__listener_t *ls,
         kite__timer_set(pt, &c->tmo, kite__pt_now(pt));
         return;
     }
-    if (ls && ls->vhosts[0]->tls) {
+    if (ls && ls->vhosts[0]->xport_start) {
         /* The handshake comes first; the role sees only what it carries. */
-        if (kite__tls_conn_start(c) < 0)
+        if (ls->vhosts[0]->xport_start(c) < 0)
             kite__conn_close_now(c, KITE_CLOSE_SETUP);
         return;
     }

@@ -258,6 +258,11 @@ typedef struct kite__module {
     const kite_protocol_t *(*protocol)(const char *name);
 } kite__module_t;
 
+/* Opaque per-module slots on the context, each vhost and each service
+ * thread (lib/modules.h numbers them); core holds them, zeroed, for the
+ * module, and never reads them. */
+#define KITE__MOD_SLOTS 8
+
 /* lib/modules.c: the modules built in, NULL-terminated. */
 extern const kite__module_t *const kite__modules[];
 
@@ -289,20 +294,24 @@ struct kite_vhost_s {
     size_t headers_len;
     char *error_document_404;
     void *user;
-    struct kite__alog *alog;     /* roles/http/alog.c: the access log, or NULL */
     struct kite__tls_vhost *tls; /* lib/tls: certificate and TLS settings, or NULL */
     /* Appended for reload: the context holds one reference while the vhost
      * is live or staged, each conn whose c->vh it is holds one. */
     atomic_int refs;
     void (*on_destroyed)(void *user);
-    char *cors_origin;               /* access-control-allow-origin, or NULL */
-    kite__mount_rt_t *errpages;      /* error-pages as a file mount, or NULL */
-    struct kite__acl *acl;           /* access-control-list, or NULL */
-    struct kite__throttle *throttle; /* throttle rules, or NULL */
-    struct kite__dauth *dauth;       /* roles/http/digest.c, or NULL */
-    char *putdel;                    /* put-delete-auth-file, or NULL */
-    kite_ws_deflate_t ws_deflate;    /* permessage-deflate settings, when ws_deflate_on */
+    char *cors_origin;            /* access-control-allow-origin, or NULL */
+    kite__mount_rt_t *errpages;   /* error-pages as a file mount, or NULL */
+    struct kite__dauth *dauth;    /* roles/http/digest.c, or NULL */
+    char *putdel;                 /* put-delete-auth-file, or NULL */
+    kite_ws_deflate_t ws_deflate; /* permessage-deflate settings, when ws_deflate_on */
     int ws_deflate_on;
+    void *mod[KITE__MOD_SLOTS]; /* the modules' own state (lib/modules.h) */
+    /* Set by modules at vhost creation, called by core at accept. admit:
+     * 0 to serve the new conn, <0 to close it without a word
+     * (access-control-list, roles/http/acl.c). xport_start: start the
+     * conn's transport (lib/tls: the handshake), 0 or <0; NULL: plain. */
+    int (*admit)(kite_conn_t *c);
+    int (*xport_start)(kite_conn_t *c);
 };
 
 typedef struct kite__post {
@@ -365,7 +374,8 @@ struct kite_context_s {
     atomic_int draining;         /* 1: drain called, 2: its timeout is set */
     atomic_int drain_left;       /* service threads that still have conns */
     atomic_uint drain_ms;
-    atomic_int destroying; /* kite_context_destroy() runs: free vhosts there */
+    atomic_int destroying;      /* kite_context_destroy() runs: free vhosts there */
+    void *mod[KITE__MOD_SLOTS]; /* the modules' own state (lib/modules.h) */
 };
 
 /* The send timeout in ms: how long a conn's output may stay blocked. */
@@ -580,9 +590,6 @@ int kite__listen_socket(const char *iface, int port, const char *unix_path, unsi
  * service threads for ip-limit-wsi / ip-limit-ah and named in the access
  * log. Touched at accept and close only (and per request head for the ah
  * count, which is an atomic in the entry). */
-/* core/acl.c: access-control-list. Parse: 0, or KITE_EINVAL with the bad
- * entry in @bad. Check: 1 when @c's peer is allowed; else 0 with its
- * address in @text (INET6_ADDRSTRLEN bytes). */
 /* core/throttle.c: limit @c's output to @rate bytes/s (0: no limit). */
 int kite__conn_throttle(kite_conn_t *c, uint32_t rate);
 void kite__conn_throttle_free(kite_conn_t *c);
@@ -592,14 +599,9 @@ size_t kite__thr_budget(kite_conn_t *c);
 void kite__thr_spend(kite_conn_t *c, size_t n);
 void kite__thr_wait(kite_conn_t *c);
 
-/* roles/http/throttle.c: the throttle rules of a vhost. Parse: 0, or
- * KITE_EINVAL with the bad entry in @bad. */
-struct kite__throttle;
-int kite__throttle_parse(const char *list, struct kite__throttle **out, char *bad, size_t blen);
-void kite__throttle_free(struct kite__throttle *th);
-
-struct kite__acl;
-/* A subnet: "192.168/16", "10.1.2.3", "::1/128" (no mask: the address). */
+/* core/net.c: subnets and peer addresses (the access-control-list and
+ * throttle rules of roles/http). A subnet: "192.168/16", "10.1.2.3", "::1/128" (no mask: the
+ * address). */
 struct kite__net {
     uint8_t len, bits; /* len 4 or 16 */
     uint8_t addr[16];
@@ -608,9 +610,6 @@ int kite__net_parse(const char *s, size_t n, struct kite__net *net);
 int kite__net_match(const struct kite__net *net, const uint8_t *a, unsigned len);
 /* The peer's IP address (IPv4-mapped IPv6 as IPv4), or KITE_ENOENT. */
 int kite__conn_peer_ip(kite_conn_t *c, uint8_t *addr, unsigned *len);
-int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t blen);
-void kite__acl_free(struct kite__acl *acl);
-int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text);
 
 int kite__peers_create(kite_context_t *ctx);
 void kite__peers_destroy(kite_context_t *ctx);

@@ -115,30 +115,6 @@ static int add_sts(kite_vhost_t *vh)
     return 0;
 }
 
-static int open_acl(kite_vhost_t *vh, const char *list)
-{
-    char bad[64];
-    int r;
-
-    if (!list)
-        return 0;
-    if ((r = kite__acl_parse(list, &vh->acl, bad, sizeof(bad))) == KITE_EINVAL)
-        kite_err("vhost %s: access-control-list: bad entry \"%s\"", vh->name, bad);
-    return r;
-}
-
-static int open_throttle(kite_vhost_t *vh, const char *list)
-{
-    char bad[64];
-    int r;
-
-    if (!list)
-        return 0;
-    if ((r = kite__throttle_parse(list, &vh->throttle, bad, sizeof(bad))) == KITE_EINVAL)
-        kite_err("vhost %s: throttle: bad entry \"%s\"", vh->name, bad);
-    return r;
-}
-
 static int mount_type(const kite_mount_t *m, const char **origin)
 {
     static const struct {
@@ -380,8 +356,6 @@ static void vhost_free(kite_vhost_t *vh)
     free(vh->name);
     free(vh->iface);
     free(vh->unix_path);
-    kite__acl_free(vh->acl);
-    kite__throttle_free(vh->throttle);
     free(vh->mcopy);
     free(vh->headers);
     free(vh->error_document_404);
@@ -455,9 +429,7 @@ kite_vhost_t *kite__vhost_create(kite_context_t *ctx, const kite_vhost_info_t *i
     for (m = kite__modules; *m; m++)
         if ((*m)->vhost_init && (r = (*m)->vhost_init(vh, info)) < 0)
             goto fail;
-    if ((r = open_acl(vh, info->access_control_list)) < 0 ||
-        (r = open_throttle(vh, info->throttle)) < 0 ||
-        (r = prepare_mounts(vh, info->mounts, abi)) < 0)
+    if ((r = prepare_mounts(vh, info->mounts, abi)) < 0)
         goto fail;
     for (m = kite__modules; *m; m++)
         if ((*m)->vhost_open && (r = (*m)->vhost_open(vh, info)) < 0)

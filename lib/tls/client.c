@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "modules.h"
 #include "tls/private-tls.h"
 
 #define SYSTEM_CA "/etc/ssl/certs/ca-certificates.crt"
@@ -28,9 +29,13 @@ typedef struct kite__tls_ccfg {
     kite__tls_group_t groups[KITE__TLS_NGROUPS_DEFAULT];
 } kite__tls_ccfg_t;
 
-/* Every context's client settings, few and made once each. */
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static kite__tls_ccfg_t *all;
+/* A context's client settings, few and made once each: the tls slot of
+ * the context (ctx->mod[KITE__SLOT_TLS]), made with it. Service threads
+ * look them up, hence the lock. */
+struct ccfg_list {
+    pthread_mutex_t lock;
+    kite__tls_ccfg_t *all;
+};
 
 int kite__random(void *buf, size_t len)
 {
@@ -90,36 +95,49 @@ fail:
 /* A reference on @ctx's settings for @ca, made on first use. */
 static kite__tls_ccfg_t *ccfg_get(kite_context_t *ctx, const char *ca)
 {
+    struct ccfg_list *l = ctx->mod[KITE__SLOT_TLS];
     kite__tls_ccfg_t *t;
 
-    pthread_mutex_lock(&lock);
-    for (t = all; t; t = t->next)
-        if (t->ctx == ctx && !strcmp(t->ca, ca))
+    pthread_mutex_lock(&l->lock);
+    for (t = l->all; t; t = t->next)
+        if (!strcmp(t->ca, ca))
             break;
     if (!t && (t = ccfg_new(ctx, ca))) {
-        t->next = all;
-        all = t;
+        t->next = l->all;
+        l->all = t;
     }
     if (t)
         atomic_fetch_add(&t->refs, 1);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&l->lock);
     return t;
+}
+
+int kite__tls_clients_init(kite_context_t *ctx, const kite_context_info_t *info)
+{
+    struct ccfg_list *l = calloc(1, sizeof(*l));
+
+    (void)info;
+    if (!l)
+        return KITE_ENOMEM;
+    pthread_mutex_init(&l->lock, NULL);
+    ctx->mod[KITE__SLOT_TLS] = l;
+    return 0;
 }
 
 void kite__tls_clients_free(kite_context_t *ctx)
 {
-    kite__tls_ccfg_t **pp, *t;
+    struct ccfg_list *l = ctx->mod[KITE__SLOT_TLS];
+    kite__tls_ccfg_t *t;
 
-    pthread_mutex_lock(&lock);
-    for (pp = &all; (t = *pp);) {
-        if (t->ctx != ctx) {
-            pp = &t->next;
-            continue;
-        }
-        *pp = t->next;
+    if (!l)
+        return;
+    while ((t = l->all)) {
+        l->all = t->next;
         kite__tls_ccfg_put(t);
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_destroy(&l->lock);
+    free(l);
+    ctx->mod[KITE__SLOT_TLS] = NULL;
 }
 
 /* Clear the problems this connection was allowed to have. */

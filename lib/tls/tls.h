@@ -27,7 +27,9 @@ int kite__tls_conn_start(kite_conn_t *c);
 int kite__tls_client_start(kite_conn_t *c, const char *name, const char *ca, unsigned flags);
 /* Has client conn @c's handshake finished (1 for a plain conn)? */
 int kite__tls_ready(const kite_conn_t *c);
-/* The context is going away: free the client settings it made. */
+/* The context's list of client settings (its tls slot): made with the
+ * context, freed with the settings it holds when the context goes. */
+int kite__tls_clients_init(kite_context_t *ctx, const kite_context_info_t *info);
 void kite__tls_clients_free(kite_context_t *ctx);
 /* @len random bytes from the shared CTR-DRBG (WebSocket masks and keys).
  * Returns 0 or KITE_EIO. */

@@ -227,6 +227,83 @@ static int h2_preface(const char *buf, size_t len)
 }
 
 /* Run the state machine over buf[0..len); keep what is left for later. */
+/* What sniff() and scan_head() found. */
+enum { GO_ON, HOLD, SWITCHED, FAILED };
+
+/* Before the first request: a prior-knowledge HTTP/2 preface (h2c
+ * vhosts), or bytes that cannot be HTTP (fallback-to-raw vhosts), hand the
+ * conn to another role, whose result is *r (SWITCHED). HOLD: too few
+ * bytes to tell. */
+static int sniff(kite_conn_t *c, char *buf, size_t len, int *r)
+{
+    int h;
+
+    if (c->vh->options & KITE_VH_H2C) {
+        if ((h = h2_preface(buf, len)) < 0)
+            return HOLD;
+        if (h > 0) {
+            c->rflags &= ~H1_F_PROCESSING;
+            ah_give(c);
+            c->scan = 0;
+            *r = kite__conn_role_start(c, "h2", buf, len, NULL);
+            return SWITCHED;
+        }
+    }
+    if (c->vh->options & KITE_VH_FALLBACK_TO_RAW) {
+        if ((h = looks_http(buf, len)) < 0)
+            return HOLD;
+        if (h == 0) {
+            /* Not HTTP: the conn is the raw protocol's, and the bytes
+             * read so far are its first. */
+            c->rflags &= ~H1_F_PROCESSING;
+            ah_give(c);
+            if (kite__conn_role_start(c, "raw", NULL, 0, c->vh->raw_proto) < 0)
+                *r = KITE_ECLOSED;
+            else
+                *r = c->role->on_data(c, buf, len);
+            return SWITCHED;
+        }
+    }
+    return GO_ON;
+}
+
+/* Look for the end of a request head in buf[0..len), resuming the scan
+ * where the last read left it: GO_ON with its length in *n, HOLD (not
+ * whole yet, or the output is backed up), or FAILED (answered with an
+ * error; the rest of the input is dropped). */
+static int scan_head(kite_conn_t *c, const char *buf, size_t len, const kite__h1_limits_t *lim,
+                     int *n)
+{
+    size_t scan = c->scan;
+
+    if (c->out_bytes > OUTPUT_HIGH) {
+        c->rflags |= H1_F_HELD;
+        return HOLD;
+    }
+    *n = kite__h1_head_end(buf, len, &scan, lim);
+    c->scan = (uint32_t)scan;
+    if (*n < 0) {
+        fail_request(c, -*n);
+        return FAILED;
+    }
+    /* A head that arrived whole holds its slot only for this moment, but
+     * is refused all the same when the peer has none left. */
+    if (ah_take(c) < 0) {
+        fail_request(c, 503);
+        return FAILED;
+    }
+    if (*n == 0) {
+        if (c->state == H1_IDLE) {
+            c->state = H1_HEAD;
+            kite__conn_set_state_timeout(c, head_ms(c));
+        }
+        return HOLD;
+    }
+    return GO_ON;
+}
+
+/* The input loop: sniffing, request heads, bodies, and the hand-off to
+ * the role a request upgraded to; what is not used yet is kept. */
 static int process(kite_conn_t *c, char *buf, size_t len)
 {
     kite__h1_limits_t lim = limits(c);
@@ -239,58 +316,20 @@ static int process(kite_conn_t *c, char *buf, size_t len)
         switch (c->state) {
         case H1_IDLE:
         case H1_HEAD:
-            if ((c->vh->options & KITE_VH_H2C) && !(c->rflags & H1_F_SERVED)) {
-                int h = h2_preface(buf + off, len - off);
-                if (h < 0)
+            if (!(c->rflags & H1_F_SERVED) &&
+                (c->vh->options & (KITE_VH_H2C | KITE_VH_FALLBACK_TO_RAW))) {
+                int s = sniff(c, buf + off, len - off, &r);
+                if (s == HOLD)
                     goto hold;
-                if (h > 0) {
-                    c->rflags &= ~H1_F_PROCESSING;
-                    ah_give(c);
-                    c->scan = 0;
-                    return kite__conn_role_start(c, "h2", buf + off, len - off, NULL);
-                }
+                if (s == SWITCHED)
+                    return r;
             }
-            if ((c->vh->options & KITE_VH_FALLBACK_TO_RAW) && !(c->rflags & H1_F_SERVED)) {
-                int h = looks_http(buf + off, len - off);
-                if (h < 0)
-                    goto hold;
-                if (h == 0) {
-                    /* Not HTTP: the conn is the raw protocol's, and the
-                     * bytes read so far are its first. */
-                    c->rflags &= ~H1_F_PROCESSING;
-                    ah_give(c);
-                    if (kite__conn_role_start(c, "raw", NULL, 0, c->vh->raw_proto) < 0)
-                        return KITE_ECLOSED;
-                    return c->role->on_data(c, buf + off, len - off);
-                }
-            }
-            if (c->out_bytes > OUTPUT_HIGH) {
-                c->rflags |= H1_F_HELD;
+            switch (scan_head(c, buf + off, len - off, &lim, &n)) {
+            case HOLD:
                 goto hold;
-            }
-            {
-                size_t scan = c->scan;
-                n = kite__h1_head_end(buf + off, len - off, &scan, &lim);
-                c->scan = (uint32_t)scan;
-            }
-            if (n < 0) {
-                fail_request(c, -n);
+            case FAILED:
                 off = len;
-                break;
-            }
-            /* A head that arrived whole holds its slot only for this moment,
-             * but is refused all the same when the peer has none left. */
-            if (ah_take(c) < 0) {
-                fail_request(c, 503);
-                off = len;
-                break;
-            }
-            if (n == 0) {
-                if (c->state == H1_IDLE) {
-                    c->state = H1_HEAD;
-                    kite__conn_set_state_timeout(c, head_ms(c));
-                }
-                goto hold;
+                continue;
             }
             ah_give(c);
             c->scan = 0;

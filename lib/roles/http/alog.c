@@ -13,7 +13,9 @@
  * thread to the new one. A post rather than an fd swap under the
  * writers: a thread never writes to a descriptor that another thread may
  * have closed (and the number reused). Files are refcounted by the
- * threads using them, under a lock taken only by reopen and destroy.
+ * threads using them, under a lock of the context taken only by reopen
+ * and destroy. A context's logs are its own (its access-log module slot),
+ * not shared with other contexts in the process.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "misc/misc.h"
+#include "modules.h"
 #include "roles/http/private-http.h"
 
 #define FLUSH_AT  4096
@@ -52,7 +55,7 @@ struct alog_pt {
 };
 
 struct kite__alog {
-    struct kite__alog *next; /* every open log, for reopen */
+    struct kite__alog *next; /* every open log of the context, for reopen */
     kite_context_t *ctx;
     char *path, *vhost;
     struct alog_file *cur;
@@ -60,8 +63,14 @@ struct kite__alog {
     struct alog_pt pts[];
 };
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct kite__alog *logs;
+/* A context's logs: ctx->mod[KITE__SLOT_ALOG], made with the context. */
+struct alog_ctx {
+    pthread_mutex_t lock;
+    struct kite__alog *logs;
+};
+
+#define ALOG(vh)  ((struct kite__alog *)(vh)->mod[KITE__SLOT_ALOG])
+#define ACTX(ctx) ((struct alog_ctx *)(ctx)->mod[KITE__SLOT_ALOG])
 
 static struct alog_file *file_open(const char *vhost, const char *path, int *err)
 {
@@ -121,6 +130,7 @@ int kite__alog_open(kite_vhost_t *vh, const char *path)
 {
     kite_context_t *ctx = vh->ctx;
     struct kite__alog *a;
+    struct alog_ctx *ac = ACTX(ctx);
     int i, r = KITE_ENOMEM;
 
     if (!path)
@@ -140,11 +150,11 @@ int kite__alog_open(kite_vhost_t *vh, const char *path)
         a->pts[i].f = a->cur;
         a->cur->refs++;
     }
-    pthread_mutex_lock(&lock);
-    a->next = logs;
-    logs = a;
-    pthread_mutex_unlock(&lock);
-    vh->alog = a;
+    pthread_mutex_lock(&ac->lock);
+    a->next = ac->logs;
+    ac->logs = a;
+    pthread_mutex_unlock(&ac->lock);
+    vh->mod[KITE__SLOT_ALOG] = a;
     kite__peers_enable(ctx);
     return 0;
 fail:
@@ -164,13 +174,14 @@ fail:
 
 void kite__alog_close(kite_vhost_t *vh)
 {
-    struct kite__alog *a = vh->alog, **pp;
+    struct kite__alog *a = ALOG(vh), **pp;
+    struct alog_ctx *ac = ACTX(vh->ctx);
     int i;
 
     if (!a)
         return;
-    pthread_mutex_lock(&lock);
-    for (pp = &logs; *pp; pp = &(*pp)->next)
+    pthread_mutex_lock(&ac->lock);
+    for (pp = &ac->logs; *pp; pp = &(*pp)->next)
         if (*pp == a) {
             *pp = a->next;
             break;
@@ -181,55 +192,66 @@ void kite__alog_close(kite_vhost_t *vh)
         free(a->pts[i].buf);
     }
     file_release(a->cur);
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&ac->lock);
     free(a->path);
     free(a->vhost);
     free(a);
-    vh->alog = NULL;
+    vh->mod[KITE__SLOT_ALOG] = NULL;
 }
 
-void kite__alog_detach(kite_vhost_t *vh, kite__pt_t *pt)
+int kite__alog_ctx_init(kite_context_t *ctx, const kite_context_info_t *info)
 {
-    struct alog_pt *ap;
+    struct alog_ctx *ac = calloc(1, sizeof(*ac));
 
-    if (!vh->alog)
+    (void)info;
+    if (!ac)
+        return KITE_ENOMEM;
+    pthread_mutex_init(&ac->lock, NULL);
+    ctx->mod[KITE__SLOT_ALOG] = ac;
+    return 0;
+}
+
+/* The context is going away (its vhosts, and so its logs, are gone). */
+void kite__alog_ctx_free(kite_context_t *ctx)
+{
+    struct alog_ctx *ac = ACTX(ctx);
+
+    if (!ac)
         return;
-    ap = &vh->alog->pts[pt->tsi];
-    if (ap->armed)
-        kite_timer_cancel(&ap->tmo);
-    ap->armed = 0;
-    flush(ap);
+    pthread_mutex_destroy(&ac->lock);
+    free(ac);
+    ctx->mod[KITE__SLOT_ALOG] = NULL;
 }
 
 /* Move the calling service thread to each log's current file. */
 static void sync_pt(kite_context_t *ctx, void *arg)
 {
     kite__pt_t *pt = arg;
+    struct alog_ctx *ac = ACTX(ctx);
     struct kite__alog *a;
 
-    pthread_mutex_lock(&lock);
-    for (a = logs; a; a = a->next) {
+    pthread_mutex_lock(&ac->lock);
+    for (a = ac->logs; a; a = a->next) {
         struct alog_pt *ap = &a->pts[pt->tsi];
-        if (a->ctx != ctx || ap->f == a->cur)
+        if (ap->f == a->cur)
             continue;
         flush(ap);
         file_release(ap->f);
         ap->f = a->cur;
         ap->f->refs++;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&ac->lock);
 }
 
 int kite_context_reopen_logs(kite_context_t *ctx)
 {
+    struct alog_ctx *ac = ACTX(ctx);
     struct kite__alog *a;
     struct alog_file *f;
     int i, r = 0, e;
 
-    pthread_mutex_lock(&lock);
-    for (a = logs; a; a = a->next) {
-        if (a->ctx != ctx)
-            continue;
+    pthread_mutex_lock(&ac->lock);
+    for (a = ac->logs; a; a = a->next) {
         if (!(f = file_open(a->vhost, a->path, &e))) {
             if (!r)
                 r = e;
@@ -238,7 +260,7 @@ int kite_context_reopen_logs(kite_context_t *ctx)
         file_release(a->cur);
         a->cur = f;
     }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&ac->lock);
     for (i = 0; i < ctx->npts; i++)
         if ((e = kite_post(ctx, i, sync_pt, &ctx->pts[i])) < 0 && !r)
             r = e;
@@ -306,7 +328,7 @@ static const char *clf_date(struct alog_pt *ap)
 
 void kite__alog_txn(kite_conn_t *c, const kite_http_req_t *t)
 {
-    struct kite__alog *a = c->vh ? c->vh->alog : NULL;
+    struct kite__alog *a = c->vh ? ALOG(c->vh) : NULL;
     const char *ref = NULL, *ua = NULL;
     struct alog_pt *ap;
     char *p, *start;

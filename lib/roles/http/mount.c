@@ -191,7 +191,7 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     t->path[n] = '\0';
     /* A conn throttled before stays so only while its vhost says so (a
      * reload, or another vhost of the port by Host, may not). */
-    if ((c->vh->throttle || c->thr) && kite__http_throttle(c, t->path) < 0)
+    if ((c->thr || kite__http_vh_throttle(c->vh)) && kite__http_throttle(c, t->path) < 0)
         return kite__http_error(c, t, 500, NULL);
     m = find_mount(c->vh, t->path, upgrade);
     if (!m)

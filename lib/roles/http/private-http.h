@@ -10,6 +10,7 @@
 #include "core/private.h"
 #include "roles/roles.h"
 #include "misc/misc.h"
+#include "modules.h"
 #include "roles/h1/parser.h"
 
 #define KITE__TXN_ARENA 4096
@@ -227,9 +228,36 @@ int kite__http_cors_preflight(kite_conn_t *c, kite_http_req_t *t);
 /* The error page for @status from error-pages: 0 when one was sent. */
 int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
 
-/* throttle.c: set @c's rate for the request for @path (none without
- * vh->throttle). */
+/* The http module's state of a vhost (vh->mod[KITE__SLOT_HTTP], made by
+ * its vhost_init when the vhost has an access-control-list or throttle
+ * rules; else NULL). */
+struct kite__acl;
+struct kite__throttle;
+struct kite__http_vh {
+    struct kite__acl *acl;           /* access-control-list, or NULL */
+    struct kite__throttle *throttle; /* throttle rules, or NULL */
+};
+
+static inline const struct kite__throttle *kite__http_vh_throttle(const kite_vhost_t *vh)
+{
+    const struct kite__http_vh *hv = vh->mod[KITE__SLOT_HTTP];
+
+    return hv ? hv->throttle : NULL;
+}
+
+/* throttle.c: the throttle rules of a vhost, and @c's rate for the
+ * request for @path (none without rules). Parse: 0, or KITE_EINVAL with
+ * the bad entry in @bad. core/throttle.c enforces the rate. */
+int kite__throttle_parse(const char *list, struct kite__throttle **out, char *bad, size_t blen);
+void kite__throttle_free(struct kite__throttle *th);
 int kite__http_throttle(kite_conn_t *c, const char *path);
+
+/* acl.c: access-control-list. Parse: 0, or KITE_EINVAL with the bad entry
+ * in @bad. Check: 1 when @c's peer is allowed; else 0 with its address in
+ * @text (INET6_ADDRSTRLEN bytes). */
+int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t blen);
+void kite__acl_free(struct kite__acl *acl);
+int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text);
 
 /* htpasswd.c: LibHTTP password files. ha1: 0 with the user's hex HA1,
  * KITE_EPERM (no such user), KITE_ENOENT (no file) or KITE_EACCES. */
@@ -267,12 +295,12 @@ int kite__auth_check(struct kite__auth *a, kite__pt_t *pt, const char *authz, ch
 int kite__http_filter(kite_conn_t *c, kite_http_req_t *t, int *answered);
 int kite__http_reject_check(const kite_pvo_t *kw);
 
-/* alog.c */
+/* alog.c: the access-log module (roles/http/module.c): a context's list
+ * of logs, a vhost's log, and one line per transaction. */
+int kite__alog_ctx_init(kite_context_t *ctx, const kite_context_info_t *info);
+void kite__alog_ctx_free(kite_context_t *ctx);
 int kite__alog_open(kite_vhost_t *vh, const char *path);
 void kite__alog_close(kite_vhost_t *vh);
-/* Flush @pt's lines and cancel its timer: for a vhost retired while the
- * context runs, called on @pt before the vhost is freed. */
-void kite__alog_detach(kite_vhost_t *vh, kite__pt_t *pt);
 void kite__alog_txn(kite_conn_t *c, const kite_http_req_t *t);
 
 /* mount.c: hand the request to @p's on_http, as a callback mount does. */

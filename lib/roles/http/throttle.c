@@ -114,7 +114,7 @@ void kite__throttle_free(struct kite__throttle *th)
 
 int kite__http_throttle(kite_conn_t *c, const char *path)
 {
-    const struct kite__throttle *th = c->vh->throttle;
+    const struct kite__throttle *th = kite__http_vh_throttle(c->vh);
     uint32_t rate = 0;
     uint8_t a[16];
     unsigned alen = 0;

@@ -1,11 +1,8 @@
 /*
- * access-control-list: LibHTTP's "-0.0.0.0/0,+192.168/16,+::1/128" list
- * of subnets, each allowed (+) or denied (-). The last entry that
- * matches the peer decides; with none matching, the peer is allowed
- * when the list starts with '-' and denied otherwise (as LibHTTP's
- * check_acl()). IPv4 entries may leave out trailing octets ("10/8");
- * IPv4-mapped IPv6 peers are taken as IPv4. The list is parsed once
- * when the vhost is created and checked once per accepted connection.
+ * Subnets and peer addresses, for the access-control-list and throttle
+ * rules of roles/http: "192.168/16", "10.1.2.3", "::1/128" parsed into a
+ * struct kite__net, matched against a peer's address (IPv4-mapped IPv6
+ * peers taken as IPv4). IPv4 entries may leave out trailing octets.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,17 +12,6 @@
 #include <sys/socket.h>
 
 #include "event/event.h"
-
-struct rule {
-    struct kite__net net;
-    uint8_t allow;
-};
-
-struct kite__acl {
-    int n;
-    int dflt; /* allowed when no rule matches */
-    struct rule r[];
-};
 
 int kite__net_parse(const char *s, size_t n, struct kite__net *ru)
 {
@@ -71,44 +57,6 @@ int kite__net_parse(const char *s, size_t n, struct kite__net *ru)
     return 0;
 }
 
-int kite__acl_parse(const char *list, struct kite__acl **out, char *bad, size_t blen)
-{
-    struct kite__acl *acl;
-    const char *s, *e;
-    int n = 1;
-
-    for (s = list; *s; s++)
-        n += *s == ',';
-    if (!(acl = calloc(1, sizeof(*acl) + (size_t)n * sizeof(acl->r[0]))))
-        return KITE_ENOMEM;
-    for (s = list; *s == ' '; s++)
-        ;
-    acl->dflt = *s == '-';
-    for (s = list; *s; s = *e ? e + 1 : e) {
-        struct rule *ru = &acl->r[acl->n];
-        if (!(e = strchr(s, ',')))
-            e = s + strlen(s);
-        while (s < e && *s == ' ')
-            s++;
-        if (s == e)
-            continue;
-        if ((*s != '+' && *s != '-') || kite__net_parse(s + 1, (size_t)(e - s - 1), &ru->net) < 0) {
-            snprintf(bad, blen, "%.*s", (int)(e - s), s);
-            free(acl);
-            return KITE_EINVAL;
-        }
-        ru->allow = *s == '+';
-        acl->n++;
-    }
-    *out = acl;
-    return 0;
-}
-
-void kite__acl_free(struct kite__acl *acl)
-{
-    free(acl);
-}
-
 int kite__net_match(const struct kite__net *ru, const uint8_t *a, unsigned len)
 {
     unsigned full = ru->bits / 8u, rest = ru->bits % 8u;
@@ -142,21 +90,4 @@ int kite__conn_peer_ip(kite_conn_t *c, uint8_t *addr, unsigned *len)
     }
     memcpy(addr, a, *len);
     return 0;
-}
-
-int kite__acl_check(const struct kite__acl *acl, kite_conn_t *c, char *text)
-{
-    uint8_t a[16];
-    unsigned len;
-    int i, allow = acl->dflt;
-
-    /* Adopted fds and unix sockets have no address to check. */
-    if (kite__conn_peer_ip(c, a, &len) < 0)
-        return 1;
-    for (i = 0; i < acl->n; i++)
-        if (kite__net_match(&acl->r[i].net, a, len))
-            allow = acl->r[i].allow;
-    if (!allow)
-        inet_ntop(len == 4 ? AF_INET : AF_INET6, a, text, INET6_ADDRSTRLEN);
-    return allow;
 }
