@@ -299,10 +299,6 @@ struct kite_vhost_s {
      * is live or staged, each conn whose c->vh it is holds one. */
     atomic_int refs;
     void (*on_destroyed)(void *user);
-    char *cors_origin;            /* access-control-allow-origin, or NULL */
-    kite__mount_rt_t *errpages;   /* error-pages as a file mount, or NULL */
-    struct kite__dauth *dauth;    /* roles/http/digest.c, or NULL */
-    char *putdel;                 /* put-delete-auth-file, or NULL */
     kite_ws_deflate_t ws_deflate; /* permessage-deflate settings, when ws_deflate_on */
     int ws_deflate_on;
     void *mod[KITE__MOD_SLOTS]; /* the modules' own state (lib/modules.h) */

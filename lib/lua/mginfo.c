@@ -69,9 +69,9 @@ static int push_option(lua_State *L, const kite__lua_run_t *r, const char *name)
     else if (!strcmp(name, "enable_keep_alive"))
         s = "yes";
     else if (!strcmp(name, "access_control_allow_origin"))
-        s = vh->cors_origin;
+        s = kite__http_vh(vh)->cors_origin;
     else if (!strcmp(name, "put_delete_auth_file"))
-        s = vh->putdel;
+        s = kite__http_vh(vh)->putdel;
     else if (!strcmp(name, "request_timeout_ms") && vh->request_ms)
         return lua_pushfstring(L, "%d", (int)vh->request_ms), 1;
     else if (!m)

@@ -103,7 +103,9 @@ static int add_prot(struct kite__dauth *d, const char *list)
 
 const char *kite__http_auth_realm(const kite_vhost_t *vh)
 {
-    return vh->dauth && vh->dauth->realm ? vh->dauth->realm : vh->name;
+    return kite__http_vh(vh)->dauth && kite__http_vh(vh)->dauth->realm
+               ? kite__http_vh(vh)->dauth->realm
+               : vh->name;
 }
 
 int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
@@ -115,7 +117,7 @@ int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
     if (!info->auth_domain && !info->global_auth_file && !info->protect_uri &&
         !info->put_delete_auth_file)
         return 0;
-    if (!(d = vh->dauth = calloc(1, sizeof(*d))))
+    if (!(d = kite__http_vh(vh)->dauth = calloc(1, sizeof(*d))))
         return KITE_ENOMEM;
     pthread_mutex_init(&d->lock, NULL);
     d->general = info->auth_domain || info->global_auth_file || info->protect_uri;
@@ -141,7 +143,7 @@ int kite__http_dauth_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
 
 void kite__http_dauth_close(kite_vhost_t *vh)
 {
-    struct kite__dauth *d = vh->dauth;
+    struct kite__dauth *d = kite__http_vh(vh)->dauth;
     int i;
 
     if (!d)
@@ -155,7 +157,7 @@ void kite__http_dauth_close(kite_vhost_t *vh)
     free(d->global);
     pthread_mutex_destroy(&d->lock);
     free(d);
-    vh->dauth = NULL;
+    kite__http_vh(vh)->dauth = NULL;
 }
 
 /* Equal, in a time that does not depend on where they differ. */
@@ -403,7 +405,7 @@ static const char *file_for(const struct kite__dauth *d, const kite_http_req_t *
  * when @need is 0), or the result of the answer sent (*answered set). */
 static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need, int *answered)
 {
-    struct kite__dauth *d = c->vh->dauth;
+    struct kite__dauth *d = kite__http_vh(c->vh)->dauth;
     char ha1[33];
     struct creds cr;
     uint32_t issued = 0;
@@ -446,7 +448,7 @@ static int check(kite_conn_t *c, kite_http_req_t *t, const char *file, int need,
 
 int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m, int *answered)
 {
-    const struct kite__dauth *d = c->vh->dauth;
+    const struct kite__dauth *d = kite__http_vh(c->vh)->dauth;
     const char *file, *base = strrchr(t->path, '/');
     char path[PATH_MAX];
 

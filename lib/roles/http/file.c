@@ -200,11 +200,11 @@ int kite__http_serve_file(kite_conn_t *c, kite_http_req_t *t, const kite__mount_
     int n, r, is_head = t->p.method_id == KITE_HTTP_HEAD;
 
     if (status == 200 && t->p.method_id != KITE_HTTP_GET && !is_head) {
-        if (c->vh->putdel &&
+        if (kite__http_vh(c->vh)->putdel &&
             (t->p.method_id == KITE_HTTP_PUT || t->p.method_id == KITE_HTTP_DELETE ||
              t->p.method_id == KITE_HTTP_MKCOL))
             return kite__http_putdel(c, t, mrt, rel);
-        if (c->vh->putdel)
+        if (kite__http_vh(c->vh)->putdel)
             kite__http_add_header_n(t, "Allow", "GET, HEAD, OPTIONS, PUT, DELETE, MKCOL", 38);
         else
             kite__http_add_header_n(t, "Allow", "GET, HEAD, OPTIONS", 18);

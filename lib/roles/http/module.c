@@ -19,7 +19,7 @@ static int http_ctx_init(kite_context_t *ctx, const kite_context_info_t *info)
 /* A new conn on a vhost with an access-control-list. */
 static int admit(kite_conn_t *c)
 {
-    const struct kite__http_vh *hv = c->vh->mod[KITE__SLOT_HTTP];
+    const struct kite__http_vh *hv = kite__http_vh(c->vh);
     char addr[INET6_ADDRSTRLEN];
 
     if (kite__acl_check(hv->acl, c, addr))
@@ -28,18 +28,12 @@ static int admit(kite_conn_t *c)
     return KITE_EACCES;
 }
 
-/* access-control-list and throttle rules: in the http slot of the vhost. */
-static int open_rules(kite_vhost_t *vh, const kite_vhost_info_t *info)
+/* access-control-list and throttle rules. */
+static int open_rules(kite_vhost_t *vh, struct kite__http_vh *hv, const kite_vhost_info_t *info)
 {
-    struct kite__http_vh *hv;
     char bad[64];
     int r;
 
-    if (!info->access_control_list && !info->throttle)
-        return 0;
-    if (!(hv = calloc(1, sizeof(*hv))))
-        return KITE_ENOMEM;
-    vh->mod[KITE__SLOT_HTTP] = hv;
     if (info->access_control_list) {
         r = kite__acl_parse(info->access_control_list, &hv->acl, bad, sizeof(bad));
         if (r == KITE_EINVAL)
@@ -59,18 +53,23 @@ static int open_rules(kite_vhost_t *vh, const kite_vhost_info_t *info)
 
 static int http_vhost_init(kite_vhost_t *vh, const kite_vhost_info_t *info)
 {
-    int r = kite__http_vhost_open(vh, info);
+    struct kite__http_vh *hv = calloc(1, sizeof(*hv));
+    int r;
 
-    return r < 0 ? r : open_rules(vh, info);
+    if (!hv)
+        return KITE_ENOMEM;
+    vh->mod[KITE__SLOT_HTTP] = hv;
+    r = kite__http_vhost_open(vh, info);
+    return r < 0 ? r : open_rules(vh, hv, info);
 }
 
 static void http_vhost_destroy(kite_vhost_t *vh)
 {
-    struct kite__http_vh *hv = vh->mod[KITE__SLOT_HTTP];
+    struct kite__http_vh *hv = kite__http_vh(vh);
 
-    kite__http_vhost_close(vh);
     if (!hv)
-        return;
+        return; /* the vhost failed before this module's vhost_init */
+    kite__http_vhost_close(vh);
     kite__acl_free(hv->acl);
     kite__throttle_free(hv->throttle);
     free(hv);

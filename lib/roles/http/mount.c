@@ -168,7 +168,7 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
         kite__http_add_header_n(t, "Allow", "GET, HEAD, POST, OPTIONS", 24);
         return kite__http_error(c, t, 405, NULL);
     }
-    if (t->p.method_id == KITE_HTTP_OPTIONS && c->vh->cors_origin &&
+    if (t->p.method_id == KITE_HTTP_OPTIONS && kite__http_vh(c->vh)->cors_origin &&
         kite_http_header(t, "Access-Control-Request-Method"))
         return kite__http_cors_preflight(c, t);
     if (t->p.path[0] == '*') {
@@ -203,7 +203,7 @@ int kite__http_dispatch(kite_conn_t *c, kite_http_req_t *t)
     n = kite__http_mount_auth(c, t, m, &answered);
     if (answered)
         return n;
-    if (c->vh->dauth && (n = kite__http_digest(c, t, m, &answered), answered))
+    if (kite__http_vh(c->vh)->dauth && (n = kite__http_digest(c, t, m, &answered), answered))
         return n;
     if (m->type == KITE_MOUNT_PROXY_HTTP || m->type == KITE_MOUNT_PROXY_HTTPS)
         return kite__proxy_serve(c, t, m);

@@ -228,21 +228,28 @@ int kite__http_cors_preflight(kite_conn_t *c, kite_http_req_t *t);
 /* The error page for @status from error-pages: 0 when one was sent. */
 int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status);
 
-/* The http module's state of a vhost (vh->mod[KITE__SLOT_HTTP], made by
- * its vhost_init when the vhost has an access-control-list or throttle
- * rules; else NULL). */
+/* The http module's state of a vhost: vh->mod[KITE__SLOT_HTTP], made by
+ * its vhost_init (module.c) and freed by its vhost_destroy. */
 struct kite__acl;
 struct kite__throttle;
+struct kite__dauth;
 struct kite__http_vh {
+    char *cors_origin;               /* access-control-allow-origin, or NULL */
+    kite__mount_rt_t *errpages;      /* error-pages as a file mount, or NULL */
+    struct kite__dauth *dauth;       /* digest.c, or NULL */
+    char *putdel;                    /* put-delete-auth-file, or NULL */
     struct kite__acl *acl;           /* access-control-list, or NULL */
     struct kite__throttle *throttle; /* throttle rules, or NULL */
 };
 
+static inline struct kite__http_vh *kite__http_vh(const kite_vhost_t *vh)
+{
+    return vh->mod[KITE__SLOT_HTTP];
+}
+
 static inline const struct kite__throttle *kite__http_vh_throttle(const kite_vhost_t *vh)
 {
-    const struct kite__http_vh *hv = vh->mod[KITE__SLOT_HTTP];
-
-    return hv ? hv->throttle : NULL;
+    return kite__http_vh(vh)->throttle;
 }
 
 /* throttle.c: the throttle rules of a vhost, and @c's rate for the
@@ -275,7 +282,7 @@ int kite__http_digest(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t
 /* The same against @file, which must exist (put-delete-auth-file). */
 int kite__http_digest_file(kite_conn_t *c, kite_http_req_t *t, const char *file, int *answered);
 
-/* putdel.c: PUT, DELETE and MKCOL on a file mount (vh->putdel set). */
+/* putdel.c: PUT, DELETE and MKCOL on a file mount (the vhost has a put-delete-auth-file). */
 int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t *m,
                       const char *rel);
 int kite__http_put_body(kite_conn_t *c, kite_http_req_t *t, const void *buf, size_t len);

@@ -186,7 +186,7 @@ int kite__http_putdel(kite_conn_t *c, kite_http_req_t *t, const kite__mount_rt_t
     char dst[PATH_MAX];
     int answered, n, st;
 
-    n = kite__http_digest_file(c, t, c->vh->putdel, &answered);
+    n = kite__http_digest_file(c, t, kite__http_vh(c->vh)->putdel, &answered);
     if (answered)
         return n;
     if ((st = target(m, rel, dst, sizeof(dst))))

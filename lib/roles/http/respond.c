@@ -254,7 +254,7 @@ int kite__http_error(kite_conn_t *c, kite_http_req_t *t, int status, const char 
             break;
         }
     }
-    if (status >= 400 && vh->errpages && !(t->tflags & KITE__T_IS_HEAD) &&
+    if (status >= 400 && kite__http_vh(vh)->errpages && !(t->tflags & KITE__T_IS_HEAD) &&
         !kite__http_error_page(c, t, status))
         return 0;
     return send_page(c, t, status, detail);

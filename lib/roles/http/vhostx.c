@@ -27,7 +27,7 @@ static int add_cors_header(kite_vhost_t *vh, const char *origin)
         kite_err("vhost %s: bad access-control-allow-origin", vh->name);
         return KITE_EINVAL;
     }
-    if (!(vh->cors_origin = strdup(origin)))
+    if (!(kite__http_vh(vh)->cors_origin = strdup(origin)))
         return KITE_ENOMEM;
     if (!(h = realloc(vh->headers, vh->headers_len + len + 32)))
         return KITE_ENOMEM;
@@ -43,7 +43,7 @@ static int open_errpages(kite_vhost_t *vh, const char *dir)
 
     if (!ep)
         return KITE_ENOMEM;
-    vh->errpages = &ep->rt;
+    kite__http_vh(vh)->errpages = &ep->rt;
     ep->rt.m = &ep->m;
     ep->m.mountpoint = "/";
     ep->rt.type = KITE_MOUNT_FILE;
@@ -63,7 +63,8 @@ int kite__http_vhost_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
         return r;
     if (info->error_pages && (r = open_errpages(vh, info->error_pages)) < 0)
         return r;
-    if (info->put_delete_auth_file && !(vh->putdel = strdup(info->put_delete_auth_file)))
+    if (info->put_delete_auth_file &&
+        !(kite__http_vh(vh)->putdel = strdup(info->put_delete_auth_file)))
         return KITE_ENOMEM;
     return kite__http_dauth_open(vh, info);
 }
@@ -71,11 +72,11 @@ int kite__http_vhost_open(kite_vhost_t *vh, const kite_vhost_info_t *info)
 void kite__http_vhost_close(kite_vhost_t *vh)
 {
     kite__http_dauth_close(vh);
-    free(vh->putdel);
-    free(vh->cors_origin);
-    if (vh->errpages) {
-        free(vh->errpages->root);
-        free(vh->errpages); /* the first member of struct errpages */
+    free(kite__http_vh(vh)->putdel);
+    free(kite__http_vh(vh)->cors_origin);
+    if (kite__http_vh(vh)->errpages) {
+        free(kite__http_vh(vh)->errpages->root);
+        free(kite__http_vh(vh)->errpages); /* the first member of struct errpages */
     }
 }
 
@@ -98,10 +99,10 @@ int kite__http_error_page(kite_conn_t *c, kite_http_req_t *t, int status)
     char name[32];
 
     snprintf(name, sizeof(name), "/error%d.html", status);
-    if (!kite__http_serve_file(c, t, c->vh->errpages, name, status))
+    if (!kite__http_serve_file(c, t, kite__http_vh(c->vh)->errpages, name, status))
         return 0;
     snprintf(name, sizeof(name), "/error%dxx.html", status / 100);
-    if (!kite__http_serve_file(c, t, c->vh->errpages, name, status))
+    if (!kite__http_serve_file(c, t, kite__http_vh(c->vh)->errpages, name, status))
         return 0;
-    return kite__http_serve_file(c, t, c->vh->errpages, "/error.html", status);
+    return kite__http_serve_file(c, t, kite__http_vh(c->vh)->errpages, "/error.html", status);
 }
