@@ -39,13 +39,25 @@ int kite__conn_connect_fd(kite_conn_t *c, int fd)
     return c->pt->evops->connect_fd(c, fd);
 }
 
+/* READING is core's flag: set before the backend starts (extpoll builds
+ * its poll mask from it), cleared if it could not. */
 int kite__conn_read_start(kite_conn_t *c)
 {
-    return c->pt->evops->read_start(c);
+    int r;
+
+    if (c->flags & KITE__C_READING)
+        return 0;
+    c->flags |= KITE__C_READING;
+    if ((r = c->pt->evops->read_start(c)) < 0)
+        c->flags &= ~KITE__C_READING;
+    return r;
 }
 
 void kite__conn_read_stop(kite_conn_t *c)
 {
+    if (!(c->flags & KITE__C_READING))
+        return;
+    c->flags &= ~KITE__C_READING;
     c->pt->evops->read_stop(c);
 }
 

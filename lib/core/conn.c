@@ -233,7 +233,7 @@ static void start_linger(kite_conn_t *c)
         finish_close(c);
         return;
     }
-    c->pt->evops->read_start(c);
+    kite__conn_read_start(c);
     kite__conn_set_state_timeout(c, LINGER_MS);
 }
 
@@ -293,7 +293,7 @@ void kite__conn_on_eof(kite_conn_t *c, int status)
     if (c->flags & KITE__C_CLOSED)
         return;
     c->flags |= KITE__C_EOF;
-    c->pt->evops->read_stop(c);
+    kite__conn_read_stop(c);
     if ((c->flags & KITE__C_LINGER) || status < 0 || !c->role->on_eof) {
         kite__conn_close_now(c, KITE_CLOSE_PEER);
         return;
@@ -322,11 +322,11 @@ void kite__conn_rx_pause(kite_conn_t *c, int pause)
         return;
     }
     if (pause) {
-        c->pt->evops->read_stop(c);
+        kite__conn_read_stop(c);
         return;
     }
     if (!(c->flags & (KITE__C_RX_OFF | KITE__C_EOF | KITE__C_CLOSED)))
-        c->pt->evops->read_start(c);
+        kite__conn_read_start(c);
 }
 
 int kite_rx_flow_control(kite_conn_t *c, int enable)
@@ -377,7 +377,7 @@ int kite__conn_close_graceful(kite_conn_t *c)
         return KITE_ECLOSED;
     c->flags |= KITE__C_CLOSING;
     if (!(c->flags & KITE__C_STREAM))
-        c->pt->evops->read_stop(c);
+        kite__conn_read_stop(c);
     if (!(c->flags & KITE__C_IN_SVC)) {
         c->flags |= KITE__C_IN_SVC;
         kite__conn_leave(c);

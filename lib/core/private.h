@@ -158,7 +158,7 @@ struct kite__oseg {
 };
 
 enum {
-    KITE__C_READING = 1 << 0,      /* uv read started */
+    KITE__C_READING = 1 << 0,      /* the backend reads (kite__conn_read_start) */
     KITE__C_RX_OFF = 1 << 1,       /* the app or role paused reading */
     KITE__C_WANT_CB = 1 << 2,      /* on_writeable requested */
     KITE__C_READY = 1 << 3,        /* on the pt's ready list */
@@ -167,7 +167,6 @@ enum {
     KITE__C_CLOSED = 1 << 6,       /* handle closing; no more callbacks */
     KITE__C_IN_SVC = 1 << 7,       /* inside an event for this conn */
     KITE__C_DIRTY = 1 << 8,        /* output queued, not yet tried */
-    KITE__C_UNIX = 1 << 9,         /* AF_UNIX peer */
     KITE__C_EOF = 1 << 10,         /* peer half-closed */
     KITE__C_LINGER = 1 << 11,      /* write side shut, discarding input */
     KITE__C_ABORT = 1 << 12,       /* close without flushing */

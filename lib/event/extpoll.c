@@ -373,15 +373,14 @@ static short conn_events(const kite_conn_t *c)
     return (short)(((c->flags & KITE__C_READING) ? POLLIN : 0) | (XC(c)->w ? POLLOUT : 0));
 }
 
+/* Core sets or clears READING first; the mask follows it. */
 static int read_start(kite_conn_t *c)
 {
-    c->flags |= KITE__C_READING;
     return want(XP(c->pt), &XC(c)->o, conn_events(c));
 }
 
 static void read_stop(kite_conn_t *c)
 {
-    c->flags &= ~KITE__C_READING;
     want(XP(c->pt), &XC(c)->o, conn_events(c));
 }
 
@@ -522,9 +521,7 @@ static void on_accept(xpt_t *xp, xlisten_t *xl)
         if (ls->family != AF_UNIX && !(ls->vhosts[0]->options & KITE_VH_NO_TCP_NODELAY))
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         kite__conn_init(&x->conn, xp->pt, ls, ls->vhosts[0]);
-        if (ls->family == AF_UNIX)
-            x->conn.flags |= KITE__C_UNIX;
-        if (read_start(&x->conn) < 0)
+        if (kite__conn_read_start(&x->conn) < 0)
             kite__conn_close_now(&x->conn, KITE_CLOSE_SETUP);
     }
 }

@@ -360,9 +360,7 @@ static void on_connection(uv_stream_t *server, int status)
     if (ls->family != AF_UNIX && !(ls->vhosts[0]->options & KITE_VH_NO_TCP_NODELAY))
         uv_tcp_nodelay(&uc->h.tcp, 1);
     kite__conn_init(&uc->conn, ls->pt, ls, ls->vhosts[0]);
-    if (ls->family == AF_UNIX)
-        uc->conn.flags |= KITE__C_UNIX;
-    uc->conn.pt->evops->read_start(&uc->conn);
+    kite__conn_read_start(&uc->conn);
 }
 
 static int listen_start(kite__pt_t *pt, kite__listener_t *ls)
@@ -413,26 +411,19 @@ static int read_start(kite_conn_t *c)
 {
     int r;
 
-    if (c->flags & KITE__C_READING)
-        return 0;
     if (c->flags & KITE__C_UDP)
         r = uv_udp_recv_start(&UC(c)->h.udp, on_alloc, on_udp_recv);
     else
         r = uv_read_start(&UC(c)->h.stream, on_alloc, on_read);
-    if (!r)
-        c->flags |= KITE__C_READING;
     return uverr(r);
 }
 
 static void read_stop(kite_conn_t *c)
 {
-    if (!(c->flags & KITE__C_READING))
-        return;
     if (c->flags & KITE__C_UDP)
         uv_udp_recv_stop(&UC(c)->h.udp);
     else
         uv_read_stop(&UC(c)->h.stream);
-    c->flags &= ~KITE__C_READING;
 }
 
 static int conn_fd(const kite_conn_t *c)

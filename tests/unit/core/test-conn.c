@@ -147,7 +147,9 @@ int main(void)
     tap_is_int(closes, 1, "closing a closed conn changes nothing");
     free(c);
 
-    /* kite_close(): what is queued leaves first. */
+    /* kite_close(): what is queued leaves first. The conn reads (core's
+     * READING flag), so the backend is told to stop. */
+    d->flags |= KITE__C_READING;
     kite__out_append(d, "bye", 3);
     tap_is_int(kite_close(d, 0, NULL), 0, "kite_close()");
     tap_is_int(read_stops, 1, "stops reading");
