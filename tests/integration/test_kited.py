@@ -452,9 +452,20 @@ def t_access_log(r):
         os.rename(log, log + ".1")
         k.proc.send_signal(signal.SIGUSR1)
         r.ok(wait_for(lambda: os.path.exists(log), 8), "SIGUSR1: the log is reopened at its path")
+        # The file is made by the signal's thread, and each service thread
+        # moves to it when its post runs (a request answered just before
+        # that still goes to the old file): wait until one has moved.
+        moved = None
+        for i in range(40):
+            get(p, "/page.txt?probe=%d" % i)
+            if wait_for(lambda: "probe=%d" % i in read_text(log) + read_text(log + ".1"), 8) \
+                    and "probe=%d" % i in read_text(log):
+                moved = i
+                break
         get(p, "/page.txt?second=1")
         text = wait_for(lambda: "second=1" in read_text(log) and read_text(log), 8)
-        r.ok(text and "first=1" not in text, "SIGUSR1: the next lines go to the new file", text)
+        r.ok(moved is not None and text and "first=1" not in text,
+             "SIGUSR1: the next lines go to the new file", text)
         r.ok("second=1" not in read_text(log + ".1"), "SIGUSR1: and not to the moved one")
 
 
